@@ -1,0 +1,272 @@
+"""Plain data the layers hand to each other.
+
+No SDK, HTTP or Textual imports here: these are the shapes the access analysis
+reasons about and the front ends display. The Azure layer maps SDK objects and
+raw JSON into them; nothing above the Azure layer ever sees an SDK type.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class RoleAssignmentMode(enum.StrEnum):
+    """How a registry's data plane honours role assignments.
+
+    Values are ARM's `properties.roleAssignmentMode`; an absent value means legacy.
+    """
+
+    LEGACY = "LegacyRegistryPermissions"
+    ABAC = "AbacRepositoryPermissions"
+
+    @property
+    def short(self) -> str:
+        """The short name used in JSON output and the UI: ``rbac`` or ``abac``."""
+        return "abac" if self is RoleAssignmentMode.ABAC else "rbac"
+
+    @classmethod
+    def parse(cls, value: str | None) -> RoleAssignmentMode:
+        if value and value.lower() == cls.ABAC.value.lower():
+            return cls.ABAC
+        return cls.LEGACY
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: str  # the bare GUID
+    display_name: str
+    tenant_id: str | None = None
+    state: str = "Enabled"
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    id: str  # full ARM resource id
+    name: str
+    login_server: str
+    resource_group: str
+    subscription_id: str
+    location: str = ""
+    sku: str = "Basic"
+    admin_user_enabled: bool = False
+    role_assignment_mode: RoleAssignmentMode = RoleAssignmentMode.LEGACY
+    anonymous_pull_enabled: bool = False
+
+    @property
+    def resource_group_scope(self) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+
+    @property
+    def subscription_scope(self) -> str:
+        return f"/subscriptions/{self.subscription_id}"
+
+
+class PrincipalType(enum.StrEnum):
+    """What a directory object is, as the JSON output names it."""
+
+    SERVICE_PRINCIPAL = "servicePrincipal"
+    MANAGED_IDENTITY = "managedIdentity"
+    USER = "user"
+    GROUP = "group"
+    ADMIN_USER = "adminUser"
+    UNKNOWN = "unknown"  # a deleted principal that still holds assignments
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    object_id: str | None
+    display_name: str
+    type: PrincipalType
+    app_id: str | None = None
+    enabled: bool = True
+    # Object id of the application behind a service principal, when known.
+    application_object_id: str | None = None
+
+    @property
+    def can_sign_in(self) -> bool:
+        return self.type in (
+            PrincipalType.SERVICE_PRINCIPAL,
+            PrincipalType.MANAGED_IDENTITY,
+            PrincipalType.USER,
+            PrincipalType.ADMIN_USER,
+            PrincipalType.UNKNOWN,
+        )
+
+
+class CredentialKind(enum.StrEnum):
+    PASSWORD = "password"
+    CERTIFICATE = "certificate"
+
+
+class CredentialOwner(enum.StrEnum):
+    """Which directory object holds a credential; SP-held secrets are invisible under App registrations."""
+
+    APPLICATION = "application"
+    SERVICE_PRINCIPAL = "servicePrincipal"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    key_id: str
+    kind: CredentialKind
+    owner: CredentialOwner
+    display_name: str | None = None
+    hint: str | None = None  # first three characters of a password, as Graph reports it
+    start: datetime | None = None
+    end: datetime | None = None
+    thumbprint: str | None = None  # certificates: hex SHA-1, upper case
+
+    def expired(self, now: datetime) -> bool:
+        return self.end is not None and self.end <= now
+
+    def expires_within(self, now: datetime, days: int) -> bool:
+        from datetime import timedelta
+
+        return self.end is not None and self.end <= now + timedelta(days=days)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDefinition:
+    id: str  # ARM id: /subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}
+    name: str  # the GUID
+    role_name: str  # e.g. "AcrPush"
+    description: str = ""
+    custom: bool = False
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+    data_actions: tuple[str, ...] = ()
+    not_data_actions: tuple[str, ...] = ()
+    assignable_scopes: tuple[str, ...] = ()
+
+    @property
+    def guid(self) -> str:
+        return self.id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    id: str
+    name: str  # the assignment GUID
+    scope: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str = "ServicePrincipal"  # ARM's spelling: ServicePrincipal, Group, User, ...
+    condition: str | None = None
+    condition_version: str | None = None
+
+    @property
+    def role_guid(self) -> str:
+        return self.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    object_id: str
+    display_name: str
+    # Direct members' object ids (principals or nested groups).
+    member_ids: tuple[str, ...] = ()
+
+
+class Right(enum.StrEnum):
+    PULL = "pull"
+    PUSH = "push"
+    DELETE = "delete"
+    SIGN = "sign"
+    QUARANTINE_READ = "quarantineRead"
+    QUARANTINE_WRITE = "quarantineWrite"
+    CATALOG = "catalog"
+
+
+class Latent(enum.StrEnum):
+    """Rights a principal does not hold but can obtain on its own."""
+
+    GRANT_ROLES = "can-grant-itself-push"
+    READ_ADMIN_PASSWORD = "can-read-admin-password"
+    ENABLE_ADMIN_USER = "can-enable-admin-user"
+    MINT_TOKENS = "can-create-registry-tokens"
+    IMPORT_IMAGE = "can-import-images"
+    RUN_TASKS = "can-push-via-tasks"
+
+
+class Confidence(enum.StrEnum):
+    DIRECT = "direct"  # the role grants it registry-wide
+    CONDITIONAL = "conditional"  # an ABAC condition limits it to some repositories
+    POSSIBLE = "possible"  # matched only through a wildcard in a custom role (unverified by ACR)
+
+
+class ScopeLevel(enum.StrEnum):
+    REGISTRY = "registry"
+    RESOURCE_GROUP = "resourceGroup"
+    SUBSCRIPTION = "subscription"
+    MANAGEMENT_GROUP = "managementGroup"
+    ROOT = "root"
+
+
+class PathKind(enum.StrEnum):
+    ROLE_ASSIGNMENT = "role-assignment"
+    ADMIN_USER = "admin-user"
+    TOKEN = "token"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPath:
+    """One reason a principal holds rights on a registry."""
+
+    kind: PathKind
+    rights: frozenset[Right] = frozenset()
+    latent: frozenset[Latent] = frozenset()
+    role: str | None = None  # role name
+    role_definition_id: str | None = None
+    assignment_id: str | None = None
+    scope: str | None = None
+    scope_level: ScopeLevel | None = None
+    inherited: bool = False
+    via_groups: tuple[str, ...] = ()  # display names, outermost group first
+    repositories: tuple[str, ...] | None = None  # None: every repository
+    confidence: Confidence = Confidence.DIRECT
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    """What one principal can do on one registry, and every path that says so."""
+
+    principal: Principal
+    paths: tuple[AccessPath, ...] = ()
+    orphaned: bool = False  # assigned, but the principal no longer exists
+
+    @property
+    def rights(self) -> frozenset[Right]:
+        out: set[Right] = set()
+        for p in self.paths:
+            out |= p.rights
+        return frozenset(out)
+
+    @property
+    def latent(self) -> frozenset[Latent]:
+        out: set[Latent] = set()
+        for p in self.paths:
+            out |= p.latent
+        return frozenset(out)
+
+    def can(self, right: Right) -> bool:
+        return right in self.rights
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryAccess:
+    registry: Registry
+    entries: tuple[AccessEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalDetail:
+    """A service principal with its application, credentials, assignments and groups."""
+
+    principal: Principal
+    application_display_name: str | None = None
+    credentials: tuple[Credential, ...] = ()
+    assignments: tuple[RoleAssignment, ...] = ()
+    groups: tuple[Group, ...] = ()
+    role_names: dict[str, str] = field(default_factory=dict)  # role definition guid -> role name

@@ -1,0 +1,93 @@
+"""The sandbox's running state, shared by every route: store, token issuer, settings, URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import ApiError
+from .store import Store
+from .tokens import InvalidToken, TokenIssuer
+
+PUBLIC_ARM_AUDIENCES = {"https://management.azure.com/", "https://management.core.windows.net/"}
+PUBLIC_GRAPH_AUDIENCES = {"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"}
+GRAPH_PREFIX = "/graph"
+
+
+@dataclass
+class Settings:
+    """Knobs a run can turn, from the command line or from tests while serving."""
+
+    page_size: int = 100
+    latency_ms: float = 0.0
+    # Seconds after a principal is created during which ARM answers PrincipalNotFound for it.
+    replication_delay_s: float = 0.0
+    faults: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a bearer token says is calling."""
+
+    object_id: str  # the service principal's object id
+    app_id: str
+    tenant_id: str
+    roles: tuple[str, ...] = ()  # Graph application permissions
+
+
+class Sandbox:
+    def __init__(self, data_dir: Path, settings: Settings | None = None) -> None:
+        self.data_dir = data_dir
+        self.store = Store(data_dir / "sandbox.db")
+        self.settings = settings or Settings()
+        self.base_url = "https://127.0.0.1"  # replaced with the bound port once listening
+        self._issuer: TokenIssuer | None = None
+
+    @property
+    def issuer(self) -> TokenIssuer:
+        if self._issuer is None:
+            self._issuer = TokenIssuer(self.data_dir, f"https://sts.windows.net/{self.store.tenant_id}/")
+        return self._issuer
+
+    def set_port(self, port: int) -> None:
+        self.base_url = f"https://127.0.0.1:{port}"
+
+    @property
+    def graph_base(self) -> str:
+        return self.base_url + GRAPH_PREFIX
+
+    @property
+    def arm_audiences(self) -> set[str]:
+        return PUBLIC_ARM_AUDIENCES | {self.base_url, self.base_url + "/"}
+
+    @property
+    def graph_audiences(self) -> set[str]:
+        return PUBLIC_GRAPH_AUDIENCES | {self.graph_base, self.graph_base + "/"}
+
+    def authenticate(self, request: Request, plane: str) -> Caller:
+        """The caller behind a request's bearer token, or ApiError 401 in the plane's shape."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        code = "InvalidAuthenticationToken"
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "AuthenticationFailed" if plane == "arm" else code,
+                           "Authentication failed. The 'Authorization' header is missing.")
+        audiences = self.arm_audiences if plane == "arm" else self.graph_audiences
+        try:
+            claims = self.issuer.verify(token.strip(), audiences)
+        except InvalidToken as exc:
+            status_code = "ExpiredAuthenticationToken" if "expired" in str(exc) else code
+            raise ApiError(401, status_code, f"Access token validation failure: {exc}.") from None
+        if claims.get("tid") != self.store.tenant_id:
+            raise ApiError(401, code, "The access token is from the wrong tenant.")
+        caller = Caller(
+            object_id=str(claims.get("oid", "")),
+            app_id=str(claims.get("appid", "")),
+            tenant_id=str(claims["tid"]),
+            roles=tuple(claims.get("roles", ())),
+        )
+        request.state.principal = caller.app_id
+        return caller

@@ -1,0 +1,87 @@
+"""Error responses in the shapes each Azure surface uses, so SDKs map them to their own exceptions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from starlette.responses import JSONResponse
+
+
+class ApiError(Exception):
+    """Raised by a route; the app turns it into the right shape for the plane it came from."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def arm_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}},
+        status_code=status,
+        headers={"x-ms-correlation-request-id": str(uuid.uuid4()), **(headers or {})},
+    )
+
+
+def graph_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    request_id = str(uuid.uuid4())
+    return JSONResponse(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "innerError": {
+                    "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "request-id": request_id,
+                    "client-request-id": request_id,
+                },
+            }
+        },
+        status_code=status,
+        headers={"request-id": request_id, **(headers or {})},
+    )
+
+
+# Entra's AADSTS codes for the failures the sandbox reproduces.
+AADSTS = {
+    "unknown_client": ("unauthorized_client", 400, "AADSTS700016",
+                       "Application with identifier '{client}' was not found in the directory."),
+    "invalid_secret": ("invalid_client", 401, "AADSTS7000215",
+                       "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                       "client secret value, not the client secret ID, for a secret added to app '{client}'."),
+    "expired_secret": ("invalid_client", 401, "AADSTS7000222",
+                       "The provided client secret keys for app '{client}' are expired."),
+    "disabled": ("unauthorized_client", 400, "AADSTS7000112", "Application '{client}' is disabled."),
+    "unknown_certificate": ("invalid_client", 401, "AADSTS700027",
+                            "The certificate with identifier used to sign the client assertion is not "
+                            "registered on application '{client}'."),
+    "invalid_assertion": ("invalid_client", 401, "AADSTS700027", "Client assertion failed validation: {why}"),
+    "bad_request": ("invalid_request", 400, "AADSTS900144", "{why}"),
+    "unsupported_grant": ("unsupported_grant_type", 400, "AADSTS70003",
+                          "The app requested an unsupported grant type '{grant}'."),
+    "invalid_scope": ("invalid_scope", 400, "AADSTS1002012", "The provided value for scope {scope} is not valid."),
+    "tenant_not_found": ("invalid_request", 400, "AADSTS90002", "Tenant '{tenant}' not found."),
+}
+
+
+def entra_error(kind: str, **fields: str) -> JSONResponse:
+    error, status, code, template = AADSTS[kind]
+    trace = str(uuid.uuid4())
+    corr = str(uuid.uuid4())
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    description = f"{code}: {template.format(**fields)} Trace ID: {trace} Correlation ID: {corr} Timestamp: {now}"
+    return JSONResponse(
+        {
+            "error": error,
+            "error_description": description,
+            "error_codes": [int(code.removeprefix("AADSTS"))],
+            "timestamp": now,
+            "trace_id": trace,
+            "correlation_id": corr,
+        },
+        status_code=status,
+    )

@@ -1,0 +1,82 @@
+"""The sandbox's own evaluation of a caller's Azure role assignments.
+
+Deliberately independent of `acr_console.access`: the sandbox plays Azure, and an independent
+implementation is what lets the console's analysis be checked against it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from ..roles import builtin_by_guid
+from .store import Store
+
+
+@lru_cache(maxsize=4096)
+def _pattern(action: str) -> re.Pattern[str]:
+    return re.compile("^" + ".*".join(re.escape(p) for p in action.split("*")) + "$", re.IGNORECASE)
+
+
+def matches(patterns: Iterable[str], action: str) -> bool:
+    return any(_pattern(p).match(action) for p in patterns)
+
+
+def role_permissions(store: Store, role_guid: str) -> dict[str, list[str]]:
+    doc = store.role_definition(role_guid)
+    if doc is not None:
+        perms = doc["properties"]["permissions"][0] if doc["properties"].get("permissions") else {}
+        return {k: list(perms.get(k, [])) for k in ("actions", "notActions", "dataActions", "notDataActions")}
+    builtin = builtin_by_guid(role_guid)
+    if builtin is None:
+        return {"actions": [], "notActions": [], "dataActions": [], "notDataActions": []}
+    return {
+        "actions": list(builtin.actions), "notActions": list(builtin.not_actions),
+        "dataActions": list(builtin.data_actions), "notDataActions": list(builtin.not_data_actions),
+    }
+
+
+def scope_covers(assignment_scope: str, target: str) -> bool:
+    """Whether an assignment at `assignment_scope` applies at `target` (same scope or below it)."""
+    a = assignment_scope.lower().rstrip("/")
+    t = target.lower().rstrip("/")
+    if a == "":  # root scope "/"
+        return True
+    if a.startswith("/providers/microsoft.management/managementgroups/"):
+        # The sandbox puts every subscription under every management group it knows.
+        return True
+    return t == a or t.startswith(a + "/")
+
+
+def effective_assignments(store: Store, principal_id: str) -> list[dict]:
+    """The principal's own assignments and those of every group it belongs to, transitively."""
+    ids = {principal_id.lower(), *store.group_ids_of(principal_id)}
+    return store.role_assignments_for_principals(ids)
+
+
+def permitted(store: Store, principal_id: str, scope: str, action: str, *, data: bool = False) -> bool:
+    for ra in effective_assignments(store, principal_id):
+        props = ra["properties"]
+        if not scope_covers(props["scope"], scope):
+            continue
+        perms = role_permissions(store, props["roleDefinitionId"].rsplit("/", 1)[-1])
+        allow, deny = ("dataActions", "notDataActions") if data else ("actions", "notActions")
+        if matches(perms[allow], action) and not matches(perms[deny], action):
+            return True
+    return False
+
+
+def has_any_role_under(store: Store, principal_id: str, scope: str) -> bool:
+    """A caller sees a subscription when it holds any role at, above or below it."""
+    s = scope.lower().rstrip("/")
+    for ra in effective_assignments(store, principal_id):
+        a = ra["properties"]["scope"].lower().rstrip("/")
+        if scope_covers(a, s) or a.startswith(s + "/"):
+            return True
+    return False
+
+
+def dumps(doc: dict) -> str:
+    return json.dumps(doc, separators=(",", ":"))

@@ -1,0 +1,228 @@
+"""Running the sandbox: in the foreground (`acr-console sandbox serve`) or on a background thread
+(tests, and `acr-console --sandbox` when no server is serving the data folder yet).
+
+A serving process holds an exclusive lock on `DIR/server.lock` for as long as it serves, and writes
+`DIR/connection.json` (mode 0600, it holds the admin secret) atomically once it is listening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from .app import build_app
+from .context import GRAPH_PREFIX, Sandbox, Settings
+from .directory import add_password, remove_password
+from .seed import apply_seed
+from .tls import ensure_tls
+
+CONNECTION_FILE = "connection.json"
+LOCK_FILE = "server.lock"
+ADMIN_SECRET_NAME = "sandbox-admin"
+
+
+class SandboxBusy(RuntimeError):
+    """Another process is already serving this data folder."""
+
+
+def _bind(port: int) -> socket.socket:
+    # IPPROTO_TCP explicitly: with proto=0 asyncio skips TCP_NODELAY on accepted sockets and every
+    # response waits ~40 ms for Nagle and delayed ACK (sdk-wiring.md §5).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(256)
+    sock.setblocking(False)
+    return sock
+
+
+def _write_private_json(path: Path, doc: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(doc, fh, indent=2)
+    os.replace(tmp, path)
+
+
+class SandboxServer:
+    def __init__(
+        self, data_dir: Path, *, port: int = 0, seed: str = "demo", reset: bool = False,
+        settings: Settings | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port
+        self.seed = seed
+        self.reset = reset
+        self.settings = settings or Settings()
+        self.sandbox: Sandbox | None = None
+        self.connection: dict[str, Any] | None = None
+        self._lock_fd: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    # -- preparation shared by both ways of running ------------------------------------------
+
+    def _prepare(self) -> tuple[socket.socket, uvicorn.Config]:
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock_fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+            raise SandboxBusy(f"another process is already serving {self.data_dir}") from None
+        if self.reset:
+            for name in ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm", CONNECTION_FILE):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.data_dir / name).unlink()
+        sb = Sandbox(self.data_dir, self.settings)
+        if not sb.store.is_seeded():
+            apply_seed(sb.store, self.seed)
+        self.sandbox = sb
+        tls = ensure_tls(self.data_dir)
+        sock = _bind(self.port)
+        sb.set_port(sock.getsockname()[1])
+        config = uvicorn.Config(
+            build_app(sb),
+            ssl_certfile=str(tls.server_cert),
+            ssl_keyfile=str(tls.server_key),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            server_header=False,
+        )
+        self._sock = sock
+        return sock, config
+
+    def _admin_secret(self) -> tuple[str, str]:
+        """A fresh admin secret each start: the store keeps only hashes, so the old one is unknowable."""
+        assert self.sandbox is not None
+        store = self.sandbox.store
+        app_id = store.get_meta("admin_app_id")
+        assert app_id is not None
+        app = store.by_app_id(app_id, "application")
+        assert app is not None
+        for cred in list(app.get("passwordCredentials", [])):
+            if cred.get("displayName") == ADMIN_SECRET_NAME:
+                remove_password(store, app, "application", cred["keyId"])
+        now = datetime.now(UTC)
+        _, secret = add_password(store, app, "application", display_name=ADMIN_SECRET_NAME,
+                                 start=now - timedelta(minutes=5), end=now + timedelta(days=365))
+        return app_id, secret
+
+    def _publish(self) -> None:
+        assert self.sandbox is not None
+        sb = self.sandbox
+        client_id, secret = self._admin_secret()
+        tls = ensure_tls(self.data_dir)
+        self.connection = {
+            "tenant_id": sb.store.tenant_id,
+            "authority_host": sb.base_url,
+            "resource_manager": sb.base_url + "/",
+            "microsoft_graph": sb.base_url + GRAPH_PREFIX,
+            "registry_endpoint": sb.base_url,
+            "ca_bundle": str(tls.ca_cert.resolve()),
+            "subscriptions": [row["id"] for row in sb.store.subscriptions()],
+            "page_size": sb.settings.page_size,
+            "admin": {"client_id": client_id, "client_secret": secret},
+            "pid": os.getpid(),
+            "port": int(sb.base_url.rsplit(":", 1)[1]),
+            "seed": sb.store.get_meta("seed"),
+        }
+        _write_private_json(self.data_dir / CONNECTION_FILE, self.connection)
+
+    def _cleanup(self) -> None:
+        path = self.data_dir / CONNECTION_FILE
+        try:
+            current = json.loads(path.read_text())
+            if current.get("pid") == os.getpid() and self.connection and current.get("port") == self.connection["port"]:
+                path.unlink()
+        except (FileNotFoundError, ValueError):
+            pass
+        if self.sandbox is not None:
+            self.sandbox.store.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    async def _serve(self, sock: socket.socket, config: uvicorn.Config) -> None:
+        self._server = uvicorn.Server(config)
+        task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if task.done():
+                await task  # re-raise why it could not start
+                return
+            await asyncio.sleep(0.005)
+        self._publish()
+        await task
+
+    # -- foreground ---------------------------------------------------------------------------
+
+    def serve_forever(self, on_ready: Any = None) -> None:
+        """Serve until SIGINT/SIGTERM (uvicorn installs the handlers on the main thread)."""
+        sock, config = self._prepare()
+        try:
+            async def main() -> None:
+                serving = asyncio.create_task(self._serve(sock, config))
+                while self.connection is None and not serving.done():
+                    await asyncio.sleep(0.005)
+                if on_ready is not None and self.connection is not None:
+                    on_ready(self.connection)
+                await serving
+
+            asyncio.run(main())
+        finally:
+            self._cleanup()
+
+    # -- background thread ----------------------------------------------------------------------
+
+    def start(self, timeout: float = 30.0) -> dict[str, Any]:
+        sock, config = self._prepare()
+
+        def run() -> None:
+            try:
+                asyncio.run(self._serve(sock, config))
+            except BaseException as exc:  # reported to start() and stop()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="acr-console-sandbox", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while self.connection is None:
+            if self._error is not None or not self._thread.is_alive():
+                self._cleanup()
+                raise RuntimeError(f"the sandbox failed to start: {self._error!r}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError("the sandbox did not start in time")
+            time.sleep(0.005)
+        return self.connection
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            # Keep-alive TLS connections left open by SDK clients would hold a graceful shutdown.
+            self._server.force_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._cleanup()
+
+    def __enter__(self) -> SandboxServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,324 @@
+"""SQLite storage for the sandbox tenant.
+
+Resources are kept as the JSON documents the REST APIs return, with the columns that requests
+filter on pulled out beside them. One connection guarded by a lock serves every request: the
+server runs one event loop, queries take microseconds, and a lock is simpler than a pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subscriptions(
+    id TEXT PRIMARY KEY, display_name TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'Enabled');
+CREATE TABLE IF NOT EXISTS resource_groups(
+    id_lower TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL);
+-- ARM resources below resource groups (registries); id_lower is the lower-cased resource id.
+CREATE TABLE IF NOT EXISTS resources(
+    id_lower TEXT PRIMARY KEY, type TEXT NOT NULL, subscription_id TEXT NOT NULL,
+    resource_group_lower TEXT NOT NULL, name_lower TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS resources_by_sub ON resources(subscription_id, type, seq);
+CREATE TABLE IF NOT EXISTS role_definitions(
+    guid TEXT PRIMARY KEY, role_name_lower TEXT NOT NULL, custom INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS role_assignments(
+    name TEXT PRIMARY KEY, scope_lower TEXT NOT NULL, role_guid TEXT NOT NULL,
+    principal_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ra_by_scope ON role_assignments(scope_lower);
+CREATE INDEX IF NOT EXISTS ra_by_principal ON role_assignments(principal_id);
+-- Entra directory objects: application, servicePrincipal, group, user.
+CREATE TABLE IF NOT EXISTS directory_objects(
+    id TEXT PRIMARY KEY, type TEXT NOT NULL, app_id TEXT, display_name TEXT NOT NULL,
+    seq INTEGER NOT NULL, created REAL NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS dir_by_type ON directory_objects(type, seq);
+CREATE INDEX IF NOT EXISTS dir_by_app ON directory_objects(app_id, type);
+CREATE INDEX IF NOT EXISTS dir_by_name ON directory_objects(type, display_name COLLATE NOCASE);
+CREATE TABLE IF NOT EXISTS group_members(
+    group_id TEXT NOT NULL, member_id TEXT NOT NULL, PRIMARY KEY(group_id, member_id));
+CREATE INDEX IF NOT EXISTS members_by_member ON group_members(member_id);
+-- Client secrets, only as salted hashes: key_id is the passwordCredential's keyId.
+CREATE TABLE IF NOT EXISTS password_hashes(
+    key_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, salt BLOB NOT NULL, digest BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS pw_by_owner ON password_hashes(owner_id);
+-- Application permissions granted to a service principal on the directory (Graph `roles` claim).
+CREATE TABLE IF NOT EXISTS directory_grants(
+    principal_id TEXT NOT NULL, permission TEXT NOT NULL, PRIMARY KEY(principal_id, permission));
+CREATE TABLE IF NOT EXISTS request_log(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+    query TEXT NOT NULL, status INTEGER NOT NULL, principal TEXT, api_version TEXT,
+    duration_ms REAL NOT NULL, note TEXT);
+"""
+
+
+def hash_secret(secret: str, salt: bytes | None = None) -> tuple[bytes, bytes]:
+    """Salted HMAC-SHA256. Client secrets are 40 random characters, so a slow KDF buys nothing
+    against guessing and would make seeding 20,000 principals take minutes."""
+    salt = salt or secrets.token_bytes(16)
+    return salt, hmac.new(salt, secret.encode(), hashlib.sha256).digest()
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.RLock()
+        self._in_tx = False
+        with self._lock:
+            self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- primitives -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing writes; nested use joins the outer transaction."""
+        with self._lock:
+            if self._in_tx:
+                yield self._conn
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._in_tx = False
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def row(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchone()
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).rowcount
+
+    def executemany(self, sql: str, params: Iterable[Iterable[Any]]) -> None:
+        with self._lock:
+            self._conn.executemany(sql, params)
+
+    def next_seq(self, table: str) -> int:
+        row = self.row(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}")  # noqa: S608 - fixed names
+        return int(row[0]) if row else 1
+
+    # -- meta --------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.row("SELECT value FROM meta WHERE key = ?", (key,))
+        return row["value"] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def tenant_id(self) -> str:
+        tid = self.get_meta("tenant_id")
+        if tid is None:
+            raise RuntimeError("the sandbox store has not been seeded")
+        return tid
+
+    def is_seeded(self) -> bool:
+        return self.get_meta("tenant_id") is not None
+
+    # -- subscriptions and ARM resources ------------------------------------------------------
+
+    def subscriptions(self) -> list[sqlite3.Row]:
+        return self.rows("SELECT * FROM subscriptions ORDER BY display_name")
+
+    def subscription(self, sub_id: str) -> sqlite3.Row | None:
+        return self.row("SELECT * FROM subscriptions WHERE id = ?", (sub_id.lower(),))
+
+    def put_resource_group(self, sub_id: str, name: str, doc: dict[str, Any]) -> None:
+        rg_id = f"/subscriptions/{sub_id}/resourceGroups/{name}".lower()
+        self.execute(
+            "INSERT OR REPLACE INTO resource_groups(id_lower, subscription_id, name, doc) VALUES (?,?,?,?)",
+            (rg_id, sub_id.lower(), name, json.dumps(doc)),
+        )
+
+    def resource_group(self, sub_id: str, name: str) -> dict[str, Any] | None:
+        row = self.row(
+            "SELECT doc FROM resource_groups WHERE id_lower = ?",
+            (f"/subscriptions/{sub_id}/resourceGroups/{name}".lower(),),
+        )
+        return json.loads(row["doc"]) if row else None
+
+    def put_resource(self, doc: dict[str, Any]) -> None:
+        rid: str = doc["id"]
+        parts = rid.split("/")
+        sub_id, rg = parts[2].lower(), parts[4].lower()
+        existing = self.row("SELECT seq FROM resources WHERE id_lower = ?", (rid.lower(),))
+        seq = existing["seq"] if existing else self.next_seq("resources")
+        self.execute(
+            "INSERT OR REPLACE INTO resources(id_lower, type, subscription_id, resource_group_lower,"
+            " name_lower, seq, doc) VALUES (?,?,?,?,?,?,?)",
+            (rid.lower(), doc["type"].lower(), sub_id, rg, doc["name"].lower(), seq, json.dumps(doc)),
+        )
+
+    def resource(self, resource_id: str) -> dict[str, Any] | None:
+        row = self.row("SELECT doc FROM resources WHERE id_lower = ?", (resource_id.lower().rstrip("/"),))
+        return json.loads(row["doc"]) if row else None
+
+    def resources(
+        self, rtype: str, sub_id: str, resource_group: str | None = None, offset: int = 0, limit: int = -1
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT doc FROM resources WHERE type = ? AND subscription_id = ?"
+        params: list[Any] = [rtype.lower(), sub_id.lower()]
+        if resource_group is not None:
+            sql += " AND resource_group_lower = ?"
+            params.append(resource_group.lower())
+        sql += " ORDER BY seq LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        return [json.loads(r["doc"]) for r in self.rows(sql, params)]
+
+    # -- directory ---------------------------------------------------------------------------
+
+    def put_object(self, doc: dict[str, Any], otype: str, created: float) -> None:
+        existing = self.row("SELECT seq, created FROM directory_objects WHERE id = ?", (doc["id"],))
+        seq = existing["seq"] if existing else self.next_seq("directory_objects")
+        self.execute(
+            "INSERT OR REPLACE INTO directory_objects(id, type, app_id, display_name, seq, created, doc)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (
+                doc["id"], otype, doc.get("appId"), doc.get("displayName") or "", seq,
+                existing["created"] if existing else created, json.dumps(doc),
+            ),
+        )
+
+    def object(self, object_id: str, otype: str | None = None) -> dict[str, Any] | None:
+        if otype:
+            row = self.row("SELECT doc FROM directory_objects WHERE id = ? AND type = ?", (object_id, otype))
+        else:
+            row = self.row("SELECT doc FROM directory_objects WHERE id = ?", (object_id,))
+        return json.loads(row["doc"]) if row else None
+
+    def object_type(self, object_id: str) -> str | None:
+        row = self.row("SELECT type FROM directory_objects WHERE id = ?", (object_id,))
+        return row["type"] if row else None
+
+    def object_created(self, object_id: str) -> float | None:
+        row = self.row("SELECT created FROM directory_objects WHERE id = ?", (object_id,))
+        return row["created"] if row else None
+
+    def by_app_id(self, app_id: str, otype: str) -> dict[str, Any] | None:
+        row = self.row(
+            "SELECT doc FROM directory_objects WHERE app_id = ? AND type = ?", (app_id.lower(), otype)
+        )
+        return json.loads(row["doc"]) if row else None
+
+    # -- secrets -----------------------------------------------------------------------------
+
+    def add_password_hash(self, key_id: str, owner_id: str, secret: str) -> None:
+        salt, digest = hash_secret(secret)
+        self.execute(
+            "INSERT OR REPLACE INTO password_hashes(key_id, owner_id, salt, digest) VALUES (?,?,?,?)",
+            (key_id, owner_id, salt, digest),
+        )
+
+    def remove_password_hash(self, key_id: str) -> None:
+        self.execute("DELETE FROM password_hashes WHERE key_id = ?", (key_id,))
+
+    def match_password(self, owner_ids: Iterable[str], secret: str) -> tuple[str, str] | None:
+        """The (owner id, key id) whose stored hash matches `secret`, if any."""
+        owners = list(owner_ids)
+        if not owners:
+            return None
+        marks = ",".join("?" * len(owners))
+        for row in self.rows(
+            f"SELECT key_id, owner_id, salt, digest FROM password_hashes WHERE owner_id IN ({marks})", owners
+        ):
+            _, digest = hash_secret(secret, row["salt"])
+            if hmac.compare_digest(digest, row["digest"]):
+                return row["owner_id"], row["key_id"]
+        return None
+
+    # -- role assignments --------------------------------------------------------------------
+
+    def put_role_assignment(self, doc: dict[str, Any]) -> None:
+        props = doc["properties"]
+        existing = self.row("SELECT seq FROM role_assignments WHERE name = ?", (doc["name"],))
+        seq = existing["seq"] if existing else self.next_seq("role_assignments")
+        self.execute(
+            "INSERT OR REPLACE INTO role_assignments(name, scope_lower, role_guid, principal_id, seq, doc)"
+            " VALUES (?,?,?,?,?,?)",
+            (
+                doc["name"], props["scope"].lower().rstrip("/") or "/",
+                props["roleDefinitionId"].rsplit("/", 1)[-1].lower(), props["principalId"].lower(),
+                seq, json.dumps(doc),
+            ),
+        )
+
+    def role_assignments_for_principals(self, principal_ids: Iterable[str]) -> list[dict[str, Any]]:
+        ids = [p.lower() for p in principal_ids]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return [
+            json.loads(r["doc"])
+            for r in self.rows(
+                f"SELECT doc FROM role_assignments WHERE principal_id IN ({marks}) ORDER BY seq", ids
+            )
+        ]
+
+    def role_definition(self, guid: str) -> dict[str, Any] | None:
+        row = self.row("SELECT doc FROM role_definitions WHERE guid = ?", (guid.lower(),))
+        return json.loads(row["doc"]) if row else None
+
+    def put_role_definition(self, guid: str, doc: dict[str, Any], custom: bool) -> None:
+        self.execute(
+            "INSERT OR REPLACE INTO role_definitions(guid, role_name_lower, custom, doc) VALUES (?,?,?,?)",
+            (guid.lower(), doc["properties"]["roleName"].lower(), int(custom), json.dumps(doc)),
+        )
+
+    def group_ids_of(self, member_id: str) -> set[str]:
+        """Every group `member_id` belongs to, transitively (cycles are tolerated)."""
+        seen: set[str] = set()
+        frontier = [member_id]
+        while frontier:
+            marks = ",".join("?" * len(frontier))
+            rows = self.rows(f"SELECT group_id FROM group_members WHERE member_id IN ({marks})", frontier)
+            frontier = [r["group_id"] for r in rows if r["group_id"] not in seen]
+            seen.update(frontier)
+        return seen
+
+    # -- request log -------------------------------------------------------------------------
+
+    def log_request(
+        self, *, time: float, method: str, path: str, query: str, status: int, principal: str | None,
+        api_version: str | None, duration_ms: float, note: str | None = None,
+    ) -> None:
+        self.execute(
+            "INSERT INTO request_log(time, method, path, query, status, principal, api_version,"
+            " duration_ms, note) VALUES (?,?,?,?,?,?,?,?,?)",
+            (time, method, path, query, status, principal, api_version, duration_ms, note),
+        )
+
+    def request_log(self, since_seq: int = 0) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.rows("SELECT * FROM request_log WHERE seq > ? ORDER BY seq", (since_seq,))]
+
+    def last_request_seq(self) -> int:
+        row = self.row("SELECT COALESCE(MAX(seq), 0) FROM request_log")
+        return int(row[0]) if row else 0
