@@ -51,7 +51,9 @@ def read_connection(data_dir: Path) -> dict[str, Any] | None:
     return conn if _alive(conn) else None
 
 
-def connect_or_start(data_dir: Path, seed: str = "demo", wait_s: float = 15.0) -> tuple[dict[str, Any], SandboxServer | None]:
+def connect_or_start(
+    data_dir: Path, seed: str = "demo", wait_s: float = 15.0
+) -> tuple[dict[str, Any], SandboxServer | None]:
     """(connection, server we started or None). The caller stops a server it was handed."""
     conn = read_connection(data_dir)
     if conn is not None:

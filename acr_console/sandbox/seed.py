@@ -87,7 +87,8 @@ def assign(
 ) -> dict[str, Any]:
     name = name or str(uuid.uuid4())
     sub = scope.split("/")[2] if scope.startswith("/subscriptions/") else None
-    role_id = (f"/subscriptions/{sub}" if sub else "") + f"/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
+    prefix = f"/subscriptions/{sub}" if sub else ""
+    role_id = f"{prefix}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
     doc: dict[str, Any] = {
         "id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}",
         "name": name,

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -174,6 +175,10 @@ class SandboxServer:
     def serve_forever(self, on_ready: Any = None) -> None:
         """Serve until SIGINT/SIGTERM (uvicorn installs the handlers on the main thread)."""
         sock, config = self._prepare()
+        # uvicorn captures SIGINT/SIGTERM while serving and re-raises them once it has stopped;
+        # with the default handlers that re-raise would kill the process before the connection
+        # file is removed. Quiet handlers make the re-raise a no-op and let cleanup run.
+        previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             async def main() -> None:
                 serving = asyncio.create_task(self._serve(sock, config))
@@ -185,6 +190,8 @@ class SandboxServer:
 
             asyncio.run(main())
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             self._cleanup()
 
     # -- background thread ----------------------------------------------------------------------

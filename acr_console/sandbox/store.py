@@ -122,7 +122,7 @@ class Store:
             self._conn.executemany(sql, params)
 
     def next_seq(self, table: str) -> int:
-        row = self.row(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}")  # noqa: S608 - fixed names
+        row = self.row(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}")
         return int(row[0]) if row else 1
 
     # -- meta --------------------------------------------------------------------------------

@@ -1,0 +1,3 @@
+from acr_console.cli.main import main
+
+raise SystemExit(main())

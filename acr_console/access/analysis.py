@@ -1,0 +1,340 @@
+"""Effective access to one registry: who can do what, and every path that says so.
+
+Decisions:
+
+* Only assignments at or above the registry count (:func:`.scopes.is_at_or_above`).
+* One assignment yields one :class:`AccessPath` per distinct (repositories, confidence) outcome, so
+  a condition restricting only reads gives a conditional pull path and an unrestricted push path.
+  Latent rights go on the unrestricted path of their confidence.
+* Conditions (:mod:`.conditions`) are evaluated per right against the action that grants it. A
+  condition that is not understood leaves the right with ``repositories == ()`` and confidence
+  CONDITIONAL (or POSSIBLE); that is how a path says "condition not understood"
+  (:func:`condition_not_understood`). A latent right whose action such a condition might restrict
+  drops to POSSIBLE; one whose action it restricts to repositories is dropped, since control-plane
+  requests carry no repository and the comparison fails.
+* Latent rights: GRANT_ROLES is always reported, because whoever can assign roles can hand any right
+  to anyone. Every other latent right is hidden when the principal already holds everything it
+  would yield (``capabilities.LATENT_YIELDS``) registry-wide and DIRECT through some path; a path
+  left with nothing is dropped. So Owner on a legacy registry shows GRANT_ROLES only.
+* Entries are principals that can sign in; groups appear only as ``via_groups`` (display names,
+  outermost = assigned group first). Group members that are neither known principals nor known
+  groups, and assigned groups missing from ``groups``, are skipped: they cannot be expanded.
+* An entry is listed when it has at least one path: a right, a latent right, or an assignment whose
+  role definition is unknown (its path has no rights and the role GUID as its name, because an
+  unreadable role may grant anything).
+* Orphans (principal id in neither ``principals`` nor ``groups``) get ``PrincipalType.UNKNOWN``,
+  the object id as display name, ``orphaned=True``, and what the role would grant.
+* Entries sort by display name (case-insensitive), then object id: the admin user sorts as
+  "admin user" among the rest. Paths sort by kind, role name, scope level (registry first), scope,
+  groups, then every other field, so the output is independent of input order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+
+from acr_console.access.capabilities import LATENT_YIELDS, REPOSITORY_SCOPED_RIGHTS, Grant, role_capabilities
+from acr_console.access.conditions import ParsedCondition, RepositoryScope, parse_condition
+from acr_console.access.groups import GroupIndex
+from acr_console.access.scopes import is_at_or_above, is_inherited, normalise_scope, scope_level
+from acr_console.models import (
+    AccessEntry,
+    AccessPath,
+    Confidence,
+    Group,
+    Latent,
+    PathKind,
+    Principal,
+    PrincipalType,
+    Registry,
+    RegistryAccess,
+    Right,
+    RoleAssignment,
+    RoleDefinition,
+    ScopeLevel,
+)
+from acr_console.roles import builtin_by_guid
+
+ADMIN_USER_NAME = "admin user"
+ADMIN_USER_RIGHTS = frozenset({Right.PULL, Right.PUSH, Right.DELETE})
+
+_KIND_ORDER = {PathKind.ADMIN_USER: 0, PathKind.ROLE_ASSIGNMENT: 1, PathKind.TOKEN: 2}
+_LEVEL_ORDER = {
+    None: -1,
+    ScopeLevel.REGISTRY: 0,
+    ScopeLevel.RESOURCE_GROUP: 1,
+    ScopeLevel.SUBSCRIPTION: 2,
+    ScopeLevel.MANAGEMENT_GROUP: 3,
+    ScopeLevel.ROOT: 4,
+}
+_CONFIDENCE_ORDER = {Confidence.DIRECT: 0, Confidence.CONDITIONAL: 1, Confidence.POSSIBLE: 2}
+
+_Outcome = tuple[tuple[str, ...] | None, Confidence]
+
+
+def condition_not_understood(path: AccessPath) -> bool:
+    """Whether the path's rights hang on a condition the analysis could not read."""
+    return path.repositories == ()
+
+
+def _combine(scopes: list[RepositoryScope]) -> RepositoryScope:
+    """The scope allowing all of several actions at once (a grant needs every one of them)."""
+    if any(s.denied for s in scopes):
+        return RepositoryScope(())
+    if any(not s.understood for s in scopes):
+        return RepositoryScope((), understood=False)
+    restricted = [s for s in scopes if not s.unrestricted]
+    if not restricted:
+        return RepositoryScope(None)
+    if len(restricted) == 1 or all(s.repositories == restricted[0].repositories for s in restricted):
+        return restricted[0]
+    # Intersecting rendered patterns is possible but no grant needs two restricted actions.
+    return RepositoryScope((), understood=False)
+
+
+def _right_outcome(right: Right, grant: Grant, condition: ParsedCondition | None) -> _Outcome | None:
+    if condition is None:
+        return (None, grant.confidence)
+    scope = _combine([condition.scope_for(a) for a in grant.actions])
+    if scope.unrestricted:
+        return (None, grant.confidence)
+    if scope.denied:
+        return None
+    if scope.understood and right not in REPOSITORY_SCOPED_RIGHTS:
+        return None  # no repository in the request, so the repository comparison fails
+    confidence = Confidence.POSSIBLE if grant.confidence is Confidence.POSSIBLE else Confidence.CONDITIONAL
+    return (scope.repositories, confidence)
+
+
+def _latent_outcome(grant: Grant, condition: ParsedCondition | None) -> Confidence | None:
+    if condition is None:
+        return grant.confidence
+    scope = _combine([condition.scope_for(a) for a in grant.actions])
+    if scope.unrestricted:
+        return grant.confidence
+    if scope.understood:
+        return None
+    return Confidence.POSSIBLE
+
+
+def _outcome_rank(outcome: _Outcome) -> tuple[bool, bool, int]:
+    repositories, confidence = outcome
+    return (repositories is None, confidence is not Confidence.POSSIBLE, len(repositories or ()))
+
+
+def _resolve_definition(
+    assignment: RoleAssignment, definitions: Mapping[str, RoleDefinition]
+) -> RoleDefinition | None:
+    guid = assignment.role_guid
+    found = definitions.get(guid)
+    if found is not None:
+        return found
+    builtin = builtin_by_guid(guid)
+    if builtin is None:
+        return None
+    return RoleDefinition(
+        id=assignment.role_definition_id,
+        name=builtin.guid,
+        role_name=builtin.name,
+        description=builtin.description,
+        custom=False,
+        actions=builtin.actions,
+        not_actions=builtin.not_actions,
+        data_actions=builtin.data_actions,
+        not_data_actions=builtin.not_data_actions,
+    )
+
+
+def assignment_paths(
+    registry: Registry, assignment: RoleAssignment, definition: RoleDefinition | None
+) -> tuple[AccessPath, ...]:
+    """The paths one assignment gives its principal, before group expansion (``via_groups`` empty)."""
+    base = AccessPath(
+        kind=PathKind.ROLE_ASSIGNMENT,
+        role=definition.role_name if definition is not None else assignment.role_guid,
+        role_definition_id=assignment.role_definition_id,
+        assignment_id=assignment.id,
+        scope=assignment.scope,
+        scope_level=scope_level(assignment.scope),
+        inherited=is_inherited(assignment.scope, registry.id),
+    )
+    if definition is None:
+        return (base,)
+    caps = role_capabilities(
+        definition, registry.role_assignment_mode, admin_user_enabled=registry.admin_user_enabled
+    )
+    condition = parse_condition(assignment.condition, assignment.condition_version)
+    rights: dict[_Outcome, set[Right]] = {}
+    latent: dict[_Outcome, set[Latent]] = {}
+    for right, grants in caps.rights.items():
+        outcomes = [o for o in (_right_outcome(right, g, condition) for g in grants) if o is not None]
+        if outcomes:
+            rights.setdefault(max(outcomes, key=_outcome_rank), set()).add(right)
+    for item, grants in caps.latent.items():
+        confidences = [c for c in (_latent_outcome(g, condition) for g in grants) if c is not None]
+        if confidences:
+            best = min(confidences, key=_CONFIDENCE_ORDER.__getitem__)
+            latent.setdefault((None, best), set()).add(item)
+    return tuple(
+        dataclasses.replace(
+            base,
+            rights=frozenset(rights.get(outcome, ())),
+            latent=frozenset(latent.get(outcome, ())),
+            repositories=outcome[0],
+            confidence=outcome[1],
+        )
+        for outcome in {**rights, **latent}
+    )
+
+
+def _path_key(path: AccessPath) -> tuple[object, ...]:
+    # Every field takes part, so distinct paths never tie and the order is total.
+    return (
+        _KIND_ORDER[path.kind],
+        (path.role or "").casefold(),
+        _LEVEL_ORDER[path.scope_level],
+        normalise_scope(path.scope or ""),
+        tuple(g.casefold() for g in path.via_groups),
+        path.repositories is not None,
+        path.repositories or (),
+        _CONFIDENCE_ORDER[path.confidence],
+        sorted(r.value for r in path.rights),
+        sorted(x.value for x in path.latent),
+        path.assignment_id or "",
+        path.role_definition_id or "",
+        path.role or "",
+        path.scope or "",
+        path.via_groups,
+        path.inherited,
+    )
+
+
+def _entry_key(entry: AccessEntry) -> tuple[object, ...]:
+    p = entry.principal
+    return (
+        p.display_name.casefold(),
+        (p.object_id or "").lower(),
+        p.type.value,
+        p.display_name,
+        entry.orphaned,
+    )
+
+
+def _suppress_held_latent(paths: Iterable[AccessPath]) -> list[AccessPath]:
+    paths = list(paths)
+    held = frozenset(
+        r for p in paths if p.repositories is None and p.confidence is Confidence.DIRECT for r in p.rights
+    )
+    out: list[AccessPath] = []
+    for path in paths:
+        keep = frozenset(x for x in path.latent if (y := LATENT_YIELDS[x]) is None or not y <= held)
+        if keep == path.latent:
+            out.append(path)
+        elif keep or path.rights:
+            out.append(dataclasses.replace(path, latent=keep))
+    return out
+
+
+class _Draft:
+    __slots__ = ("orphaned", "paths", "principal")
+
+    def __init__(self, principal: Principal, orphaned: bool) -> None:
+        self.principal = principal
+        self.orphaned = orphaned
+        self.paths: dict[AccessPath, None] = {}
+
+
+def analyse(
+    registry: Registry,
+    assignments: Iterable[RoleAssignment],
+    definitions: Mapping[str, RoleDefinition],
+    principals: Mapping[str, Principal],
+    groups: Mapping[str, Group],
+) -> RegistryAccess:
+    """Who can do what on ``registry``.
+
+    ``definitions`` is keyed by lower-case role GUID (unknown ones fall back to the built-in table);
+    ``principals`` by object id (an assigned id missing from both it and ``groups`` is orphaned);
+    ``groups`` by object id, with direct members.
+    """
+    lookup: dict[str, RoleDefinition] = {}
+    for key, definition in definitions.items():
+        lookup[key.lower()] = definition
+    for definition in definitions.values():
+        lookup.setdefault(definition.guid, definition)
+    people: dict[str, Principal] = {}
+    for key, principal in principals.items():
+        people[key.lower()] = principal
+    index = GroupIndex(groups)
+    drafts: dict[str, _Draft] = {}
+
+    def add(key: str, principal: Principal, paths: Iterable[AccessPath], orphaned: bool = False) -> None:
+        draft = drafts.get(key)
+        if draft is None:
+            draft = drafts[key] = _Draft(principal, orphaned)
+        for path in paths:
+            draft.paths[path] = None
+
+    for assignment in assignments:
+        if not is_at_or_above(assignment.scope, registry.id):
+            continue
+        paths = assignment_paths(registry, assignment, _resolve_definition(assignment, lookup))
+        if not paths:
+            continue
+        pid = assignment.principal_id.lower()
+        if pid in index:
+            for member, chains in index.members(pid).items():
+                principal = people.get(member)
+                if principal is None or not principal.can_sign_in:
+                    continue
+                for chain in chains:
+                    via = tuple(index.display_name(g) for g in chain)
+                    add(member, principal, (dataclasses.replace(p, via_groups=via) for p in paths))
+            continue
+        principal = people.get(pid)
+        if principal is None:
+            orphan = Principal(
+                object_id=assignment.principal_id,
+                display_name=assignment.principal_id,
+                type=PrincipalType.UNKNOWN,
+            )
+            add(pid, orphan, paths, orphaned=True)
+        elif principal.can_sign_in:
+            add(pid, principal, paths)
+
+    entries: list[AccessEntry] = []
+    if registry.admin_user_enabled:
+        admin = AccessPath(
+            kind=PathKind.ADMIN_USER,
+            rights=ADMIN_USER_RIGHTS,
+            scope=registry.id,
+            scope_level=ScopeLevel.REGISTRY,
+        )
+        entries.append(
+            AccessEntry(
+                principal=Principal(
+                    object_id=None, display_name=ADMIN_USER_NAME, type=PrincipalType.ADMIN_USER
+                ),
+                paths=(admin,),
+            )
+        )
+    for draft in drafts.values():
+        paths = _suppress_held_latent(draft.paths)
+        if paths:
+            entries.append(
+                AccessEntry(
+                    principal=draft.principal,
+                    paths=tuple(sorted(paths, key=_path_key)),
+                    orphaned=draft.orphaned,
+                )
+            )
+    entries.sort(key=_entry_key)
+    return RegistryAccess(registry=registry, entries=tuple(entries))
+
+
+def filter_entries(access: RegistryAccess, item: Right | Latent) -> tuple[AccessEntry, ...]:
+    """Entries holding ``item`` through any path (e.g. "who can push"), in the analysis order."""
+    if isinstance(item, Right):
+        return tuple(e for e in access.entries if item in e.rights)
+    return tuple(e for e in access.entries if item in e.latent)

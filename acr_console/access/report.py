@@ -1,0 +1,70 @@
+"""The stable JSON shape of a :class:`RegistryAccess` (``acr-console … --json``).
+
+::
+
+    {"registry": {"id", "name", "loginServer", "mode": "rbac" | "abac", "adminUserEnabled"},
+     "entries": [{"principal": {"objectId", "appId", "displayName", "type"},
+                  "orphaned": bool,
+                  "pull": bool, "push": bool, "delete": bool,
+                  "latent": [latent values, sorted],
+                  "paths": [{"kind": "role-assignment" | "admin-user" | "token",
+                             "role", "scope", "inherited": bool, "viaGroups": [names],
+                             "repositories": [...] | null,
+                             "confidence": "direct" | "conditional" | "possible"}]}]}
+
+Additions to the agreed shape: ``orphaned`` per entry and ``confidence`` per path. ``pull`` /
+``push`` / ``delete`` are true when any path grants the right, including conditional and possible
+paths (the paths say how). Entries and paths keep the analysis order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acr_console.models import AccessEntry, AccessPath, RegistryAccess, Right
+
+
+def _path(path: AccessPath) -> dict[str, Any]:
+    return {
+        "kind": path.kind.value,
+        "role": path.role,
+        "scope": path.scope,
+        "inherited": path.inherited,
+        "viaGroups": list(path.via_groups),
+        "repositories": None if path.repositories is None else list(path.repositories),
+        "confidence": path.confidence.value,
+    }
+
+
+def _entry(entry: AccessEntry) -> dict[str, Any]:
+    principal = entry.principal
+    rights = entry.rights
+    return {
+        "principal": {
+            "objectId": principal.object_id,
+            "appId": principal.app_id,
+            "displayName": principal.display_name,
+            "type": principal.type.value,
+        },
+        "orphaned": entry.orphaned,
+        "pull": Right.PULL in rights,
+        "push": Right.PUSH in rights,
+        "delete": Right.DELETE in rights,
+        "latent": sorted(x.value for x in entry.latent),
+        "paths": [_path(p) for p in entry.paths],
+    }
+
+
+def to_json(access: RegistryAccess) -> dict[str, Any]:
+    """A JSON-ready dict (only str, bool, None, list, dict) in the shape above."""
+    registry = access.registry
+    return {
+        "registry": {
+            "id": registry.id,
+            "name": registry.name,
+            "loginServer": registry.login_server,
+            "mode": registry.role_assignment_mode.short,
+            "adminUserEnabled": registry.admin_user_enabled,
+        },
+        "entries": [_entry(e) for e in access.entries],
+    }

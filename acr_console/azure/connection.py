@@ -1,0 +1,110 @@
+"""Where the console connects and how it signs in: a cloud's endpoints, or the sandbox's.
+
+Only endpoints, trust and the credential differ between real Azure and the sandbox; everything
+above the client factory is the same code path.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Cloud:
+    name: str
+    authority_host: str
+    resource_manager: str
+    microsoft_graph: str  # base URL; API versions live under it ("/v1.0")
+    # Scopes keep the public names even against the sandbox: it checks audiences as Azure does,
+    # which catches wiring mistakes.
+    arm_scope: str
+    graph_scope: str
+    acr_suffix: str = ".azurecr.io"
+
+
+CLOUDS: dict[str, Cloud] = {
+    "AzureCloud": Cloud(
+        "AzureCloud", "https://login.microsoftonline.com", "https://management.azure.com/",
+        "https://graph.microsoft.com", "https://management.azure.com/.default",
+        "https://graph.microsoft.com/.default",
+    ),
+    "AzureChinaCloud": Cloud(
+        "AzureChinaCloud", "https://login.chinacloudapi.cn", "https://management.chinacloudapi.cn/",
+        "https://microsoftgraph.chinacloudapi.cn", "https://management.chinacloudapi.cn/.default",
+        "https://microsoftgraph.chinacloudapi.cn/.default", ".azurecr.cn",
+    ),
+    "AzureUSGovernment": Cloud(
+        "AzureUSGovernment", "https://login.microsoftonline.us", "https://management.usgovcloudapi.net/",
+        "https://graph.microsoft.us", "https://management.usgovcloudapi.net/.default",
+        "https://graph.microsoft.us/.default", ".azurecr.us",
+    ),
+}
+
+
+class AuthMethod(enum.StrEnum):
+    CLI = "cli"
+    DEVICE_CODE = "device-code"
+    ENV = "env"
+    MANAGED_IDENTITY = "managed-identity"
+    BROWSER = "browser"
+    # A client id and secret handed over directly: the sandbox's admin, or a pipeline's principal.
+    SECRET = "secret"
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    method: AuthMethod
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    # Where a device-code prompt goes (the CLI prints it, the TUI shows a screen).
+    device_code_prompt: Callable[[str, str, Any], None] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    cloud: Cloud
+    tenant_id: str | None
+    auth: Auth
+    ca_bundle: str | None = None  # None: the system's trust store
+    subscriptions: tuple[str, ...] = ()  # empty: every subscription the identity can see
+    sandbox: bool = False
+    read_only: bool = False
+    registry_endpoint: str | None = None  # data-plane URL when registries are not reached by name
+
+    @property
+    def is_microsoft_authority(self) -> bool:
+        return self.cloud.authority_host in {c.authority_host for c in CLOUDS.values()}
+
+    @property
+    def label(self) -> str:
+        return "sandbox" if self.sandbox else self.cloud.name
+
+    def with_subscriptions(self, subs: tuple[str, ...]) -> Connection:
+        return replace(self, subscriptions=subs)
+
+
+def sandbox_connection(doc: dict[str, Any], *, read_only: bool = False,
+                       subscriptions: tuple[str, ...] = ()) -> Connection:
+    """A Connection from the sandbox's connection.json."""
+    public = CLOUDS["AzureCloud"]
+    cloud = replace(
+        public,
+        name="sandbox",
+        authority_host=doc["authority_host"],
+        resource_manager=doc["resource_manager"],
+        microsoft_graph=doc["microsoft_graph"].rstrip("/"),
+    )
+    admin = doc["admin"]
+    return Connection(
+        cloud=cloud,
+        tenant_id=doc["tenant_id"],
+        auth=Auth(AuthMethod.SECRET, admin["client_id"], admin["client_secret"]),
+        ca_bundle=doc["ca_bundle"],
+        subscriptions=subscriptions,
+        sandbox=True,
+        read_only=read_only,
+        registry_endpoint=doc.get("registry_endpoint"),
+    )

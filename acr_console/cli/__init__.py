@@ -1,0 +1,1 @@
+"""Headless front end: `acr-console COMMAND`, human tables by default, `--json` for scripts."""

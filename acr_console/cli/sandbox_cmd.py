@@ -1,0 +1,74 @@
+"""`acr-console sandbox serve`: run the local fake of Azure in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sandbox", help="the local sandbox (a fake Azure tenant on loopback HTTPS)")
+    sp = p.add_subparsers(dest="sandbox_command", required=True, metavar="COMMAND")
+    serve = sp.add_parser("serve", help="serve the sandbox in the foreground until interrupted")
+    serve.add_argument("--data", help="data folder (default: the user data folder's acr-console/sandbox)")
+    serve.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
+    serve.add_argument("--seed", default="demo", help="demo (default), empty, or large:N; used when the data "
+                       "folder is new or with --reset")
+    serve.add_argument("--reset", action="store_true", help="discard the data folder's tenant and seed anew")
+    serve.add_argument("--page-size", type=int, default=100, help="ARM and Graph page size (default 100)")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
+    serve.add_argument("--faults", default="", help="fault spec, e.g. 'arm:429:0.2,graph:503:0.1'")
+    serve.add_argument("--replication-delay", type=float, default=0.0, metavar="SECONDS",
+                       help="PrincipalNotFound for this long after a principal is created")
+    serve.set_defaults(handler=serve_command, needs_azure=False)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from ..sandbox.context import Settings
+    from ..sandbox.launcher import default_data_dir
+    from ..sandbox.server import SandboxBusy, SandboxServer
+    from .output import print_error
+
+    if not 1 <= args.page_size <= 999:
+        print_error("--page-size must be between 1 and 999")
+        return 2
+    if not 0 <= args.port <= 65535:
+        print_error("--port must be between 0 and 65535")
+        return 2
+    if args.latency_ms < 0 or args.replication_delay < 0:
+        print_error("--latency-ms and --replication-delay cannot be negative")
+        return 2
+    settings = Settings(page_size=args.page_size, latency_ms=args.latency_ms,
+                        replication_delay_s=args.replication_delay)
+    if args.faults:
+        try:
+            from ..sandbox.faults import parse_faults
+
+            settings.faults = parse_faults(args.faults)
+        except ValueError as exc:
+            print_error(f"--faults: {exc}")
+            return 2
+    data = Path(args.data).expanduser() if args.data else default_data_dir()
+
+    def ready(conn: dict[str, Any]) -> None:
+        print(f"acr-console sandbox listening on {conn['authority_host']}", flush=True)
+        print(f"  tenant      {conn['tenant_id']}", flush=True)
+        print(f"  connection  {data / 'connection.json'}  (holds the admin secret; mode 0600)", flush=True)
+        print(f"  CA          {conn['ca_bundle']}", flush=True)
+        print("Stop with Ctrl+C.", flush=True)
+
+    try:
+        SandboxServer(data, port=args.port, seed=args.seed, reset=args.reset, settings=settings).serve_forever(ready)
+    except SandboxBusy as exc:
+        print_error(f"{exc}; use that server, or stop it first")
+        return 1
+    except ValueError as exc:
+        print_error(str(exc))
+        return 2
+    except OSError as exc:
+        print_error(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}")
+        return 1
+    print("sandbox stopped", file=sys.stderr)
+    return 0
