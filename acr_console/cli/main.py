@@ -9,11 +9,11 @@ from collections.abc import Sequence
 
 from ..azure.connection import CLOUDS, AuthMethod
 from ..azure.errors import EXIT_FAILED, EXIT_USAGE, AzureError
-from . import registries, sandbox_cmd
+from . import access_cmd, principal_cmd, registries, sandbox_cmd
 from .output import print_error
 
 # Each module adds its sub-command; keeping the list here makes the command set visible at a glance.
-COMMAND_MODULES = [registries, sandbox_cmd]
+COMMAND_MODULES = [registries, access_cmd, principal_cmd, sandbox_cmd]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,190 @@
+"""Reads of the Entra directory: principals in bulk, group trees, one principal's detail."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+from typing import Any
+
+from ..models import Credential, CredentialKind, CredentialOwner, Group, Principal, PrincipalType
+from .clients import AzureClients
+from .errors import AzureError
+from .graph import batch_error, chunked, graph_batch, graph_json, graph_pages
+
+GET_BY_IDS_LIMIT = 1000
+PRINCIPAL_SELECT = "id,displayName,appId,servicePrincipalType,accountEnabled"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_guid(value: str) -> bool:
+    return bool(_GUID.match(value))
+
+
+def _odata_type(doc: dict[str, Any]) -> str:
+    return str(doc.get("@odata.type", "")).removeprefix("#microsoft.graph.")
+
+
+def principal_from_json(doc: dict[str, Any]) -> Principal:
+    kind = _odata_type(doc)
+    if kind == "servicePrincipal":
+        ptype = (PrincipalType.MANAGED_IDENTITY if doc.get("servicePrincipalType") == "ManagedIdentity"
+                 else PrincipalType.SERVICE_PRINCIPAL)
+    elif kind == "user":
+        ptype = PrincipalType.USER
+    elif kind == "group":
+        ptype = PrincipalType.GROUP
+    else:
+        ptype = PrincipalType.UNKNOWN
+    return Principal(
+        object_id=doc["id"],
+        display_name=doc.get("displayName") or doc.get("userPrincipalName") or doc["id"],
+        type=ptype,
+        app_id=doc.get("appId"),
+        enabled=bool(doc.get("accountEnabled", True)),
+    )
+
+
+async def get_by_ids(az: AzureClients, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Directory objects by object id, 1000 a request, requests concurrent. Unknown ids are absent."""
+    found: dict[str, dict[str, Any]] = {}
+
+    async def one(chunk: list[str]) -> list[dict[str, Any]]:
+        answer = await graph_json(az, "POST", "directoryObjects/getByIds",
+                                  body={"ids": chunk, "types": ["servicePrincipal", "user", "group"]})
+        return answer.get("value", [])
+
+    for docs in await asyncio.gather(*(one(c) for c in chunked(dict.fromkeys(ids), GET_BY_IDS_LIMIT))):
+        for doc in docs:
+            found[doc["id"].lower()] = doc
+    return found
+
+
+async def group_tree(az: AzureClients, group_ids: list[str],
+                     known: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Group], dict[str, Principal]]:
+    """Expand groups level by level (one batched round per nesting level) into their direct members.
+
+    Returns the groups (with direct member ids) and every principal met on the way. Direct
+    membership, not transitiveMembers, because the analysis reports the chain a right comes through.
+    """
+    groups: dict[str, Group] = {}
+    principals: dict[str, Principal] = {}
+    names = {gid.lower(): (known or {}).get(gid.lower(), {}).get("displayName", gid) for gid in group_ids}
+    frontier = [g.lower() for g in dict.fromkeys(group_ids)]
+    while frontier:
+        responses = await graph_batch(az, [
+            {"url": f"/groups/{gid}/members?$select={PRINCIPAL_SELECT}&$top=999"} for gid in frontier
+        ])
+        next_frontier: list[str] = []
+        for gid, resp in zip(frontier, responses, strict=True):
+            if resp["status"] == 404:
+                groups[gid] = Group(gid, names.get(gid, gid), ())
+                continue
+            if resp["status"] >= 400:
+                raise batch_error(resp, f"list members of group {gid}")
+            body = resp["body"] or {}
+            members = list(body.get("value", []))
+            link = body.get("@odata.nextLink")
+            while link:  # a big group: the rest of its pages directly
+                page = await graph_json(az, "GET", link)
+                members.extend(page.get("value", []))
+                link = page.get("@odata.nextLink")
+            for doc in members:
+                p = principal_from_json(doc)
+                mid = doc["id"].lower()
+                if p.type is PrincipalType.GROUP:
+                    names.setdefault(mid, p.display_name)
+                    if mid not in groups and mid not in next_frontier and mid not in frontier:
+                        next_frontier.append(mid)
+                else:
+                    principals[mid] = p
+            groups[gid] = Group(gid, names.get(gid, gid), tuple(d["id"].lower() for d in members))
+        frontier = next_frontier
+    return groups, principals
+
+
+# -- one principal ---------------------------------------------------------------------------
+
+
+async def find_service_principal(az: AzureClients, ref: str) -> dict[str, Any]:
+    """A service principal by appId, object id or exact display name."""
+    ref = ref.strip()
+    if not ref:
+        raise AzureError("InvalidPrincipal", "no principal given: name an appId, an object id or a display name", 400)
+    if is_guid(ref):
+        by_app, by_id = await asyncio.gather(
+            graph_json(az, "GET", "servicePrincipals", {"$filter": f"appId eq '{ref}'"}),
+            _get_or_none(az, f"servicePrincipals/{ref}"),
+        )
+        hits = by_app.get("value", [])
+        if hits:
+            return hits[0]
+        if by_id is not None:
+            return by_id
+        raise AzureError("Request_ResourceNotFound", f"no service principal has appId or object id {ref}", 404)
+    escaped = ref.replace("'", "''")
+    hits = await graph_pages(az, "servicePrincipals", {"$filter": f"displayName eq '{escaped}'"})
+    if not hits:
+        raise AzureError("Request_ResourceNotFound", f"no service principal is named '{ref}'", 404)
+    if len(hits) > 1:
+        ids = ", ".join(h["appId"] for h in hits[:5])
+        raise AzureError("AmbiguousPrincipal",
+                         f"{len(hits)} service principals are named '{ref}' (appIds {ids}); name one by appId", 400)
+    return hits[0]
+
+
+async def _get_or_none(az: AzureClients, path: str) -> dict[str, Any] | None:
+    try:
+        return await graph_json(az, "GET", path)
+    except AzureError as err:
+        if err.status == 404 or err.code in ("Request_ResourceNotFound", "ResourceNotFound"):
+            return None
+        raise
+
+
+async def application_for(az: AzureClients, app_id: str) -> dict[str, Any] | None:
+    """The application behind a service principal; None when it lives in another tenant."""
+    return await _get_or_none(az, f"applications(appId='{app_id}')")
+
+
+async def member_of(az: AzureClients, object_id: str) -> list[Group]:
+    docs = await graph_pages(az, f"servicePrincipals/{object_id}/transitiveMemberOf",
+                             {"$select": "id,displayName"})
+    return [Group(d["id"].lower(), d.get("displayName") or d["id"]) for d in docs if _odata_type(d) == "group"]
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def credentials_of(doc: dict[str, Any], owner: CredentialOwner) -> list[Credential]:
+    out = [
+        Credential(
+            key_id=c["keyId"], kind=CredentialKind.PASSWORD, owner=owner, display_name=c.get("displayName"),
+            hint=c.get("hint"), start=_parse_time(c.get("startDateTime")), end=_parse_time(c.get("endDateTime")),
+        )
+        for c in doc.get("passwordCredentials") or []
+    ]
+    for c in doc.get("keyCredentials") or []:
+        out.append(Credential(
+            key_id=c["keyId"], kind=CredentialKind.CERTIFICATE, owner=owner, display_name=c.get("displayName"),
+            start=_parse_time(c.get("startDateTime")), end=_parse_time(c.get("endDateTime")),
+            thumbprint=_thumbprint(c.get("customKeyIdentifier")),
+        ))
+    return out
+
+
+def _thumbprint(custom_key_identifier: str | None) -> str | None:
+    """Graph returns the SHA-1 thumbprint as base64 of the digest; people compare it as hex."""
+    if not custom_key_identifier:
+        return None
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(custom_key_identifier, validate=True)
+    except (binascii.Error, ValueError):
+        return custom_key_identifier.upper()
+    return raw.hex().upper() if len(raw) == 20 else custom_key_identifier.upper()

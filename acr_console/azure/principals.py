@@ -1,0 +1,116 @@
+"""One principal in full (identity, credentials on application and service principal, assignments
+on every visible registry, groups), and the tenant's expiring-credentials radar."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..models import (
+    Credential,
+    CredentialOwner,
+    Principal,
+    PrincipalDetail,
+    PrincipalType,
+    Registry,
+    RegistryAccess,
+)
+from .authorization import RoleDefinitions, assignments_of
+from .clients import AzureClients
+from .directory import (
+    application_for,
+    credentials_of,
+    find_service_principal,
+    get_by_ids,
+    member_of,
+    principal_from_json,
+)
+from .graph import batch_error, graph_batch
+from .registries import list_registries, list_subscriptions
+from .registry_access import read_registry_access
+
+
+async def read_principal_detail(az: AzureClients, ref: str, definitions: RoleDefinitions) -> PrincipalDetail:
+    sp = await find_service_principal(az, ref)
+    principal = principal_from_json({"@odata.type": "#microsoft.graph.servicePrincipal", **sp})
+    subscriptions = await list_subscriptions(az)
+    app, groups, *per_sub = await asyncio.gather(
+        application_for(az, sp["appId"]),
+        member_of(az, sp["id"]),
+        *(assignments_of(az, s.id, sp["id"]) for s in subscriptions),
+    )
+    assignments = [a for chunk in per_sub for a in chunk]
+    defs = await definitions.resolve(list({a.role_definition_id for a in assignments}))
+    credentials = credentials_of(sp, CredentialOwner.SERVICE_PRINCIPAL)
+    if app is not None:
+        credentials = credentials_of(app, CredentialOwner.APPLICATION) + credentials
+        principal = Principal(principal.object_id, principal.display_name, principal.type, principal.app_id,
+                              principal.enabled, application_object_id=app["id"])
+    return PrincipalDetail(
+        principal=principal,
+        application_display_name=app.get("displayName") if app else None,
+        credentials=tuple(credentials),
+        assignments=tuple(assignments),
+        groups=tuple(groups),
+        role_names={guid: d.role_name for guid, d in defs.items()},
+    )
+
+
+@dataclass(frozen=True)
+class ExpiringCredential:
+    principal: Principal
+    credential: Credential
+    registries: tuple[str, ...]  # names of the registries the principal has access to
+
+    def days_left(self, now: datetime) -> float | None:
+        if self.credential.end is None:
+            return None
+        return (self.credential.end - now).total_seconds() / 86400
+
+
+async def read_all_access(az: AzureClients, definitions: RoleDefinitions,
+                          registries: list[Registry] | None = None) -> list[RegistryAccess]:
+    regs = registries if registries is not None else (await list_registries(az)).registries
+    gate = asyncio.Semaphore(8)
+
+    async def one(reg: Registry) -> RegistryAccess:
+        async with gate:
+            return await read_registry_access(az, reg, definitions)
+
+    return list(await asyncio.gather(*(one(r) for r in regs)))
+
+
+async def read_expiring(az: AzureClients, within_days: int, definitions: RoleDefinitions,
+                        now: datetime | None = None) -> list[ExpiringCredential]:
+    """Credentials that expired or expire within `within_days`, of principals with access to any
+    visible registry, soonest first."""
+    now = now or datetime.now(UTC)
+    accesses = await read_all_access(az, definitions)
+    reach: dict[str, set[str]] = {}
+    for access in accesses:
+        for entry in access.entries:
+            oid = entry.principal.object_id
+            if oid and entry.principal.type in (PrincipalType.SERVICE_PRINCIPAL, PrincipalType.MANAGED_IDENTITY):
+                reach.setdefault(oid.lower(), set()).add(access.registry.name)
+    sps = await get_by_ids(az, list(reach))
+    app_ids = sorted({doc["appId"] for doc in sps.values() if doc.get("appId")})
+    responses = await graph_batch(az, [{"url": f"/applications(appId='{a}')"} for a in app_ids])
+    apps: dict[str, dict] = {}
+    for app_id, resp in zip(app_ids, responses, strict=True):
+        if resp["status"] == 200:
+            apps[app_id] = resp["body"]
+        elif resp["status"] != 404:  # 404: an application in another tenant
+            raise batch_error(resp, f"read application {app_id}")
+    out: list[ExpiringCredential] = []
+    for oid, doc in sps.items():
+        principal = principal_from_json(doc)
+        creds = credentials_of(doc, CredentialOwner.SERVICE_PRINCIPAL)
+        app = apps.get(doc.get("appId", ""))
+        if app is not None:
+            creds += credentials_of(app, CredentialOwner.APPLICATION)
+        for cred in creds:
+            if cred.expires_within(now, within_days):
+                out.append(ExpiringCredential(principal, cred, tuple(sorted(reach[oid]))))
+    out.sort(key=lambda x: (x.credential.end or now, x.principal.display_name.lower()))
+    return out

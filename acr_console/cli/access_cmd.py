@@ -1,0 +1,95 @@
+"""`acr-console access REGISTRY`: who can pull, push and delete, and through which paths."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ..access import filter_entries, to_json
+from ..azure.authorization import RoleDefinitions
+from ..azure.clients import AzureClients
+from ..azure.errors import EXIT_OK
+from ..azure.registry_access import find_registry, read_registry_access
+from ..models import AccessEntry, AccessPath, PathKind, RegistryAccess, Right, ScopeLevel
+from .output import print_json, stdout_console
+
+_TYPE_LABEL = {"servicePrincipal": "SP", "managedIdentity": "MI", "user": "user", "adminUser": "admin",
+               "unknown": "deleted", "group": "group"}
+_LEVEL_LABEL = {ScopeLevel.REGISTRY: "registry", ScopeLevel.RESOURCE_GROUP: "resource group",
+                ScopeLevel.SUBSCRIPTION: "subscription", ScopeLevel.MANAGEMENT_GROUP: "management group",
+                ScopeLevel.ROOT: "root"}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("access", help="who can pull, push and delete on a registry, and why")
+    p.add_argument("registry", metavar="REGISTRY", help="registry name, login server or resource id")
+    p.add_argument("--can", choices=["pull", "push", "delete"], help="only the principals with this right")
+    p.add_argument("--json", action="store_true", help="print JSON (shape in the README)")
+    p.set_defaults(handler=run)
+
+
+def describe_path(path: AccessPath) -> Text:
+    """One line a person reads: role, where it is assigned, the group chain, the repositories."""
+    if path.kind is PathKind.ADMIN_USER:
+        return Text("admin user enabled on the registry", style="yellow")
+    text = Text(path.role or "?", style="bold")
+    level = _LEVEL_LABEL.get(path.scope_level, "scope") if path.scope_level else "scope"
+    text.append(f" @ {level}")
+    if path.inherited:
+        text.append(" (inherited)", style="dim")
+    if path.via_groups:
+        text.append(" via ")
+        text.append(" › ".join(path.via_groups))
+    if path.repositories is not None:
+        text.append(" repos: " + (", ".join(path.repositories) or "condition not understood"), style="cyan")
+    if path.confidence.value == "possible":
+        text.append(" (possible: wildcard)", style="magenta")
+    if path.latent and not path.rights:
+        text.append(" latent: " + ", ".join(sorted(x.value for x in path.latent)), style="red")
+    return text
+
+
+def _mark(entry: AccessEntry, right: Right) -> Text:
+    return Text("✓", style="bold green") if entry.can(right) else Text("·", style="dim")
+
+
+def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], title: str) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
+                  expand=False)
+    table.add_column("Principal", overflow="fold", max_width=28)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("Pull", no_wrap=True, justify="center")
+    table.add_column("Push", no_wrap=True, justify="center")
+    table.add_column("Del", no_wrap=True, justify="center")
+    table.add_column("Why", overflow="fold")
+    for entry in entries:
+        name = Text(entry.principal.display_name)
+        if entry.orphaned:
+            name.append(" (deleted)", style="red")
+        why = Text("\n").join(describe_path(p) for p in entry.paths)
+        table.add_row(name, Text(_TYPE_LABEL.get(entry.principal.type.value, entry.principal.type.value)),
+                      _mark(entry, Right.PULL), _mark(entry, Right.PUSH), _mark(entry, Right.DELETE), why)
+    return table
+
+
+async def run(args: argparse.Namespace, az: AzureClients) -> int:
+    registry = await find_registry(az, args.registry)
+    access = await read_registry_access(az, registry, RoleDefinitions(az))
+    entries = filter_entries(access, Right(args.can)) if args.can else access.entries
+    if args.json:
+        doc = to_json(access)
+        if args.can:
+            doc["entries"] = [e for e in doc["entries"] if e[args.can]]
+        print_json(doc)
+        return EXIT_OK
+    mode = "ABAC (repository permissions)" if registry.role_assignment_mode.short == "abac" else "RBAC (legacy)"
+    heading = f"{registry.name} ({registry.login_server}) · mode {mode} · admin user " + (
+        "ON" if registry.admin_user_enabled else "off")
+    what = f"who can {args.can}" if args.can else "who has access"
+    console = stdout_console()
+    console.print(Text(heading, style="bold"))
+    console.print(render_access(access, entries, f"{what}: {len(entries)} principal(s)"))
+    return EXIT_OK

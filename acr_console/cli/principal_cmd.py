@@ -1,0 +1,133 @@
+"""`acr-console principal SP` and `acr-console expiring`: one principal in full, and the radar of
+credentials that expired or expire soon."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ..azure.authorization import RoleDefinitions
+from ..azure.clients import AzureClients
+from ..azure.errors import EXIT_OK, EXIT_USAGE
+from ..azure.principals import ExpiringCredential, read_expiring, read_principal_detail
+from ..models import Credential, PrincipalDetail
+from .output import print_error, print_json, stdout_console
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("principal", help="a service principal: identity, credentials, assignments, groups")
+    p.add_argument("principal", metavar="SP", help="appId, object id or exact display name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=run_principal)
+    e = sub.add_parser("expiring", help="credentials that expired or expire soon, of principals with registry access")
+    e.add_argument("--within", type=int, default=30, metavar="DAYS", help="days ahead to look (default 30)")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.set_defaults(handler=run_expiring)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def credential_json(c: Credential, now: datetime) -> dict[str, Any]:
+    return {
+        "keyId": c.key_id, "type": c.kind.value, "on": c.owner.value, "displayName": c.display_name,
+        "hint": c.hint, "start": _iso(c.start), "end": _iso(c.end), "thumbprint": c.thumbprint,
+        "expired": c.expired(now),
+    }
+
+
+def principal_json(d: PrincipalDetail, now: datetime) -> dict[str, Any]:
+    p = d.principal
+    return {
+        "principal": {"objectId": p.object_id, "appId": p.app_id, "displayName": p.display_name,
+                      "type": p.type.value, "enabled": p.enabled,
+                      "applicationObjectId": p.application_object_id},
+        "credentials": [credential_json(c, now) for c in d.credentials],
+        "assignments": [
+            {"id": a.id, "scope": a.scope, "role": d.role_names.get(a.role_guid, a.role_guid),
+             "roleDefinitionId": a.role_definition_id, "principalId": a.principal_id,
+             "viaGroup": a.principal_id.lower() != (p.object_id or "").lower(), "condition": a.condition}
+            for a in d.assignments
+        ],
+        "groups": [{"objectId": g.object_id, "displayName": g.display_name} for g in d.groups],
+    }
+
+
+def expiry_text(c: Credential, now: datetime) -> Text:
+    if c.end is None:
+        return Text("never", style="dim")
+    days = (c.end - now).total_seconds() / 86400
+    label = c.end.strftime("%Y-%m-%d")
+    if days <= 0:
+        return Text(f"{label} (expired)", style="bold red")
+    if days <= 30:
+        return Text(f"{label} ({int(days)} d)", style="bold yellow")
+    return Text(label)
+
+
+async def run_principal(args: argparse.Namespace, az: AzureClients) -> int:
+    now = datetime.now(UTC)
+    detail = await read_principal_detail(az, args.principal, RoleDefinitions(az))
+    if args.json:
+        print_json(principal_json(detail, now))
+        return EXIT_OK
+    p = detail.principal
+    console = stdout_console()
+    head = Text(p.display_name, style="bold")
+    head.append(f"  {p.type.value}  appId {p.app_id}  object {p.object_id}  ")
+    head.append("enabled" if p.enabled else "DISABLED", style="green" if p.enabled else "bold red")
+    console.print(head)
+    creds = Table(title="Credentials", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("Type", "On", "Name", "Hint/thumbprint", "Expires", "Key id"):
+        creds.add_column(col, overflow="fold")
+    for c in detail.credentials:
+        creds.add_row(c.kind.value, c.owner.value, Text(c.display_name or ""), Text(c.hint or c.thumbprint or ""),
+                      expiry_text(c, now), c.key_id)
+    console.print(creds)
+    roles = Table(title="Role assignments", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("Role", "Scope", "Via group"):
+        roles.add_column(col, overflow="fold")
+    group_names = {g.object_id: g.display_name for g in detail.groups}
+    for a in detail.assignments:
+        direct = a.principal_id.lower() == (p.object_id or "").lower()
+        via = "" if direct else group_names.get(a.principal_id, a.principal_id)
+        roles.add_row(Text(detail.role_names.get(a.role_guid, a.role_guid)), Text(a.scope), Text(via))
+    console.print(roles)
+    if detail.groups:
+        console.print(Text("Groups: ") + Text(", ".join(g.display_name for g in detail.groups)))
+    return EXIT_OK
+
+
+def expiring_json(items: list[ExpiringCredential], now: datetime) -> list[dict[str, Any]]:
+    return [
+        {"principal": {"objectId": x.principal.object_id, "appId": x.principal.app_id,
+                       "displayName": x.principal.display_name, "type": x.principal.type.value},
+         "credential": credential_json(x.credential, now), "registries": list(x.registries)}
+        for x in items
+    ]
+
+
+async def run_expiring(args: argparse.Namespace, az: AzureClients) -> int:
+    if not 0 <= args.within <= 3650:
+        print_error("--within takes a number of days from 0 to 3650")
+        return EXIT_USAGE
+    now = datetime.now(UTC)
+    items = await read_expiring(az, args.within, RoleDefinitions(az), now)
+    if args.json:
+        print_json(expiring_json(items, now))
+        return EXIT_OK
+    table = Table(title=f"{len(items)} credential(s) expired or expiring within {args.within} days",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("Principal", "Type", "On", "Expires", "Registries"):
+        table.add_column(col, overflow="fold")
+    for x in items:
+        table.add_row(Text(x.principal.display_name), x.credential.kind.value, x.credential.owner.value,
+                      expiry_text(x.credential, now), Text(", ".join(x.registries)))
+    stdout_console().print(table)
+    return EXIT_OK
