@@ -8,6 +8,8 @@ and every client must be given the sandbox's CA explicitly.
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,60 @@ for _var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_
     os.environ.pop(_var, None)
 
 from acr_console.sandbox.server import SandboxServer  # noqa: E402
+
+
+class Tripwire:
+    """A proxy that refuses everything and remembers who asked (sdk-wiring.md §7).
+
+    HTTPS_PROXY points here and NO_PROXY exempts loopback, so a mis-wired client that tries to
+    reach a real Azure host fails fast, names the host, and never leaves the machine.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    first = conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1")
+                except OSError:
+                    first = "?"
+                self.seen.append(first)
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tripwire() -> Iterator[Tripwire]:
+    wire = Tripwire()
+    proxy = f"http://127.0.0.1:{wire.port}"
+    saved = {k: os.environ.get(k) for k in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "NO_PROXY",
+                                             "no_proxy")}
+    for key in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        os.environ[key] = proxy
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    yield wire
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    wire.close()
+    assert not wire.seen, f"something tried to leave loopback: {wire.seen}"
 
 
 @pytest.fixture(scope="session")
