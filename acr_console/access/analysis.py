@@ -6,19 +6,22 @@ Decisions:
 * One assignment yields one :class:`AccessPath` per distinct (repositories, confidence) outcome, so
   a condition restricting only reads gives a conditional pull path and an unrestricted push path.
   Latent rights go on the unrestricted path of their confidence.
-* Conditions (:mod:`.conditions`) are evaluated per right against the action that grants it. A
-  condition that is not understood leaves the right with ``repositories == ()`` and confidence
-  CONDITIONAL (or POSSIBLE); that is how a path says "condition not understood"
-  (:func:`condition_not_understood`). A latent right whose action such a condition might restrict
-  drops to POSSIBLE; one whose action it restricts to repositories is dropped, since control-plane
-  requests carry no repository and the comparison fails.
+* Conditions (:mod:`.conditions`) are evaluated per right against the action that grants it.
+  Pull, push and delete narrowed to repositories become CONDITIONAL with those patterns; a right
+  whose request carries no repository (catalog, quarantine, sign) narrowed to repositories is
+  dropped, since the comparison fails. A condition that is not understood leaves the right with
+  ``repositories == ()`` and confidence CONDITIONAL (POSSIBLE stays POSSIBLE); that is how a path
+  says "condition not understood" (:func:`condition_not_understood`). Likewise a latent right is
+  dropped when the condition narrows its action to repositories, and drops to POSSIBLE when the
+  condition on its action is not understood (e.g. an RBAC Administrator delegation condition).
 * Latent rights: GRANT_ROLES is always reported, because whoever can assign roles can hand any right
   to anyone. Every other latent right is hidden when the principal already holds everything it
   would yield (``capabilities.LATENT_YIELDS``) registry-wide and DIRECT through some path; a path
   left with nothing is dropped. So Owner on a legacy registry shows GRANT_ROLES only.
 * Entries are principals that can sign in; groups appear only as ``via_groups`` (display names,
   outermost = assigned group first). Group members that are neither known principals nor known
-  groups, and assigned groups missing from ``groups``, are skipped: they cannot be expanded.
+  groups are skipped, and so is an assigned group known as a principal but missing from
+  ``groups``: neither can be expanded.
 * An entry is listed when it has at least one path: a right, a latent right, or an assignment whose
   role definition is unknown (its path has no rights and the role GUID as its name, because an
   unreadable role may grant anything).
@@ -89,7 +92,8 @@ def _combine(scopes: list[RepositoryScope]) -> RepositoryScope:
         return RepositoryScope(None)
     if len(restricted) == 1 or all(s.repositories == restricted[0].repositories for s in restricted):
         return restricted[0]
-    # Intersecting rendered patterns is possible but no grant needs two restricted actions.
+    # Only latent rights need two actions, and they only ask whether a scope is restricted, so
+    # intersecting two different repository lists is not worth the code.
     return RepositoryScope((), understood=False)
 
 
@@ -123,9 +127,7 @@ def _outcome_rank(outcome: _Outcome) -> tuple[bool, bool, int]:
     return (repositories is None, confidence is not Confidence.POSSIBLE, len(repositories or ()))
 
 
-def _resolve_definition(
-    assignment: RoleAssignment, definitions: Mapping[str, RoleDefinition]
-) -> RoleDefinition | None:
+def _resolve_definition(assignment: RoleAssignment, definitions: Mapping[str, RoleDefinition]) -> RoleDefinition | None:
     guid = assignment.role_guid
     found = definitions.get(guid)
     if found is not None:
@@ -161,9 +163,7 @@ def assignment_paths(
     )
     if definition is None:
         return (base,)
-    caps = role_capabilities(
-        definition, registry.role_assignment_mode, admin_user_enabled=registry.admin_user_enabled
-    )
+    caps = role_capabilities(definition, registry.role_assignment_mode, admin_user_enabled=registry.admin_user_enabled)
     condition = parse_condition(assignment.condition, assignment.condition_version)
     rights: dict[_Outcome, set[Right]] = {}
     latent: dict[_Outcome, set[Latent]] = {}
@@ -223,9 +223,7 @@ def _entry_key(entry: AccessEntry) -> tuple[object, ...]:
 
 def _suppress_held_latent(paths: Iterable[AccessPath]) -> list[AccessPath]:
     paths = list(paths)
-    held = frozenset(
-        r for p in paths if p.repositories is None and p.confidence is Confidence.DIRECT for r in p.rights
-    )
+    held = frozenset(r for p in paths if p.repositories is None and p.confidence is Confidence.DIRECT for r in p.rights)
     out: list[AccessPath] = []
     for path in paths:
         keep = frozenset(x for x in path.latent if (y := LATENT_YIELDS[x]) is None or not y <= held)
@@ -268,6 +266,7 @@ def analyse(
         people[key.lower()] = principal
     index = GroupIndex(groups)
     drafts: dict[str, _Draft] = {}
+    via_names: dict[int, tuple[str, ...]] = {}  # by id: members of one group share its chain objects
 
     def add(key: str, principal: Principal, paths: Iterable[AccessPath], orphaned: bool = False) -> None:
         draft = drafts.get(key)
@@ -284,24 +283,26 @@ def analyse(
             continue
         pid = assignment.principal_id.lower()
         if pid in index:
-            for member, chains in index.members(pid).items():
-                principal = people.get(member)
-                if principal is None or not principal.can_sign_in:
+            for member_id, chains in index.members(pid).items():
+                member = people.get(member_id)
+                if member is None or not member.can_sign_in:
                     continue
                 for chain in chains:
-                    via = tuple(index.display_name(g) for g in chain)
-                    add(member, principal, (dataclasses.replace(p, via_groups=via) for p in paths))
+                    via = via_names.get(id(chain))
+                    if via is None:
+                        via = via_names[id(chain)] = tuple(index.display_name(g) for g in chain)
+                    add(member_id, member, (dataclasses.replace(p, via_groups=via) for p in paths))
             continue
-        principal = people.get(pid)
-        if principal is None:
+        assignee = people.get(pid)
+        if assignee is None:
             orphan = Principal(
                 object_id=assignment.principal_id,
                 display_name=assignment.principal_id,
                 type=PrincipalType.UNKNOWN,
             )
             add(pid, orphan, paths, orphaned=True)
-        elif principal.can_sign_in:
-            add(pid, principal, paths)
+        elif assignee.can_sign_in:
+            add(pid, assignee, paths)
 
     entries: list[AccessEntry] = []
     if registry.admin_user_enabled:
@@ -313,19 +314,17 @@ def analyse(
         )
         entries.append(
             AccessEntry(
-                principal=Principal(
-                    object_id=None, display_name=ADMIN_USER_NAME, type=PrincipalType.ADMIN_USER
-                ),
+                principal=Principal(object_id=None, display_name=ADMIN_USER_NAME, type=PrincipalType.ADMIN_USER),
                 paths=(admin,),
             )
         )
     for draft in drafts.values():
-        paths = _suppress_held_latent(draft.paths)
-        if paths:
+        kept = _suppress_held_latent(draft.paths)
+        if kept:
             entries.append(
                 AccessEntry(
                     principal=draft.principal,
-                    paths=tuple(sorted(paths, key=_path_key)),
+                    paths=tuple(sorted(kept, key=_path_key)),
                     orphaned=draft.orphaned,
                 )
             )
@@ -333,8 +332,11 @@ def analyse(
     return RegistryAccess(registry=registry, entries=tuple(entries))
 
 
-def filter_entries(access: RegistryAccess, item: Right | Latent) -> tuple[AccessEntry, ...]:
-    """Entries holding ``item`` through any path (e.g. "who can push"), in the analysis order."""
-    if isinstance(item, Right):
-        return tuple(e for e in access.entries if item in e.rights)
-    return tuple(e for e in access.entries if item in e.latent)
+def filter_entries(access: RegistryAccess, right: Right | Latent) -> tuple[AccessEntry, ...]:
+    """Entries holding ``right`` through any path (e.g. "who can push"), in the analysis order.
+
+    Conditional and possible paths count: the paths say how sure the answer is.
+    """
+    if isinstance(right, Right):
+        return tuple(e for e in access.entries if right in e.rights)
+    return tuple(e for e in access.entries if right in e.latent)

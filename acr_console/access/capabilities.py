@@ -23,7 +23,8 @@ from acr_console.models import Confidence, Latent, Right, RoleAssignmentMode, Ro
 _REGISTRY = "Microsoft.ContainerRegistry/registries/"
 
 # Repository dataActions on a legacy-mode registry are documented only for ABAC (facts §8, open
-# question). Flip this to let them grant on legacy registries too.
+# question). Flip this to let them grant on legacy registries too (read at call time; results are
+# cached, so a run-time change needs role_capabilities.cache_clear()).
 REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY = False
 
 LEGACY_RIGHT_ACTIONS: Mapping[Right, str] = MappingProxyType(
@@ -130,9 +131,7 @@ def _all_of(perms: EffectivePermissions, actions: tuple[str, ...], *, data_plane
     return Grant(confidence=confidence, actions=actions, data_plane=data_plane)
 
 
-def _latent_alternatives(
-    mode: RoleAssignmentMode, admin_user_enabled: bool
-) -> dict[Latent, list[tuple[str, ...]]]:
+def _latent_alternatives(mode: RoleAssignmentMode, admin_user_enabled: bool) -> dict[Latent, list[tuple[str, ...]]]:
     table: dict[Latent, list[tuple[str, ...]]] = {
         Latent.GRANT_ROLES: [(ROLE_ASSIGNMENTS_WRITE,)],
         Latent.MINT_TOKENS: [(TOKENS_WRITE, GENERATE_CREDENTIALS)],
@@ -177,9 +176,7 @@ def role_capabilities(
     latent: dict[Latent, tuple[Grant, ...]] = {}
     for item, alternatives in _latent_alternatives(mode, admin_user_enabled).items():
         grants = tuple(
-            g
-            for g in (_all_of(perms, actions, data_plane=False) for actions in alternatives)
-            if g is not None
+            g for g in (_all_of(perms, actions, data_plane=False) for actions in alternatives) if g is not None
         )
         if grants:
             latent[item] = grants

@@ -20,16 +20,18 @@ capitals matches nothing. Anything else (negated operators, other attributes, ot
 *not understood*: where it can change the outcome for an action, that action gets no known
 repository (``()``), never more than the condition could allow.
 
-Actions without a repository in the request (catalog, quarantine, control plane) fail any
-repository comparison, so a condition that names them with a repository filter denies them.
-Catalog Lister takes no condition; its ``catalog/read`` is unaffected by the usual conditions
-because they do not name it.
+Results are per action (:meth:`ParsedCondition.scope_for`); what a repository list means for an
+action without a repository in the request (catalog, quarantine, control plane) is the analysis's
+call. Catalog Lister takes no condition; its ``catalog/read`` is unaffected by the usual conditions
+because they do not name it. Delegation conditions on ``roleAssignments/write`` (``GuidEquals``
+sets of role ids) parse, but their attributes are not modelled, so those actions come out as not
+understood while every other action keeps its answer.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from acr_console.access.permissions import action_matches
@@ -43,6 +45,8 @@ _TOKEN = re.compile(
   | (?P<attr>@(?P<source>[A-Za-z]+)\[(?P<name>[^\]]*)\])
   | (?P<string>'(?P<text>[^']*)')
   | (?P<op>&&|\|\||[!(){},])
+  | (?P<guid>[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}(?![\w-]))
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?![\w-]))
   | (?P<word>[A-Za-z_][A-Za-z0-9_:.]*)
     """,
     re.VERBOSE,
@@ -193,6 +197,9 @@ def _tokenise(text: str) -> list[tuple[str, str, str]]:
             tokens.append(("string", m.group("text"), ""))
         elif m.group("op"):
             tokens.append(("op", m.group("op"), ""))
+        elif m.group("guid") or m.group("number"):
+            # Unquoted literals: GUID sets in delegation conditions, numbers elsewhere.
+            tokens.append(("literal", m.group(0), ""))
         else:
             tokens.append(("word", m.group("word"), ""))
     return tokens
@@ -290,15 +297,15 @@ class _Parser:
 
     def string_values(self) -> tuple[tuple[str, ...], bool]:
         kind, value, _ = self.take()
-        if kind == "string":
+        if kind in ("string", "literal"):
             return (value,), False
         if kind != "op" or value != "{":
             raise _NotUnderstood("expected a value")
         values: list[str] = []
         while True:
             kind, value, _ = self.take()
-            if kind != "string":
-                raise _NotUnderstood("expected a string")
+            if kind not in ("string", "literal"):
+                raise _NotUnderstood("expected a value")
             values.append(value)
             kind, value, _ = self.take()
             if kind == "op" and value == "}":
@@ -323,6 +330,9 @@ class _Parser:
                 raise _NotUnderstood("expected an operator")
             values, is_set = self.string_values()
             return _comparison(value, extra, operator, values, is_set)
+        if kind == "word" and (following := self.peek()) is not None and following[0] == "attr":
+            self.take()  # a unary function such as Exists @Request[...]
+            return _Opaque(value)
         raise _NotUnderstood(f"unexpected {value!r}")
 
 
@@ -423,7 +433,7 @@ class ParsedCondition:
     text: str
     understood: bool  # parsed, and every term is one this module models
     actions: tuple[str, ...]  # ActionMatches patterns named, in order of first appearance
-    _tree: _Node | None = None
+    _tree: _Node | None = field(default=None, repr=False)
 
     def scope_for(self, action: str) -> RepositoryScope:
         """Which repositories the condition allows ``action`` on."""
@@ -465,9 +475,7 @@ def parse_condition(text: str | None, version: str | None = "2.0") -> ParsedCond
     return ParsedCondition(text=text, understood=not _opaque_terms(tree), actions=tuple(actions), _tree=tree)
 
 
-def repositories_for(
-    condition: str | None, action: str, version: str | None = "2.0"
-) -> tuple[str, ...] | None:
+def repositories_for(condition: str | None, action: str, version: str | None = "2.0") -> tuple[str, ...] | None:
     """The repository patterns a condition allows ``action`` on; None = unrestricted."""
     parsed = parse_condition(condition, version)
     if parsed is None:

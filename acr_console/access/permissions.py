@@ -48,9 +48,7 @@ def is_acr_action(action: str) -> bool:
     return action.casefold().startswith(ACR_NAMESPACE)
 
 
-def match_confidence(
-    allowed: Iterable[str], denied: Iterable[str], action: str, *, custom: bool
-) -> Confidence | None:
+def match_confidence(allowed: Iterable[str], denied: Iterable[str], action: str, *, custom: bool) -> Confidence | None:
     """How surely ``allowed − denied`` covers ``action``: None if it does not.
 
     ``DIRECT`` for a literal (case-insensitive) match, for built-in roles and for non-ACR actions;

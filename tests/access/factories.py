@@ -35,9 +35,7 @@ CATALOG_READ = "Microsoft.ContainerRegistry/registries/catalog/read"
 REPO_ATTR = "@Request[Microsoft.ContainerRegistry/registries/repositories:name]"
 
 
-def registry(
-    mode: RoleAssignmentMode = LEGACY, *, admin: bool = False, registry_id: str = REGISTRY_ID
-) -> Registry:
+def registry(mode: RoleAssignmentMode = LEGACY, *, admin: bool = False, registry_id: str = REGISTRY_ID) -> Registry:
     name = registry_id.rsplit("/", 1)[-1]
     return Registry(
         id=registry_id,

@@ -12,73 +12,23 @@ from acr_console.access.capabilities import role_capabilities
 from acr_console.models import Confidence, Latent, Right, RoleAssignmentMode, RoleDefinition
 from acr_console.roles import builtin_by_name, builtin_roles
 
+from .builtin_tables import (
+    CAT,
+    DELETE,
+    GRANT,
+    IMPORT,
+    LATENT,
+    MINT,
+    PULL,
+    PUSH,
+    QR,
+    QW,
+    RIGHTS,
+    SIGN,
+    TASKS,
+    latent_column,
+)
 from .factories import ABAC, CATALOG_READ, LEGACY, META_READ, REPO_DELETE, REPO_READ, REPO_WRITE, custom_role
-
-PULL, PUSH, DELETE, SIGN, CAT = Right.PULL, Right.PUSH, Right.DELETE, Right.SIGN, Right.CATALOG
-QR, QW = Right.QUARANTINE_READ, Right.QUARANTINE_WRITE
-GRANT, READPW, ENABLE = Latent.GRANT_ROLES, Latent.READ_ADMIN_PASSWORD, Latent.ENABLE_ADMIN_USER
-MINT, IMPORT, TASKS = Latent.MINT_TOKENS, Latent.IMPORT_IMAGE, Latent.RUN_TASKS
-ALL_LEGACY = {PULL, PUSH, DELETE, SIGN, QR, QW}
-
-# role -> (legacy rights, ABAC rights)
-RIGHTS: dict[str, tuple[set[Right], set[Right]]] = {
-    "AcrPull": ({PULL}, set()),
-    "AcrPush": ({PULL, PUSH}, set()),
-    "AcrDelete": ({DELETE}, set()),
-    "AcrImageSigner": ({SIGN}, set()),
-    "AcrQuarantineReader": ({QR}, {QR}),
-    "AcrQuarantineWriter": ({QR, QW}, {QR, QW}),
-    "Owner": (ALL_LEGACY, set()),
-    "Contributor": (ALL_LEGACY, set()),
-    "Reader": ({PULL, QR}, set()),
-    "User Access Administrator": ({PULL, QR}, set()),
-    "Role Based Access Control Administrator": ({PULL, QR}, set()),
-    "Container Registry Repository Reader": (set(), {PULL}),
-    "Container Registry Repository Writer": (set(), {PULL, PUSH}),
-    "Container Registry Repository Contributor": (set(), {PULL, PUSH, DELETE}),
-    "Container Registry Repository Catalog Lister": (set(), {CAT}),
-    "Container Registry Data Importer and Data Reader": ({PULL}, {PULL, CAT}),
-    "Container Registry Tasks Contributor": (set(), set()),
-    "Container Registry Configuration Reader and Data Access Configuration Reader": (set(), set()),
-    "Container Registry Contributor and Data Access Configuration Administrator": (set(), set()),
-    "Container Registry Transfer Pipeline Contributor": (set(), set()),
-    "Container Registry Cache Rule Administrator": (set(), set()),
-    "Container Registry Cache Rule Reader": (set(), set()),
-    "Container Registry Credential Set Administrator": (set(), set()),
-    "Container Registry Credential Set Reader": (set(), set()),
-}
-
-# role -> raw latent rights: (legacy admin off, legacy admin on, ABAC admin off, ABAC admin on)
-LATENT: dict[str, tuple[set[Latent], set[Latent], set[Latent], set[Latent]]] = {
-    "Owner": (
-        {GRANT, ENABLE, MINT, IMPORT, TASKS},
-        {GRANT, READPW, MINT, IMPORT, TASKS},
-        {GRANT, ENABLE, MINT, IMPORT},
-        {GRANT, READPW, MINT, IMPORT},
-    ),
-    "Contributor": (
-        {ENABLE, MINT, IMPORT, TASKS},
-        {READPW, MINT, IMPORT, TASKS},
-        {ENABLE, MINT, IMPORT},
-        {READPW, MINT, IMPORT},
-    ),
-    "User Access Administrator": ({GRANT}, {GRANT}, {GRANT}, {GRANT}),
-    "Role Based Access Control Administrator": ({GRANT}, {GRANT}, {GRANT}, {GRANT}),
-    "Container Registry Data Importer and Data Reader": ({IMPORT}, {IMPORT}, {IMPORT}, {IMPORT}),
-    "Container Registry Tasks Contributor": ({TASKS}, {TASKS}, set(), set()),
-    "Container Registry Configuration Reader and Data Access Configuration Reader": (
-        set(),
-        {READPW},
-        set(),
-        {READPW},
-    ),
-    "Container Registry Contributor and Data Access Configuration Administrator": (
-        {ENABLE, MINT},
-        {READPW, MINT},
-        {ENABLE, MINT},
-        {READPW, MINT},
-    ),
-}
 
 
 def builtin_definition(name: str) -> RoleDefinition:
@@ -107,12 +57,12 @@ def test_table_covers_all_24_builtin_roles() -> None:
 def test_builtin_role(role: str, mode: RoleAssignmentMode, admin: bool) -> None:
     caps = role_capabilities(builtin_definition(role), mode, admin_user_enabled=admin)
     legacy_rights, abac_rights = RIGHTS[role]
-    column = (0 if mode is LEGACY else 2) + (1 if admin else 0)
-    expected_latent = LATENT.get(role, (set(), set(), set(), set()))[column]
+    expected_latent = latent_column(LATENT, role, mode is LEGACY, admin)
     assert set(caps.rights) == (legacy_rights if mode is LEGACY else abac_rights)
     assert set(caps.latent) == expected_latent
     # Built-in roles are documented, so wildcard matches are not downgraded.
-    assert all(caps.confidence(x) is Confidence.DIRECT for x in [*caps.rights, *caps.latent])
+    items: list[Right | Latent] = [*caps.rights, *caps.latent]
+    assert all(caps.confidence(x) is Confidence.DIRECT for x in items)
 
 
 @pytest.mark.parametrize(
@@ -172,9 +122,7 @@ def test_mint_tokens_needs_both_actions() -> None:
     assert MINT not in role_capabilities(custom_role("c", actions=(generate,)), LEGACY).latent
     both = role_capabilities(custom_role("c", actions=(tokens, generate)), LEGACY)
     assert both.confidence(MINT) is Confidence.DIRECT
-    mixed = role_capabilities(
-        custom_role("c", actions=(tokens, "Microsoft.ContainerRegistry/*/action")), LEGACY
-    )
+    mixed = role_capabilities(custom_role("c", actions=(tokens, "Microsoft.ContainerRegistry/*/action")), LEGACY)
     assert mixed.confidence(MINT) is Confidence.POSSIBLE
 
 
@@ -216,16 +164,11 @@ def test_run_tasks_either_action_legacy_only(action: str) -> None:
 def test_not_actions_subtract(
     actions: tuple[str, ...], not_actions: tuple[str, ...], mode: RoleAssignmentMode, expected: set[Right]
 ) -> None:
-    assert (
-        set(role_capabilities(custom_role("c", actions=actions, not_actions=not_actions), mode).rights)
-        == expected
-    )
+    assert set(role_capabilities(custom_role("c", actions=actions, not_actions=not_actions), mode).rights) == expected
 
 
 def test_not_actions_subtract_latent() -> None:
-    caps = role_capabilities(
-        custom_role("c", actions=("*",), not_actions=("Microsoft.Authorization/*/Write",)), LEGACY
-    )
+    caps = role_capabilities(custom_role("c", actions=("*",), not_actions=("Microsoft.Authorization/*/Write",)), LEGACY)
     assert GRANT not in caps.latent
 
 

@@ -100,9 +100,7 @@ def test_data_actions_never_grant_actions() -> None:
 def test_not_data_actions_subtract(
     data_actions: tuple[str, ...], not_data_actions: tuple[str, ...], action: str, expected: Confidence | None
 ) -> None:
-    perms = EffectivePermissions.of(
-        custom_role("c2", data_actions=data_actions, not_data_actions=not_data_actions)
-    )
+    perms = EffectivePermissions.of(custom_role("c2", data_actions=data_actions, not_data_actions=not_data_actions))
     assert perms.data_action(action) is expected
 
 
