@@ -10,9 +10,11 @@
                   "paths": [{"kind": "role-assignment" | "admin-user" | "token",
                              "role", "scope", "inherited": bool, "viaGroups": [names],
                              "repositories": [...] | null,
-                             "confidence": "direct" | "conditional" | "possible"}]}]}
+                             "confidence": "direct" | "conditional" | "possible",
+                             "rights": [rights this path grants, sorted]}]}]}
 
-Additions to the agreed shape: ``orphaned`` per entry and ``confidence`` per path. ``pull`` /
+Additions to the agreed shape: ``orphaned`` per entry, ``confidence`` and ``rights`` per path (two
+paths from one role, e.g. a condition limiting only reads, differ only in what they grant). ``pull`` /
 ``push`` / ``delete`` are true when any path grants the right, including conditional and possible
 paths (the paths say how). Entries and paths keep the analysis order.
 """
@@ -33,6 +35,7 @@ def _path(path: AccessPath) -> dict[str, Any]:
         "viaGroups": list(path.via_groups),
         "repositories": None if path.repositories is None else list(path.repositories),
         "confidence": path.confidence.value,
+        "rights": sorted(r.value for r in path.rights),
     }
 
 

@@ -57,6 +57,7 @@ def test_exact_shape() -> None:
                         "viaGroups": [],
                         "repositories": None,
                         "confidence": "direct",
+                        "rights": ["delete", "pull", "push"],
                     }
                 ],
             },
@@ -86,6 +87,7 @@ def test_exact_shape() -> None:
                         "viaGroups": [],
                         "repositories": None,
                         "confidence": "direct",
+                        "rights": ["push"],
                     },
                     {
                         "kind": "role-assignment",
@@ -95,6 +97,7 @@ def test_exact_shape() -> None:
                         "viaGroups": [],
                         "repositories": ["hello-world"],
                         "confidence": "conditional",
+                        "rights": ["pull"],
                     },
                     {
                         "kind": "role-assignment",
@@ -104,6 +107,7 @@ def test_exact_shape() -> None:
                         "viaGroups": ["Builders"],
                         "repositories": None,
                         "confidence": "direct",
+                        "rights": [],
                     },
                 ],
             },
@@ -140,5 +144,6 @@ def test_key_sets_are_stable() -> None:
         "viaGroups",
         "repositories",
         "confidence",
+        "rights",
     ]
     assert e["latent"] == ["can-grant-itself-push"]
