@@ -10,6 +10,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,16 @@ class Connection:
 
     def with_subscriptions(self, subs: tuple[str, ...]) -> Connection:
         return replace(self, subscriptions=subs)
+
+    def registry_url(self, url: str) -> tuple[str, dict[str, str]]:
+        """Where to send a registry data-plane request for `url` (https://{login server}/...), and
+        the headers that choose the registry. On Azure that is the URL itself; with a
+        `registry_endpoint` (the sandbox) the request goes there with the login server as Host."""
+        if self.registry_endpoint is None:
+            return url, {}
+        parts = urlsplit(url)
+        base = urlsplit(self.registry_endpoint)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, "")), {"Host": parts.netloc}
 
 
 def sandbox_connection(doc: dict[str, Any], *, read_only: bool = False,

@@ -13,14 +13,11 @@ from ..azure.authorization import RoleDefinitions
 from ..azure.clients import AzureClients
 from ..azure.errors import EXIT_OK
 from ..azure.registry_access import find_registry, read_registry_access
-from ..models import AccessEntry, AccessPath, PathKind, RegistryAccess, Right, ScopeLevel
+from ..models import AccessEntry, RegistryAccess, Right
+from ..presentation import describe_path, mode_label, type_label
 from .output import print_json, stdout_console
 
-_TYPE_LABEL = {"servicePrincipal": "SP", "managedIdentity": "MI", "user": "user", "adminUser": "admin",
-               "unknown": "deleted", "group": "group"}
-_LEVEL_LABEL = {ScopeLevel.REGISTRY: "registry", ScopeLevel.RESOURCE_GROUP: "resource group",
-                ScopeLevel.SUBSCRIPTION: "subscription", ScopeLevel.MANAGEMENT_GROUP: "management group",
-                ScopeLevel.ROOT: "root"}
+__all__ = ["add_parser", "describe_path", "render_access", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,27 +26,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--can", choices=["pull", "push", "delete"], help="only the principals with this right")
     p.add_argument("--json", action="store_true", help="print JSON (shape in the README)")
     p.set_defaults(handler=run)
-
-
-def describe_path(path: AccessPath) -> Text:
-    """One line a person reads: role, where it is assigned, the group chain, the repositories."""
-    if path.kind is PathKind.ADMIN_USER:
-        return Text("admin user enabled on the registry", style="yellow")
-    text = Text(path.role or "?", style="bold")
-    level = _LEVEL_LABEL.get(path.scope_level, "scope") if path.scope_level else "scope"
-    text.append(f" @ {level}")
-    if path.inherited:
-        text.append(" (inherited)", style="dim")
-    if path.via_groups:
-        text.append(" via ")
-        text.append(" › ".join(path.via_groups))
-    if path.repositories is not None:
-        text.append(" repos: " + (", ".join(path.repositories) or "condition not understood"), style="cyan")
-    if path.confidence.value == "possible":
-        text.append(" (possible: wildcard)", style="magenta")
-    if path.latent and not path.rights:
-        text.append(" latent: " + ", ".join(sorted(x.value for x in path.latent)), style="red")
-    return text
 
 
 def _mark(entry: AccessEntry, right: Right) -> Text:
@@ -70,7 +46,7 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
         if entry.orphaned:
             name.append(" (deleted)", style="red")
         why = Text("\n").join(describe_path(p) for p in entry.paths)
-        table.add_row(name, Text(_TYPE_LABEL.get(entry.principal.type.value, entry.principal.type.value)),
+        table.add_row(name, Text(type_label(entry.principal.type)),
                       _mark(entry, Right.PULL), _mark(entry, Right.PUSH), _mark(entry, Right.DELETE), why)
     return table
 
@@ -85,7 +61,7 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
             doc["entries"] = [e for e in doc["entries"] if e[args.can]]
         print_json(doc)
         return EXIT_OK
-    mode = "ABAC (repository permissions)" if registry.role_assignment_mode.short == "abac" else "RBAC (legacy)"
+    mode = mode_label(registry.role_assignment_mode)
     heading = f"{registry.name} ({registry.login_server}) · mode {mode} · admin user " + (
         "ON" if registry.admin_user_enabled else "off")
     what = f"who can {args.can}" if args.can else "who has access"

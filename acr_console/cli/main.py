@@ -9,11 +9,23 @@ from collections.abc import Sequence
 
 from ..azure.connection import CLOUDS, AuthMethod
 from ..azure.errors import EXIT_FAILED, EXIT_USAGE, AzureError
-from . import access_cmd, principal_cmd, registries, sandbox_cmd
+from . import (
+    access_cmd,
+    ops_assign,
+    ops_audit,
+    ops_create,
+    ops_credentials,
+    ops_login,
+    ops_revoke,
+    principal_cmd,
+    registries,
+    sandbox_cmd,
+)
 from .output import print_error
 
 # Each module adds its sub-command; keeping the list here makes the command set visible at a glance.
-COMMAND_MODULES = [registries, access_cmd, principal_cmd, sandbox_cmd]
+COMMAND_MODULES = [registries, access_cmd, principal_cmd, ops_create, ops_credentials, ops_assign, ops_revoke,
+                   ops_login, ops_audit, sandbox_cmd]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,11 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--sandbox", action="store_true",
                    help="use the local sandbox in the default data folder (started if none is serving)")
     g.add_argument("--sandbox-data", metavar="DIR", help="use the sandbox whose data is in DIR (implies --sandbox)")
-    g.add_argument("--cloud", choices=sorted(CLOUDS), default="AzureCloud", help="Azure cloud (default AzureCloud)")
+    g.add_argument("--profile", metavar="NAME",
+                   help="a profile from the configuration file (cloud, tenant, subscriptions, sign-in, read-only); "
+                   "the options below override it")
+    # Defaults are None so an option given here can be told apart from one the profile supplies.
+    g.add_argument("--cloud", choices=sorted(CLOUDS), help="Azure cloud (default AzureCloud)")
     g.add_argument("--tenant", help="tenant id or domain to sign in to")
     g.add_argument("--subscription", action="append", metavar="ID",
                    help="limit to this subscription (repeatable; default: every visible one)")
-    g.add_argument("--auth", choices=[m.value for m in AuthMethod if m is not AuthMethod.SECRET], default="cli",
+    g.add_argument("--auth", choices=[m.value for m in AuthMethod if m is not AuthMethod.SECRET],
                    help="how to sign in: Azure CLI (default), device code (over SSH), environment variables, "
                    "managed identity, or a browser")
     g.add_argument("--read-only", action="store_true", help="refuse every write before anything is sent")
@@ -75,9 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the last line of defence: a message, never a traceback
         from ..azure.errors import from_exception
+        from ..config import ConfigError
         from .session import UsageError
 
-        if isinstance(exc, UsageError):
+        if isinstance(exc, UsageError | ConfigError):
             print_error(str(exc))
             return EXIT_USAGE
         err = from_exception(exc)

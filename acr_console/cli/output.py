@@ -19,11 +19,16 @@ def stdout_console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
+def _stderr() -> Console:
+    # soft_wrap: an error is one line a person can grep and a script can parse, whatever the width.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
 def print_error(message: str) -> None:
-    console = Console(stderr=True, highlight=False)
+    console = _stderr()
     console.print(Text("error: ", style="bold red") + Text(message))
 
 
 def print_warning(message: str) -> None:
-    console = Console(stderr=True, highlight=False)
+    console = _stderr()
     console.print(Text("warning: ", style="bold yellow") + Text(message))

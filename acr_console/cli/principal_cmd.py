@@ -16,6 +16,7 @@ from ..azure.clients import AzureClients
 from ..azure.errors import EXIT_OK, EXIT_USAGE
 from ..azure.principals import ExpiringCredential, read_expiring, read_principal_detail
 from ..models import Credential, PrincipalDetail
+from ..presentation import expiry_text
 from .output import print_error, print_json, stdout_console
 
 
@@ -57,18 +58,6 @@ def principal_json(d: PrincipalDetail, now: datetime) -> dict[str, Any]:
         ],
         "groups": [{"objectId": g.object_id, "displayName": g.display_name} for g in d.groups],
     }
-
-
-def expiry_text(c: Credential, now: datetime) -> Text:
-    if c.end is None:
-        return Text("never", style="dim")
-    days = (c.end - now).total_seconds() / 86400
-    label = c.end.strftime("%Y-%m-%d")
-    if days <= 0:
-        return Text(f"{label} (expired)", style="bold red")
-    if days <= 30:
-        return Text(f"{label} ({int(days)} d)", style="bold yellow")
-    return Text(label)
 
 
 async def run_principal(args: argparse.Namespace, az: AzureClients) -> int:

@@ -19,9 +19,27 @@ def _device_code_prompt(verification_uri: str, user_code: str, expires_on: objec
     print(f"To sign in, open {verification_uri} on any device and enter the code {user_code}.", file=sys.stderr)
 
 
+def apply_profile(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill options the command line left unset from the chosen profile (--profile, else the
+    configuration's default); the command line wins, and read-only from either side sticks."""
+    from ..config import load_settings
+
+    name, profile = load_settings().profile(getattr(args, "profile", None))
+    args.profile = name
+    args.accent = profile.accent
+    args.cloud = args.cloud or profile.cloud
+    args.auth = args.auth or profile.auth
+    args.tenant = args.tenant or profile.tenant
+    args.subscription = args.subscription or list(profile.subscriptions) or None
+    args.read_only = bool(args.read_only or profile.read_only)
+    args.sandbox = bool(args.sandbox or profile.sandbox)
+    return args
+
+
 @contextlib.contextmanager
 def open_connection(args: argparse.Namespace) -> Iterator[Connection]:
     """The connection for this command; a sandbox started here lives exactly as long as the block."""
+    apply_profile(args)
     subscriptions = tuple(args.subscription or ())
     if args.sandbox or args.sandbox_data:
         from ..sandbox.launcher import connect_or_start, default_data_dir

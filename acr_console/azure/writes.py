@@ -1,0 +1,32 @@
+"""What every write to Azure shares: the read-only guard and the receipt a write hands back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .connection import Connection
+from .errors import AzureError
+
+
+class ReadOnlyError(AzureError):
+    """A write attempted on a read-only connection; refused before any request is sent."""
+
+
+def ensure_writable(connection: Connection, what: str = "this change") -> None:
+    # Checked at the lowest layer as well as by every front end, so no path can send a write.
+    if connection.read_only:
+        raise ReadOnlyError("ReadOnlyMode", f"refused {what}: the console is in read-only mode "
+                            "(--read-only); nothing was sent", 403)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A write's trace: the correlation id Azure gave the request, and whether there was nothing to
+    do (the thing was already there, or already gone)."""
+
+    correlation_id: str | None = None
+    already: bool = False
+
+    @property
+    def correlation_ids(self) -> tuple[str, ...]:
+        return (self.correlation_id,) if self.correlation_id else ()

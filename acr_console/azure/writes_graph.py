@@ -1,0 +1,311 @@
+"""Writes to Microsoft Graph v1.0 (applications, service principals, credentials), and the few
+single-object reads a write needs to know whether it is already done.
+
+Requests go through msgraph's request adapter, so its auth, retry (429 with Retry-After, 503) and
+redirect middleware stay; responses are read natively instead of through the SDK models, for the
+`request-id` header (the audit log's correlation id) and to take `secretText` straight into a
+`Secret` without an object model holding it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..certificates import CertificateInfo
+from ..models import CredentialOwner
+from ..secret import Secret
+from .clients import AzureClients
+from .errors import AzureError, from_exception
+from .graph import _query
+from .writes import Receipt, ensure_writable
+
+# Right after an application is created, other directory replicas may not know it yet; the Azure
+# CLI retries creating its service principal for up to 3 minutes on these messages (acr-access §4.1).
+_APP_NOT_REPLICATED = ("does not reference", "does not exist", "must in the local tenant")
+SP_CREATE_TIMEOUT_S = 180.0
+
+
+def _segment(owner: CredentialOwner) -> str:
+    return "applications" if owner is CredentialOwner.APPLICATION else "servicePrincipals"
+
+
+def graph_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class GraphReply:
+    status: int
+    body: Any
+    request_id: str | None
+
+    @property
+    def receipt(self) -> Receipt:
+        return Receipt(self.request_id)
+
+
+async def graph_call(az: AzureClients, method: str, path: str, params: dict[str, str] | None = None,
+                     body: Any = None) -> GraphReply:
+    """One Graph request; raises AzureError (with Graph's code and request-id) on 4xx/5xx."""
+    from kiota_abstractions.method import Method
+    from kiota_abstractions.native_response_handler import NativeResponseHandler
+    from kiota_abstractions.request_information import RequestInformation
+    from kiota_http.middleware.options import ResponseHandlerOption
+
+    if method.upper() != "GET":
+        ensure_writable(az.connection, f"{method} {path}")
+    adapter = az.graph.request_adapter
+    info = RequestInformation()
+    info.http_method = Method[method.upper()]
+    info.url = f"{adapter.base_url}/{path.lstrip('/')}{_query(params)}"
+    info.headers.try_add("Accept", "application/json")
+    if body is not None:
+        info.headers.try_add("Content-Type", "application/json")
+        info.content = json.dumps(body).encode()
+    info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
+    operation = f"{method.upper()} {path}"
+    try:
+        response = await adapter.send_primitive_async(info, "bytes", None)
+    except Exception as exc:
+        import httpx
+
+        if isinstance(exc, httpx.TransportError):
+            # A write whose connection broke may or may not have landed: the step's check finds out
+            # on the next run, which is why every step has one.
+            raise AzureError("ConnectionFailed", f"the connection to Microsoft Graph broke during {operation} "
+                             f"({type(exc).__name__}); whether it took effect is unknown until the plan runs "
+                             "again", None, None, operation) from None
+        raise from_exception(exc, operation) from None
+    request_id = response.headers.get("request-id") or response.headers.get("client-request-id")
+    try:
+        doc = response.json() if response.content else None
+    except ValueError:
+        doc = None
+    if response.status_code >= 400:
+        err = (doc or {}).get("error") if isinstance(doc, dict) else None
+        err = err if isinstance(err, dict) else {}
+        inner = err.get("innerError") or {}
+        raise AzureError(err.get("code") or f"HTTP{response.status_code}",
+                         str(err.get("message") or response.reason_phrase or "Graph request failed"),
+                         response.status_code, request_id or inner.get("request-id"), operation)
+    return GraphReply(response.status_code, doc, request_id)
+
+
+def _not_found(err: AzureError) -> bool:
+    # A 404 for a path Graph does not know (BadRequest) is a bug to report, not an object that is gone.
+    if err.code in ("Request_ResourceNotFound", "ResourceNotFound", "ItemNotFound"):
+        return True
+    return err.status == 404 and err.code not in ("BadRequest", "Request_BadRequest")
+
+
+async def _get_or_none(az: AzureClients, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
+    try:
+        return (await graph_call(az, "GET", path, params)).body
+    except AzureError as err:
+        if _not_found(err):
+            return None
+        raise
+
+
+# -- reads a write needs ---------------------------------------------------------------------
+
+
+async def get_application(az: AzureClients, object_id: str) -> dict[str, Any] | None:
+    return await _get_or_none(az, f"applications/{object_id}")
+
+
+async def get_service_principal(az: AzureClients, object_id: str) -> dict[str, Any] | None:
+    return await _get_or_none(az, f"servicePrincipals/{object_id}")
+
+
+async def get_credential_owner(az: AzureClients, owner: CredentialOwner, object_id: str) -> dict[str, Any] | None:
+    return await _get_or_none(az, f"{_segment(owner)}/{object_id}")
+
+
+async def applications_named(az: AzureClients, display_name: str) -> list[dict[str, Any]]:
+    """Applications whose display name is exactly `display_name` (Graph compares case-insensitively)."""
+    escaped = display_name.replace("'", "''")
+    reply = await graph_call(az, "GET", "applications", {"$filter": f"displayName eq '{escaped}'",
+                                                          "$select": "id,appId,displayName,tags,createdDateTime"})
+    return list((reply.body or {}).get("value", []))
+
+
+async def service_principal_for_app(az: AzureClients, app_id: str) -> dict[str, Any] | None:
+    reply = await graph_call(az, "GET", "servicePrincipals", {"$filter": f"appId eq '{app_id}'"})
+    hits = (reply.body or {}).get("value", [])
+    return hits[0] if hits else None
+
+
+async def key_credentials_of(az: AzureClients, owner: CredentialOwner, object_id: str) -> list[dict[str, Any]]:
+    """A single object's keyCredentials with `key` included (Graph returns it only on $select)."""
+    doc = await _get_or_none(az, f"{_segment(owner)}/{object_id}", {"$select": "id,keyCredentials"})
+    if doc is None:
+        raise AzureError("Request_ResourceNotFound", f"the {owner.value} {object_id} no longer exists", 404)
+    return list(doc.get("keyCredentials") or [])
+
+
+# -- applications and service principals -----------------------------------------------------
+
+
+async def create_application(az: AzureClients, display_name: str, *, tags: list[str] | None = None,
+                             key_credentials: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], Receipt]:
+    body: dict[str, Any] = {"displayName": display_name, "signInAudience": "AzureADMyOrg", "tags": tags or []}
+    if key_credentials:
+        body["keyCredentials"] = key_credentials
+    reply = await graph_call(az, "POST", "applications", body=body)
+    return reply.body, reply.receipt
+
+
+async def create_service_principal(
+    az: AzureClients, app_id: str, *, timeout_s: float = SP_CREATE_TIMEOUT_S,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> tuple[dict[str, Any], Receipt]:
+    deadline = time.monotonic() + timeout_s
+    delay = 1.0
+    while True:
+        try:
+            reply = await graph_call(az, "POST", "servicePrincipals", body={"appId": app_id, "accountEnabled": True})
+            return reply.body, reply.receipt
+        except AzureError as err:
+            replicating = err.status == 400 and any(m in err.message for m in _APP_NOT_REPLICATED)
+            if not replicating or time.monotonic() + delay > deadline:
+                raise
+        await sleep(delay)
+        delay = min(delay * 2, 10.0)
+
+
+async def set_account_enabled(az: AzureClients, sp_object_id: str, enabled: bool) -> Receipt:
+    reply = await graph_call(az, "PATCH", f"servicePrincipals/{sp_object_id}", body={"accountEnabled": enabled})
+    return reply.receipt
+
+
+async def delete_application(az: AzureClients, object_id: str) -> Receipt:
+    """Soft-deletes the application (restorable for 30 days); already gone counts as done."""
+    try:
+        return (await graph_call(az, "DELETE", f"applications/{object_id}")).receipt
+    except AzureError as err:
+        if _not_found(err):
+            return Receipt(err.correlation_id, already=True)
+        raise
+
+
+# -- passwords -------------------------------------------------------------------------------
+
+
+async def add_password(az: AzureClients, owner: CredentialOwner, object_id: str, *, display_name: str | None,
+                       end: datetime, start: datetime | None = None) -> tuple[dict[str, Any], Secret, Receipt]:
+    """A new password credential; returns its metadata (without the secret), the secret, the receipt."""
+    cred: dict[str, Any] = {"displayName": display_name, "endDateTime": graph_time(end)}
+    if start is not None:
+        cred["startDateTime"] = graph_time(start)
+    reply = await graph_call(az, "POST", f"{_segment(owner)}/{object_id}/addPassword",
+                             body={"passwordCredential": cred})
+    doc = dict(reply.body or {})
+    text = doc.pop("secretText", None)
+    if not text:
+        raise AzureError("NoSecretReturned", f"Graph added password {doc.get('keyId')} but returned no secret; "
+                         "remove that key id and try again", reply.status, reply.request_id)
+    return doc, Secret(text), reply.receipt
+
+
+async def remove_password(az: AzureClients, owner: CredentialOwner, object_id: str, key_id: str) -> Receipt:
+    try:
+        reply = await graph_call(az, "POST", f"{_segment(owner)}/{object_id}/removePassword", body={"keyId": key_id})
+    except AzureError as err:
+        # Graph answers 404 (or 400 naming the key) for a key id that is no longer there.
+        if _not_found(err) or (err.status == 400 and key_id in err.message):
+            return Receipt(err.correlation_id, already=True)
+        raise
+    return reply.receipt
+
+
+# -- certificates ----------------------------------------------------------------------------
+
+
+def key_credential(cert: CertificateInfo, *, key_id: str | None = None, display_name: str | None = None,
+                   start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
+    """A keyCredential for a public certificate; its dates never reach beyond the certificate's."""
+    start = max(start or cert.not_before, cert.not_before)
+    end = min(end or cert.not_after, cert.not_after)
+    return {
+        "keyId": key_id or str(uuid.uuid4()),
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+        "key": cert.public_der_b64,
+        "displayName": display_name or cert.subject[:120],
+        "customKeyIdentifier": cert.custom_key_identifier,
+        "startDateTime": graph_time(start),
+        "endDateTime": graph_time(end),
+    }
+
+
+async def set_key_credentials(az: AzureClients, owner: CredentialOwner, object_id: str,
+                              creds: list[dict[str, Any]]) -> Receipt:
+    """PATCH the whole keyCredentials collection (Graph replaces it: pass every key to keep)."""
+    reply = await graph_call(az, "PATCH", f"{_segment(owner)}/{object_id}", body={"keyCredentials": creds})
+    return reply.receipt
+
+
+class ConcurrentChange(AzureError):
+    """Someone else changed the keys between this console's read and write."""
+
+
+async def append_key_credential(az: AzureClients, owner: CredentialOwner, object_id: str,
+                                new: dict[str, Any]) -> Receipt:
+    """Add one certificate and keep every existing one: read, append, write, read again.
+
+    Graph has no append for keyCredentials without a proof from an existing key (see add_key), and
+    a PATCH replaces the collection (Azure/azure-cli#32467 lost certificates that way). The second
+    read catches a concurrent writer that removed a key or dropped ours, and says so.
+    """
+    existing = await key_credentials_of(az, owner, object_id)
+    if any(c.get("keyId") == new["keyId"] for c in existing):
+        return Receipt(already=True)
+    receipt = await set_key_credentials(az, owner, object_id, [*existing, new])
+    after = {c.get("keyId") for c in await key_credentials_of(az, owner, object_id)}
+    lost = [c.get("keyId") for c in existing if c.get("keyId") not in after]
+    if new["keyId"] not in after or lost:
+        what = f"keys {', '.join(str(k) for k in lost)} disappeared" if lost else "the new key is not there"
+        raise ConcurrentChange("ConcurrentChange", f"the {owner.value}'s certificates changed while this one was "
+                               f"being added ({what}); read them again and retry", 409, receipt.correlation_id)
+    return receipt
+
+
+async def add_key(az: AzureClients, app_object_id: str, new: dict[str, Any], proof: str) -> tuple[dict, Receipt]:
+    """Graph's atomic append (no read-modify-write race), proven by a JWT signed with a certificate
+    the application already has."""
+    body = {"keyCredential": {k: v for k, v in new.items() if k != "keyId"}, "passwordCredential": None,
+            "proof": proof}
+    reply = await graph_call(az, "POST", f"applications/{app_object_id}/addKey", body=body)
+    return reply.body or {}, reply.receipt
+
+
+async def remove_key_credential(az: AzureClients, owner: CredentialOwner, object_id: str, key_id: str) -> Receipt:
+    """Remove one certificate and keep the others (read, write without it, read again)."""
+    existing = await key_credentials_of(az, owner, object_id)
+    keep = [c for c in existing if str(c.get("keyId", "")).lower() != key_id.lower()]
+    if len(keep) == len(existing):
+        return Receipt(already=True)
+    receipt = await set_key_credentials(az, owner, object_id, keep)
+    after = {str(c.get("keyId", "")).lower() for c in await key_credentials_of(az, owner, object_id)}
+    lost = [c.get("keyId") for c in keep if str(c.get("keyId", "")).lower() not in after]
+    if key_id.lower() in after or lost:
+        raise ConcurrentChange("ConcurrentChange", f"the {owner.value}'s certificates changed while {key_id} was "
+                               "being removed; read them again and retry", 409, receipt.correlation_id)
+    return receipt
+
+
+async def groups_of(az: AzureClients, kind: str, object_id: str, *, transitive: bool) -> list[dict[str, Any]]:
+    """Groups a service principal or group belongs to (directly, or through nesting)."""
+    from .graph import graph_pages
+
+    relation = "transitiveMemberOf" if transitive else "memberOf"
+    docs = await graph_pages(az, f"{kind}/{object_id}/{relation}", {"$select": "id,displayName"})
+    return [d for d in docs if str(d.get("@odata.type", "")).endswith("group")]

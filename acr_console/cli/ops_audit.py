@@ -1,0 +1,53 @@
+"""`acr-console audit`: what the console changed, from the local audit log (no Azure needed)."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ..azure.errors import EXIT_OK
+from ..operations.audit import AuditLog
+from .output import print_json, stdout_console
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("audit", help="the audit log of every write the console made")
+    p.add_argument("--json", action="store_true", help="print the records as a JSON list")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="the last N records (default 50; 0: all)")
+    p.set_defaults(handler=run, needs_azure=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    log = AuditLog()
+    records = log.read(args.limit if args.limit > 0 else None)
+    if args.json:
+        print_json(records)
+        return EXIT_OK
+    console = stdout_console()
+    if not records:
+        console.print(Text(f"No audit records yet ({log.path}).", style="dim"))
+        return EXIT_OK
+    table = Table(title=f"{len(records)} operation(s) · {log.path}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for col in ("Time (UTC)", "Operation", "Target", "Result", "Steps", "By"):
+        table.add_column(col, overflow="fold")
+    for r in reversed(records):
+        steps = r.get("steps") or []
+        counts: dict[str, int] = {}
+        for s in steps:
+            counts[s.get("status", "?")] = counts.get(s.get("status", "?"), 0) + 1
+        target = r.get("target") or {}
+        who = r.get("identity") or {}
+        result = str(r.get("result", "?"))
+        table.add_row(
+            Text(str(r.get("time", ""))[:19].replace("T", " ")), Text(str(r.get("operation", ""))),
+            Text(str(target.get("principal") or target.get("displayName") or "")),
+            Text(result, style="green" if result == "ok" else "bold red"),
+            Text(", ".join(f"{n} {k}" for k, n in counts.items())),
+            Text(str(who.get("name") or who.get("appId") or "")),
+        )
+    console.print(table)
+    return EXIT_OK

@@ -1,0 +1,178 @@
+"""What every write command shares: flags, the read-only and confirmation guards, showing a plan,
+running it, and reporting each step.
+
+Order matters and is the same for every command: input is checked (exit 2) and read-only refused
+(exit 4) before any request; then the plan is built from reads only; then shown; then confirmed
+(or `--yes`); only then is anything written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from ..azure.clients import AzureClients
+from ..azure.errors import EXIT_OK, EXIT_USAGE
+from ..azure.writes import ensure_writable
+from ..certificates import CertificateError
+from ..operations import InputError, Outcome, Plan, Step, StepResult, StepStatus, run_plan
+from .output import print_error, print_json
+
+_MARK = {
+    StepStatus.DONE: ("✓ done", "green"),
+    StepStatus.ALREADY_DONE: ("= already done", "cyan"),
+    StepStatus.FAILED: ("✗ failed", "bold red"),
+    StepStatus.SKIPPED: ("- skipped", "yellow"),
+}
+
+
+def add_write_flags(p: argparse.ArgumentParser, *, json_help: str = "print JSON") -> None:
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    p.add_argument("--json", action="store_true", help=json_help)
+
+
+def add_secret_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", metavar="PATH", help="write the new secret to this new file (mode 0600)")
+    p.add_argument("--show-secret", action="store_true", help="print the new secret on standard output")
+
+
+def require_secret_destination(args: argparse.Namespace, needed: bool) -> None:
+    """A new secret must have somewhere to go before it is created."""
+    if needed and not (args.out or args.show_secret or args.json or args.dry_run):
+        raise InputError("a new secret is shown once: pass --out PATH (a new 0600 file), --show-secret or --json")
+
+
+def preflight(args: argparse.Namespace, az: AzureClients) -> None:
+    ensure_writable(az.connection, f"'{args.command}'")
+    if not (args.yes or args.dry_run) and not sys.stdin.isatty():
+        raise InputError("no terminal to confirm on: pass --yes to go ahead, or --dry-run to see the plan only")
+
+
+def _console(args: argparse.Namespace) -> Console:
+    # With --json, stdout is for the JSON document alone; people read the plan on stderr.
+    return Console(stderr=bool(getattr(args, "json", False)), highlight=False, soft_wrap=True)
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    console.print(Text("Plan: ", style="bold") + Text(plan.title))
+    target = ", ".join(f"{k} {v}" for k, v in plan.target.items() if v not in (None, "", False))
+    console.print(Text("  target: ", style="dim") + Text(target))
+    if not plan.steps:
+        console.print(Text("  nothing to change", style="dim"))
+    index = {s.id: n for n, s in enumerate(plan.steps, 1)}
+    for n, step in enumerate(plan.steps, 1):
+        line = Text(f"  {n}. ") + Text(step.description)
+        if step.depends_on:
+            line.append(f"  (after {', '.join(str(index[d]) for d in step.depends_on)})", style="dim")
+        console.print(line)
+    if plan.untouched:
+        console.print(Text("  Not touched:", style="bold"))
+        for u in plan.untouched:
+            console.print(Text("  - ") + Text(u.what) + Text(f": {u.why}", style="dim"))
+            if u.command:
+                console.print(Text(f"      {u.command}", style="cyan"))
+    for w in plan.warnings:
+        console.print(Text("  ! ", style="bold yellow") + Text(w))
+
+
+def render_result(step: Step, result: StepResult) -> Text:
+    label, style = _MARK.get(result.status, (result.status.value, ""))
+    line = Text(f"  {label:<15}", style=style) + Text(step.description)
+    if result.error:
+        line.append(f"\n      {result.error}", style="red")
+        if result.error.correlation_id:
+            line.append(f" (correlation id {result.error.correlation_id})", style="dim")
+    elif result.note:
+        line.append(f" ({result.note})", style="dim")
+    return line
+
+
+def render_outcome(outcome: Outcome, console: Console) -> None:
+    for sid, result in outcome.results.items():
+        console.print(render_result(outcome.plan.step(sid), result))
+    style = "bold green" if outcome.ok else "bold red"
+    console.print(Text(outcome.summary(), style=style))
+    if not outcome.ok:
+        console.print(Text("Run the same command again to finish what failed; steps already done are not "
+                           "repeated.", style="dim"))
+
+
+def confirm(console: Console) -> bool:
+    console.print(Text("Proceed? [y/N] ", style="bold"), end="")
+    try:
+        answer = input()
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def run_write(args: argparse.Namespace, az: AzureClients, build: Callable[[], Awaitable[Plan]],
+                    report: Callable[[Outcome], int], *, check: Callable[[], Any] | None = None) -> int:
+    """The whole flow of a write command; `report` prints the outcome and returns the exit code."""
+    console = _console(args)
+    try:
+        if check is not None:
+            check()  # pure input checks first: bad input is exit 2 whatever else is wrong
+        preflight(args, az)
+        plan = await build()
+    except (InputError, CertificateError) as err:
+        print_error(str(err))
+        return EXIT_USAGE
+    if args.dry_run:
+        if args.json:
+            print_json({"dryRun": True, "plan": plan.to_json()})
+        else:
+            render_plan(plan, console)
+        return EXIT_OK
+    render_plan(plan, console)
+    if plan.empty:
+        return report_empty(args, plan)
+    if not args.yes and not confirm(console):
+        print_error("cancelled; nothing was changed")
+        return EXIT_USAGE
+
+    def progress(step: Step, result: StepResult) -> None:
+        if result.status.final and not args.json:
+            console.print(render_result(step, result))
+
+    outcome = await run_plan(az, plan, progress)
+    if args.json:
+        render_outcome_summary(outcome, console)
+    else:
+        style = "bold green" if outcome.ok else "bold red"
+        console.print(Text(outcome.summary(), style=style))
+        if not outcome.ok:
+            console.print(Text("Run the same command again to finish what failed; steps already done are not "
+                               "repeated.", style="dim"))
+    return report(outcome)
+
+
+def render_outcome_summary(outcome: Outcome, console: Console) -> None:
+    if not outcome.ok:
+        for sid, result in outcome.results.items():
+            if not result.ok:
+                console.print(render_result(outcome.plan.step(sid), result))
+    console.print(Text(outcome.summary(), style="bold green" if outcome.ok else "bold red"))
+
+
+def report_empty(args: argparse.Namespace, plan: Plan) -> int:
+    if args.json:
+        print_json({"operation": plan.operation, "ok": True, "target": dict(plan.target), "steps": [],
+                    "untouched": [u.to_json() for u in plan.untouched], "warnings": plan.warnings})
+    return EXIT_OK
+
+
+def generic_report(args: argparse.Namespace, extra: Callable[[Outcome], dict[str, Any]] | None = None
+                   ) -> Callable[[Outcome], int]:
+    def report(outcome: Outcome) -> int:
+        if args.json:
+            print_json({**(extra(outcome) if extra else {}), **outcome.to_json()})
+        return outcome.exit_code
+
+    return report

@@ -1,0 +1,85 @@
+"""`acr-console create-principal`: a new service principal with a credential and one role on one registry."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.text import Text
+
+from ..azure.clients import AzureClients
+from ..operations import CreatePrincipalRequest, Outcome, check_create, create_result, plan_create_principal
+from .ops_common import _console, add_secret_flags, add_write_flags, require_secret_destination, run_write
+from .output import print_json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("create-principal", help="create a service principal with access to one registry")
+    p.add_argument("--name", required=True, help="display name of the new application")
+    p.add_argument("--registry", required=True, metavar="R", help="registry name, login server or resource id")
+    p.add_argument("--role", required=True,
+                   help="AcrPull, AcrPush, AcrDelete (legacy registries) or Container Registry Repository "
+                   "Reader/Writer/Contributor/Catalog Lister (ABAC registries)")
+    p.add_argument("--certificate", metavar="generate|PATH",
+                   help="sign in with a certificate: 'generate' a self-signed one (key and certificate go to --out), "
+                   "or the path of a public certificate (PEM, CRT/DER); default: a password")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--years", type=int, metavar="N", help="credential lifetime in years (default 1)")
+    g.add_argument("--end-date", metavar="D", help="credential end date (YYYY-MM-DD or ISO 8601; UTC if no zone)")
+    add_secret_flags(p)
+    add_write_flags(p, json_help="print the result as JSON (includes the password)")
+    p.set_defaults(handler=run)
+
+
+def request_of(args: argparse.Namespace) -> CreatePrincipalRequest:
+    return CreatePrincipalRequest(name=args.name, registry=args.registry, role=args.role,
+                                  certificate=args.certificate, out=args.out, years=args.years,
+                                  end_date=args.end_date)
+
+
+async def run(args: argparse.Namespace, az: AzureClients) -> int:
+    req = request_of(args)
+    checked: list[Any] = []
+
+    def check() -> None:
+        require_secret_destination(args, req.certificate is None)
+        checked.append(check_create(req))
+
+    def report(outcome: Outcome) -> int:
+        doc = create_result(outcome.plan)
+        secret = outcome.secrets.get("password")
+        if args.json:
+            if secret is not None:
+                doc["password"] = secret.reveal()
+            print_json({**doc, "ok": outcome.ok, "outcome": outcome.to_json()})
+            return outcome.exit_code
+        console = _console(args)
+        for key, value in doc.items():
+            if value is not None:
+                console.print(Text(f"  {key}: ", style="dim") + Text(str(value)))
+        if secret is not None:
+            if args.show_secret:
+                console.print(Text("  password: ", style="dim") + Text(secret.reveal(), style="bold"))
+            if args.out:
+                console.print(Text(f"  the password is in {args.out} (mode 0600)", style="dim"))
+        elif req.certificate == "generate" and args.out:
+            console.print(Text(f"  certificate and private key: {args.out} (mode 0600)", style="dim"))
+        if not outcome.ok and doc.get("appId"):
+            # Half a principal is still a principal: say exactly what exists and how to remove it.
+            console.print(Text("What exists now: ", style="bold yellow") + Text(", ".join(existing(doc))))
+            console.print(Text(f"To remove it: acr-console revoke {doc['appId']} --all-registries "
+                               "--remove-credentials --disable --delete-application", style="dim"))
+        return outcome.exit_code
+
+    return await run_write(args, az, lambda: plan_create_principal(az, req, checked[0]), report, check=check)
+
+
+def existing(doc: dict[str, Any]) -> list[str]:
+    parts = [f"application {doc['applicationObjectId']} (appId {doc['appId']})"]
+    if doc.get("servicePrincipalObjectId"):
+        parts.append(f"service principal {doc['servicePrincipalObjectId']}")
+    if doc.get("passwordKeyId"):
+        parts.append(f"password key id {doc['passwordKeyId']}")
+    if doc.get("thumbprint"):
+        parts.append(f"certificate {doc['thumbprint']}")
+    return parts

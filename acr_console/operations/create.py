@@ -1,0 +1,257 @@
+"""Create a principal for one registry: `az ad sp create-for-rbac`, done right.
+
+Differences from the Azure CLI that matter (acr-access §4.1, §7): an existing application of that
+name is never patched and its passwords never removed; the role is assigned on the registry only,
+chosen from the roles the registry's mode honours; the assignment is retried through the directory's
+replication delay; a failure after the secret exists still reports the secret's key id and every
+object that exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..azure import writes_arm, writes_graph
+from ..azure.clients import AzureClients
+from ..azure.errors import AzureError
+from ..azure.registry_access import find_registry
+from ..certificates import (
+    CertificateInfo,
+    GeneratedCertificate,
+    check_new_file,
+    generate_self_signed,
+    load_certificate_file,
+)
+from ..models import CredentialOwner
+from ..secret import Secret
+from .files import save_key_step, save_secret_step
+from .plan import Plan, RunContext, Step, StepOutput, Untouched
+from .validation import (
+    InputError,
+    check_display_name,
+    check_reference,
+    check_role_for_mode,
+    check_role_name,
+    credential_end,
+    role_guid,
+)
+
+OPERATION = "create-principal"
+PASSWORD_NAME = "acr-console"
+
+
+@dataclass(frozen=True)
+class CreatePrincipalRequest:
+    name: str
+    registry: str  # name, login server or resource id
+    role: str
+    certificate: str | None = None  # None: a password; "generate"; or the path of a public certificate
+    out: str | None = None  # where the secret (password, or generated key + certificate) is written, 0600
+    years: int | None = None
+    end_date: str | None = None
+    replication_timeout_s: float = writes_arm.PRINCIPAL_REPLICATION_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class CheckedCreate:
+    name: str
+    registry: str
+    role: str
+    kind: str  # "password" | "generate" | "file"
+    end: datetime
+    certificate: CertificateInfo | None = None
+    certificate_path: Path | None = None
+    out: Path | None = None
+
+
+def check_create(req: CreatePrincipalRequest, now: datetime | None = None) -> CheckedCreate:
+    """Everything that can be known wrong without asking Azure; raises InputError or CertificateError."""
+    now = now or datetime.now(UTC)
+    name = check_display_name(req.name)
+    registry = check_reference(req.registry, "registry")
+    role = check_role_name(req.role)
+    end = credential_end(req.years, req.end_date, now)
+    out = check_new_file(req.out) if req.out else None
+    if req.certificate is None:
+        return CheckedCreate(name, registry, role, "password", end, out=out)
+    if req.certificate == "generate":
+        if out is None:
+            raise InputError("--certificate generate needs --out PATH: the new private key is written there "
+                             "(mode 0600) and nowhere else")
+        return CheckedCreate(name, registry, role, "generate", end, out=out)
+    if out is not None:
+        raise InputError("--out is for a password or a generated certificate; with a certificate file nothing "
+                         "secret is created (the private key stays where it is)")
+    if req.years is not None or req.end_date is not None:
+        raise InputError("--years and --end-date do not apply to a certificate file: its own validity is used")
+    path = Path(req.certificate).expanduser()
+    info = load_certificate_file(path, now=now)
+    return CheckedCreate(name, registry, role, "file", info.not_after, certificate=info, certificate_path=path)
+
+
+async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
+                                checked: CheckedCreate | None = None) -> Plan:
+    c = checked or check_create(req)
+    registry = await find_registry(az, c.registry)
+    check_role_for_mode(c.role, registry.role_assignment_mode, registry.name)
+    existing = await writes_graph.applications_named(az, c.name)
+    if existing:
+        ids = ", ".join(str(a.get("appId")) for a in existing[:3])
+        raise InputError(f"an application named '{c.name}' already exists (appId {ids}). The console never "
+                         "changes an existing application here: choose another name, or use reset-credential / "
+                         "assign on the existing principal")
+    who = await az.signed_in_identity()
+    tenant = who.get("tenant_id") or az.connection.tenant_id
+
+    ctx = RunContext()
+    generated: GeneratedCertificate | None = None
+    cert = c.certificate
+    if c.kind == "generate":
+        generated = generate_self_signed(c.name, not_after=c.end)
+        cert = generated.info
+        ctx.secrets["privateKeyPem"] = Secret(generated.pem.decode())
+    key_cred = writes_graph.key_credential(cert, display_name=f"{c.name} ({PASSWORD_NAME})") if cert else None
+    scope = registry.id
+    role_def = writes_arm.role_definition_id(registry.subscription_id, role_guid(c.role))
+    ctx.values["result"] = {
+        "displayName": c.name, "tenant": tenant, "loginServer": registry.login_server, "role": c.role,
+        "scope": scope, "registry": registry.name, "kind": c.kind,
+        "certificateFile": str(c.out or c.certificate_path) if cert else None,
+        "thumbprint": cert.thumbprint if cert else None,
+    }
+    tag = f"acr-console-op:{uuid.uuid4()}"
+    assignment_name = str(uuid.uuid4())
+    steps: list[Step] = []
+
+    if generated is not None:
+        steps.append(save_key_step(c.out, generated))  # type: ignore[arg-type]
+
+    async def find_app(ctx: RunContext) -> StepOutput | None:
+        known = ctx.values.get("app")
+        if known:
+            doc = await writes_graph.get_application(az, known["id"])
+            if doc is not None:
+                return _app_output(doc, "created by an earlier run of this plan")
+        for doc in await writes_graph.applications_named(az, c.name):
+            if tag in (doc.get("tags") or []):  # ours: created by a run whose answer was lost
+                ctx.values["app"] = {"id": doc["id"], "appId": doc["appId"]}
+                return _app_output(doc, "created by an earlier run of this plan")
+            raise AzureError("ApplicationExists", f"an application named '{c.name}' (appId {doc.get('appId')}) "
+                             "appeared after this plan was made; it was not touched", 409)
+        return None
+
+    async def create_app(ctx: RunContext) -> StepOutput:
+        doc, receipt = await writes_graph.create_application(
+            az, c.name, tags=["acr-console", tag], key_credentials=[key_cred] if key_cred else None)
+        ctx.values["app"] = {"id": doc["id"], "appId": doc["appId"]}
+        return StepOutput(_app_details(doc), receipt.correlation_ids)
+
+    cert_text = f" with certificate {cert.thumbprint} ({cert.subject})" if cert else ""
+    steps.append(Step("application", f"Create application '{c.name}'{cert_text}", create_app, find_app,
+                      depends_on=("save-certificate",) if generated else ()))
+
+    async def find_sp(ctx: RunContext) -> StepOutput | None:
+        app = ctx.values["app"]
+        doc = await writes_graph.service_principal_for_app(az, app["appId"])
+        if doc is None:
+            return None
+        ctx.values["sp"] = {"id": doc["id"]}
+        return StepOutput({"servicePrincipalObjectId": doc["id"]}, note="already exists")
+
+    async def create_sp(ctx: RunContext) -> StepOutput:
+        doc, receipt = await writes_graph.create_service_principal(az, ctx.values["app"]["appId"])
+        ctx.values["sp"] = {"id": doc["id"]}
+        return StepOutput({"servicePrincipalObjectId": doc["id"]}, receipt.correlation_ids)
+
+    steps.append(Step("service-principal", "Create its service principal, enabled for sign-in", create_sp, find_sp,
+                      depends_on=("application",)))
+
+    if c.kind == "password":
+        async def password_there(ctx: RunContext) -> StepOutput | None:
+            key_id = ctx.values.get("passwordKeyId")
+            if not key_id:
+                return None
+            doc = await writes_graph.get_application(az, ctx.values["app"]["id"])
+            if doc and any(p.get("keyId") == key_id for p in doc.get("passwordCredentials") or []):
+                return StepOutput({"keyId": key_id}, note="added by an earlier run of this plan")
+            return None
+
+        async def add_password(ctx: RunContext) -> StepOutput:
+            meta, secret, receipt = await writes_graph.add_password(
+                az, CredentialOwner.APPLICATION, ctx.values["app"]["id"], display_name=PASSWORD_NAME, end=c.end)
+            ctx.values["passwordKeyId"] = meta.get("keyId")
+            ctx.secrets["password"] = secret
+            return StepOutput({"keyId": meta.get("keyId"), "hint": meta.get("hint"),
+                               "endDateTime": meta.get("endDateTime")}, receipt.correlation_ids)
+
+        steps.append(Step("password", f"Add a password to the application, valid until {c.end.date().isoformat()}",
+                          add_password, password_there, depends_on=("application",)))
+        if c.out is not None:
+            steps.append(save_secret_step(c.out, "password", lambda ctx: {
+                "appId": ctx.values["app"]["appId"], "displayName": c.name, "tenant": tenant,
+                "keyId": ctx.values.get("passwordKeyId")}))
+
+    async def role_there(ctx: RunContext) -> StepOutput | None:
+        found = await writes_arm.find_assignment(az, scope, role_def, ctx.values["sp"]["id"])
+        return StepOutput({"assignmentId": found.id}, note="already assigned") if found else None
+
+    async def assign(ctx: RunContext) -> StepOutput:
+        ra, receipt = await writes_arm.create_role_assignment(
+            az, scope, role_def, ctx.values["sp"]["id"], name=assignment_name,
+            replication_timeout_s=req.replication_timeout_s)
+        return StepOutput({"assignmentId": ra.id}, receipt.correlation_ids,
+                          note="already assigned" if receipt.already else None)
+
+    steps.append(Step("role", f"Assign {c.role} on registry {registry.name} (that registry only), retrying while "
+                      "the new principal replicates", assign, role_there, depends_on=("service-principal",)))
+
+    untouched = [Untouched("other registries and scopes", "the role is assigned at this registry's scope only")]
+    warnings = []
+    if c.kind == "password":
+        warnings.append(f"The password is shown once and never stored by the console; it expires on "
+                        f"{c.end.date().isoformat()}.")
+    if registry.admin_user_enabled:
+        warnings.append(f"{registry.name} has its admin user enabled: a shared password grants full access "
+                        "alongside this principal.")
+    return Plan(OPERATION, f"Create principal '{c.name}' for {registry.name}",
+                {"displayName": c.name, "registry": registry.name, "registryId": registry.id, "role": c.role,
+                 "credential": c.kind, "mode": registry.role_assignment_mode.short},
+                steps, warnings, untouched, ctx)
+
+
+def _app_details(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"applicationObjectId": doc["id"], "appId": doc["appId"]}
+
+
+def _app_output(doc: dict[str, Any], note: str) -> StepOutput:
+    return StepOutput(_app_details(doc), note=note)
+
+
+def create_result(plan: Plan) -> dict[str, Any]:
+    """The result in the Azure CLI's key names where they overlap; never the secret (a front end adds
+    `password` only where the user asked for it)."""
+    ctx = plan.context
+    r = ctx.values["result"]
+    app = ctx.values.get("app") or {}
+    app_id = app.get("appId")
+    doc: dict[str, Any] = {
+        "appId": app_id, "displayName": r["displayName"], "tenant": r["tenant"],
+        "applicationObjectId": app.get("id"), "servicePrincipalObjectId": (ctx.values.get("sp") or {}).get("id"),
+        "loginServer": r["loginServer"], "role": r["role"], "scope": r["scope"],
+    }
+    if r["kind"] == "password":
+        doc["passwordKeyId"] = ctx.values.get("passwordKeyId")
+        doc["dockerLogin"] = f"docker login {r['loginServer']} --username {app_id} --password-stdin"
+        doc["azLogin"] = (f"az login --service-principal --username {app_id} --tenant {r['tenant']} "
+                          "--password <password>")
+    else:
+        doc["certificateFile"] = r["certificateFile"]
+        doc["thumbprint"] = r["thumbprint"]
+        doc["azLogin"] = (f"az login --service-principal --username {app_id} --tenant {r['tenant']} "
+                          f"--certificate {r['certificateFile']}")
+        doc["dockerLogin"] = f"az acr login --name {r['registry']}"
+    return doc

@@ -1,0 +1,128 @@
+"""Running a plan: independent steps at once (bounded), a result for every step, never an exception
+half-way through.
+
+Each step first asks its check whether its effect is already in place (read from Azure, not
+remembered), so a plan executed again after a partial failure only does what is still missing.
+A step whose dependency did not succeed is skipped, not attempted: deleting an application while
+its credentials could not be removed would leave nothing to find the remains by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from ..azure.errors import AzureError, from_exception
+from .plan import Outcome, Plan, Step, StepError, StepOutput, StepResult, StepStatus, utcnow
+
+ProgressCallback = Callable[[Step, StepResult], None]
+DEFAULT_CONCURRENCY = 8
+
+
+class _Run:
+    """The mutable state of one execution; `outcome()` can be called at any moment, also after an
+    interruption, which is how an interrupted run still gets its audit record."""
+
+    def __init__(self, plan: Plan, on_progress: ProgressCallback | None) -> None:
+        self.plan = plan
+        self.on_progress = on_progress
+        self.started = utcnow()
+        self.results: dict[str, StepResult] = {s.id: StepResult(s.id, StepStatus.PENDING) for s in plan.steps}
+        self.finished_events = {s.id: asyncio.Event() for s in plan.steps}
+        self.interrupted = False
+
+    def record(self, step: Step, result: StepResult) -> None:
+        self.results[step.id] = result
+        if result.status.final:
+            self.finished_events[step.id].set()
+        if self.on_progress is not None:
+            # A broken progress display must not stop a revoke half-way.
+            with contextlib.suppress(Exception):
+                self.on_progress(step, result)
+
+    def outcome(self) -> Outcome:
+        results = dict(self.results)
+        for sid, result in results.items():
+            if result.status is StepStatus.PENDING:
+                results[sid] = StepResult(sid, StepStatus.SKIPPED, note="not started: the run was interrupted")
+            elif result.status is StepStatus.RUNNING:
+                results[sid] = StepResult(
+                    sid, StepStatus.FAILED, started=result.started, finished=utcnow(),
+                    error=StepError("Interrupted", "interrupted while running; whether it took effect is unknown "
+                                    "until the plan is run again"))
+        return Outcome(self.plan, results, self.started, utcnow(), interrupted=self.interrupted)
+
+
+async def _run_step(run: _Run, step: Step, gate: asyncio.Semaphore, locks: dict[str, asyncio.Lock]) -> None:
+    for dep in step.depends_on:
+        await run.finished_events[dep].wait()
+    blocked = [d for d in step.depends_on if not run.results[d].ok]
+    if blocked:
+        names = ", ".join(f"'{run.plan.step(d).description}'" for d in blocked)
+        run.record(step, StepResult(step.id, StepStatus.SKIPPED, note=f"not attempted: {names} did not succeed"))
+        return
+    lock = locks.setdefault(step.lock, asyncio.Lock()) if step.lock else contextlib.nullcontext()
+    async with lock, gate:
+        started = utcnow()
+        run.record(step, StepResult(step.id, StepStatus.RUNNING, started=started))
+        status = StepStatus.DONE
+        try:
+            output: StepOutput | None = None
+            if step.check is not None:
+                output = await step.check(run.plan.context)
+                if output is not None:
+                    status = StepStatus.ALREADY_DONE
+            if status is StepStatus.DONE:
+                output = await step.action(run.plan.context)
+        except Exception as exc:  # every failure becomes this step's result, never the caller's exception
+            err = exc if isinstance(exc, AzureError) else from_exception(exc, step.description)
+            run.record(step, StepResult(step.id, StepStatus.FAILED, error=StepError.of(err),
+                                        correlation_ids=(err.correlation_id,) if err.correlation_id else (),
+                                        started=started, finished=utcnow()))
+            return
+        output = output or StepOutput()
+        run.record(step, StepResult(step.id, status, details=dict(output.details), note=output.note,
+                                    correlation_ids=output.correlation_ids, started=started, finished=utcnow()))
+
+
+async def execute(plan: Plan, on_progress: ProgressCallback | None = None, *,
+                  concurrency: int = DEFAULT_CONCURRENCY) -> Outcome:
+    """Run every step of `plan`; returns an Outcome with one StepResult per step.
+
+    `on_progress(step, result)` is called when a step starts (status RUNNING) and when it ends.
+    """
+    run = _Run(plan, on_progress)
+    await _execute(run, concurrency)
+    return run.outcome()
+
+
+async def _execute(run: _Run, concurrency: int) -> None:
+    gate = asyncio.Semaphore(max(1, concurrency))
+    locks: dict[str, asyncio.Lock] = {}
+    tasks = [asyncio.ensure_future(_run_step(run, s, gate, locks)) for s in run.plan.steps]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        run.interrupted = True
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+class Execution:
+    """An execution whose outcome is available even when it is interrupted (Ctrl+C, a closed
+    TUI screen): `outcome()` then reports unstarted steps as skipped and running ones as unknown."""
+
+    def __init__(self, plan: Plan, on_progress: ProgressCallback | None = None, *,
+                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        self._run = _Run(plan, on_progress)
+        self._concurrency = concurrency
+
+    async def run(self) -> Outcome:
+        await _execute(self._run, self._concurrency)
+        return self._run.outcome()
+
+    def outcome(self) -> Outcome:
+        return self._run.outcome()

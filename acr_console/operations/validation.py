@@ -1,0 +1,149 @@
+"""Input checks that run before anything is sent: each failure names what is wrong and what to do.
+
+Pure functions; the CLI and the TUI's forms call the same ones, so both refuse the same inputs
+with the same words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime, time, timedelta
+
+from ..models import RoleAssignmentMode
+from ..roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES, builtin_by_name
+
+# Graph: "The display name for the application. Maximum length is 256 characters."
+MAX_DISPLAY_NAME = 256
+MAX_CREDENTIAL_NAME = 120
+DEFAULT_YEARS = 1  # the Azure CLI's default secret lifetime (acr-access §4.1)
+MAX_YEARS = 10
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Bidirectional overrides and isolates let a name display as something it is not.
+_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+class InputError(ValueError):
+    """Bad input: exit code 2, nothing sent."""
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    # Quote input back safely: escapes make control characters visible instead of acting on a terminal.
+    short = text if len(text) <= limit else text[:limit] + "…"
+    return repr(short)
+
+
+def check_display_name(name: str, what: str = "name") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"the {what} is empty; give the application a name, e.g. --name ci-pusher-prod")
+    if name != name.strip():
+        raise InputError(f"the {what} {_shown(name)} starts or ends with spaces; remove them")
+    bad = [c for c in name if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") or c in _BIDI_CONTROLS]
+    if bad:
+        codes = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
+        raise InputError(f"the {what} {_shown(name)} contains control or invisible characters ({codes}); "
+                         "use printable characters only")
+    if len(name) > MAX_DISPLAY_NAME:
+        raise InputError(f"the {what} is {len(name)} characters long; Microsoft Entra allows at most "
+                         f"{MAX_DISPLAY_NAME}")
+    return name
+
+
+def check_credential_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    check_display_name(name, "credential display name")
+    if len(name) > MAX_CREDENTIAL_NAME:
+        raise InputError(f"the credential display name is {len(name)} characters long; use at most "
+                         f"{MAX_CREDENTIAL_NAME}")
+    return name
+
+
+def check_reference(ref: str, what: str) -> str:
+    """A principal or registry named on the command line: non-empty, printable."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise InputError(f"no {what} given")
+    if any(unicodedata.category(c) == "Cc" for c in ref):
+        raise InputError(f"the {what} {_shown(ref)} contains control characters")
+    if len(ref) > 1024:
+        raise InputError(f"the {what} is {len(ref)} characters long; that is not a {what}")
+    return ref.strip()
+
+
+def check_key_id(key_id: str) -> str:
+    key_id = key_id.strip()
+    if not _GUID.match(key_id):
+        raise InputError(f"{_shown(key_id)} is not a key id; key ids are GUIDs such as "
+                         "3f2b9c1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f (see 'acr-console principal SP')")
+    return key_id.lower()
+
+
+def all_data_roles() -> tuple[str, ...]:
+    return (*LEGACY_DATA_ROLES, *ABAC_DATA_ROLES)
+
+
+def check_role_name(role: str) -> str:
+    """A data role the console assigns, by name (any case); returns the canonical name."""
+    wanted = (role or "").strip().lower()
+    for name in all_data_roles():
+        if name.lower() == wanted:
+            return name
+    raise InputError(f"unknown role {_shown(role or '')}; choose one of: {', '.join(all_data_roles())}")
+
+
+def check_role_for_mode(role: str, mode: RoleAssignmentMode, registry_name: str) -> str:
+    choices = ABAC_DATA_ROLES if mode is RoleAssignmentMode.ABAC else LEGACY_DATA_ROLES
+    if role not in choices:
+        why = ("ABAC-mode registries do not honour AcrPull/AcrPush/AcrDelete"
+               if mode is RoleAssignmentMode.ABAC else
+               "the Repository roles are documented for ABAC-mode registries only")
+        raise InputError(f"{role} does not grant access on {registry_name} ({mode.short.upper()} mode): {why}. "
+                         f"Choose one of: {', '.join(choices)}")
+    return role
+
+
+def role_guid(role: str) -> str:
+    builtin = builtin_by_name(role)
+    if builtin is None:  # the data-role lists and the role table ship together
+        raise InputError(f"no built-in role named {role}")
+    return builtin.guid
+
+
+def parse_end_date(text: str, now: datetime) -> datetime:
+    text = (text or "").strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            value = datetime.combine(date.fromisoformat(text), time(23, 59, 59), UTC)
+        else:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--end-date {_shown(text)} is not a date; use YYYY-MM-DD or an ISO 8601 time "
+                         "such as 2026-12-31T18:00:00Z") from None
+    if value.tzinfo is None:  # as the Azure CLI does: a time without zone is UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def credential_end(years: int | None, end_date: str | None, now: datetime | None = None,
+                   *, default_years: int = DEFAULT_YEARS) -> datetime:
+    """When a new credential expires: `--years` or `--end-date` (not both), one year by default."""
+    now = now or datetime.now(UTC)
+    if years is not None and end_date is not None:
+        raise InputError("give --years or --end-date, not both")
+    if end_date is not None:
+        end = parse_end_date(end_date, now)
+        if end <= now:
+            raise InputError(f"--end-date {end.date().isoformat()} is in the past; a credential must expire "
+                             "in the future")
+        if end - now < timedelta(hours=1):
+            raise InputError("--end-date is less than an hour away; the credential would expire before use")
+    else:
+        n = default_years if years is None else years
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InputError(f"--years {n} is not a whole number of years from 1 to {MAX_YEARS}")
+        end = now.replace(year=now.year + n) if not (now.month == 2 and now.day == 29) else (
+            now + timedelta(days=365 * n))
+    if end > now + timedelta(days=366 * MAX_YEARS):
+        raise InputError(f"the credential would live until {end.date().isoformat()}; the console allows at most "
+                         f"{MAX_YEARS} years (long-lived secrets are what leaks). Rotate instead")
+    return end

@@ -1,0 +1,126 @@
+"""Bad input to the write commands: a clear message, exit 2, and not one request that changes anything.
+
+Checked against the sandbox's own request log, so "nothing sent" is what the server saw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from acr_console.certificates import generate_self_signed
+from acr_console.cli.main import main
+
+REGISTRY = "contosoprod"
+
+
+@pytest.fixture(autouse=True)
+def audit_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("ACR_CONSOLE_AUDIT_LOG", str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("bad-certs")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    enc_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.BestAvailableEncryption(b"pw"))
+    from datetime import UTC, datetime, timedelta
+
+    good = generate_self_signed("x", not_after=datetime.now(UTC) + timedelta(days=30))
+    cert_pem = good.pem[good.pem.index(b"-----BEGIN CERTIFICATE"):]
+    out = {
+        "garbage": b"\x00\x01garbage that is not a certificate",
+        "empty": b"",
+        "malformed": b"-----BEGIN CERTIFICATE-----\nnot base64 at all!!\n-----END CERTIFICATE-----\n",
+        "key-only": key_pem,
+        "encrypted": enc_key + cert_pem,
+    }
+    paths = {}
+    for label, data in out.items():
+        paths[label] = d / f"{label}.pem"
+        paths[label].write_bytes(data)
+    paths["big"] = d / "big.pem"
+    with paths["big"].open("wb") as fh:
+        fh.truncate(10 * 1024 * 1024)
+    paths["pfx"] = d / "bundle.pfx"
+    paths["pfx"].write_bytes(b"0\x82\x01\x00\x02\x01\x03junk")
+    paths["existing"] = d / "existing.pem"
+    paths["existing"].write_bytes(b"something precious")
+    return paths
+
+
+def create(*extra: str, name: str = "bad-input-test", role: str = "AcrPush") -> list[str]:
+    return ["create-principal", "--name", name, "--registry", REGISTRY, "--role", role, "--yes", "--show-secret",
+            *extra]
+
+
+CASES: list[tuple[str, Any, str]] = [
+    ("empty name", lambda f: create(name=""), "empty"),
+    ("whitespace name", lambda f: create(name="   "), "empty"),
+    ("control characters", lambda f: create(name="evil\x1b[2Jname"), "control"),
+    ("bidi override", lambda f: create(name="abc\u202eexe"), "control"),
+    ("very long name", lambda f: create(name="x" * 300), "at most 256"),
+    ("unknown role", lambda f: create(role="Owner"), "unknown role"),
+    ("past end date", lambda f: create("--end-date", "2020-01-01"), "in the past"),
+    ("far future", lambda f: create("--years", "50"), "at most 10"),
+    ("not a date", lambda f: create("--end-date", "tomorrow"), "not a date"),
+    ("garbage cert", lambda f: create("--certificate", str(f["garbage"])), "not a certificate"),
+    ("empty cert", lambda f: create("--certificate", str(f["empty"])), "empty"),
+    ("malformed cert", lambda f: create("--certificate", str(f["malformed"])), "malformed"),
+    ("key only", lambda f: create("--certificate", str(f["key-only"])), "no certificate"),
+    ("encrypted key", lambda f: create("--certificate", str(f["encrypted"])), "encrypted"),
+    ("10 MB file", lambda f: create("--certificate", str(f["big"])), "1 MiB"),
+    ("pkcs12", lambda f: create("--certificate", str(f["pfx"])), "openssl pkcs12"),
+    ("missing file", lambda f: create("--certificate", "/nonexistent/x.pem"), "no such file"),
+    ("generate without out", lambda f: create("--certificate", "generate"), "--out"),
+    ("out exists", lambda f: create("--out", str(f["existing"])), "already exists"),
+    ("reset past date", lambda f: ["reset-credential", "someone", "--end-date", "2001-01-01", "--show-secret",
+                                   "--yes"], "in the past"),
+    ("reset long display name", lambda f: ["reset-credential", "someone", "--display-name", "d" * 200,
+                                           "--show-secret", "--yes"], "at most 120"),
+    ("add-cert expired-ish garbage", lambda f: ["add-certificate", "someone", "--file", str(f["garbage"]), "--yes"],
+     "not a certificate"),
+    ("add-cert generate no out", lambda f: ["add-certificate", "someone", "--generate", "--yes"], "--out"),
+    ("remove bad key id", lambda f: ["remove-credential", "someone", "not-a-guid", "--yes"], "not a key id"),
+    ("assign unknown role", lambda f: ["assign", "someone", "--registry", REGISTRY, "--role", "SuperPush", "--yes"],
+     "unknown role"),
+    ("unassign unknown role", lambda f: ["unassign", "someone", "--registry", REGISTRY, "--role", "Nope", "--yes"],
+     "unknown role"),
+    ("revoke empty principal", lambda f: ["revoke", " ", "--registry", REGISTRY, "--yes"], "no principal"),
+    ("test-login bad scope", lambda f: ["test-login", REGISTRY, "--username", "x", "--password-stdin", "--scope",
+                                        "pull everything"], "not a registry scope"),
+]
+
+
+@pytest.mark.parametrize(("label", "argv", "needle"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_and_sends_nothing(label: str, argv: Any, needle: str, files: dict[str, Path],
+                                             sandbox_server: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    seq = sandbox_server.sandbox.store.last_request_seq()
+    code = main(["--sandbox-data", str(sandbox_server.data_dir), *argv(files)])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert needle in err
+    assert "Traceback" not in err
+    assert sandbox_server.sandbox.store.last_request_seq() == seq, "a request was sent"
+    assert files["existing"].read_bytes() == b"something precious"
+
+
+def test_mode_mismatch_is_refused_after_reads_only(sandbox_server: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    seq = sandbox_server.sandbox.store.last_request_seq()
+    code = main(["--sandbox-data", str(sandbox_server.data_dir), "create-principal", "--name", "mode-mismatch",
+                 "--registry", "contosoprodweu", "--role", "AcrPush", "--yes", "--show-secret"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "does not grant access on contosoprodweu" in err
+    writes = [r for r in sandbox_server.sandbox.store.request_log(seq)
+              if r["method"] in ("PUT", "PATCH", "DELETE") or (r["method"] == "POST" and "/v1.0/applications" in
+                                                                r["path"])]
+    assert writes == []

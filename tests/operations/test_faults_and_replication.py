@@ -1,0 +1,115 @@
+"""Azure misbehaving: faults injected into a revoke (a partial failure, then a re-run that finishes it,
+with nothing done twice), and the directory's replication delay ridden out by a create."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from acr_console.azure import writes_graph
+from acr_console.azure.clients import AzureClients
+from acr_console.azure.connection import sandbox_connection
+from acr_console.models import CredentialOwner
+from acr_console.operations import (
+    AuditLog,
+    CreatePrincipalRequest,
+    RevokeRequest,
+    StepStatus,
+    create_result,
+    plan_assign,
+    plan_create_principal,
+    plan_reset_credential,
+    plan_revoke,
+    run_plan,
+)
+from acr_console.operations.credentials import ResetCredentialRequest
+
+from .conftest import LEGACY_REGISTRY, OTHER_LEGACY_REGISTRY, unique
+from .helpers import sign_in_refused
+
+
+async def test_revoke_interrupted_by_faults_finishes_on_rerun(fresh_sandbox: Any, audit: AuditLog) -> None:
+    sb = fresh_sandbox.sandbox
+    async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
+        req = CreatePrincipalRequest(unique("faulty"), LEGACY_REGISTRY, "AcrPush")
+        created = await run_plan(az, await plan_create_principal(az, req), audit=audit)
+        assert created.ok
+        doc = create_result(created.plan)
+        extra = await run_plan(az, await plan_reset_credential(az, ResetCredentialRequest(doc["appId"])), audit=audit)
+        assert extra.ok
+        assert (await run_plan(az, await plan_assign(az, doc["appId"], OTHER_LEGACY_REGISTRY, "AcrPull"),
+                               audit=audit)).ok
+        revoke = RevokeRequest(doc["appId"], all_registries=True, remove_credentials=True, disable=True)
+        plan = await plan_revoke(az, revoke)
+        seq = sb.store.last_request_seq()
+        # Graph's 500s are not retried by msgraph, a dropped connection is not retried by httpx, and
+        # ARM's 503 is retried by azure-core: two steps fail, the assignments get through.
+        sb.settings.faults = "graph.POST:500:n=1,graph.PATCH:drop:n=1,arm.DELETE:503:n=1:retry_after=0"
+        first = await run_plan(az, plan, audit=audit)
+        sb.settings.faults = []
+        assert not first.ok
+        failed = [r for r in first.results.values() if r.status is StepStatus.FAILED]
+        assert len(failed) == 2, first.to_json()
+        assert "ConnectionFailed" in {r.error.code for r in failed}  # the dropped PATCH
+        assert first.results["sweep-credentials"].status is StepStatus.SKIPPED
+        assert first.results["assignment-0"].status is StepStatus.DONE
+        assert any(r.get("note", "").startswith("fault") for r in sb.store.request_log(seq) if r.get("note"))
+
+        second = await run_plan(az, await plan_revoke(az, revoke), audit=audit)
+        assert second.ok, second.to_json()
+        # Executing the first plan object again changes nothing more either.
+        third = await run_plan(az, plan, audit=audit)
+        assert third.ok and not third.changed_anything
+
+        # Nothing was done twice: each assignment deleted once, each password removed once.
+        log = sb.store.request_log(seq)
+        deletes = [r["path"] for r in log if r["method"] == "DELETE" and r["status"] < 300]
+        assert len(deletes) == len(set(deletes)) == 2
+        removals = [r for r in log if r["path"].endswith("/removePassword") and r["status"] < 300]
+        assert len(removals) == 2
+        for owner, oid in ((CredentialOwner.APPLICATION, doc["applicationObjectId"]),
+                           (CredentialOwner.SERVICE_PRINCIPAL, doc["servicePrincipalObjectId"])):
+            obj = await writes_graph.get_credential_owner(az, owner, oid)
+            assert not obj.get("passwordCredentials") and not obj.get("keyCredentials")
+        sp = await writes_graph.get_service_principal(az, doc["servicePrincipalObjectId"])
+        assert sp["accountEnabled"] is False
+        assert sign_in_refused(fresh_sandbox.connection, doc["appId"], created.secrets["password"].reveal())
+        records = audit.read()
+        assert [r["result"] for r in records[-3:]] == ["failed", "ok", "ok"]
+
+
+async def test_create_rides_out_the_replication_delay(fresh_sandbox: Any, audit: AuditLog) -> None:
+    fresh_sandbox.sandbox.settings.replication_delay_s = 3.0
+    async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
+        seq = fresh_sandbox.sandbox.store.last_request_seq()
+        started = time.monotonic()
+        req = CreatePrincipalRequest(unique("replica"), LEGACY_REGISTRY, "AcrPush", replication_timeout_s=30)
+        outcome = await run_plan(az, await plan_create_principal(az, req), audit=audit)
+        assert outcome.ok, outcome.to_json()
+        assert outcome.results["role"].status is StepStatus.DONE
+        assert time.monotonic() - started >= 2.5
+        puts = [r["status"] for r in fresh_sandbox.sandbox.store.request_log(seq)
+                if r["method"] == "PUT" and "roleAssignments" in r["path"]]
+        # The first tries were refused as not replicated (the log entry of the last one may still be
+        # on its way: the sandbox writes it after answering).
+        assert puts[0] == 400 and outcome.detail("role", "assignmentId")
+
+
+async def test_replication_that_outlasts_the_bound_fails_clearly_and_rerun_finishes(
+        fresh_sandbox: Any, audit: AuditLog) -> None:
+    fresh_sandbox.sandbox.settings.replication_delay_s = 4.0
+    async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
+        req = CreatePrincipalRequest(unique("slow-replica"), LEGACY_REGISTRY, "AcrPull", replication_timeout_s=1)
+        plan = await plan_create_principal(az, req)
+        first = await run_plan(az, plan, audit=audit)
+        assert first.results["role"].status is StepStatus.FAILED
+        assert first.results["role"].error.code == "PrincipalNotFound"
+        assert "run the same command again" in first.results["role"].error.message
+        assert first.results["password"].status is StepStatus.DONE  # the secret exists and is reported
+        assert first.detail("password", "keyId")
+        fresh_sandbox.sandbox.settings.replication_delay_s = 0
+        second = await run_plan(az, plan, audit=audit)
+        assert second.ok
+        assert [second.results[s].status for s in ("application", "service-principal", "password")] == \
+            [StepStatus.ALREADY_DONE] * 3
+        assert second.results["role"].status is StepStatus.DONE

@@ -1,0 +1,179 @@
+"""Certificate files as users hand them over: the good ones are read, every bad one is refused with a
+message that names the problem and the way out."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from acr_console.certificates import (
+    CertificateError,
+    addkey_proof,
+    check_new_file,
+    generate_self_signed,
+    load_certificate_file,
+    load_private_key_and_certificate,
+    write_private_file,
+)
+
+NOW = datetime.now(UTC)
+
+
+def make_cert(*, key=None, days_before: int = 1, days_after: int = 365, cn: str = "test"):
+    key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - timedelta(days=days_before)).not_valid_after(NOW + timedelta(days=days_after))
+            .sign(key, hashes.SHA256()))
+    return key, cert
+
+
+@pytest.fixture(scope="module")
+def rsa_pair():
+    return make_cert()
+
+
+def pem_key(key, password: bytes | None = None) -> bytes:
+    enc = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def test_pem_der_and_pem_with_key_are_read(tmp_path: Path, rsa_pair) -> None:
+    key, cert = rsa_pair
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    der = cert.public_bytes(serialization.Encoding.DER)
+    a = load_certificate_file(write(tmp_path, "c.pem", pem))
+    b = load_certificate_file(write(tmp_path, "c.crt", der))
+    c = load_certificate_file(write(tmp_path, "both.pem", pem_key(key) + pem))
+    assert a.thumbprint == b.thumbprint == c.thumbprint
+    assert a.thumbprint == cert.fingerprint(hashes.SHA1()).hex().upper()
+    assert a.subject == "CN=test" and a.self_signed
+    assert not a.has_private_key and c.has_private_key
+    assert a.der == der  # only the public certificate is ever uploaded
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    (b"", "empty"),
+    (b"   \n", "empty"),
+    (b"hello, I am not a certificate\x00\x01", "not a certificate"),
+    (b"-----BEGIN CERTIFICATE-----\nAAAA\n", "malformed PEM"),
+    (b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n", "malformed certificate"),
+    (b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "holds no certificate"),
+])
+def test_garbage_is_refused_with_a_reason(tmp_path: Path, content: bytes, needle: str) -> None:
+    with pytest.raises(CertificateError, match=needle):
+        load_certificate_file(write(tmp_path, "x.pem", content))
+
+
+def test_missing_and_oversized_files(tmp_path: Path) -> None:
+    with pytest.raises(CertificateError, match="no such file"):
+        load_certificate_file(tmp_path / "nope.pem")
+    big = tmp_path / "big.pem"
+    with big.open("wb") as fh:
+        fh.truncate(10 * 1024 * 1024)
+    with pytest.raises(CertificateError, match="at most 1 MiB"):
+        load_certificate_file(big)
+    with pytest.raises(CertificateError, match="not a regular file"):
+        load_certificate_file(tmp_path)
+
+
+def test_key_only_and_encrypted_keys(tmp_path: Path, rsa_pair) -> None:
+    key, cert = rsa_pair
+    with pytest.raises(CertificateError, match="private key but no certificate"):
+        load_certificate_file(write(tmp_path, "key.pem", pem_key(key)))
+    der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    with pytest.raises(CertificateError, match="private key but no certificate"):
+        load_certificate_file(write(tmp_path, "key.der", der_key))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    with pytest.raises(CertificateError, match="encrypted"):
+        load_certificate_file(write(tmp_path, "enc.pem", pem_key(key, b"pw") + pem))
+    legacy = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                               serialization.BestAvailableEncryption(b"pw"))
+    with pytest.raises(CertificateError, match="encrypted"):
+        load_certificate_file(write(tmp_path, "legacy.pem", legacy + pem))
+
+
+def test_key_of_another_certificate_is_refused(tmp_path: Path, rsa_pair) -> None:
+    _, cert = rsa_pair
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(CertificateError, match="does not belong"):
+        load_certificate_file(write(tmp_path, "mix.pem",
+                                    pem_key(other) + cert.public_bytes(serialization.Encoding.PEM)))
+
+
+def test_expired_not_yet_valid_and_non_rsa(tmp_path: Path) -> None:
+    _, old = make_cert(days_before=400, days_after=-1)
+    with pytest.raises(CertificateError, match="expired on"):
+        load_certificate_file(write(tmp_path, "old.pem", old.public_bytes(serialization.Encoding.PEM)))
+    _, future = make_cert(days_before=-10, days_after=400)
+    with pytest.raises(CertificateError, match="not valid until"):
+        load_certificate_file(write(tmp_path, "future.pem", future.public_bytes(serialization.Encoding.PEM)))
+    _, ec_cert = make_cert(key=ec.generate_private_key(ec.SECP256R1()))
+    with pytest.raises(CertificateError, match="RSA certificates only"):
+        load_certificate_file(write(tmp_path, "ec.pem", ec_cert.public_bytes(serialization.Encoding.PEM)))
+
+
+def test_pkcs12_is_refused_with_conversion_advice(tmp_path: Path, rsa_pair) -> None:
+    key, cert = rsa_pair
+    blob = pkcs12.serialize_key_and_certificates(b"x", key, cert, None, serialization.BestAvailableEncryption(b"p"))
+    for name in ("bundle.pfx", "bundle.p12", "bundle.bin"):
+        with pytest.raises(CertificateError, match="openssl pkcs12"):
+            load_certificate_file(write(tmp_path, name, blob))
+
+
+def test_generated_certificate_is_usable_and_private(tmp_path: Path) -> None:
+    gen = generate_self_signed("ci-pusher", not_after=NOW + timedelta(days=365))
+    assert "PRIVATE KEY" not in repr(gen)
+    out = check_new_file(tmp_path / "sp.pem")
+    write_private_file(out, gen.pem)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    info = load_certificate_file(out)
+    assert info.thumbprint == gen.info.thumbprint and info.has_private_key and info.subject == "CN=ci-pusher"
+    _key, signer = load_private_key_and_certificate(out)
+    assert signer.thumbprint == info.thumbprint
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_files_are_never_overwritten(tmp_path: Path) -> None:
+    existing = write(tmp_path, "taken.pem", b"mine")
+    with pytest.raises(CertificateError, match="already exists"):
+        check_new_file(existing)
+    with pytest.raises(CertificateError, match="already exists"):
+        write_private_file(existing, b"theirs")
+    assert existing.read_bytes() == b"mine"
+    with pytest.raises(CertificateError, match="does not exist"):
+        check_new_file(tmp_path / "no-such-dir" / "x.pem")
+
+
+def test_generate_refuses_past_end() -> None:
+    with pytest.raises(CertificateError):
+        generate_self_signed("x", not_after=NOW - timedelta(days=1))
+
+
+def test_addkey_proof_claims(rsa_pair) -> None:
+    import jwt
+
+    key, cert = rsa_pair
+    from acr_console.certificates import info_of
+
+    token = addkey_proof("app-object-id", key, info_of(cert))
+    claims = jwt.decode(token, cert.public_key(), algorithms=["RS256"], audience="00000002-0000-0000-c000-000000000000")
+    assert claims["iss"] == "app-object-id"
+    assert claims["exp"] - claims["nbf"] == 600
