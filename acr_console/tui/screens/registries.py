@@ -1,4 +1,4 @@
-"""The registry browser: subscriptions and their registries."""
+"""The registry browser: every registry of the selected subscriptions, grouped by subscription."""
 
 from __future__ import annotations
 
@@ -7,46 +7,98 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
-from ...azure.errors import AzureError, from_exception
-from ...azure.registries import RegistryListing, list_registries
+from ...azure.errors import from_exception
+from ...azure.registries import RegistryListing
+from ...models import Registry
+from ...presentation import mode_label
 from ..messages import LoadFailed, RegistriesLoaded
-from ..widgets.status_line import StatusLine
+from ..widgets.filter_bar import FilterBar
+from ..widgets.row_table import Row, RowTable
+from .base import ConsoleScreen
 
 
-class RegistriesScreen(Screen[None]):
+def registry_rows(listing: RegistryListing) -> list[Row]:
+    names = {s.id: s.display_name for s in listing.subscriptions}
+    rows: list[Row] = []
+    previous = None
+    for reg in listing.registries:
+        sub_name = names.get(reg.subscription_id, reg.subscription_id)
+        abac = reg.role_assignment_mode.short == "abac"
+        cells = (
+            # The subscription is named once per group, so the eye finds the boundaries.
+            Text(sub_name if sub_name != previous else "", style="dim" if sub_name == previous else ""),
+            Text(reg.name, style="bold"),
+            Text(reg.sku),
+            Text(mode_label(reg.role_assignment_mode, short=True), style="bold magenta" if abac else ""),
+            Text("ON ⚠", style="bold yellow") if reg.admin_user_enabled else Text("off", style="dim"),
+            Text(reg.login_server),
+            Text(reg.resource_group),
+        )
+        search = " ".join((sub_name, reg.name, reg.sku, reg.role_assignment_mode.short, reg.login_server,
+                           reg.resource_group, "admin" if reg.admin_user_enabled else "")).lower()
+        rows.append(Row(reg.id, cells, search, reg))
+        previous = sub_name
+    return rows
+
+
+class RegistriesScreen(ConsoleScreen):
+    CRUMB = "registries"
     BINDINGS = [
+        Binding("enter", "open", "Open", tooltip="Who can access the highlighted registry.", id="registries.open",
+                show=True),
+        Binding("slash", "filter", "Filter", tooltip="Narrow the list by any column (Escape clears).",
+                id="registries.filter"),
         Binding("r", "refresh", "Refresh", tooltip="Read the registries again.", id="registries.refresh"),
+        Binding("n", "new_principal", "New SP", tooltip="Create a service principal for the highlighted registry.",
+                id="registries.new-principal"),
     ]
 
-    def compose(self) -> ComposeResult:
-        yield StatusLine(self.app.connection, id="status")  # type: ignore[attr-defined]
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[Row] = []
+        self._listing: RegistryListing | None = None
+
+    def compose_body(self) -> ComposeResult:
         with Vertical(id="registries-body"):
             yield Static("Loading registries…", id="registries-message")
-            yield DataTable(id="registries-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+            yield FilterBar(id="registries-filter")
+            yield RowTable(id="registries-table", max_rows=self.console.settings.max_rows)
 
     def on_mount(self) -> None:
-        table = self.query_one("#registries-table", DataTable)
-        table.add_column("Subscription", key="subscription")
-        table.add_column("Registry", key="registry")
-        table.add_column("Login server", key="login")
-        table.add_column("Resource group", key="rg")
-        table.add_column("SKU", key="sku")
-        table.add_column("Mode", key="mode")
-        table.add_column("Admin", key="admin")
+        table = self.query_one("#registries-table", RowTable)
+        for label, key in (("Subscription", "subscription"), ("Registry", "registry"), ("SKU", "sku"),
+                           ("Mode", "mode"), ("Admin", "admin"), ("Login server", "login"),
+                           ("Resource group", "rg")):
+            table.add_column(label, key=key)
+        table.focus()
         self.load()
 
     def action_refresh(self) -> None:
         self.query_one("#registries-message", Static).update("Refreshing…")
-        self.load()
+        self.load(refresh=True)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def action_open(self) -> None:
+        registry = self.current_registry
+        if registry is not None:
+            self.console.open_registry(registry)
+
+    def action_new_principal(self) -> None:
+        self.console.start_operation("create", registry=self.current_registry)
+
+    @property
+    def current_registry(self) -> Registry | None:
+        row = self.query_one("#registries-table", RowTable).current_row
+        return row.data if row is not None and isinstance(row.data, Registry) else None
 
     @work(exclusive=True, group="registries", exit_on_error=False)
-    async def load(self) -> None:
+    async def load(self, refresh: bool = False) -> None:
         try:
-            listing = await list_registries(self.app.azure)  # type: ignore[attr-defined]
+            listing = await self.backend.registries(refresh=refresh)
         except Exception as exc:  # turned into a message; the UI never shows a traceback
             self.post_message(LoadFailed("registries", from_exception(exc, "list registries")))
             return
@@ -54,33 +106,35 @@ class RegistriesScreen(Screen[None]):
 
     @on(RegistriesLoaded)
     def show(self, message: RegistriesLoaded) -> None:
-        listing: RegistryListing = message.listing
+        self._listing = message.listing
+        self._rows = registry_rows(message.listing)
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        listing = self._listing
+        if listing is None:
+            return
+        needle = self.query_one(FilterBar).value.strip()
+        shown = self.query_one("#registries-table", RowTable).show_rows(self._rows, needle)
         names = {s.id: s.display_name for s in listing.subscriptions}
-        table = self.query_one("#registries-table", DataTable)
-        table.clear()
-        previous = None
-        for reg in listing.registries:
-            sub_name = names.get(reg.subscription_id, reg.subscription_id)
-            table.add_row(
-                Text(sub_name if sub_name != previous else ""),
-                Text(reg.name, style="bold"),
-                Text(reg.login_server),
-                Text(reg.resource_group),
-                Text(reg.sku),
-                Text(reg.role_assignment_mode.short.upper(),
-                     style="bold magenta" if reg.role_assignment_mode.short == "abac" else ""),
-                Text("ON ⚠", style="bold yellow") if reg.admin_user_enabled else Text("off", style="dim"),
-                key=reg.id,
-            )
-            previous = sub_name
         summary = f"{len(listing.registries)} registries in {len(listing.subscriptions)} subscriptions"
+        if needle:
+            summary = f"{shown.matched} of {summary} match '{needle}'"
         for sub_id, err in listing.errors.items():
             summary += f" · {names.get(sub_id, sub_id)}: {err.code}"
         self.query_one("#registries-message", Static).update(Text(summary))
 
+    @on(FilterBar.Applied)
+    def _filter_changed(self) -> None:
+        self._render_rows()
+
+    @on(DataTable.RowSelected, "#registries-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
     @on(LoadFailed)
     def failed(self, message: LoadFailed) -> None:
-        err: AzureError = message.error
         self.query_one("#registries-message", Static).update(
-            Text(f"Could not load {message.what}. {err}", style="bold red")
+            Text(f"Could not load {message.what}. {message.error}", style="bold red")
         )

@@ -1,0 +1,1 @@
+"""Widgets of the console; each carries its own DEFAULT_CSS."""

@@ -1,0 +1,168 @@
+"""Formatting shared by both front ends: how a path, a principal type, a scope or an expiry reads.
+
+Plain functions returning rich.text.Text (never markup strings): directory text such as display
+names is untrusted, and Text shows it exactly as typed in a terminal table and in a Textual widget.
+No Textual import here, so the CLI can use it without paying for Textual.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from .models import (
+    AccessEntry,
+    AccessPath,
+    Confidence,
+    Credential,
+    Latent,
+    PathKind,
+    PrincipalType,
+    Registry,
+    RoleAssignmentMode,
+    ScopeLevel,
+)
+
+# How near an expiry must be to be called out; the radar and the colouring use the same number.
+EXPIRY_WARNING_DAYS = 30
+
+TYPE_LABEL: dict[str, str] = {
+    PrincipalType.SERVICE_PRINCIPAL.value: "SP",
+    PrincipalType.MANAGED_IDENTITY.value: "MI",
+    PrincipalType.USER.value: "user",
+    PrincipalType.ADMIN_USER.value: "admin",
+    PrincipalType.UNKNOWN.value: "deleted",
+    PrincipalType.GROUP.value: "group",
+}
+
+LEVEL_LABEL: dict[ScopeLevel, str] = {
+    ScopeLevel.REGISTRY: "registry",
+    ScopeLevel.RESOURCE_GROUP: "resource group",
+    ScopeLevel.SUBSCRIPTION: "subscription",
+    ScopeLevel.MANAGEMENT_GROUP: "management group",
+    ScopeLevel.ROOT: "root",
+}
+
+# Short forms for narrow table columns.
+LEVEL_SHORT: dict[ScopeLevel, str] = {
+    ScopeLevel.REGISTRY: "registry",
+    ScopeLevel.RESOURCE_GROUP: "rg",
+    ScopeLevel.SUBSCRIPTION: "sub",
+    ScopeLevel.MANAGEMENT_GROUP: "mg",
+    ScopeLevel.ROOT: "root",
+}
+
+LATENT_LABEL: dict[Latent, str] = {
+    Latent.GRANT_ROLES: "can grant itself push (role assignments)",
+    Latent.READ_ADMIN_PASSWORD: "can read the admin user's password",
+    Latent.ENABLE_ADMIN_USER: "can enable the admin user",
+    Latent.MINT_TOKENS: "can create registry tokens",
+    Latent.IMPORT_IMAGE: "can import images",
+    Latent.RUN_TASKS: "can push through registry tasks",
+}
+
+
+def type_label(ptype: PrincipalType | str) -> str:
+    value = ptype.value if isinstance(ptype, PrincipalType) else ptype
+    return TYPE_LABEL.get(value, value)
+
+
+def mode_label(mode: RoleAssignmentMode, *, short: bool = False) -> str:
+    if short:
+        return mode.short.upper()
+    return "ABAC (repository permissions)" if mode is RoleAssignmentMode.ABAC else "RBAC (legacy)"
+
+
+def registry_heading(registry: Registry) -> Text:
+    """Name, login server, mode and the admin user, the facts that change what "can push" means."""
+    text = Text(registry.name, style="bold")
+    text.append(f" ({registry.login_server}) · mode {mode_label(registry.role_assignment_mode)} · admin user ")
+    if registry.admin_user_enabled:
+        text.append("ON", style="bold yellow")
+    else:
+        text.append("off")
+    return text
+
+
+def scope_text(path: AccessPath) -> Text:
+    """Where an assignment sits, short, with inheritance marked: "rg ↑" = inherited from the RG."""
+    if path.kind is PathKind.ADMIN_USER:
+        return Text("registry")
+    level = LEVEL_SHORT.get(path.scope_level, "scope") if path.scope_level else "scope"
+    text = Text(level)
+    if path.inherited:
+        text.append(" ↑", style="dim")
+    return text
+
+
+def describe_path(path: AccessPath) -> Text:
+    """One line a person reads: role, where it is assigned, the group chain, the repositories."""
+    if path.kind is PathKind.ADMIN_USER:
+        return Text("admin user enabled on the registry", style="yellow")
+    text = Text(path.role or "?", style="bold")
+    level = LEVEL_LABEL.get(path.scope_level, "scope") if path.scope_level else "scope"
+    text.append(f" @ {level}")
+    if path.inherited:
+        text.append(" (inherited)", style="dim")
+    if path.via_groups:
+        text.append(" via ")
+        text.append(" › ".join(path.via_groups))
+    if path.repositories is not None:
+        text.append(" repos: " + (", ".join(path.repositories) or "condition not understood"), style="cyan")
+    if path.confidence is Confidence.POSSIBLE:
+        text.append(" (possible: wildcard)", style="magenta")
+    if path.latent and not path.rights:
+        text.append(" latent: " + ", ".join(sorted(x.value for x in path.latent)), style="red")
+    return text
+
+
+def entry_roles(entry: AccessEntry) -> str:
+    names = [p.role or "?" for p in entry.paths if p.kind is PathKind.ROLE_ASSIGNMENT]
+    if any(p.kind is PathKind.ADMIN_USER for p in entry.paths):
+        names.insert(0, "admin user")
+    return ", ".join(dict.fromkeys(names))
+
+
+def entry_scope(entry: AccessEntry) -> Text:
+    """The narrowest scope among an entry's paths, then "+N" when others exist."""
+    parts = [scope_text(p) for p in entry.paths]
+    if not parts:
+        return Text("")
+    text = parts[0].copy()
+    distinct = {str(p) for p in parts}
+    if len(distinct) > 1:
+        text.append(f" +{len(distinct) - 1}", style="dim")
+    return text
+
+
+def entry_via(entry: AccessEntry) -> str:
+    groups = [p.via_groups[0] for p in entry.paths if p.via_groups]
+    return ", ".join(dict.fromkeys(groups))
+
+
+def days_left(credential: Credential, now: datetime) -> float | None:
+    if credential.end is None:
+        return None
+    return (credential.end - now).total_seconds() / 86400
+
+
+def expiry_text(credential: Credential, now: datetime, warn_days: int = EXPIRY_WARNING_DAYS) -> Text:
+    """The end date, red when expired, yellow within `warn_days`; the colour is backed by words for
+    terminals without colour."""
+    if credential.end is None:
+        return Text("never", style="dim")
+    days = days_left(credential, now)
+    label = credential.end.strftime("%Y-%m-%d")
+    if days is not None and days <= 0:
+        return Text(f"{label} (expired)", style="bold red")
+    if days is not None and days <= warn_days:
+        return Text(f"{label} ({int(days)} d)", style="bold yellow")
+    return Text(label)
+
+
+def short_id(value: str | None, keep: int = 8) -> str:
+    """The first characters of a GUID: enough to tell principals apart in a narrow column."""
+    if not value:
+        return ""
+    return value if len(value) <= keep else value[:keep] + "…"

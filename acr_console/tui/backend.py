@@ -1,0 +1,123 @@
+"""The reads the screens need, over the azure layer, with the little session state they share.
+
+Screens never hold SDK clients: they call these coroutines from async workers running on the app's
+loop (the aiohttp session inside AzureClients is bound to that loop). Holding the RoleDefinitions
+cache and the last registry listing here means opening a second registry costs no role reads and the
+`:`/palette lookups by name need no round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess
+
+if TYPE_CHECKING:
+    from ..azure.authorization import RoleDefinitions
+    from ..azure.clients import AzureClients
+    from ..azure.connection import Connection
+    from ..azure.principals import ExpiringCredential
+    from ..azure.registries import RegistryListing
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPrincipal:
+    """A principal met while reading access: enough to offer it in the palette."""
+
+    object_id: str
+    display_name: str
+    app_id: str | None
+    type: PrincipalType
+
+
+class Backend:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._az: AzureClients | None = None
+        self._definitions: RoleDefinitions | None = None
+        self.listing: RegistryListing | None = None
+        self.principals: dict[str, KnownPrincipal] = {}
+
+    @property
+    def az(self) -> AzureClients:
+        if self._az is None:
+            from ..azure.clients import AzureClients
+
+            self._az = AzureClients(self.connection)
+        return self._az
+
+    @property
+    def definitions(self) -> RoleDefinitions:
+        if self._definitions is None:
+            from ..azure.authorization import RoleDefinitions
+
+            self._definitions = RoleDefinitions(self.az)
+        return self._definitions
+
+    async def close(self) -> None:
+        if self._az is not None:
+            await self._az.close()
+            self._az = None
+            self._definitions = None
+
+    async def signed_in_identity(self) -> dict[str, str | None]:
+        return await self.az.signed_in_identity()
+
+    async def registries(self, *, refresh: bool = False) -> RegistryListing:
+        if self.listing is None or refresh:
+            from ..azure.registries import list_registries
+
+            self.listing = await list_registries(self.az)
+        return self.listing
+
+    def subscription_name(self, subscription_id: str) -> str:
+        if self.listing is not None:
+            for sub in self.listing.subscriptions:
+                if sub.id.lower() == subscription_id.lower():
+                    return sub.display_name
+        return subscription_id
+
+    async def find_registry(self, ref: str) -> Registry:
+        listing = await self.registries()
+        wanted = ref.strip().lower()
+        for reg in listing.registries:
+            if wanted in (reg.name.lower(), reg.login_server.lower(), reg.id.lower()):
+                return reg
+        from ..azure.registry_access import find_registry
+
+        return await find_registry(self.az, ref)
+
+    async def registry_access(self, registry: Registry) -> RegistryAccess:
+        from ..azure.registry_access import read_registry_access
+
+        access = await read_registry_access(self.az, registry, self.definitions)
+        self._remember(access)
+        return access
+
+    async def all_access(self) -> list[RegistryAccess]:
+        from ..azure.principals import read_all_access
+
+        listing = await self.registries()
+        accesses = await read_all_access(self.az, self.definitions, listing.registries)
+        for access in accesses:
+            self._remember(access)
+        return accesses
+
+    async def principal(self, ref: str) -> PrincipalDetail:
+        from ..azure.principals import read_principal_detail
+
+        return await read_principal_detail(self.az, ref, self.definitions)
+
+    async def expiring(self, within_days: int, now: datetime) -> list[ExpiringCredential]:
+        from ..azure.principals import read_expiring
+
+        return await read_expiring(self.az, within_days, self.definitions, now)
+
+    def _remember(self, access: RegistryAccess) -> None:
+        for entry in access.entries:
+            p = entry.principal
+            if p.object_id and not entry.orphaned and p.type in (PrincipalType.SERVICE_PRINCIPAL,
+                                                                  PrincipalType.MANAGED_IDENTITY):
+                self.principals[p.object_id.lower()] = KnownPrincipal(p.object_id, p.display_name, p.app_id, p.type)

@@ -1,0 +1,50 @@
+"""What every full screen of the console shares: the status line, the footer, read-only checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ..actions import WRITE_ACTIONS
+from ..widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from ..app import AcrConsoleApp
+    from ..backend import Backend
+
+
+class ConsoleScreen(Screen[None]):
+    """A full screen: status line on top, footer below, `compose_body` between."""
+
+    CRUMB = ""
+
+    @property
+    def console(self) -> AcrConsoleApp:
+        return cast("AcrConsoleApp", self.app)
+
+    @property
+    def backend(self) -> Backend:
+        return self.console.backend
+
+    def compose(self) -> ComposeResult:
+        status = StatusLine(self.console.connection, profile=self.console.profile_name, accent=self.console.accent,
+                            id="status")
+        status.identity = self.console.identity_label
+        status.crumb = self.crumb()
+        yield status
+        yield from self.compose_body()
+        yield Footer(compact=True)
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def crumb(self) -> str:
+        return self.CRUMB
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and self.console.read_only:
+            return None  # shown greyed in the footer, and refused if pressed
+        return True

@@ -1,0 +1,59 @@
+"""The `:` command line (k9s style): nouns to jump to, e.g. `:sp ci-push`, `:expiring`, `:audit`."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Static
+
+from ..navigation import COMMAND_HELP, COMMAND_WORDS
+
+
+class CommandLineScreen(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    CommandLineScreen {
+        align: left bottom;
+        background: $background 30%;
+    }
+    CommandLineScreen > #command-box {
+        height: auto;
+        width: 100%;
+        background: $surface;
+        padding: 0 1;
+    }
+    CommandLineScreen Input {
+        border: none;
+        height: 1;
+        padding: 0;
+    }
+    CommandLineScreen #command-help {
+        color: $text-muted;
+        height: auto;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", tooltip="Close the command line.", id="command-line.cancel"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Vertical
+
+        with Vertical(id="command-box"):
+            yield Static(COMMAND_HELP, id="command-help")
+            yield Input(placeholder=":", id="command-input",
+                        suggester=SuggestFromList(sorted(COMMAND_WORDS), case_sensitive=False))
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip().lstrip(":") or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,194 @@
+"""Running a plan: a line per step that changes as it runs, the final per-step result, and
+"retry the rest" after a partial failure (steps check Azure first, so done ones are not redone)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+if TYPE_CHECKING:
+    from ...operations import Outcome, Plan, Step, StepResult
+    from ..app import AcrConsoleApp
+
+_ICON = {"pending": ("·", "dim"), "running": ("…", "bold cyan"), "done": ("✓", "bold green"),
+         "already-done": ("✓", "green"), "failed": ("✗", "bold red"), "skipped": ("–", "yellow")}
+
+
+@dataclass
+class StepProgress(Message):
+    step_id: str
+    result: StepResult
+
+
+@dataclass
+class PlanFinished(Message):
+    outcome: Outcome
+
+
+class ExecutionScreen(ModalScreen[bool]):
+    """Dismisses with True when anything was changed, so the screen below reloads."""
+
+    DEFAULT_CSS = """
+    ExecutionScreen {
+        align: center middle;
+    }
+    ExecutionScreen > Vertical {
+        width: 96%;
+        max-width: 110;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    ExecutionScreen VerticalScroll {
+        height: auto;
+        max-height: 16;
+    }
+    ExecutionScreen Horizontal {
+        height: auto;
+    }
+    ExecutionScreen Button {
+        margin-right: 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", tooltip="Close when the run has finished.", id="execution.close"),
+    ]
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan: Plan | None = plan
+        self.title_text = plan.title
+        self.results: dict[str, StepResult] = {}
+        self.outcome: Outcome | None = None
+        self.changed = False
+
+    @property
+    def console(self) -> AcrConsoleApp:
+        from typing import cast
+
+        return cast("AcrConsoleApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"), id="execution-title")
+            with VerticalScroll():
+                yield Static("", id="execution-steps")
+            yield Static(Text("Running…", style="italic"), id="execution-summary")
+            with Horizontal():
+                yield Button("Retry the rest", id="execution-retry", variant="warning", compact=True)
+                yield Button("Show secret", id="execution-secret", variant="success", compact=True)
+                yield Button("Close", id="execution-close", disabled=True, compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#execution-retry").display = False
+        self.query_one("#execution-secret").display = False
+        self._render_steps()
+        self.run()
+
+    @work(exclusive=True, group="write", exit_on_error=False)
+    async def run(self) -> None:
+        from ...operations import AuditLog, run_plan
+
+        assert self.plan is not None
+
+        def progress(step: Step, result: StepResult) -> None:
+            self.post_message(StepProgress(step.id, result))
+
+        self.console.write_running = True
+        try:
+            outcome = await run_plan(self.console.backend.az, self.plan, progress, audit=AuditLog())
+        finally:
+            self.console.write_running = False
+        self.post_message(PlanFinished(outcome))
+
+    @on(StepProgress)
+    def _progress(self, message: StepProgress) -> None:
+        self.results[message.step_id] = message.result
+        self._render_steps()
+
+    @on(PlanFinished)
+    def _finished(self, message: PlanFinished) -> None:
+        outcome = self.outcome = message.outcome
+        self.results = dict(outcome.results)
+        self.changed = self.changed or outcome.changed_anything
+        self._render_steps()
+        summary = Text(outcome.summary(), style="bold green" if outcome.ok else "bold red")
+        if outcome.correlation_ids:
+            summary.append(f"\ncorrelation ids: {', '.join(outcome.correlation_ids[:3])}", style="dim")
+        self.query_one("#execution-summary", Static).update(summary)
+        self.query_one("#execution-retry").display = bool(outcome.failed) or outcome.interrupted
+        self.query_one("#execution-secret").display = bool(outcome.secrets) and outcome.ok
+        close = self.query_one("#execution-close", Button)
+        close.disabled = False
+        if outcome.secrets and outcome.ok:
+            self.query_one("#execution-secret", Button).focus()
+        else:
+            close.focus()
+
+    def _render_steps(self) -> None:
+        if self.plan is None:
+            return
+        text = Text()
+        for n, step in enumerate(self.plan.steps, 1):
+            result = self.results.get(step.id)
+            status = result.status.value if result else "pending"
+            icon, style = _ICON.get(status, ("?", ""))
+            if n > 1:
+                text.append("\n")
+            text.append(f"{icon} ", style=style)
+            text.append(f"{n}. {step.description}")
+            text.append(f"  [{status}]", style=style)
+            if result is not None and result.note:
+                text.append(f"\n     {result.note}", style="dim")
+            if result is not None and result.error is not None:
+                text.append(f"\n     {result.error}", style="red")
+                if result.error.correlation_id:
+                    text.append(f" (correlation id {result.error.correlation_id})", style="dim")
+        self.query_one("#execution-steps", Static).update(text)
+
+    @on(Button.Pressed, "#execution-retry")
+    def _retry(self) -> None:
+        self.query_one("#execution-retry").display = False
+        self.query_one("#execution-close", Button).disabled = True
+        self.query_one("#execution-summary", Static).update(Text("Retrying the steps that did not succeed…",
+                                                                 style="italic"))
+        self.results = {}
+        self.run()
+
+    @on(Button.Pressed, "#execution-secret")
+    def _secret(self) -> None:
+        from .secret import SecretScreen, secret_view
+
+        if self.plan is None or self.outcome is None:
+            return
+        view = secret_view(self.plan, self.outcome)
+        # Handed over and forgotten here: the secret screen is now the only holder.
+        self.plan.context.secrets.clear()
+        self.query_one("#execution-secret").display = False
+        if view is not None:
+            self.app.push_screen(SecretScreen(view))
+
+    @on(Button.Pressed, "#execution-close")
+    def _close_button(self) -> None:
+        self.action_close()
+
+    def action_close(self) -> None:
+        if self.query_one("#execution-close", Button).disabled:
+            return  # a write is running; its result must be seen
+        if self.plan is not None:
+            self.plan.context.secrets.clear()
+        self.plan = None
+        self.outcome = None
+        self.dismiss(self.changed)

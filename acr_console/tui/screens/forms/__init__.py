@@ -1,0 +1,1 @@
+"""Forms for every write: validated before anything is sent, errors under the field."""

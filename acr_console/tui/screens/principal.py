@@ -1,0 +1,178 @@
+"""One service principal: identity, credentials with their expiry, assignments across registries, groups."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from ...azure.errors import from_exception
+from ...models import Credential, PrincipalDetail, Registry, RoleAssignment
+from ...presentation import expiry_text, short_id, type_label
+from ..messages import LoadFailed, PrincipalLoaded
+from .base import ConsoleScreen
+
+
+def identity_text(detail: PrincipalDetail) -> Text:
+    p = detail.principal
+    text = Text(p.display_name, style="bold")
+    text.append(f"  {type_label(p.type)}  ")
+    text.append("enabled" if p.enabled else "DISABLED", style="green" if p.enabled else "bold red")
+    text.append(f"\nappId  {p.app_id or '-'}\nobject {p.object_id or '-'}")
+    if detail.application_display_name is not None:
+        text.append("\napplication ")
+        text.append(detail.application_display_name)
+        if p.application_object_id:
+            text.append(f" (object {p.application_object_id})", style="dim")
+    else:
+        text.append("\napplication in another tenant (credentials there are not visible)", style="dim")
+    return text
+
+
+def scope_label(scope: str, registries: list[Registry], subscription_name: str) -> Text:
+    """An assignment's scope in the words of the registry list: a registry name, or what it spans."""
+    low = scope.rstrip("/").lower()
+    for reg in registries:
+        if reg.id.lower() == low:
+            return Text(reg.name, style="bold")
+    inside = [r.name for r in registries if r.id.lower().startswith(low + "/")]
+    parts = scope.strip("/").split("/")
+    if len(parts) == 4 and parts[2].lower() == "resourcegroups":
+        text = Text(f"rg {parts[3]}")
+    elif len(parts) == 2 and parts[0].lower() == "subscriptions":
+        text = Text(f"sub {subscription_name}")
+    else:
+        text = Text(scope)
+    if inside:
+        text.append(f" ↓ {len(inside)} registr{'y' if len(inside) == 1 else 'ies'}: " + ", ".join(inside), style="dim")
+    return text
+
+
+class PrincipalScreen(ConsoleScreen):
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", tooltip="Read the principal again.", id="principal.refresh", show=False),
+        Binding("c", "copy_app_id", "Copy id", tooltip="Copy the appId to the clipboard (OSC 52).",
+                id="principal.copy-app-id"),
+        Binding("S", "reset_credential", "Reset", tooltip="Add or replace a client secret.",
+                id="principal.reset-credential"),
+        Binding("C", "add_certificate", "Cert", tooltip="Add a certificate credential.",
+                id="principal.add-certificate"),
+        Binding("a", "assign_role", "Assign", tooltip="Assign a registry role.", id="principal.assign-role"),
+        Binding("R", "revoke", "Revoke", tooltip="Revoke access (asks to type the name).", id="principal.revoke"),
+    ]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.detail: PrincipalDetail | None = None
+
+    def crumb(self) -> str:
+        return f"principal {self.ref}"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="principal-body"):
+            yield Static("Reading the principal…", id="principal-identity")
+            yield Static("Credentials", classes="section-title")
+            yield DataTable(id="principal-credentials", cursor_type="row", classes="auto-table")
+            yield Static("Role assignments", classes="section-title")
+            yield DataTable(id="principal-assignments", cursor_type="row", classes="auto-table")
+            yield Static("", id="principal-groups")
+
+    def on_mount(self) -> None:
+        creds = self.query_one("#principal-credentials", DataTable)
+        for label in ("Type", "On", "Name", "Hint/thumbprint", "Expires", "Key id"):
+            creds.add_column(label)
+        assignments = self.query_one("#principal-assignments", DataTable)
+        for label in ("Role", "Scope", "Via group"):
+            assignments.add_column(label)
+        self.load()
+
+    @work(exclusive=True, group="principal", exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            detail = await self.backend.principal(self.ref)
+            await self.backend.registries()  # scope names; cached after the first screen
+        except Exception as exc:
+            self.post_message(LoadFailed(f"principal {self.ref}", from_exception(exc)))
+            return
+        self.post_message(PrincipalLoaded(detail))
+
+    @on(PrincipalLoaded)
+    def _loaded(self, message: PrincipalLoaded) -> None:
+        self.detail = detail = message.detail
+        self.query_one("#status").crumb = f"principal {detail.principal.display_name}"  # type: ignore[attr-defined]
+        self.query_one("#principal-identity", Static).update(identity_text(detail))
+        now = self.console.now()
+        warn = self.console.settings.expiry_warning_days
+        creds = self.query_one("#principal-credentials", DataTable)
+        creds.clear()
+        for c in sorted(detail.credentials, key=_credential_order):
+            creds.add_row(Text(c.kind.value), Text("app" if c.owner.value == "application" else "SP"),
+                          Text(c.display_name or ""), Text(c.hint or short_id(c.thumbprint, 12)),
+                          expiry_text(c, now, warn), Text(short_id(c.key_id)), key=c.key_id)
+        if not detail.credentials:
+            creds.add_row(Text("none", style="dim"), Text(""), Text(""), Text(""), Text(""), Text(""))
+        listing = self.backend.listing
+        registries = listing.registries if listing is not None else []
+        groups = {g.object_id.lower(): g.display_name for g in detail.groups}
+        table = self.query_one("#principal-assignments", DataTable)
+        table.clear()
+        for a in sorted(detail.assignments, key=lambda a: a.scope.lower()):
+            table.add_row(Text(detail.role_names.get(a.role_guid, a.role_guid), style="bold"),
+                          scope_label(a.scope, registries, self.backend.subscription_name(_sub(a))),
+                          Text(self._via(a, groups)), key=a.id)
+        if not detail.assignments:
+            table.add_row(Text("none", style="dim"), Text(""), Text(""))
+        group_text = Text("Groups: ", style="bold")
+        group_text.append(", ".join(g.display_name for g in detail.groups) or "none")
+        self.query_one("#principal-groups", Static).update(group_text)
+
+    def _via(self, assignment: RoleAssignment, groups: dict[str, str]) -> str:
+        assert self.detail is not None
+        if assignment.principal_id.lower() == (self.detail.principal.object_id or "").lower():
+            return ""
+        return groups.get(assignment.principal_id.lower(), assignment.principal_id)
+
+    @on(LoadFailed)
+    def _failed(self, message: LoadFailed) -> None:
+        self.query_one("#principal-identity", Static).update(
+            Text(f"Could not read {message.what}. {message.error}", style="bold red"))
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_copy_app_id(self) -> None:
+        if self.detail is None or not self.detail.principal.app_id:
+            return
+        self.app.copy_to_clipboard(self.detail.principal.app_id)
+        self.notify(f"Copied appId {self.detail.principal.app_id}")
+
+    def _start(self, kind: str) -> None:
+        if self.detail is None:
+            self.notify("The principal is still loading.", severity="warning")
+            return
+        self.console.start_operation(kind, principal=self.detail.principal, detail=self.detail)
+
+    def action_reset_credential(self) -> None:
+        self._start("reset")
+
+    def action_add_certificate(self) -> None:
+        self._start("certificate")
+
+    def action_assign_role(self) -> None:
+        self._start("assign")
+
+    def action_revoke(self) -> None:
+        self._start("revoke")
+
+
+def _credential_order(c: Credential) -> tuple[str, str]:
+    return (c.end.isoformat() if c.end else "9999", c.key_id)
+
+
+def _sub(a: RoleAssignment) -> str:
+    parts = a.scope.strip("/").split("/")
+    return parts[1] if len(parts) >= 2 else ""

@@ -1,0 +1,148 @@
+"""A new secret, shown once: masked until revealed, with the login commands, copied by OSC 52.
+
+The Secret object lives only in this screen; leaving the screen drops it. It never goes into a
+notification, a log, a table or a screenshot (masked by default; the screenshots never reveal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from ...operations import Outcome, Plan
+    from ...secret import Secret
+
+
+@dataclass
+class SecretView:
+    title: str
+    secret: Secret | None  # a client secret; None when the new credential is a file on disk
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    commands: list[tuple[str, str]] = field(default_factory=list)  # (label, command), none holding the secret
+
+
+def secret_view(plan: Plan, outcome: Outcome) -> SecretView | None:
+    from ...operations import certificate_result, create_result, credential_result
+
+    secrets = outcome.secrets
+    if plan.operation == "create-principal":
+        r = create_result(plan)
+        facts = [("appId", str(r.get("appId"))), ("tenant", str(r.get("tenant"))),
+                 ("registry", str(r.get("loginServer"))), ("role", str(r.get("role")))]
+        if r.get("certificateFile"):
+            facts.append(("certificate and key", str(r["certificateFile"])))
+        return SecretView(f"New principal {r.get('displayName')}", secrets.get("password"), facts,
+                          [("docker", str(r.get("dockerLogin"))), ("az", str(r.get("azLogin")))])
+    if plan.operation == "reset-credential":
+        r = credential_result(plan)
+        app_id, tenant = r.get("appId"), r.get("tenant")
+        facts = [("appId", str(app_id)), ("tenant", str(tenant)), ("key id", str(r.get("keyId"))),
+                 ("expires", str(r.get("endDateTime")))]
+        return SecretView(f"New secret for {r.get('displayName')}", secrets.get("password"), facts,
+                          [("docker", f"docker login <registry>.azurecr.io --username {app_id} --password-stdin"),
+                           ("az", f"az login --service-principal --username {app_id} --tenant {tenant} "
+                                  "--password <secret>")])
+    if plan.operation == "add-certificate":
+        r = certificate_result(plan)
+        facts = [(k, str(v)) for k, v in r.items() if v is not None and k != "pem"]
+        return SecretView(f"New certificate for {plan.target.get('principal')}", None, facts, [])
+    return None
+
+
+class SecretScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    SecretScreen {
+        align: center middle;
+    }
+    SecretScreen > Vertical {
+        width: 96%;
+        max-width: 110;
+        height: auto;
+        border: thick $success;
+        background: $surface;
+        padding: 0 1;
+    }
+    SecretScreen #secret-value {
+        margin: 1 0;
+        text-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        Binding("v", "reveal", "Reveal", tooltip="Show or hide the secret.", id="secret.reveal"),
+        Binding("c", "copy_secret", "Copy secret", tooltip="Copy the secret (OSC 52).", id="secret.copy"),
+        Binding("d", "copy_command('docker')", "Copy docker", tooltip="Copy the docker login command.",
+                id="secret.copy-docker"),
+        Binding("z", "copy_command('az')", "Copy az", tooltip="Copy the az login command.", id="secret.copy-az"),
+        Binding("escape", "close", "Close (forget)", tooltip="Close; the secret is gone from memory.",
+                id="secret.close"),
+    ]
+
+    def __init__(self, view: SecretView) -> None:
+        super().__init__()
+        self._view: SecretView | None = view
+        self.revealed = False
+
+    def compose(self) -> ComposeResult:
+        view = self._view
+        assert view is not None
+        with Vertical():
+            yield Static(Text(view.title, style="bold"))
+            if view.secret is not None:
+                yield Static(Text("Shown once: the console does not store it. Copy it now.", style="yellow"))
+            yield Static(self._secret_text(), id="secret-value")
+            facts = Text()
+            for label, value in view.facts:
+                facts.append(f"{label}: ", style="dim")
+                facts.append(f"{value}\n")
+            for label, command in view.commands:
+                facts.append(f"{label}: ", style="dim")
+                facts.append(f"{command}\n", style="cyan")
+            yield Static(facts, id="secret-facts")
+            keys = "v reveal · c copy secret · d/z copy a command · Escape closes and forgets"
+            yield Static(Text(keys if view.secret is not None else "d/z copy a command · Escape closes",
+                              style="dim"))
+
+    def _secret_text(self) -> Text:
+        view = self._view
+        if view is None or view.secret is None:
+            return Text("No secret: the credential is the file named below.", style="dim")
+        if not self.revealed:
+            return Text("●" * 24 + f"   (starts '{view.secret.hint}', press v to reveal)")
+        return Text(view.secret.reveal())
+
+    def action_reveal(self) -> None:
+        self.revealed = not self.revealed
+        self.query_one("#secret-value", Static).update(self._secret_text())
+
+    def action_copy_secret(self) -> None:
+        if self._view is None or self._view.secret is None:
+            return
+        self.app.copy_to_clipboard(self._view.secret.reveal())
+        # Says that it was copied, never what.
+        self.notify("Copied the secret to the clipboard (OSC 52). In tmux: set -g set-clipboard on.")
+
+    def action_copy_command(self, which: str) -> None:
+        if self._view is None:
+            return
+        for label, command in self._view.commands:
+            if label == which:
+                self.app.copy_to_clipboard(command)
+                self.notify(f"Copied the {which} command.")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        # Drop every reference this screen holds; the Secret is then unreachable.
+        self._view = None
+        for node in self.query("#secret-value").results(Static):
+            node.update("")

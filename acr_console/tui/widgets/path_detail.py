@@ -1,0 +1,50 @@
+"""The detail pane of the access view: every path through which one principal holds its rights."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...models import AccessEntry, PathKind, PrincipalType, Right
+from ...presentation import LATENT_LABEL, describe_path, type_label
+
+
+def describe_entry(entry: AccessEntry) -> Text:
+    p = entry.principal
+    text = Text(p.display_name, style="bold")
+    text.append(f"  {type_label(p.type)}")
+    if p.app_id:
+        text.append(f"  appId {p.app_id}")
+    if p.object_id and p.type is not PrincipalType.ADMIN_USER:
+        text.append(f"  object {p.object_id}")
+    if not p.enabled:
+        text.append("  DISABLED", style="bold red")
+    if entry.orphaned:
+        text.append("\n⚠ orphaned: the principal was deleted but its role assignments remain; remove them.",
+                    style="bold red")
+    rights = [r.value for r in (Right.PULL, Right.PUSH, Right.DELETE) if entry.can(r)]
+    text.append("\ncan: " + (", ".join(rights) if rights else "nothing directly"))
+    for path in entry.paths:
+        text.append("\n • ")
+        text.append_text(describe_path(path))
+        if path.kind is PathKind.ROLE_ASSIGNMENT and path.scope:
+            text.append(f"\n   {path.scope}", style="dim")
+    for latent in sorted(entry.latent, key=lambda x: x.value):
+        text.append("\n ⚑ ", style="bold red")
+        text.append(LATENT_LABEL.get(latent, latent.value), style="red")
+    return text
+
+
+class PathDetail(Static):
+    DEFAULT_CSS = """
+    PathDetail {
+        height: auto;
+        max-height: 45%;
+        border-top: solid $primary-darken-2;
+        padding: 0 1;
+        overflow-y: auto;
+    }
+    """
+
+    def show_entry(self, entry: AccessEntry | None) -> None:
+        self.update(describe_entry(entry) if entry is not None else Text("No principal selected.", style="dim"))

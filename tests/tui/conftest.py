@@ -1,0 +1,88 @@
+"""Helpers for driving the console against the real sandbox: a pinned clock, an audit file of the
+test's own, settling workers without sleeping, and a skip when the sandbox cannot answer Graph yet."""
+
+from __future__ import annotations
+
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from acr_console.azure.connection import sandbox_connection
+from acr_console.config import Settings
+from acr_console.tui.app import AcrConsoleApp
+
+# Every date on screen is relative to this, so expiry colours and snapshots never drift.
+PINNED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def pinned_clock() -> datetime:
+    return PINNED_NOW
+
+
+def default_settings(**overrides: Any) -> Settings:
+    values = {name: f.get_default(call_default_factory=True) for name, f in Settings.model_fields.items()}
+    values.update(overrides)
+    return Settings.model_construct(**values)
+
+
+def make_app(connection: dict[str, Any], *, read_only: bool = False, **kwargs: Any) -> AcrConsoleApp:
+    kwargs.setdefault("settings", default_settings())
+    kwargs.setdefault("clock", pinned_clock)
+    return AcrConsoleApp(sandbox_connection(connection, read_only=read_only), **kwargs)
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 30) -> None:
+    """Wait until no worker runs and every message is handled (a worker may start another)."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            await pilot.pause()
+            return
+
+
+def graph_available(connection: dict[str, Any]) -> bool:
+    url = connection["microsoft_graph"].rstrip("/") + "/v1.0/servicePrincipals"
+    context = ssl.create_default_context(cafile=connection["ca_bundle"])
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    try:
+        opener.open(url, timeout=5)
+    except urllib.error.HTTPError as err:
+        return err.code != 404
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def needs_graph(connection: dict[str, Any]) -> None:
+    if not graph_available(connection):
+        pytest.skip("the sandbox does not serve Microsoft Graph yet")
+
+
+@pytest.fixture(autouse=True)
+def audit_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Writes are audited to the test's own file, never the user's."""
+    path = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("ACR_CONSOLE_AUDIT_LOG", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "config.toml"
+    monkeypatch.setenv("ACR_CONSOLE_CONFIG", str(path))
+    return path
+
+
+@pytest.fixture
+def request_seq(sandbox_server: Any) -> Callable[[], int]:
+    assert sandbox_server.sandbox is not None
+    return sandbox_server.sandbox.store.last_request_seq

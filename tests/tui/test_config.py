@@ -1,0 +1,81 @@
+"""Profiles and settings: TOML file, environment overrides, unknown keys rejected, --profile."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from acr_console.cli.main import build_parser
+from acr_console.cli.session import apply_profile
+from acr_console.config import ConfigError, load_settings
+
+CONFIG = """
+default_profile = "support"
+
+[profiles.support]
+tenant = "contoso.onmicrosoft.com"
+auth = "device-code"
+read_only = true
+
+[profiles.prod]
+cloud = "AzureUSGovernment"
+subscriptions = ["11111111-1111-1111-1111-111111111111"]
+accent = "#8b0000"
+
+[keymap]
+"registries.refresh" = "f5"
+"""
+
+
+def test_profiles_from_file(no_user_config: Path) -> None:
+    no_user_config.write_text(CONFIG)
+    settings = load_settings()
+    assert settings.keymap == {"registries.refresh": "f5"}
+    name, profile = settings.profile(None)
+    assert (name, profile.read_only, profile.auth) == ("support", True, "device-code")
+    assert settings.profile("prod")[1].cloud == "AzureUSGovernment"
+    with pytest.raises(ConfigError, match="no profile 'nope'"):
+        settings.profile("nope")
+
+
+def test_environment_overrides_the_file(no_user_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_user_config.write_text(CONFIG)
+    monkeypatch.setenv("ACR_CONSOLE_PROFILES__SUPPORT__READ_ONLY", "false")
+    monkeypatch.setenv("ACR_CONSOLE_MAX_ROWS", "500")
+    settings = load_settings()
+    assert settings.profiles["support"].read_only is False
+    assert settings.profiles["support"].tenant == "contoso.onmicrosoft.com"
+    assert settings.max_rows == 500
+
+
+@pytest.mark.parametrize("text, where", [
+    ("[profiles.x]\nread_ony = true\n", "profiles.x.read_ony"),
+    ("colour = 1\n", "colour"),
+    ("[profiles.x]\naccent = 'not-a-colour'\n", "accent"),
+    ("[profiles.x]\ncloud = 'Mars'\n", "cloud"),
+    ("max_rows = 5\n", "max_rows"),
+])
+def test_bad_configuration_is_named(no_user_config: Path, text: str, where: str) -> None:
+    no_user_config.write_text(text)
+    with pytest.raises(ConfigError, match=where):
+        load_settings()
+
+
+def test_profile_option_fills_unset_options(no_user_config: Path) -> None:
+    no_user_config.write_text(CONFIG)
+    args = build_parser().parse_args(["--profile", "prod", "--tenant", "fabrikam", "registries"])
+    apply_profile(args)
+    assert (args.cloud, args.tenant, args.auth) == ("AzureUSGovernment", "fabrikam", "cli")
+    assert args.subscription == ["11111111-1111-1111-1111-111111111111"]
+    assert args.accent == "#8b0000" and args.read_only is False
+    # The default profile applies without --profile, and read-only from it sticks.
+    args = apply_profile(build_parser().parse_args(["registries"]))
+    assert args.read_only is True and args.profile == "support"
+
+
+def test_no_file_means_defaults(no_user_config: Path) -> None:
+    args = apply_profile(argparse.Namespace(profile=None, cloud=None, auth=None, tenant=None, subscription=None,
+                                            read_only=False, sandbox=False))
+    assert (args.cloud, args.auth, args.read_only) == ("AzureCloud", "cli", False)

@@ -1,0 +1,217 @@
+"""Every flow end to end against the sandbox: who can push, a principal, create and read the secret,
+reset (append and replace), add a certificate file, revoke with typed confirmation.
+
+These need the sandbox's Microsoft Graph and role assignments; they skip until it serves them.
+Writes use principals named per test, so the shared demo tenant keeps its seeded objects.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Button, Input, Select, Static
+
+from acr_console.models import AccessEntry, Right
+from acr_console.tui.screens.confirm_plan import ConfirmPlanScreen
+from acr_console.tui.screens.execution import ExecutionScreen
+from acr_console.tui.screens.forms.base import OperationForm
+from acr_console.tui.screens.principal import PrincipalScreen
+from acr_console.tui.screens.registry_access import RegistryAccessScreen
+from acr_console.tui.screens.secret import SecretScreen
+from acr_console.tui.widgets.row_table import RowTable
+
+from .conftest import make_app, settle
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def confirm_and_run(pilot: Any, typed: str | None = None) -> ExecutionScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, ConfirmPlanScreen)
+    assert pilot.app.focused is screen.query_one("#confirm-cancel"), "focus must start on Cancel"
+    run = screen.query_one("#confirm-run", Button)
+    if typed is not None:
+        assert run.disabled
+        screen.query_one("#confirm-typed", Input).value = typed + "x"
+        await pilot.pause()
+        assert run.disabled
+        screen.query_one("#confirm-typed", Input).value = typed
+        await pilot.pause()
+    assert not run.disabled
+    run.press()
+    await settle(pilot)
+    execution = pilot.app.screen
+    assert isinstance(execution, ExecutionScreen)
+    assert execution.outcome is not None
+    return execution
+
+
+async def submit_form(pilot: Any) -> None:
+    form = pilot.app.screen
+    assert isinstance(form, OperationForm)
+    form.submit()
+    await settle(pilot)
+    assert not isinstance(pilot.app.screen, OperationForm), str(form.query_one("#form-error", Static).render())
+
+
+async def create_principal(pilot: Any, name: str, registry: str = "contosodev") -> str:
+    """Through the UI: n, the form, the plan, the run; returns the secret read from the secret screen."""
+    app = pilot.app
+    app.run_command("registries")
+    await settle(pilot)
+    app.start_operation("create", registry=next(r for r in app.backend.listing.registries if r.name == registry))
+    await settle(pilot)
+    app.screen.query_one("#field-name", Input).value = name
+    await submit_form(pilot)
+    execution = await confirm_and_run(pilot)
+    assert execution.outcome.ok, execution.outcome.summary()
+    text = str(execution.query_one("#execution-steps", Static).render())
+    assert "[done]" in text and "[failed]" not in text
+    execution.query_one("#execution-secret", Button).press()
+    await settle(pilot)
+    secret_screen = app.screen
+    assert isinstance(secret_screen, SecretScreen)
+    await pilot.press("c")
+    secret = app.clipboard
+    assert len(secret) >= 16
+    shown = " ".join(str(s.render()) for s in secret_screen.query(Static))
+    assert secret not in shown, "masked until revealed"
+    await pilot.press("v")
+    assert secret in str(secret_screen.query_one("#secret-value", Static).render())
+    assert all(secret not in n.message for n in app._notifications)
+    await pilot.press("escape")
+    await settle(pilot)
+    assert secret_screen._view is None, "leaving the secret screen drops it"
+    assert not execution.plan or not execution.plan.context.secrets
+    execution.action_close()
+    await settle(pilot)
+    return secret
+
+
+async def open_principal(pilot: Any, name: str) -> PrincipalScreen:
+    pilot.app.run_command(f"sp {name}")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PrincipalScreen)
+    assert screen.detail is not None, str(screen.query_one("#principal-identity", Static).render())
+    return screen
+
+
+async def test_browse_to_a_registry_and_see_who_can_push(connection: dict[str, Any], needs_graph: None) -> None:
+    app = make_app(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.run_command("acr contosoprod")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RegistryAccessScreen)
+        await pilot.press("1")
+        await settle(pilot)
+        assert "who can push" in str(screen.query_one("#access-message", Static).render())
+        table = screen.query_one("#access-table", RowTable)
+        assert table.row_count > 0
+        entries = [table.current_row.data] if table.current_row else []
+        assert all(isinstance(e, AccessEntry) and e.can(Right.PUSH) for e in entries)
+        assert "@" in str(screen.query_one("#access-detail", Static).render())  # a path: role @ scope
+
+
+async def test_open_a_principal(connection: dict[str, Any], needs_graph: None) -> None:
+    app = make_app(connection)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.run_command("acr contosoprod")
+        await settle(pilot)
+        table = app.screen.query_one("#access-table", RowTable)
+        for index in range(table.row_count):
+            table.move_cursor(row=index)
+            entry = table.current_row.data
+            if entry.principal.type.value == "servicePrincipal" and not entry.orphaned:
+                break
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PrincipalScreen)
+        assert screen.detail is not None
+        assert screen.detail.principal.display_name in str(screen.query_one("#principal-identity", Static).render())
+
+
+async def test_create_then_reset_append_and_replace(connection: dict[str, Any], needs_graph: None) -> None:
+    app = make_app(connection, clock=lambda: datetime.now(UTC))
+    name = unique("tui-create")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        first = await create_principal(pilot, name)
+        screen = await open_principal(pilot, name)
+        passwords = [c for c in screen.detail.credentials if c.kind.value == "password"]
+        assert len(passwords) == 1 and first.startswith(passwords[0].hint or "")
+        # Append: no typed confirmation, the old secret stays.
+        await pilot.press("S")
+        await settle(pilot)
+        await submit_form(pilot)
+        execution = await confirm_and_run(pilot)
+        assert execution.outcome.ok
+        execution.action_close()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PrincipalScreen)
+        assert len([c for c in screen.detail.credentials if c.kind.value == "password"]) == 2
+        # Replace: the form lists what goes, and the name must be typed.
+        await pilot.press("S")
+        await settle(pilot)
+        app.screen.query_one("#field-mode", Select).value = "replace"
+        await pilot.pause()
+        assert "2 secret(s) will be removed" in str(app.screen.query_one("#reset-removed", Static).render())
+        await submit_form(pilot)
+        execution = await confirm_and_run(pilot, typed=name)
+        assert execution.outcome.ok
+        assert len(execution.outcome.results) == 3  # add, then remove the two old ones
+        execution.action_close()
+        await settle(pilot)
+        assert len([c for c in app.screen.detail.credentials if c.kind.value == "password"]) == 1
+
+
+async def test_add_a_certificate_file(connection: dict[str, Any], needs_graph: None, tmp_path: Path) -> None:
+    from acr_console.certificates import generate_self_signed
+
+    app = make_app(connection, clock=lambda: datetime.now(UTC))
+    name = unique("tui-cert")
+    generated = generate_self_signed(name, not_after=datetime.now(UTC) + timedelta(days=200))
+    pem = generated.pem.decode()
+    cert_file = tmp_path / "cert.pem"
+    cert_file.write_text(pem[pem.index("-----BEGIN CERTIFICATE-----"):])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await create_principal(pilot, name)
+        await open_principal(pilot, name)
+        await pilot.press("C")
+        await settle(pilot)
+        app.screen.query_one("#field-file", Input).value = str(cert_file)
+        await submit_form(pilot)
+        execution = await confirm_and_run(pilot)
+        assert execution.outcome.ok, execution.outcome.summary()
+        execution.action_close()
+        await settle(pilot)
+        thumbprints = [c.thumbprint for c in app.screen.detail.credentials if c.kind.value == "certificate"]
+        assert generated.info.thumbprint in thumbprints
+
+
+async def test_revoke_with_typed_confirmation(connection: dict[str, Any], needs_graph: None) -> None:
+    app = make_app(connection, clock=lambda: datetime.now(UTC))
+    name = unique("tui-revoke")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await create_principal(pilot, name)
+        await open_principal(pilot, name)
+        await pilot.press("R")
+        await settle(pilot)
+        await submit_form(pilot)
+        execution = await confirm_and_run(pilot, typed=name)
+        steps = str(execution.query_one("#execution-steps", Static).render())
+        assert execution.outcome.ok, execution.outcome.summary()
+        assert steps.count("[done]") + steps.count("[already-done]") == len(execution.outcome.results)
+        assert "complete" in str(execution.query_one("#execution-summary", Static).render())
