@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import arm, entra
+from . import arm, authorization, entra, faults, graph, registry_plane
 from .context import GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
 
@@ -73,6 +73,7 @@ class RequestLog:
                 principal=scope["state"].get("principal"),
                 api_version=api_version,
                 duration_ms=(time.perf_counter() - started) * 1000,
+                note=scope["state"].get("note"),
             )
 
 
@@ -101,10 +102,14 @@ def build_app(sb: Sandbox) -> ASGIApp:
         return arm_error(404, "InvalidResourceType" if "/providers/" in request.url.path else "NotFound",
                          f"No HTTP resource was found that matches the request URI '{request.url.path}'.")
 
-    routes: list[Any] = [*entra.routes(sb), *arm.routes(sb)]
+    routes: list[Any] = [*entra.routes(sb), *graph.routes(sb), *arm.routes(sb)]
+    routes += [*authorization.routes(sb), *faults.control_routes(sb)]
     app = Starlette(
         routes=routes,
         exception_handlers={ApiError: on_api_error, 404: not_found, 405: not_found},
     )
     app.state.sandbox = sb
-    return RequestLog(app, sb)
+    # Outermost first: faults (they need uvicorn's own send), the log, then ARM's front door.
+    # The registry plane is chosen by Host (a login server) before any path routing.
+    front = registry_plane.HostDispatch(arm.ArmFrontDoor(app), sb)
+    return faults.FaultInjector(RequestLog(front, sb), sb, redact=_redact_query)

@@ -25,6 +25,8 @@ class Settings:
     latency_ms: float = 0.0
     # Seconds after a principal is created during which ARM answers PrincipalNotFound for it.
     replication_delay_s: float = 0.0
+    # faults.FaultRule objects (or a spec string, parsed on first use); see faults.py for the grammar.
+    # Count-limited rules count down in place, so replace the list to re-arm them.
     faults: list[Any] = field(default_factory=list)
 
 

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import secrets
 import string
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from cryptography import x509
 
 from .store import Store
 
 # Graph's default lifetime for addPassword without an endDateTime.
 DEFAULT_PASSWORD_LIFETIME = timedelta(days=730)
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "~._-"
+# The tenant that owns every managed identity's application (Microsoft's first-party tenant).
+MANAGED_IDENTITY_OWNER_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 
 
 def iso(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 instant as Graph accepts it (`Z` or an offset, up to 7 fraction digits); a value
+    without an offset is UTC. Raises ValueError."""
+    text = value.strip()
+    if "." in text:
+        head, _, tail = text.partition(".")
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        text = head + "." + tail[: min(digits, 6)] + tail[digits:] if digits else head + tail
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def new_secret() -> str:
@@ -67,9 +87,94 @@ def new_service_principal(
     return doc
 
 
+def managed_identity_doc(
+    display_name: str, *, object_id: str, app_id: str, resource_id: str, created: float,
+) -> dict[str, Any]:
+    """A user-assigned managed identity's service principal. Its application lives in Microsoft's
+    tenant, not the customer's, and it has no credentials anyone can read: it gets tokens from the
+    Azure host it runs on."""
+    return {
+        "id": object_id,
+        "appId": app_id.lower(),
+        "displayName": display_name,
+        "accountEnabled": True,
+        "servicePrincipalType": "ManagedIdentity",
+        "servicePrincipalNames": [app_id.lower(), f"https://identity.azure.net/{_b64_digest(resource_id)}"],
+        "alternativeNames": ["isExplicit=True", resource_id],
+        "appOwnerOrganizationId": MANAGED_IDENTITY_OWNER_TENANT,
+        "createdDateTime": iso(datetime.fromtimestamp(created, UTC)),
+        "tags": [],
+        "passwordCredentials": [],
+        "keyCredentials": [],
+    }
+
+
+def _b64_digest(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.lower().encode()).digest()).decode()
+
+
+def new_group(
+    store: Store, display_name: str, *, object_id: str | None = None, description: str | None = None,
+    mail_nickname: str | None = None, created: float | None = None,
+) -> dict[str, Any]:
+    created = created if created is not None else time.time()
+    doc = group_doc(display_name, object_id=object_id or str(uuid.uuid4()), description=description,
+                    mail_nickname=mail_nickname, created=created)
+    store.put_object(doc, "group", created)
+    return doc
+
+
+def group_doc(
+    display_name: str, *, object_id: str, description: str | None = None, mail_nickname: str | None = None,
+    created: float, security_enabled: bool = True, mail_enabled: bool = False,
+    group_types: list[str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": object_id,
+        "displayName": display_name,
+        "description": description,
+        "mailNickname": mail_nickname or "".join(c for c in display_name if c.isalnum() or c in "-_.")
+        or "group",
+        "mailEnabled": mail_enabled,
+        "securityEnabled": security_enabled,
+        "groupTypes": group_types or [],
+        "createdDateTime": iso(datetime.fromtimestamp(created, UTC)),
+        "visibility": None,
+    }
+
+
+def add_member(store: Store, group_id: str, member_id: str) -> bool:
+    """False when `member_id` already was a direct member."""
+    return store.execute("INSERT OR IGNORE INTO group_members(group_id, member_id) VALUES (?, ?)",
+                         (group_id, member_id)) > 0
+
+
+def remove_member(store: Store, group_id: str, member_id: str) -> bool:
+    return store.execute("DELETE FROM group_members WHERE group_id = ? AND member_id = ?",
+                         (group_id, member_id)) > 0
+
+
+def grant_directory_permissions(store: Store, principal_id: str, permissions: Iterable[str]) -> None:
+    """Application permissions on Microsoft Graph, as an admin's consent would give them; they appear
+    in the `roles` claim of the principal's next Graph token."""
+    store.executemany("INSERT OR REPLACE INTO directory_grants(principal_id, permission) VALUES (?,?)",
+                      [(principal_id, p) for p in permissions])
+
+
+def delete_object(store: Store, object_id: str) -> None:
+    """Remove a directory object with its secrets and memberships. Role assignments naming it stay
+    behind, as in Azure, where they show up as "Unknown" principals."""
+    with store.transaction():
+        store.execute("DELETE FROM directory_objects WHERE id = ?", (object_id,))
+        store.execute("DELETE FROM password_hashes WHERE owner_id = ?", (object_id,))
+        store.execute("DELETE FROM group_members WHERE group_id = ? OR member_id = ?", (object_id, object_id))
+        store.execute("DELETE FROM directory_grants WHERE principal_id = ?", (object_id,))
+
+
 def add_password(
     store: Store, owner: dict[str, Any], owner_type: str, *, display_name: str | None = None,
     start: datetime | None = None, end: datetime | None = None, secret: str | None = None,
+    key_id: str | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Append a password credential to an application or service principal; returns it and its secret."""
     secret = secret or new_secret()
@@ -80,7 +185,7 @@ def add_password(
         "displayName": display_name,
         "endDateTime": iso(end),
         "hint": secret[:3],
-        "keyId": str(uuid.uuid4()),
+        "keyId": key_id or str(uuid.uuid4()),
         "secretText": None,
         "startDateTime": iso(start),
     }
@@ -100,3 +205,80 @@ def remove_password(store: Store, owner: dict[str, Any], owner_type: str, key_id
         store.put_object(owner, owner_type, time.time())
         store.remove_password_hash(key_id)
     return True
+
+
+def check_password(store: Store, owners: list[dict[str, Any]], secret: str, now: float | None = None) -> str:
+    """"ok", "invalid" (no stored hash matches) or "expired" (it matches a credential out of its dates).
+
+    Secrets are looked up on the application and the service principal alike: Entra accepts both
+    (Azure/azure-cli#23843 is the confusion that causes)."""
+    match = store.match_password([o["id"] for o in owners], secret)
+    if match is None:
+        return "invalid"
+    owner_id, key_id = match
+    owner = next(o for o in owners if o["id"] == owner_id)
+    cred = next((c for c in owner.get("passwordCredentials", []) if c.get("keyId") == key_id), None)
+    if cred is None:
+        return "invalid"
+    now = time.time() if now is None else now
+    end = cred.get("endDateTime")
+    if end and parse_time(end).timestamp() <= now:
+        return "expired"
+    return "ok"
+
+
+# -- certificates ---------------------------------------------------------------------------
+
+
+class InvalidKey(ValueError):
+    """A keyCredential's `key` that is not a base64 DER (or PEM) X.509 certificate."""
+
+
+def load_certificate(key_b64: str) -> x509.Certificate:
+    try:
+        raw = base64.b64decode(key_b64, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise InvalidKey("the key is not valid base64") from None
+    try:
+        if raw.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(raw)
+        return x509.load_der_x509_certificate(raw)
+    except ValueError:
+        raise InvalidKey("the key is not an X.509 certificate") from None
+
+
+def thumbprints(cert: x509.Certificate) -> tuple[bytes, bytes]:
+    """(SHA-1, SHA-256) digests of the certificate's DER: the `x5t` and `x5t#S256` a client sends."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return hashlib.sha1(der).digest(), hashlib.sha256(der).digest()
+
+
+def custom_key_identifier(cert: x509.Certificate) -> str:
+    """Graph's default customKeyIdentifier: base64 of the SHA-1 thumbprint's 20 bytes.
+
+    The SDK models type the property as base64 `bytes` (sdk-wiring.md §8), so the hex thumbprint
+    the portal shows would decode to garbage; base64 of the digest round-trips to it exactly."""
+    return base64.b64encode(thumbprints(cert)[0]).decode()
+
+
+def certificate_credential(
+    cert: x509.Certificate, *, key_id: str | None = None, display_name: str | None = None,
+    start: datetime | None = None, end: datetime | None = None,
+) -> dict[str, Any]:
+    """A keyCredential as stored: the certificate's DER in `key`, dates within its validity."""
+    from cryptography.hazmat.primitives import serialization
+
+    not_before = cert.not_valid_before_utc
+    not_after = cert.not_valid_after_utc
+    return {
+        "customKeyIdentifier": custom_key_identifier(cert),
+        "displayName": display_name or cert.subject.rfc4514_string(),
+        "endDateTime": iso(end or not_after),
+        "key": base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode(),
+        "keyId": key_id or str(uuid.uuid4()),
+        "startDateTime": iso(start or not_before),
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+    }

@@ -1,7 +1,14 @@
-"""`nextLink` / `@odata.nextLink` paging over a list the route has already filtered."""
+"""`nextLink` / `@odata.nextLink` paging over a list the route has already filtered.
+
+The continuation token is the offset of the next item, or for keyset paging the key of the last
+item served. Its parameter name is matched without regard
+to case: ARM's resource providers spell it `$skiptoken`, Microsoft.Authorization `$skipToken`, and a
+client that rebuilds the link from parts may use either.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,8 +17,17 @@ from starlette.requests import Request
 from .errors import ApiError
 
 
+def _token_value(request: Request, token_param: str) -> tuple[str, str] | None:
+    wanted = token_param.lower()
+    for key, value in request.query_params.multi_items():
+        if key.lower() == wanted:
+            return key, value
+    return None
+
+
 def page_bounds(request: Request, page_size: int, token_param: str = "$skiptoken") -> tuple[int, int]:
-    raw = request.query_params.get(token_param, "0")
+    found = _token_value(request, token_param)
+    raw = found[1] if found else "0"
     try:
         offset = int(raw)
     except ValueError:
@@ -21,15 +37,35 @@ def page_bounds(request: Request, page_size: int, token_param: str = "$skiptoken
 
 def next_link(request: Request, base_url: str, offset: int, token_param: str = "$skiptoken") -> str:
     """The same request with the offset moved on; api-version and filters are kept verbatim."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != token_param]
+    wanted = token_param.lower()
+    params = [(k, v) for k, v in request.query_params.multi_items() if k.lower() != wanted]
     params.append((token_param, str(offset)))
     query = urlencode(params, safe="$(),'")
     return f"{base_url}{request.url.path}?{query}"
 
 
-def arm_page(request: Request, base_url: str, items: list[Any], page_size: int) -> dict[str, Any]:
-    offset, size = page_bounds(request, page_size)
+def arm_page(
+    request: Request, base_url: str, items: list[Any], page_size: int, token_param: str = "$skiptoken"
+) -> dict[str, Any]:
+    offset, size = page_bounds(request, page_size, token_param)
     body: dict[str, Any] = {"value": items[offset : offset + size]}
     if offset + size < len(items):
-        body["nextLink"] = next_link(request, base_url, offset + size)
+        body["nextLink"] = next_link(request, base_url, offset + size, token_param)
+    return body
+
+
+def arm_page_keyset(
+    request: Request, base_url: str, fetch: Callable[[int, int], list[tuple[int, Any]]], page_size: int,
+    token_param: str = "$skiptoken",
+) -> dict[str, Any]:
+    """A page whose continuation token is the sort key of the last item served, not an offset.
+
+    `fetch(after_key, limit)` returns (key, item) pairs in key order; it is asked for one more than a
+    page, to know whether another page follows. Only the page is ever read from the store.
+    """
+    after, size = page_bounds(request, page_size, token_param)
+    rows = fetch(after, size + 1)
+    body: dict[str, Any] = {"value": [item for _, item in rows[:size]]}
+    if len(rows) > size:
+        body["nextLink"] = next_link(request, base_url, rows[size - 1][0], token_param)
     return body

@@ -80,3 +80,34 @@ def has_any_role_under(store: Store, principal_id: str, scope: str) -> bool:
 
 def dumps(doc: dict) -> str:
     return json.dumps(doc, separators=(",", ":"))
+
+
+def ancestors(scope: str) -> list[str]:
+    """`scope` and every scope above it, lower-cased, root `/` first: where an inherited assignment can sit.
+
+    Management groups are left to the caller: the sandbox puts every subscription under every one.
+    """
+    parts = [p for p in scope.lower().split("/") if p]
+    return ["/", *("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))]
+
+
+# Actions that conditions can constrain: ACR repository permissions (ABAC), Storage data, and the
+# "constrained delegation" conditions on who may write role assignments.
+_CONDITION_DATA_ACTIONS = (
+    "Microsoft.ContainerRegistry/registries/repositories/content/read",
+    "Microsoft.ContainerRegistry/registries/repositories/metadata/read",
+    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+)
+_CONDITION_ACTIONS = ("Microsoft.Authorization/roleAssignments/write",)
+
+
+def takes_condition(store: Store, role_guid: str) -> bool:
+    """Whether ARM accepts an ABAC condition on an assignment of this role.
+
+    A role whose permissions have no attribute a condition could test (AcrPull, Catalog Lister) is
+    refused, as Azure refuses them.
+    """
+    perms = role_permissions(store, role_guid)
+    return any(matches(perms["dataActions"], a) for a in _CONDITION_DATA_ACTIONS) or any(
+        matches(perms["actions"], a) for a in _CONDITION_ACTIONS
+    )

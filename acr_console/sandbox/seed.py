@@ -1,24 +1,43 @@
-"""Seeds: `empty` (tenant, subscriptions, admin) and `demo` (a company's registries and principals).
+"""Seeds: `empty` (tenant, subscriptions, admin), `demo` (a company's registries and principals) and
+`large:N` (N service principals, for benchmarks).
 
 Ids are derived from names with uuid5 so the demo tenant is the same on every machine: tests,
-screenshots and the README can name its objects. Secrets are random every time.
+screenshots and the README can name its objects. Credential dates are fixed offsets from the seed
+time, so "expires in 4 days" stays true of a freshly seeded tenant. Secrets are random every time
+and nobody knows them: tests that sign in as a seeded principal add a password of their own.
 """
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..roles import builtin_by_name, builtin_roles
-from .directory import new_application, new_service_principal
-from .store import Store
+from .directory import (
+    add_member,
+    add_password,
+    certificate_credential,
+    grant_directory_permissions,
+    group_doc,
+    iso,
+    managed_identity_doc,
+    new_application,
+    new_group,
+    new_service_principal,
+)
+from .store import Store, hash_secret
 
 _NS = uuid.UUID("6f1c1d52-6a3c-4d7e-9a51-0b6d5c2f8a10")
 ADMIN_NAME = "acr-console-sandbox-admin"
 # What the admin principal may do in the directory (Graph application permissions).
-ADMIN_GRAPH_PERMISSIONS = ("Application.ReadWrite.All", "Directory.Read.All", "GroupMember.ReadWrite.All")
+ADMIN_GRAPH_PERMISSIONS = ("Application.ReadWrite.All", "Directory.Read.All", "GroupMember.ReadWrite.All",
+                           "Group.ReadWrite.All")
+DAY = 86400.0
 
 
 def stable_id(*parts: str) -> str:
@@ -27,6 +46,10 @@ def stable_id(*parts: str) -> str:
 
 def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+
+
+def _arm_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
 def seed_tenant(store: Store, name: str, subscriptions: list[tuple[str, str]]) -> None:
@@ -51,8 +74,7 @@ def seed_tenant(store: Store, name: str, subscriptions: list[tuple[str, str]]) -
         for sub_id, _ in subscriptions:
             assign(store, f"/subscriptions/{sub_id}", owner.guid, sp["id"], "ServicePrincipal",
                    name=stable_id(name, "admin", "owner", sub_id))
-        store.executemany("INSERT OR REPLACE INTO directory_grants(principal_id, permission) VALUES (?,?)",
-                          [(sp["id"], p) for p in ADMIN_GRAPH_PERMISSIONS])
+        grant_directory_permissions(store, sp["id"], ADMIN_GRAPH_PERMISSIONS)
 
 
 def role_definition_doc(
@@ -81,15 +103,15 @@ def role_definition_doc(
     }
 
 
-def assign(
-    store: Store, scope: str, role_guid: str, principal_id: str, principal_type: str, *,
-    name: str | None = None, condition: str | None = None,
+def assignment_doc(
+    scope: str, role_guid: str, principal_id: str, principal_type: str, *, name: str,
+    condition: str | None = None, created: str | None = None, description: str | None = None,
 ) -> dict[str, Any]:
-    name = name or str(uuid.uuid4())
     sub = scope.split("/")[2] if scope.startswith("/subscriptions/") else None
     prefix = f"/subscriptions/{sub}" if sub else ""
     role_id = f"{prefix}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
-    doc: dict[str, Any] = {
+    when = created or _now_iso()
+    return {
         "id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}",
         "name": name,
         "type": "Microsoft.Authorization/roleAssignments",
@@ -100,14 +122,23 @@ def assign(
             "scope": scope,
             "condition": condition,
             "conditionVersion": "2.0" if condition else None,
-            "createdOn": _now_iso(),
-            "updatedOn": _now_iso(),
+            "createdOn": when,
+            "updatedOn": when,
             "createdBy": None,
             "updatedBy": None,
             "delegatedManagedIdentityResourceId": None,
-            "description": None,
+            "description": description,
         },
     }
+
+
+def assign(
+    store: Store, scope: str, role_guid: str, principal_id: str, principal_type: str, *,
+    name: str | None = None, condition: str | None = None, created: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    doc = assignment_doc(scope, role_guid, principal_id, principal_type, name=name or str(uuid.uuid4()),
+                         condition=condition, created=created, description=description)
     store.put_role_assignment(doc)
     return doc
 
@@ -117,7 +148,8 @@ def registry_doc(
     admin: bool = False, abac: bool = False, created: str = "2024-03-01T09:00:00.0000000Z",
 ) -> dict[str, Any]:
     return {
-        "id": f"/subscriptions/{sub_id}/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/registries/{name}",
+        "id": f"/subscriptions/{sub_id}/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/registries/"
+              f"{name}",
         "name": name,
         "type": "Microsoft.ContainerRegistry/registries",
         "location": location,
@@ -158,6 +190,12 @@ def resource_group_doc(sub_id: str, name: str, location: str = "westeurope") -> 
     }
 
 
+def _role(name: str) -> str:
+    role = builtin_by_name(name)
+    assert role is not None, name
+    return role.guid
+
+
 # -- the demo company ------------------------------------------------------------------------
 
 DEMO_SUBSCRIPTIONS = [
@@ -178,29 +216,463 @@ DEMO_REGISTRIES = [
     ("shared", "rg-shared-images", "contosomirror", "Standard", False, False),
 ]
 
+_ACR = "Microsoft.ContainerRegistry/registries/"
+CUSTOM_ROLE_NAME = "Contoso Image Promoter"
+CUSTOM_ROLE_GUID = stable_id("contoso", "role", "image-promoter")
+
+REPO_WRITER = "Container Registry Repository Writer"
+CONFIG_READER = "Container Registry Configuration Reader and Data Access Configuration Reader"
+_REPO = "@Request[Microsoft.ContainerRegistry/registries/repositories:name]"
+_DATA = "Microsoft.ContainerRegistry/registries/repositories/"
+
+
+def repository_condition(actions: Iterable[str], repositories: str) -> str:
+    """An ABAC condition in the portal's shape: the listed data actions only where `repositories`
+    (an expression on the repository name) holds; other actions are untouched."""
+    not_matches = " AND ".join(f"!(ActionMatches{{'{_DATA}{a}'}})" for a in actions)
+    return f"(({not_matches}) OR ({repositories}))"
+
+
+# Service principals: key -> (display name, kind, groups, tags). kind: app | mi (managed identity).
+# Assignments and credentials are listed after, by key, so each story reads in one place.
+DEMO_GROUPS = {
+    "acr-pushers": "Everything allowed to push release images to contosoprod",
+    "team-payments-ci": "Payments team build pipelines",
+    "team-checkout-ci": "Checkout team build pipelines",
+    "team-identity-ci": "Identity team build pipelines",
+    "aks-prod-pullers": "Kubelet identities of the production AKS clusters",
+    "acr-base-image-readers": "Everything that pulls base images from contosobase",
+    "platform-engineering": "Platform automation (Terraform, ops runbooks)",
+    "dev-registry-users": "Pipelines that push to the development registries",
+    "data-science": "Notebooks and training pipelines of the data team",
+}
+# (outer, inner): nesting; e.g. acr-pushers ⊃ team-payments-ci.
+DEMO_NESTING = [
+    ("acr-pushers", "team-payments-ci"), ("acr-pushers", "team-checkout-ci"),
+    ("acr-pushers", "team-identity-ci"),
+    ("acr-base-image-readers", "aks-prod-pullers"), ("acr-base-image-readers", "dev-registry-users"),
+]
+DEMO_PRINCIPALS: list[tuple[str, str, list[str]]] = [
+    # CI pushers, one per team
+    ("github-actions-payments", "app", ["team-payments-ci"]),
+    ("github-actions-checkout", "app", ["team-checkout-ci"]),
+    ("github-actions-cart", "app", ["team-checkout-ci"]),
+    ("github-actions-identity", "app", ["team-identity-ci"]),
+    ("github-actions-search", "app", []),
+    ("github-actions-web", "app", []),
+    ("github-actions-mobile-api", "app", []),
+    ("github-actions-notifications", "app", []),
+    ("github-actions-data-pipelines", "app", ["data-science"]),
+    ("azure-devops-platform", "app", ["platform-engineering"]),
+    ("azure-devops-legacy-erp", "app", []),
+    ("jenkins-legacy-builds", "app", ["dev-registry-users"]),
+    ("gitlab-runner-ml", "app", ["data-science"]),
+    ("payments-release-bot", "app", ["team-payments-ci"]),
+    ("storefront-release-bot", "app", []),
+    ("base-image-builder", "app", []),
+    ("acr-mirror-sync", "app", []),
+    ("helm-chart-publisher", "app", []),
+    ("image-promoter", "app", []),
+    ("nightly-cleanup-job", "app", []),
+    ("argo-cd-image-updater", "app", []),
+    ("vulnerability-scanner", "app", []),
+    ("defender-registry-scan", "app", []),
+    ("terraform-platform-prod", "app", ["platform-engineering"]),
+    ("terraform-shared-infra", "app", []),
+    ("access-governance-bot", "app", []),
+    ("catalog-indexer", "app", []),
+    ("sbom-generator", "app", []),
+    ("platform-ops-automation", "app", ["platform-engineering"]),
+    ("dev-sandbox-ci", "app", ["dev-registry-users"]),
+    ("developer-portal-preview", "app", []),
+    ("data-science-notebooks", "app", ["data-science"]),
+    ("ml-training-pipeline", "app", ["data-science"]),
+    ("registry-backup-export", "app", []),
+    ("security-audit-readonly", "app", []),
+    # managed identities of AKS clusters and an Azure Function
+    ("aks-prod-weu-kubelet", "mi", ["aks-prod-pullers"]),
+    ("aks-prod-neu-kubelet", "mi", ["aks-prod-pullers"]),
+    ("aks-payments-prod-kubelet", "mi", ["aks-prod-pullers"]),
+    ("aks-staging-weu-kubelet", "mi", []),
+    ("aks-dev-weu-kubelet", "mi", ["dev-registry-users"]),
+    ("aks-data-weu-kubelet", "mi", []),
+    ("func-thumbnailer-prod", "mi", []),
+]
+# Password credentials, other than the default one-year CI secret: key -> list of
+# (display name, start days from seed time, end days from seed time, on the SP object?).
+DEMO_PASSWORD_OVERRIDES: dict[str, list[tuple[str, float, float, bool]]] = {
+    "jenkins-legacy-builds": [("jenkins", -410, -45, False)],  # expired 45 days ago
+    "github-actions-mobile-api": [("github-actions", -356, 9, False)],  # expires within 30 days
+    "gitlab-runner-ml": [("gitlab", -353, 12, False)],
+    "nightly-cleanup-job": [("cron", -338, 27, False)],
+    "argo-cd-image-updater": [("argocd", -361, 4, False)],
+    "developer-portal-preview": [("preview", -12, 18, False)],
+    # two secrets mid-rotation: the old one about to expire, the new one fresh
+    "github-actions-payments": [("github-actions-2024", -350, 15, False),
+                                ("github-actions-2025", -2, 363, False)],
+    # a secret on the service principal, invisible under App registrations (Azure/azure-cli#23843)
+    "helm-chart-publisher": [("rbac", -100, 265, True)],
+    "base-image-builder": [],  # certificate only
+    "vulnerability-scanner": [("scanner", -200, 530, False)],
+}
+DISABLED = {"azure-devops-legacy-erp"}
+CERTIFICATE_PRINCIPALS = {"base-image-builder": (-30, 335)}
+ORPHANED = "old-jenkins-agent"  # deleted principal whose assignments stayed behind
+
+
+def _demo_assignments(
+    reg: dict[str, str], rg: dict[str, str], sub: dict[str, str]
+) -> list[tuple[str, str, str, str | None]]:
+    """(principal key or group name, role name, scope, condition)."""
+    push_payments = repository_condition(["content/read", "metadata/read", "content/write", "metadata/write"],
+                                         f"{_REPO} StringStartsWithIgnoreCase 'payments/'")
+    push_storefront = repository_condition(
+        ["content/read", "metadata/read", "content/write", "metadata/write"],
+        f"{_REPO} StringEqualsIgnoreCase 'storefront/web' OR {_REPO} StringStartsWithIgnoreCase 'checkout/'")
+    read_sbom = repository_condition(["content/read", "metadata/read"],
+                                     f"{_REPO} StringStartsWithIgnoreCase 'payments/' OR "
+                                     f"{_REPO} StringEqualsIgnoreCase 'storefront/web'")
+    return [
+        # groups
+        ("acr-pushers", "AcrPush", reg["contosoprod"], None),
+        ("aks-prod-pullers", "AcrPull", rg["rg-platform-prod"], None),
+        ("aks-prod-pullers", "Container Registry Repository Reader", reg["contosoprodweu"], None),
+        ("acr-base-image-readers", "AcrPull", rg["rg-shared-images"], None),
+        ("platform-engineering", "Contributor", rg["rg-platform-prod"], None),
+        ("dev-registry-users", "AcrPush", reg["contosodev"], None),
+        ("data-science", "AcrPull", reg["contosodatalab"], None),
+        # CI pushers
+        ("github-actions-payments", "AcrPush", reg["contosopayments"], None),
+        ("github-actions-search", "AcrPush", reg["contosoprod"], None),
+        ("github-actions-web", "AcrPush", reg["contosoprod"], None),
+        # the ABAC migration trap: AcrPush is not honoured on contosoprodweu
+        ("github-actions-web", "AcrPush", reg["contosoprodweu"], None),
+        ("github-actions-mobile-api", "AcrPush", reg["contosoprod"], None),
+        ("github-actions-notifications", "AcrPush", reg["contosoprod"], None),
+        ("github-actions-data-pipelines", "AcrPush", reg["contosodatalab"], None),
+        ("azure-devops-platform", "AcrPush", rg["rg-platform-prod"], None),
+        ("azure-devops-legacy-erp", "AcrPush", reg["contosoprod"], None),
+        ("jenkins-legacy-builds", "AcrPush", reg["contosodev"], None),
+        ("gitlab-runner-ml", "AcrPush", reg["contosodatalab"], None),
+        ("payments-release-bot", REPO_WRITER, reg["contosoprodweu"], push_payments),
+        ("storefront-release-bot", REPO_WRITER, reg["contosoprodweu"], push_storefront),
+        ("base-image-builder", "AcrPush", reg["contosobase"], None),
+        ("acr-mirror-sync", "AcrPull", reg["contosobase"], None),
+        ("acr-mirror-sync", "AcrPush", reg["contosomirror"], None),
+        ("helm-chart-publisher", "AcrPush", reg["contosobase"], None),
+        ("image-promoter", CUSTOM_ROLE_NAME, f"/subscriptions/{sub['prod']}", None),
+        ("nightly-cleanup-job", "AcrDelete", reg["contosodev"], None),
+        ("nightly-cleanup-job", "AcrDelete", reg["contososandbox"], None),
+        ("nightly-cleanup-job", "AcrPull", reg["contososandbox"], None),
+        ("argo-cd-image-updater", "AcrPull", reg["contosoprod"], None),
+        ("vulnerability-scanner", "Reader", f"/subscriptions/{sub['prod']}", None),
+        ("defender-registry-scan", "Container Registry Repository Reader", reg["contosoprodweu"], None),
+        ("defender-registry-scan", "AcrPull", reg["contosobase"], None),
+        ("terraform-shared-infra", "Owner", f"/subscriptions/{sub['shared']}", None),
+        ("access-governance-bot", "User Access Administrator", f"/subscriptions/{sub['prod']}", None),
+        ("catalog-indexer", "Container Registry Repository Catalog Lister", reg["contosoprodweu"], None),
+        ("sbom-generator", "Container Registry Repository Reader", reg["contosoprodweu"], read_sbom),
+        ("dev-sandbox-ci", "AcrPush", reg["contososandbox"], None),
+        ("developer-portal-preview", "AcrPull", reg["contososandbox"], None),
+        ("ml-training-pipeline", "AcrPush", reg["contosodatalab"], None),
+        ("registry-backup-export", "Container Registry Data Importer and Data Reader", reg["contosomirror"],
+         None),
+        ("security-audit-readonly", CONFIG_READER, rg["rg-platform-prod"], None),
+        ("aks-payments-prod-kubelet", "AcrPull", reg["contosopayments"], None),
+        ("aks-staging-weu-kubelet", "AcrPull", reg["contosodev"], None),
+        ("aks-dev-weu-kubelet", "AcrPull", reg["contososandbox"], None),
+        ("aks-data-weu-kubelet", "AcrPull", reg["contosodatalab"], None),
+        ("func-thumbnailer-prod", "AcrPull", reg["contosoprod"], None),
+        (ORPHANED, "AcrPush", reg["contosodev"], None),
+        (ORPHANED, "AcrPull", reg["contosobase"], None),
+    ]
+
 
 def seed_empty(store: Store) -> None:
     seed_tenant(store, "contoso", DEMO_SUBSCRIPTIONS)
 
 
+def _demo_certificate(common_name: str, not_before: datetime, not_after: datetime) -> Any:
+    """A self-signed certificate; its private key is thrown away (the demo only shows the credential)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(not_before)
+            .not_valid_after(not_after).sign(key, hashes.SHA256()))
+
+
 def seed_demo(store: Store) -> None:
     seed_empty(store)
+    t0 = time.time()
+    now = datetime.fromtimestamp(t0, UTC)
     subs = {key: stable_id("contoso", "sub", key) for key in ("prod", "dev", "shared")}
+    reg: dict[str, str] = {}
+    rgs: dict[str, str] = {}
     with store.transaction():
         for key, rg, name, sku, admin, abac in DEMO_REGISTRIES:
             sub_id = subs[key]
             if store.resource_group(sub_id, rg) is None:
                 store.put_resource_group(sub_id, rg, resource_group_doc(sub_id, rg))
-            store.put_resource(registry_doc(sub_id, rg, name, sku=sku, admin=admin, abac=abac))
-    store.set_meta("seed", "demo")
-    store.set_meta("seeded_at", str(time.time()))
+            doc = registry_doc(sub_id, rg, name, sku=sku, admin=admin, abac=abac)
+            store.put_resource(doc)
+            reg[name] = doc["id"]
+            rgs[rg] = f"/subscriptions/{sub_id}/resourceGroups/{rg}"
+        _seed_custom_role(store, subs)
+        groups = {name: new_group(store, name, object_id=stable_id("contoso", "group", name),
+                                  description=desc, created=t0 - 400 * DAY)["id"]
+                  for name, desc in DEMO_GROUPS.items()}
+        for outer, inner in DEMO_NESTING:
+            add_member(store, groups[outer], groups[inner])
+        principals: dict[str, tuple[str, str]] = {}  # key -> (object id, principalType)
+        for index, (key, kind, member_of) in enumerate(DEMO_PRINCIPALS):
+            created = t0 - (420 - index * 7) * DAY
+            if kind == "mi":
+                sp_id = _seed_managed_identity(store, key, subs["prod"], created)
+            else:
+                sp_id = _seed_application(store, key, index, created, now)
+            principals[key] = (sp_id, "ServicePrincipal")
+            for group in member_of:
+                add_member(store, groups[group], sp_id)
+        principals[ORPHANED] = (stable_id("contoso", "sp", ORPHANED), "ServicePrincipal")
+        for name, gid in groups.items():
+            principals[name] = (gid, "Group")
+        for n, (who, role_name, scope, condition) in enumerate(_demo_assignments(reg, rgs, subs)):
+            object_id, ptype = principals[who]
+            role_guid = CUSTOM_ROLE_GUID if role_name == CUSTOM_ROLE_NAME else _role(role_name)
+            assign(store, scope, role_guid, object_id, ptype,
+                   name=stable_id("contoso", "ra", who, role_name, scope), condition=condition,
+                   created=_arm_time(t0 - (300 - n * 5) * DAY))
+        # Directory rights a governance bot and the platform's Terraform would really hold.
+        grant_directory_permissions(store, principals["access-governance-bot"][0],
+                                    ["Directory.Read.All", "GroupMember.Read.All"])
+        grant_directory_permissions(store, principals["terraform-platform-prod"][0],
+                                    ["Application.ReadWrite.OwnedBy"])
+        store.set_meta("seed", "demo")
+        store.set_meta("seeded_at", str(t0))
+
+
+def _seed_custom_role(store: Store, subs: dict[str, str]) -> None:
+    doc = role_definition_doc(
+        CUSTOM_ROLE_GUID, CUSTOM_ROLE_NAME,
+        "Promotes images from the development registries to production: pull, push and import.",
+        [f"{_ACR}pull/read", f"{_ACR}push/write", f"{_ACR}importImage/action", f"{_ACR}*/read"],
+        [], [], [], custom=True,
+    )
+    doc["properties"]["assignableScopes"] = [f"/subscriptions/{s}" for s in subs.values()]
+    doc["properties"]["createdOn"] = doc["properties"]["updatedOn"] = "2024-06-12T08:30:00.0000000Z"
+    store.put_role_definition(CUSTOM_ROLE_GUID, doc, custom=True)
+
+
+def _seed_managed_identity(store: Store, key: str, sub_id: str, created: float) -> str:
+    cluster = key.removesuffix("-kubelet")
+    resource_id = (f"/subscriptions/{sub_id}/resourcegroups/MC_rg-{cluster}_{cluster}_westeurope/providers/"
+                   f"Microsoft.ManagedIdentity/userAssignedIdentities/{cluster}-agentpool"
+                   if key.endswith("-kubelet") else
+                   f"/subscriptions/{sub_id}/resourcegroups/rg-functions-prod/providers/"
+                   f"Microsoft.ManagedIdentity/userAssignedIdentities/{key}")
+    doc = managed_identity_doc(key, object_id=stable_id("contoso", "sp", key),
+                               app_id=stable_id("contoso", "appId", key), resource_id=resource_id,
+                               created=created)
+    store.put_object(doc, "servicePrincipal", created)
+    return str(doc["id"])
+
+
+def _seed_application(store: Store, key: str, index: int, created: float, now: datetime) -> str:
+    app = new_application(store, key, object_id=stable_id("contoso", "app", key),
+                          app_id=stable_id("contoso", "appId", key), created=created,
+                          tags=[] if index % 3 else ["HideApp", "WindowsAzureActiveDirectoryIntegratedApp"])
+    sp = new_service_principal(store, app, object_id=stable_id("contoso", "sp", key),
+                               enabled=key not in DISABLED, created=created + 60)
+    default = [("ci", -(60 + (index * 11) % 200), 365 - (60 + (index * 11) % 200) + 60, False)]
+    for n, (display, start_days, end_days, on_sp) in enumerate(DEMO_PASSWORD_OVERRIDES.get(key, default)):
+        owner, otype = (sp, "servicePrincipal") if on_sp else (app, "application")
+        add_password(store, owner, otype, display_name=display, start=now + timedelta(days=start_days),
+                     end=now + timedelta(days=end_days), key_id=stable_id("contoso", "password", key, str(n)),
+                     secret=secrets.token_urlsafe(30))
+    if key in CERTIFICATE_PRINCIPALS:
+        start_days, end_days = CERTIFICATE_PRINCIPALS[key]
+        start, end = now + timedelta(days=start_days), now + timedelta(days=end_days)
+        margin = timedelta(minutes=5)
+        cert = _demo_certificate(f"{key}.contoso.com", start - margin, end + margin)
+        app["keyCredentials"] = [certificate_credential(cert, key_id=stable_id("contoso", "cert", key),
+                                                        display_name=f"CN={key}.contoso.com", start=start,
+                                                        end=end)]
+        store.put_object(app, "application", created)
+    return str(sp["id"])
+
+
+# -- large:N ---------------------------------------------------------------------------------------
+
+def _serial_id(kind: str, n: int) -> str:
+    """A GUID-shaped id unique per kind and number: uuid5 for the first 20 hex digits, the number in
+    the last 12. Sequential keys also keep SQLite's B-trees appending instead of splitting pages."""
+    base = _SERIAL_BASES.get(kind)
+    if base is None:
+        base = _SERIAL_BASES[kind] = stable_id("large", kind)[:24]
+    return base + f"{n:012x}"
+
+
+_SERIAL_BASES: dict[str, str] = {}
+
+
+def _dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"))
+
+
+_TEAMS = ("payments", "checkout", "identity", "search", "web", "mobile", "data", "ml", "platform", "billing",
+          "catalog", "shipping", "notifications", "fraud", "loyalty", "media")
+_PURPOSES = ("github-actions", "azure-devops", "deploy", "puller", "scanner", "release-bot", "cron",
+             "jenkins")
+
+
+def seed_large(store: Store, n: int) -> None:
+    """N service principals over N/40 registries, about five role assignments each (a tenth of them
+    through nested groups), a few at subscription and resource-group scope.
+
+    Rows go in with executemany inside one transaction: put_object's read-then-write per object
+    would take minutes for 20,000 principals."""
+    if n < 1:
+        raise ValueError("large:N needs N >= 1")
+    seed_empty(store)
+    t0 = time.time()
+    tenant_id = store.tenant_id
+    assigned_on = _arm_time(t0 - 30 * DAY)
+    subs = [s for s, _ in DEMO_SUBSCRIPTIONS]
+    roles = {name: _role(name) for name in ("AcrPull", "AcrPush", "AcrDelete", "Reader",
+                                            "Container Registry Repository Reader",
+                                            "Container Registry Repository Writer")}
+    n_regs = max(1, n // 40)
+    rg_names = [f"rg-bench-{k:02d}" for k in range(12)]
+    registries: list[tuple[str, bool]] = []  # (id, abac)
+    with store.transaction():
+        for k, rg in enumerate(rg_names):
+            sub_id = subs[k % len(subs)]
+            store.put_resource_group(sub_id, rg, resource_group_doc(sub_id, rg))
+        seq = store.next_seq("resources")
+        resource_rows = []
+        for r in range(n_regs):
+            rg = rg_names[r % len(rg_names)]
+            sub_id = subs[rg_names.index(rg) % len(subs)]
+            abac = r % 10 == 9
+            doc = registry_doc(sub_id, rg, f"bench{r:05d}", sku=("Basic", "Standard", "Premium")[r % 3],
+                               admin=r % 25 == 0, abac=abac)
+            registries.append((doc["id"], abac))
+            resource_rows.append((doc["id"].lower(), doc["type"].lower(), sub_id.lower(), rg.lower(),
+                                  doc["name"].lower(), seq + r, json.dumps(doc)))
+        store.executemany("INSERT OR REPLACE INTO resources(id_lower, type, subscription_id,"
+                          " resource_group_lower, name_lower, seq, doc) VALUES (?,?,?,?,?,?,?)",
+                          resource_rows)
+
+        objects: list[tuple[Any, ...]] = []
+        hashes: list[tuple[Any, ...]] = []
+        members: list[tuple[str, str]] = []
+        ras: list[tuple[Any, ...]] = []
+        obj_seq = store.next_seq("directory_objects")
+        ra_seq = store.next_seq("role_assignments")
+
+        def put(doc: dict[str, Any], otype: str, created: float) -> None:
+            objects.append((doc["id"], otype, doc.get("appId"), doc.get("displayName") or "",
+                            obj_seq + len(objects), created, _dumps(doc)))
+
+        def grant(scope: str, role: str, principal: str, ptype: str) -> None:
+            doc = assignment_doc(scope, roles[role], principal, ptype, name=_serial_id("ra", len(ras)),
+                                 created=assigned_on)
+            ras.append((doc["name"], scope.lower(), roles[role], principal, ra_seq + len(ras), _dumps(doc)))
+
+        n_groups = max(4, n // 100)
+        group_ids = [_serial_id("group", g) for g in range(n_groups)]
+        for g, gid in enumerate(group_ids):
+            name = f"{_TEAMS[g % len(_TEAMS)]}-acr-group-{g:04d}"
+            put(group_doc(name, object_id=gid, created=t0 - 500 * DAY), "group", t0 - 500 * DAY)
+            if g:  # a tree: group g sits in group (g - 1) // 4, so rights reach down several levels
+                members.append((group_ids[(g - 1) // 4], gid))
+            for k in range(5):
+                reg_id, abac = registries[(g * 5 + k * 7) % n_regs]
+                role = ("Container Registry Repository Reader" if abac else ("AcrPull", "AcrPush")[k % 2])
+                grant(reg_id, role, gid, "Group")
+
+        for i in range(n):
+            team = _TEAMS[i % len(_TEAMS)]
+            purpose = _PURPOSES[(i // len(_TEAMS)) % len(_PURPOSES)]
+            name = f"{purpose}-{team}-{i:05d}"
+            created = t0 - (30 + i % 700) * DAY
+            sp_id = _serial_id("sp", i)
+            app_id = _serial_id("appId", i)
+            start = datetime.fromtimestamp(created, UTC)
+            start_iso = iso(start)
+            if i % 20 == 19:  # a managed identity: no application, no secrets
+                identity = (f"/subscriptions/{subs[i % 3]}/resourcegroups/rg-aks/providers/"
+                            f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
+                sp = managed_identity_doc(name, object_id=sp_id, app_id=app_id, resource_id=identity,
+                                          created=created)
+            else:
+                secret = secrets.token_urlsafe(30)
+                # one-year or two-year secrets: some long expired, some expiring this month
+                end = start + timedelta(days=(365, 730)[i % 2])
+                key_id = _serial_id("password", i)
+                app = {"id": _serial_id("app", i), "appId": app_id, "displayName": name,
+                       "createdDateTime": start_iso, "signInAudience": "AzureADMyOrg", "tags": [],
+                       "identifierUris": [], "keyCredentials": [],
+                       "passwordCredentials": [{"customKeyIdentifier": None, "displayName": purpose,
+                                                "endDateTime": iso(end), "hint": secret[:3], "keyId": key_id,
+                                                "secretText": None, "startDateTime": start_iso}]}
+                put(app, "application", created)
+                salt, digest = hash_secret(secret)
+                hashes.append((key_id, app["id"], salt, digest))
+                sp = {"id": sp_id, "appId": app_id, "displayName": name, "accountEnabled": i % 97 != 13,
+                      "servicePrincipalType": "Application", "servicePrincipalNames": [app_id],
+                      "appOwnerOrganizationId": tenant_id, "createdDateTime": start_iso, "tags": [],
+                      "passwordCredentials": [], "keyCredentials": []}
+            put(sp, "servicePrincipal", created)
+            if i % 10 == 0:  # a tenth get their rights only through a group
+                members.append((group_ids[(i // 10) % n_groups], sp_id))
+                continue
+            for k in range(5):
+                reg_id, abac = registries[(i * 7 + k * 13) % n_regs]
+                if abac:
+                    role = ("Container Registry Repository Reader", REPO_WRITER)[k % 2]
+                else:
+                    role = ("AcrPull", "AcrPull", "AcrPush", "AcrPull", "AcrDelete")[k]
+                grant(reg_id, role, sp_id, "ServicePrincipal")
+            if i % 200 == 1:
+                grant(f"/subscriptions/{subs[i % 3]}", "Reader", sp_id, "ServicePrincipal")
+            if i % 100 == 3:
+                sub_id = subs[(i // 100) % 3]
+                rg = next(r for k, r in enumerate(rg_names) if subs[k % 3] == sub_id)
+                grant(f"/subscriptions/{sub_id}/resourceGroups/{rg}", "AcrPull", sp_id, "ServicePrincipal")
+
+        store.executemany("INSERT INTO directory_objects(id, type, app_id, display_name, seq, created, doc)"
+                          " VALUES (?,?,?,?,?,?,?)", objects)
+        store.executemany("INSERT INTO password_hashes(key_id, owner_id, salt, digest) VALUES (?,?,?,?)",
+                          hashes)
+        store.executemany("INSERT OR IGNORE INTO group_members(group_id, member_id) VALUES (?,?)", members)
+        store.executemany("INSERT OR REPLACE INTO role_assignments(name, scope_lower, role_guid,"
+                          " principal_id, seq, doc) VALUES (?,?,?,?,?,?)", ras)
+        store.set_meta("seed", f"large:{n}")
+        store.set_meta("seeded_at", str(t0))
 
 
 SEEDS = {"empty": seed_empty, "demo": seed_demo}
 
 
 def apply_seed(store: Store, spec: str) -> None:
-    if spec not in SEEDS:
-        raise ValueError(f"unknown seed '{spec}': choose one of {', '.join(SEEDS)}")
-    SEEDS[spec](store)
+    """`empty`, `demo` or `large:N`; ValueError for anything else (the CLI shows its message)."""
+    if spec.startswith("large:"):
+        try:
+            n = int(spec.split(":", 1)[1])
+        except ValueError:
+            raise ValueError(f"unknown seed '{spec}': large:N needs a whole number, e.g. large:20000") \
+                from None
+        if not 1 <= n <= 1_000_000:
+            raise ValueError(f"unknown seed '{spec}': N must be between 1 and 1000000")
+        seed_large(store, n)
+    elif spec in SEEDS:
+        SEEDS[spec](store)
+    else:
+        raise ValueError(f"unknown seed '{spec}': choose one of {', '.join(SEEDS)} or large:N")
     store.set_meta("seed", spec)

@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS role_assignments(
     principal_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ra_by_scope ON role_assignments(scope_lower);
 CREATE INDEX IF NOT EXISTS ra_by_principal ON role_assignments(principal_id);
+-- Keyset paging of role assignments walks seq; MAX(seq) for the next one is then a lookup too.
+CREATE INDEX IF NOT EXISTS ra_by_seq ON role_assignments(seq);
 -- Entra directory objects: application, servicePrincipal, group, user.
 CREATE TABLE IF NOT EXISTS directory_objects(
     id TEXT PRIMARY KEY, type TEXT NOT NULL, app_id TEXT, display_name TEXT NOT NULL,
@@ -57,6 +59,10 @@ CREATE TABLE IF NOT EXISTS request_log(
     seq INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     query TEXT NOT NULL, status INTEGER NOT NULL, principal TEXT, api_version TEXT,
     duration_ms REAL NOT NULL, note TEXT);
+-- Registry admin-user passwords, kept retrievable because listCredentials returns them (as Azure does).
+CREATE TABLE IF NOT EXISTS registry_credentials(
+    registry_id_lower TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY(registry_id_lower, name));
 """
 
 
@@ -322,3 +328,144 @@ class Store:
     def last_request_seq(self) -> int:
         row = self.row("SELECT COALESCE(MAX(seq), 0) FROM request_log")
         return int(row[0]) if row else 0
+
+    # -- ARM writes: resource groups, resources, registry admin credentials ---------------------
+
+    def resource_groups(self, sub_id: str) -> list[dict[str, Any]]:
+        rows = self.rows(
+            "SELECT doc FROM resource_groups WHERE subscription_id = ? ORDER BY name COLLATE NOCASE",
+            (sub_id.lower(),),
+        )
+        return [json.loads(r["doc"]) for r in rows]
+
+    def resource_named(self, rtype: str, name: str) -> dict[str, Any] | None:
+        """A resource of `rtype` with this name in any subscription (registry names are global DNS names)."""
+        row = self.row("SELECT doc FROM resources WHERE type = ? AND name_lower = ?",
+                       (rtype.lower(), name.lower()))
+        return json.loads(row["doc"]) if row else None
+
+    def delete_resource(self, resource_id: str) -> bool:
+        """Remove a resource with its admin credentials and every role assignment at or below it."""
+        rid = resource_id.lower().rstrip("/")
+        with self.transaction():
+            gone = self.execute("DELETE FROM resources WHERE id_lower = ?", (rid,))
+            self.execute("DELETE FROM registry_credentials WHERE registry_id_lower = ?", (rid,))
+            self.delete_role_assignments_under(rid)
+        return gone > 0
+
+    def delete_resource_group(self, sub_id: str, name: str) -> bool:
+        rg_id = f"/subscriptions/{sub_id}/resourceGroups/{name}".lower()
+        with self.transaction():
+            gone = self.execute("DELETE FROM resource_groups WHERE id_lower = ?", (rg_id,))
+            self.execute(
+                "DELETE FROM registry_credentials WHERE registry_id_lower >= ? AND registry_id_lower < ?",
+                (rg_id + "/", rg_id + "0"),
+            )
+            self.execute("DELETE FROM resources WHERE subscription_id = ? AND resource_group_lower = ?",
+                         (sub_id.lower(), name.lower()))
+            self.delete_role_assignments_under(rg_id)
+        return gone > 0
+
+    def set_registry_password(self, registry_id: str, name: str, value: str, created: float) -> None:
+        self.execute(
+            "INSERT OR REPLACE INTO registry_credentials(registry_id_lower, name, value, created)"
+            " VALUES (?,?,?,?)",
+            (registry_id.lower().rstrip("/"), name, value, created),
+        )
+
+    def registry_passwords(self, registry_id: str) -> dict[str, str]:
+        rows = self.rows(
+            "SELECT name, value FROM registry_credentials WHERE registry_id_lower = ? ORDER BY name",
+            (registry_id.lower().rstrip("/"),),
+        )
+        return {r["name"]: r["value"] for r in rows}
+
+    def admin_password_matches(self, registry_id: str, password: str) -> bool:
+        """Whether `password` is one of the registry's admin passwords while its admin user is enabled.
+
+        Constant-time per comparison; a registry whose passwords were never generated matches nothing.
+        """
+        doc = self.resource(registry_id)
+        if doc is None or not doc.get("properties", {}).get("adminUserEnabled"):
+            return False
+        candidate = password.encode()
+        return any(hmac.compare_digest(candidate, value.encode())
+                   for value in self.registry_passwords(registry_id).values())
+
+    # -- role assignments and definitions: queries for the Authorization API -------------------
+
+    def role_assignment(self, name: str) -> dict[str, Any] | None:
+        row = self.row("SELECT doc FROM role_assignments WHERE name = ?", (name.lower(),))
+        return json.loads(row["doc"]) if row else None
+
+    def delete_role_assignment(self, name: str) -> bool:
+        return self.execute("DELETE FROM role_assignments WHERE name = ?", (name.lower(),)) > 0
+
+    def delete_role_assignments_under(self, scope: str) -> int:
+        """Delete assignments at `scope` and below it (a resource or group being deleted)."""
+        s = scope.lower().rstrip("/")
+        return self.execute(
+            "DELETE FROM role_assignments WHERE scope_lower = ? OR (scope_lower >= ? AND scope_lower < ?)",
+            (s, s + "/", s + "0"),
+        )
+
+    def find_role_assignment(self, scope: str, role_guid: str, principal_id: str) -> dict[str, Any] | None:
+        row = self.row(
+            "SELECT doc FROM role_assignments WHERE scope_lower = ? AND role_guid = ? AND principal_id = ?",
+            (scope.lower().rstrip("/") or "/", role_guid.lower(), principal_id.lower()),
+        )
+        return json.loads(row["doc"]) if row else None
+
+    def query_role_assignments(
+        self, *, exact_scopes: Iterable[str], management_groups: bool, below: str | None,
+        principal_ids: Iterable[str] | None, after_seq: int = 0, limit: int = -1,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(seq, doc) of assignments at any of `exact_scopes` (lower-cased), at management-group scopes
+        if asked, or strictly below `below` (`""` means everything); optionally only for
+        `principal_ids`. In creation order from just after `after_seq`: keyset paging stays fast on a
+        hundred thousand assignments and stable while others are added or deleted."""
+        where: list[str] = []
+        params: list[Any] = []
+        exact = list(exact_scopes)
+        if exact:
+            where.append(f"scope_lower IN ({','.join('?' * len(exact))})")
+            params += exact
+        # Ranges rather than LIKE so the scope index can serve them; '0' is the character after '/'.
+        if management_groups:
+            where.append("(scope_lower >= ? AND scope_lower < ?)")
+            params += ["/providers/microsoft.management/managementgroups/",
+                       "/providers/microsoft.management/managementgroups0"]
+        if below == "":
+            where.append("1")
+        elif below is not None:
+            where.append("(scope_lower >= ? AND scope_lower < ?)")
+            params += [below + "/", below + "0"]
+        sql = "SELECT seq, doc FROM role_assignments WHERE seq > ? AND (" + (" OR ".join(where) or "0") + ")"
+        params.insert(0, after_seq)
+        if principal_ids is not None:
+            ids = [p.lower() for p in principal_ids]
+            sql += f" AND principal_id IN ({','.join('?' * len(ids))})" if ids else " AND 0"
+            params += ids
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit)
+        return [(int(r["seq"]), json.loads(r["doc"])) for r in self.rows(sql, params)]
+
+    def count_role_assignments_for_role(self, role_guid: str) -> int:
+        row = self.row("SELECT COUNT(*) FROM role_assignments WHERE role_guid = ?", (role_guid.lower(),))
+        return int(row[0]) if row else 0
+
+    def role_definitions(self) -> list[tuple[dict[str, Any], bool]]:
+        """Every role definition with whether it is custom; built-ins first, then by name."""
+        rows = self.rows("SELECT doc, custom FROM role_definitions ORDER BY custom, role_name_lower")
+        return [(json.loads(r["doc"]), bool(r["custom"])) for r in rows]
+
+    def role_definition_named(self, role_name: str) -> dict[str, Any] | None:
+        row = self.row("SELECT doc FROM role_definitions WHERE role_name_lower = ?", (role_name.lower(),))
+        return json.loads(row["doc"]) if row else None
+
+    def role_definition_is_custom(self, guid: str) -> bool:
+        row = self.row("SELECT custom FROM role_definitions WHERE guid = ?", (guid.lower(),))
+        return bool(row and row["custom"])
+
+    def delete_role_definition(self, guid: str) -> bool:
+        return self.execute("DELETE FROM role_definitions WHERE guid = ? AND custom = 1", (guid.lower(),)) > 0
