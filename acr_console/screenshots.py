@@ -48,8 +48,10 @@ async def _access(pilot: Any) -> None:
 
 
 async def _principal(pilot: Any) -> None:
-    await _access(pilot)
-    await pilot.press("0", "enter")
+    # A seeded principal mid-rotation: one secret expiring soon, its replacement beside it. (Not the
+    # sandbox admin, whose secret is new at every start.)
+    await settle(pilot)
+    pilot.app.run_command("sp github-actions-payments")
     await settle(pilot)
 
 
@@ -122,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     from .sandbox.server import SandboxServer
 
     with tempfile.TemporaryDirectory(prefix="acr-console-screens-") as tmp:
-        server = SandboxServer(Path(tmp) / "sandbox", seed="demo")
+        # Seeded "on" the pinned date, so credential expiry shown on screen never drifts.
+        server = SandboxServer(Path(tmp) / "sandbox", seed="demo", seed_time=PINNED_NOW.timestamp())
         connection = server.start()
         try:
             written = asyncio.run(write_all(connection, Path(args.out), args.only))

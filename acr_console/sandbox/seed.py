@@ -9,6 +9,8 @@ and nobody knows them: tests that sign in as a seeded principal add a password o
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import time
@@ -406,9 +408,10 @@ def _demo_certificate(common_name: str, not_before: datetime, not_after: datetim
             .not_valid_after(not_after).sign(key, hashes.SHA256()))
 
 
-def seed_demo(store: Store) -> None:
+def seed_demo(store: Store, now: float | None = None) -> None:
+    """`now` pins the instant credential dates are counted from (screenshots and snapshots)."""
     seed_empty(store)
-    t0 = time.time()
+    t0 = time.time() if now is None else now
     now = datetime.fromtimestamp(t0, UTC)
     subs = {key: stable_id("contoso", "sub", key) for key in ("prod", "dev", "shared")}
     reg: dict[str, str] = {}
@@ -482,6 +485,12 @@ def _seed_managed_identity(store: Store, key: str, sub_id: str, created: float) 
     return str(doc["id"])
 
 
+def _demo_hint(key: str, n: int) -> str:
+    """The first three characters of a demo secret, fixed so pictures of the demo tenant (which show
+    Graph's `hint`) are the same on every machine; the other 40 characters stay random."""
+    return base64.urlsafe_b64encode(hashlib.sha256(f"{key}/{n}".encode()).digest()).decode()[:3]
+
+
 def _seed_application(store: Store, key: str, index: int, created: float, now: datetime) -> str:
     app = new_application(store, key, object_id=stable_id("contoso", "app", key),
                           app_id=stable_id("contoso", "appId", key), created=created,
@@ -493,7 +502,7 @@ def _seed_application(store: Store, key: str, index: int, created: float, now: d
         owner, otype = (sp, "servicePrincipal") if on_sp else (app, "application")
         add_password(store, owner, otype, display_name=display, start=now + timedelta(days=start_days),
                      end=now + timedelta(days=end_days), key_id=stable_id("contoso", "password", key, str(n)),
-                     secret=secrets.token_urlsafe(30))
+                     secret=_demo_hint(key, n) + secrets.token_urlsafe(30))
     if key in CERTIFICATE_PRINCIPALS:
         start_days, end_days = CERTIFICATE_PRINCIPALS[key]
         start, end = now + timedelta(days=start_days), now + timedelta(days=end_days)
@@ -530,7 +539,7 @@ _PURPOSES = ("github-actions", "azure-devops", "deploy", "puller", "scanner", "r
              "jenkins")
 
 
-def seed_large(store: Store, n: int) -> None:
+def seed_large(store: Store, n: int, now: float | None = None) -> None:
     """N service principals over N/40 registries, about five role assignments each (a tenth of them
     through nested groups), a few at subscription and resource-group scope.
 
@@ -539,7 +548,7 @@ def seed_large(store: Store, n: int) -> None:
     if n < 1:
         raise ValueError("large:N needs N >= 1")
     seed_empty(store)
-    t0 = time.time()
+    t0 = time.time() if now is None else now
     tenant_id = store.tenant_id
     assigned_on = _arm_time(t0 - 30 * DAY)
     subs = [s for s, _ in DEMO_SUBSCRIPTIONS]
@@ -660,7 +669,7 @@ def seed_large(store: Store, n: int) -> None:
 SEEDS = {"empty": seed_empty, "demo": seed_demo}
 
 
-def apply_seed(store: Store, spec: str) -> None:
+def apply_seed(store: Store, spec: str, now: float | None = None) -> None:
     """`empty`, `demo` or `large:N`; ValueError for anything else (the CLI shows its message)."""
     if spec.startswith("large:"):
         try:
@@ -670,7 +679,9 @@ def apply_seed(store: Store, spec: str) -> None:
                 from None
         if not 1 <= n <= 1_000_000:
             raise ValueError(f"unknown seed '{spec}': N must be between 1 and 1000000")
-        seed_large(store, n)
+        seed_large(store, n, now)
+    elif spec == "demo":
+        seed_demo(store, now)
     elif spec in SEEDS:
         SEEDS[spec](store)
     else:

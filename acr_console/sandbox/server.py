@@ -59,9 +59,10 @@ def _write_private_json(path: Path, doc: dict[str, Any]) -> None:
 class SandboxServer:
     def __init__(
         self, data_dir: Path, *, port: int = 0, seed: str = "demo", reset: bool = False,
-        settings: Settings | None = None,
+        settings: Settings | None = None, seed_time: float | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        self.seed_time = seed_time
         self.port = port
         self.seed = seed
         self.reset = reset
@@ -90,7 +91,7 @@ class SandboxServer:
                     (self.data_dir / name).unlink()
         sb = Sandbox(self.data_dir, self.settings)
         if not sb.store.is_seeded():
-            apply_seed(sb.store, self.seed)
+            apply_seed(sb.store, self.seed, self.seed_time)
         self.sandbox = sb
         tls = ensure_tls(self.data_dir)
         sock = _bind(self.port)

@@ -1,11 +1,8 @@
 """Helpers for driving the console against the real sandbox: a pinned clock, an audit file of the
-test's own, settling workers without sleeping, and a skip when the sandbox cannot answer Graph yet."""
+test's own, settling workers without sleeping."""
 
 from __future__ import annotations
 
-import ssl
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,25 +43,6 @@ async def settle(pilot: Pilot[Any], rounds: int = 30) -> None:
         if not any(w.is_running for w in pilot.app.workers):
             await pilot.pause()
             return
-
-
-def graph_available(connection: dict[str, Any]) -> bool:
-    url = connection["microsoft_graph"].rstrip("/") + "/v1.0/servicePrincipals"
-    context = ssl.create_default_context(cafile=connection["ca_bundle"])
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
-    try:
-        opener.open(url, timeout=5)
-    except urllib.error.HTTPError as err:
-        return err.code != 404
-    except OSError:
-        return False
-    return True
-
-
-@pytest.fixture
-def needs_graph(connection: dict[str, Any]) -> None:
-    if not graph_available(connection):
-        pytest.skip("the sandbox does not serve Microsoft Graph yet")
 
 
 @pytest.fixture(autouse=True)

@@ -102,7 +102,7 @@ async def open_principal(pilot: Any, name: str) -> PrincipalScreen:
     return screen
 
 
-async def test_browse_to_a_registry_and_see_who_can_push(connection: dict[str, Any], needs_graph: None) -> None:
+async def test_browse_to_a_registry_and_see_who_can_push(connection: dict[str, Any]) -> None:
     app = make_app(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -120,7 +120,7 @@ async def test_browse_to_a_registry_and_see_who_can_push(connection: dict[str, A
         assert "@" in str(screen.query_one("#access-detail", Static).render())  # a path: role @ scope
 
 
-async def test_open_a_principal(connection: dict[str, Any], needs_graph: None) -> None:
+async def test_open_a_principal(connection: dict[str, Any]) -> None:
     app = make_app(connection)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -140,7 +140,7 @@ async def test_open_a_principal(connection: dict[str, Any], needs_graph: None) -
         assert screen.detail.principal.display_name in str(screen.query_one("#principal-identity", Static).render())
 
 
-async def test_create_then_reset_append_and_replace(connection: dict[str, Any], needs_graph: None) -> None:
+async def test_create_then_reset_append_and_replace(connection: dict[str, Any]) -> None:
     app = make_app(connection, clock=lambda: datetime.now(UTC))
     name = unique("tui-create")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -175,7 +175,7 @@ async def test_create_then_reset_append_and_replace(connection: dict[str, Any], 
         assert len([c for c in app.screen.detail.credentials if c.kind.value == "password"]) == 1
 
 
-async def test_add_a_certificate_file(connection: dict[str, Any], needs_graph: None, tmp_path: Path) -> None:
+async def test_add_a_certificate_file(connection: dict[str, Any], tmp_path: Path) -> None:
     from acr_console.certificates import generate_self_signed
 
     app = make_app(connection, clock=lambda: datetime.now(UTC))
@@ -200,7 +200,7 @@ async def test_add_a_certificate_file(connection: dict[str, Any], needs_graph: N
         assert generated.info.thumbprint in thumbprints
 
 
-async def test_revoke_with_typed_confirmation(connection: dict[str, Any], needs_graph: None) -> None:
+async def test_revoke_with_typed_confirmation(connection: dict[str, Any]) -> None:
     app = make_app(connection, clock=lambda: datetime.now(UTC))
     name = unique("tui-revoke")
     async with app.run_test(size=(120, 40)) as pilot:
