@@ -45,20 +45,14 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
         scope.setdefault("state", {})
+        logged = False
 
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        if self.sb.settings.latency_ms > 0:
-            await asyncio.sleep(self.sb.settings.latency_ms / 1000)
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
+        def record(status: int) -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
             query = scope.get("query_string", b"").decode("latin-1")
             api_version = None
             for part in query.split("&"):
@@ -75,6 +69,20 @@ class RequestLog:
                 duration_ms=(time.perf_counter() - started) * 1000,
                 note=scope["state"].get("note"),
             )
+
+        async def send_wrapper(message: Message) -> None:
+            # Logged as the response starts, not after it ends: a client that has read its answer
+            # must find its request in the log (tests count requests right after a call returns).
+            if message["type"] == "http.response.start":
+                record(message["status"])
+            await send(message)
+
+        if self.sb.settings.latency_ms > 0:
+            await asyncio.sleep(self.sb.settings.latency_ms / 1000)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            record(500)  # no response started: an error, or a dropped connection
 
 
 def _redact_query(query: str) -> str:
