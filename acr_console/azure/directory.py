@@ -188,3 +188,12 @@ def _thumbprint(custom_key_identifier: str | None) -> str | None:
     except (binascii.Error, ValueError):
         return custom_key_identifier.upper()
     return raw.hex().upper() if len(raw) == 20 else custom_key_identifier.upper()
+
+
+async def service_principal_name(az: AzureClients, app_id: str) -> str | None:
+    """The display name behind an app-only sign-in (its token names only the appId)."""
+    escaped = app_id.replace("'", "''")
+    answer = await graph_json(az, "GET", "servicePrincipals",
+                              {"$filter": f"appId eq '{escaped}'", "$select": "displayName"})
+    hits = answer.get("value", [])
+    return hits[0].get("displayName") if hits else None

@@ -8,6 +8,7 @@ cache and the last registry listing here means opening a second registry costs n
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -63,7 +64,15 @@ class Backend:
             self._definitions = None
 
     async def signed_in_identity(self) -> dict[str, str | None]:
-        return await self.az.signed_in_identity()
+        identity = await self.az.signed_in_identity()
+        if not identity.get("name") and identity.get("app_id"):
+            from ..azure.directory import service_principal_name
+            from ..azure.errors import AzureError
+
+            # Without directory read rights the appId is all the status line can show.
+            with contextlib.suppress(AzureError):
+                identity["name"] = await service_principal_name(self.az, str(identity["app_id"]))
+        return identity
 
     async def registries(self, *, refresh: bool = False) -> RegistryListing:
         if self.listing is None or refresh:

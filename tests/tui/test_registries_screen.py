@@ -30,7 +30,7 @@ async def test_registries_screen_shows_demo_registries(connection: dict[str, Any
         rendered = str(status.render())
         assert "SANDBOX" in rendered
         assert connection["tenant_id"] in rendered
-        assert connection["admin"]["client_id"] in rendered
+        assert "acr-console-sandbox-admin" in rendered  # the appId resolved to its display name
         message = str(app.screen.query_one("#registries-message", Static).render())
         assert "8 registries in 3 subscriptions" in message
         await pilot.press("q")
