@@ -166,3 +166,25 @@ def short_id(value: str | None, keep: int = 8) -> str:
     if not value:
         return ""
     return value if len(value) <= keep else value[:keep] + "…"
+
+
+def scope_label(scope: str, registries: list[Registry] | None = None, subscription_name: str | None = None) -> Text:
+    """An assignment's scope in a person's words: a registry's name, or the group or subscription it
+    spans (with the registries inside it, when the list is known)."""
+    low = scope.rstrip("/").lower()
+    parts = scope.strip("/").split("/")
+    for reg in registries or ():
+        if reg.id.lower() == low:
+            return Text(reg.name, style="bold")
+    if len(parts) == 8 and parts[6].lower() == "registries":
+        return Text(parts[7], style="bold")
+    inside = [r.name for r in registries or () if r.id.lower().startswith(low + "/")]
+    if len(parts) == 4 and parts[2].lower() == "resourcegroups":
+        text = Text(f"rg {parts[3]}")
+    elif len(parts) == 2 and parts[0].lower() == "subscriptions":
+        text = Text(f"sub {subscription_name or parts[1]}")
+    else:
+        text = Text(scope)
+    if inside:
+        text.append(f" ↓ {len(inside)} registr{'y' if len(inside) == 1 else 'ies'}: " + ", ".join(inside), style="dim")
+    return text

@@ -16,7 +16,7 @@ from ..azure.clients import AzureClients
 from ..azure.errors import EXIT_OK, EXIT_USAGE
 from ..azure.principals import ExpiringCredential, read_expiring, read_principal_detail
 from ..models import Credential, PrincipalDetail
-from ..presentation import expiry_text
+from ..presentation import expiry_text, scope_label, short_id
 from .output import print_error, print_json, stdout_console
 
 
@@ -69,24 +69,35 @@ async def run_principal(args: argparse.Namespace, az: AzureClients) -> int:
     p = detail.principal
     console = stdout_console()
     head = Text(p.display_name, style="bold")
-    head.append(f"  {p.type.value}  appId {p.app_id}  object {p.object_id}  ")
+    head.append(f"  {p.type.value}  ")
     head.append("enabled" if p.enabled else "DISABLED", style="green" if p.enabled else "bold red")
+    head.append(f"\n  appId   {p.app_id}\n  object  {p.object_id}")
+    if p.application_object_id:
+        head.append(f"\n  application object  {p.application_object_id}")
     console.print(head)
-    creds = Table(title="Credentials", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("Type", "On", "Name", "Hint/thumbprint", "Expires", "Key id"):
-        creds.add_column(col, overflow="fold")
+    creds = Table(title="Credentials", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    creds.add_column("Type", no_wrap=True)
+    creds.add_column("On", no_wrap=True)
+    creds.add_column("Name", overflow="fold")
+    creds.add_column("Hint", no_wrap=True)
+    creds.add_column("Expires", no_wrap=True)
+    creds.add_column("Key id", no_wrap=True)
     for c in detail.credentials:
-        creds.add_row(c.kind.value, c.owner.value, Text(c.display_name or ""), Text(c.hint or c.thumbprint or ""),
-                      expiry_text(c, now), c.key_id)
+        kind = "secret" if c.kind.value == "password" else "cert"
+        on = "app" if c.owner.value == "application" else "SP"
+        creds.add_row(kind, on, Text(c.display_name or ""), Text(c.hint or short_id(c.thumbprint)),
+                      expiry_text(c, now), short_id(c.key_id))
     console.print(creds)
-    roles = Table(title="Role assignments", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    roles = Table(title="Role assignments", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
     for col in ("Role", "Scope", "Via group"):
         roles.add_column(col, overflow="fold")
     group_names = {g.object_id: g.display_name for g in detail.groups}
     for a in detail.assignments:
         direct = a.principal_id.lower() == (p.object_id or "").lower()
         via = "" if direct else group_names.get(a.principal_id, a.principal_id)
-        roles.add_row(Text(detail.role_names.get(a.role_guid, a.role_guid)), Text(a.scope), Text(via))
+        roles.add_row(Text(detail.role_names.get(a.role_guid, a.role_guid)), scope_label(a.scope), Text(via))
     console.print(roles)
     if detail.groups:
         console.print(Text("Groups: ") + Text(", ".join(g.display_name for g in detail.groups)))
@@ -112,11 +123,15 @@ async def run_expiring(args: argparse.Namespace, az: AzureClients) -> int:
         print_json(expiring_json(items, now))
         return EXIT_OK
     table = Table(title=f"{len(items)} credential(s) expired or expiring within {args.within} days",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("Principal", "Type", "On", "Expires", "Registries"):
-        table.add_column(col, overflow="fold")
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("Principal", overflow="fold", min_width=24)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("Expires", no_wrap=True)
+    table.add_column("Registries", overflow="fold")
     for x in items:
-        table.add_row(Text(x.principal.display_name), x.credential.kind.value, x.credential.owner.value,
-                      expiry_text(x.credential, now), Text(", ".join(x.registries)))
+        kind = "secret" if x.credential.kind.value == "password" else "cert"
+        on = "app" if x.credential.owner.value == "application" else "SP"
+        table.add_row(Text(x.principal.display_name), f"{kind} ({on})", expiry_text(x.credential, now),
+                      Text(", ".join(x.registries)))
     stdout_console().print(table)
     return EXIT_OK

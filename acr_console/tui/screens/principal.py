@@ -10,8 +10,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from ...azure.errors import from_exception
-from ...models import Credential, PrincipalDetail, Registry, RoleAssignment
-from ...presentation import expiry_text, short_id, type_label
+from ...models import Credential, PrincipalDetail, RoleAssignment
+from ...presentation import expiry_text, scope_label, short_id, type_label
 from ..messages import LoadFailed, PrincipalLoaded
 from .base import ConsoleScreen
 
@@ -29,25 +29,6 @@ def identity_text(detail: PrincipalDetail) -> Text:
             text.append(f" (object {p.application_object_id})", style="dim")
     else:
         text.append("\napplication in another tenant (credentials there are not visible)", style="dim")
-    return text
-
-
-def scope_label(scope: str, registries: list[Registry], subscription_name: str) -> Text:
-    """An assignment's scope in the words of the registry list: a registry name, or what it spans."""
-    low = scope.rstrip("/").lower()
-    for reg in registries:
-        if reg.id.lower() == low:
-            return Text(reg.name, style="bold")
-    inside = [r.name for r in registries if r.id.lower().startswith(low + "/")]
-    parts = scope.strip("/").split("/")
-    if len(parts) == 4 and parts[2].lower() == "resourcegroups":
-        text = Text(f"rg {parts[3]}")
-    elif len(parts) == 2 and parts[0].lower() == "subscriptions":
-        text = Text(f"sub {subscription_name}")
-    else:
-        text = Text(scope)
-    if inside:
-        text.append(f" ↓ {len(inside)} registr{'y' if len(inside) == 1 else 'ies'}: " + ", ".join(inside), style="dim")
     return text
 
 
