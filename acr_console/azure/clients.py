@@ -66,6 +66,8 @@ class AzureClients:
         self._arm: AsyncARMPipelineClient | None = None
         self._graph: GraphServiceClient | None = None
         self._graph_http: Any = None
+        # Set by directory.signed_in(): who this session acts as, asked once.
+        self.identity: dict[str, str | None] | None = None
 
     async def __aenter__(self) -> AzureClients:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from datetime import datetime
 from typing import Any
@@ -197,3 +198,15 @@ async def service_principal_name(az: AzureClients, app_id: str) -> str | None:
                               {"$filter": f"appId eq '{escaped}'", "$select": "displayName"})
     hits = answer.get("value", [])
     return hits[0].get("displayName") if hits else None
+
+
+async def signed_in(az: AzureClients) -> dict[str, str | None]:
+    """Who the console acts as, with an app-only identity's display name resolved, once a session."""
+    if az.identity is None:
+        identity = await az.signed_in_identity()
+        if not identity.get("name") and identity.get("app_id"):
+            # Without directory read rights the appId is all there is to show.
+            with contextlib.suppress(AzureError):
+                identity["name"] = await service_principal_name(az, str(identity["app_id"]))
+        az.identity = identity
+    return dict(az.identity)

@@ -31,9 +31,13 @@ def run(args: argparse.Namespace) -> int:
         console.print(Text(f"No audit records yet ({log.path}).", style="dim"))
         return EXIT_OK
     table = Table(title=f"{len(records)} operation(s) · {log.path}", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    for col in ("Time (UTC)", "Operation", "Target", "Result", "Steps", "By"):
-        table.add_column(col, overflow="fold")
+                  pad_edge=False, collapse_padding=True)
+    table.add_column("Time (UTC)", no_wrap=True)
+    table.add_column("Operation", no_wrap=True)
+    table.add_column("Target", overflow="fold")
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Steps", overflow="fold")
+    table.add_column("By", overflow="ellipsis", no_wrap=True, max_width=14)
     for r in reversed(records):
         steps = r.get("steps") or []
         counts: dict[str, int] = {}
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         who = r.get("identity") or {}
         result = str(r.get("result", "?"))
         table.add_row(
-            Text(str(r.get("time", ""))[:19].replace("T", " ")), Text(str(r.get("operation", ""))),
+            Text(str(r.get("time", ""))[:16].replace("T", " ")), Text(str(r.get("operation", ""))),
             Text(str(target.get("principal") or target.get("displayName") or "")),
             Text(result, style="green" if result == "ok" else "bold red"),
             Text(", ".join(f"{n} {k}" for k, n in counts.items())),

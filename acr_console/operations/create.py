@@ -17,6 +17,7 @@ from typing import Any
 
 from ..azure import writes_arm, writes_graph
 from ..azure.clients import AzureClients
+from ..azure.directory import signed_in
 from ..azure.errors import AzureError
 from ..azure.registry_access import find_registry
 from ..certificates import (
@@ -104,7 +105,7 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
         raise InputError(f"an application named '{c.name}' already exists (appId {ids}). The console never "
                          "changes an existing application here: choose another name, or use reset-credential / "
                          "assign on the existing principal")
-    who = await az.signed_in_identity()
+    who = await signed_in(az)
     tenant = who.get("tenant_id") or az.connection.tenant_id
 
     ctx = RunContext()

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..azure import writes_graph
 from ..azure.clients import AzureClients
+from ..azure.directory import signed_in
 from ..azure.errors import AzureError
 from ..certificates import (
     CertificateInfo,
@@ -74,7 +75,7 @@ async def plan_reset_credential(az: AzureClients, req: ResetCredentialRequest) -
     target = await resolve_principal(az, req.principal)
     owner = req.on
     owner_id = _owner_id(target, owner)
-    who = await az.signed_in_identity()
+    who = await signed_in(az)
     tenant = who.get("tenant_id") or az.connection.tenant_id
     name = req.display_name or DEFAULT_PASSWORD_NAME
     ctx = RunContext()

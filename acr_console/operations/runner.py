@@ -7,6 +7,7 @@ an interrupted run still leaves its audit record.
 from __future__ import annotations
 
 from ..azure.clients import AzureClients
+from ..azure.directory import signed_in
 from ..azure.writes import ensure_writable
 from .audit import Actor, AuditLog
 from .executor import DEFAULT_CONCURRENCY, Execution, ProgressCallback
@@ -16,7 +17,7 @@ from .plan import Outcome, Plan
 async def actor_of(az: AzureClients) -> Actor:
     conn = az.connection
     try:
-        who = await az.signed_in_identity()
+        who = await signed_in(az)
     except Exception:  # the audit record must not be lost because the token could not be read
         who = {}
     return Actor(cloud=conn.label, tenant_id=who.get("tenant_id") or conn.tenant_id, object_id=who.get("object_id"),

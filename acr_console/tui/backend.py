@@ -8,7 +8,6 @@ cache and the last registry listing here means opening a second registry costs n
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -64,15 +63,9 @@ class Backend:
             self._definitions = None
 
     async def signed_in_identity(self) -> dict[str, str | None]:
-        identity = await self.az.signed_in_identity()
-        if not identity.get("name") and identity.get("app_id"):
-            from ..azure.directory import service_principal_name
-            from ..azure.errors import AzureError
+        from ..azure.directory import signed_in
 
-            # Without directory read rights the appId is all the status line can show.
-            with contextlib.suppress(AzureError):
-                identity["name"] = await service_principal_name(self.az, str(identity["app_id"]))
-        return identity
+        return await signed_in(self.az)
 
     async def registries(self, *, refresh: bool = False) -> RegistryListing:
         if self.listing is None or refresh:
