@@ -121,8 +121,9 @@ class Settings(BaseSettings):
     """Binding id → keys, e.g. {"registries.refresh": "f5"}; ids are listed on the help screen (?)."""
     theme: str | None = None
     """A Textual theme name, e.g. "textual-ansi" to follow the terminal's colours."""
-    max_rows: int = Field(default=2000, ge=100, le=100_000)
-    """Most rows a table shows at once; filter (/) to narrow a longer list."""
+    max_rows: int = Field(default=100_000, ge=100, le=100_000)
+    """Most rows a table shows at once; filter (/) to narrow a longer list (tables draw only what is
+    on screen, so 100,000 rows cost no more to show than 100)."""
     expiry_warning_days: int = Field(default=30, ge=1, le=365)
     """Credentials ending within this many days are shown in yellow."""
 

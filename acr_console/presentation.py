@@ -24,6 +24,43 @@ from .models import (
     ScopeLevel,
 )
 
+# Characters a terminal obeys instead of showing: C0 controls (ESC starts colour, cursor, title and
+# OSC 52 clipboard sequences), DEL, C1 controls (0x9B is a one-byte CSI), and the bidirectional
+# overrides and isolates that make a name display as something it is not. Directory text comes
+# from anyone who may register an application, so each is shown as a visible stand-in, one
+# character for one character (spans over the text stay valid): C0 as its Unicode control picture
+# (ESC as "␛"), the others as "�". Rich and Textual strip only BEL, BS, VT, FF and CR.
+_NEUTRALISE = {
+    **{c: 0x2400 + c for c in range(0x20)},
+    0x7F: 0x2421,
+    **{c: 0xFFFD for c in range(0x80, 0xA0)},
+    **{c: 0xFFFD for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+# Inside text laid out in lines, a line break and a tab are layout, not an attack.
+_NEUTRALISE_KEEP_LINES = {c: v for c, v in _NEUTRALISE.items() if c not in (0x0A, 0x09)}
+
+
+def printable(text: str, *, keep_lines: bool = False) -> str:
+    """`text` with every control character replaced by a visible stand-in (see above)."""
+    return text.translate(_NEUTRALISE_KEEP_LINES if keep_lines else _NEUTRALISE)
+
+
+def shown(text: str | None, style: str = "") -> Text:
+    """Untrusted text (a display name, a message quoting one) as a Text that shows it literally:
+    no markup is read and no control character reaches the terminal."""
+    return Text(printable(text or ""), style=style)
+
+
+def printable_text(text: Text, *, keep_lines: bool = True) -> Text:
+    """A copy of a styled Text with its characters neutralised; styles and spans are kept."""
+    safe = printable(text.plain, keep_lines=keep_lines)
+    if safe == text.plain:
+        return text
+    copy = text.copy()
+    copy.plain = safe
+    return copy
+
+
 # How near an expiry must be to be called out; the radar and the colouring use the same number.
 EXPIRY_WARNING_DAYS = 30
 
@@ -100,16 +137,16 @@ def describe_path(path: AccessPath) -> Text:
     """One line a person reads: role, where it is assigned, the group chain, the repositories."""
     if path.kind is PathKind.ADMIN_USER:
         return Text("admin user enabled on the registry", style="yellow")
-    text = Text(path.role or "?", style="bold")
+    text = Text(printable(path.role or "?"), style="bold")
     level = LEVEL_LABEL.get(path.scope_level, "scope") if path.scope_level else "scope"
     text.append(f" @ {level}")
     if path.inherited:
         text.append(" (inherited)", style="dim")
     if path.via_groups:
         text.append(" via ")
-        text.append(" › ".join(path.via_groups))
+        text.append(printable(" › ".join(path.via_groups)))
     if path.repositories is not None:
-        text.append(" repos: " + (", ".join(path.repositories) or "condition not understood"), style="cyan")
+        text.append(" repos: " + printable(", ".join(path.repositories) or "condition not understood"), style="cyan")
     if path.confidence is Confidence.POSSIBLE:
         text.append(" (possible: wildcard)", style="magenta")
     if path.latent and not path.rights:
@@ -121,7 +158,7 @@ def entry_roles(entry: AccessEntry) -> str:
     names = [p.role or "?" for p in entry.paths if p.kind is PathKind.ROLE_ASSIGNMENT]
     if any(p.kind is PathKind.ADMIN_USER for p in entry.paths):
         names.insert(0, "admin user")
-    return ", ".join(dict.fromkeys(names))
+    return printable(", ".join(dict.fromkeys(names)))
 
 
 def entry_scope(entry: AccessEntry) -> Text:
@@ -138,7 +175,7 @@ def entry_scope(entry: AccessEntry) -> Text:
 
 def entry_via(entry: AccessEntry) -> str:
     groups = [p.via_groups[0] for p in entry.paths if p.via_groups]
-    return ", ".join(dict.fromkeys(groups))
+    return printable(", ".join(dict.fromkeys(groups)))
 
 
 def days_left(credential: Credential, now: datetime) -> float | None:
@@ -182,9 +219,9 @@ def scope_label(scope: str, registries: list[Registry] | None = None, subscripti
     if len(parts) == 4 and parts[2].lower() == "resourcegroups":
         text = Text(f"rg {parts[3]}")
     elif len(parts) == 2 and parts[0].lower() == "subscriptions":
-        text = Text(f"sub {subscription_name or parts[1]}")
+        text = Text(printable(f"sub {subscription_name or parts[1]}"))
     else:
-        text = Text(scope)
+        text = Text(printable(scope))
     if inside:
         text.append(f" ↓ {len(inside)} registr{'y' if len(inside) == 1 else 'ies'}: " + ", ".join(inside), style="dim")
     return text

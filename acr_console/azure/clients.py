@@ -3,18 +3,25 @@
 Used unchanged for real Azure and for the sandbox; only endpoints and trust differ. Everything is
 async and shares transports built from one explicit SSLContext (never from environment
 variables, which behave differently per HTTP stack — sdk-wiring.md §4):
-- one aiohttp session behind one azure-core transport for the credential and every ARM client, so
-  connections are pooled (a per-request SSLContext costs a TLS handshake per call, §5);
+- one httpx client behind one azure-core transport (transport.py) for the credential and every ARM
+  client, so connections are pooled (a per-request SSLContext costs a TLS handshake per call, §5);
 - one httpx client for Microsoft Graph, keeping msgraph's retry, redirect and auth middleware.
+One HTTP stack for both: msgraph needs httpx, and aiohttp beside it cost every process ~0.2 s.
 
 SDK modules are imported when a client is first built, not at import time: the console's first
-frame must not wait for them.
+frame must not wait for them. `load()` imports them on a worker thread, so the event loop keeps
+drawing (the console) or keeps requests in flight (the CLI) while they load; reads that need Graph
+call `prefetch_graph()` first, so its ~0.5 s of imports and its token overlap the ARM requests
+before it instead of following them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import ssl
+import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -22,11 +29,31 @@ from .connection import AuthMethod, Connection
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
-    from azure.core.pipeline.transport import AioHttpTransport
     from azure.mgmt.authorization.aio import AuthorizationManagementClient
     from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
     from azure.mgmt.core import AsyncARMPipelineClient
     from msgraph import GraphServiceClient
+
+    from .transport import HttpxTransport
+
+
+# What each family of calls imports (sdk-wiring.md §6.1): the credential and ARM pipeline; Microsoft
+# Graph (msgraph, kiota, httpx); the RBAC SDK, used for role-assignment writes.
+_ARM_MODULES = ("httpx", "azure.core.pipeline.transport", "azure.core.rest", "azure.core.exceptions",
+                "azure.mgmt.core", "azure.mgmt.core.policies", "azure.mgmt.core.exceptions", "azure.identity.aio",
+                "jwt", "acr_console.azure.transport")
+_GRAPH_MODULES = ("httpx", "kiota_abstractions.method", "kiota_abstractions.request_information",
+                  "kiota_abstractions.native_response_handler", "kiota_http.middleware.options",
+                  "kiota_authentication_azure.azure_identity_authentication_provider", "msgraph",
+                  "msgraph.graph_request_adapter", "msgraph_core",
+                  "msgraph.generated.models.o_data_errors.o_data_error")
+_AUTHORIZATION_MODULES = ("azure.mgmt.authorization.aio",)
+GRAPH_CAE = True  # kiota's default: Graph tokens ask for continuous access evaluation
+
+
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        importlib.import_module(name)
 
 
 class _ThreadedCredential:
@@ -59,13 +86,15 @@ class AzureClients:
         self.connection = connection
         self._ssl: ssl.SSLContext | None = None
         self._session: Any = None
-        self._transport: AioHttpTransport | None = None
+        self._transport: HttpxTransport | None = None
         self._credential: AsyncTokenCredential | None = None
         self._acr: dict[str, ContainerRegistryManagementClient] = {}
         self._authz: dict[str, AuthorizationManagementClient] = {}
         self._arm: AsyncARMPipelineClient | None = None
         self._graph: GraphServiceClient | None = None
         self._graph_http: Any = None
+        self._graph_warm: asyncio.Future[None] | None = None
+        self._writes_warm: asyncio.Future[None] | None = None
         # Set by directory.signed_in(): who this session acts as, asked once.
         self.identity: dict[str, str | None] | None = None
 
@@ -76,6 +105,13 @@ class AzureClients:
         await self.close()
 
     async def close(self) -> None:
+        for warm in (self._graph_warm, self._writes_warm):
+            if warm is not None:
+                if not warm.done():
+                    warm.cancel()
+                with contextlib.suppress(BaseException):
+                    await warm
+        self._graph_warm = self._writes_warm = None
         for client in [*self._acr.values(), *self._authz.values(), self._arm]:
             if client is not None:
                 await client.close()
@@ -90,9 +126,45 @@ class AzureClients:
             self._graph_http = None
         self._graph = None
         if self._session is not None:
-            await self._session.close()
+            await self._session.aclose()
             self._session = None
         self._transport = None
+
+    # -- loading the SDKs off the event loop ----------------------------------------------------
+
+    async def load(self, *, graph: bool = False, authorization: bool = False) -> None:
+        """Import the SDK modules these calls need on a worker thread (a no-op once loaded)."""
+        names = _ARM_MODULES + (_GRAPH_MODULES if graph else ()) + (_AUTHORIZATION_MODULES if authorization else ())
+        missing = tuple(n for n in names if n not in sys.modules)
+        if missing:
+            await asyncio.to_thread(_import_all, missing)
+
+    def prefetch_graph(self) -> None:
+        """Start getting Graph ready in the background: imports, client, token. Idempotent; a
+        failure here is left for the first real Graph call to report."""
+        if self._graph_warm is None:
+            self._graph_warm = asyncio.ensure_future(self._warm_graph())
+
+    def prefetch_writes(self) -> None:
+        """Start loading the RBAC SDK (role-assignment writes) in the background; idempotent."""
+        if self._writes_warm is None:
+            self._writes_warm = asyncio.ensure_future(self.load(authorization=True))
+
+    async def _warm_graph(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.load(graph=True)
+            _ = self.graph
+            # With kiota's token options, so the token lands in the cache kiota reads (CAE has its own).
+            await self.credential.get_token(self.connection.cloud.graph_scope, enable_cae=GRAPH_CAE)
+
+    async def graph_ready(self) -> GraphServiceClient:
+        """The Graph client, its modules imported off the loop (waiting for a prefetch under way)."""
+        if self._graph_warm is not None and not self._graph_warm.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._graph_warm)  # its token too: no second token request
+        if self._graph is None:
+            await self.load(graph=True)
+        return self.graph
 
     # -- trust and transports -----------------------------------------------------------------
 
@@ -104,17 +176,20 @@ class AzureClients:
         return self._ssl
 
     @property
-    def transport(self) -> AioHttpTransport:
+    def transport(self) -> HttpxTransport:
         if self._transport is None:
-            import aiohttp
-            from azure.core.pipeline.transport import AioHttpTransport
+            import httpx
+
+            from .transport import HttpxTransport
 
             # trust_env=False: proxies and CA variables from the environment must not redirect
-            # or re-trust traffic behind the console's back.
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self.ssl_context, limit=64), trust_env=False
+            # or re-trust traffic behind the console's back. A stalled connection ends after the
+            # connection's timeout, not azure-core's 300 s default.
+            self._session = httpx.AsyncClient(
+                verify=self.ssl_context, trust_env=False, http2=False, timeout=self.connection.timeout_s,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             )
-            self._transport = AioHttpTransport(session=self._session, session_owner=False)
+            self._transport = HttpxTransport(self._session)
         return self._transport
 
     # -- credential ---------------------------------------------------------------------------
@@ -181,6 +256,7 @@ class AzureClients:
             client = ContainerRegistryManagementClient(
                 self.credential, subscription_id, base_url=self.connection.cloud.resource_manager,
                 credential_scopes=[self.connection.cloud.arm_scope], transport=self.transport,
+                authentication_policy=self._arm_auth_policy(),
             )
             self._acr[subscription_id] = client
         return client
@@ -193,9 +269,15 @@ class AzureClients:
             client = AuthorizationManagementClient(
                 self.credential, subscription_id, base_url=self.connection.cloud.resource_manager,
                 credential_scopes=[self.connection.cloud.arm_scope], transport=self.transport,
+                authentication_policy=self._arm_auth_policy(),
             )
             self._authz[subscription_id] = client
         return client
+
+    def _arm_auth_policy(self) -> Any:
+        from .resilience import RenewingARMAuthPolicy
+
+        return RenewingARMAuthPolicy(self.credential, self.connection.cloud.arm_scope)
 
     @property
     def arm(self) -> AsyncARMPipelineClient:
@@ -204,7 +286,6 @@ class AzureClients:
         if self._arm is None:
             from azure.core.pipeline import policies
             from azure.mgmt.core import AsyncARMPipelineClient
-            from azure.mgmt.core.policies import AsyncARMChallengeAuthenticationPolicy
 
             self._arm = AsyncARMPipelineClient(
                 base_url=self.connection.cloud.resource_manager,
@@ -213,7 +294,7 @@ class AzureClients:
                     policies.HeadersPolicy(),
                     policies.UserAgentPolicy(sdk_moniker="acr-console"),
                     policies.AsyncRetryPolicy(),
-                    AsyncARMChallengeAuthenticationPolicy(self.credential, self.connection.cloud.arm_scope),
+                    self._arm_auth_policy(),
                     policies.ContentDecodePolicy(),
                     policies.AsyncRedirectPolicy(),
                 ],
@@ -224,6 +305,8 @@ class AzureClients:
     async def arm_json(self, method: str, path_or_url: str, params: dict[str, str] | None = None,
                        body: Any = None) -> Any:
         """One ARM request returning parsed JSON; raises azure-core's HttpResponseError on failure."""
+        if self._arm is None:
+            await self.load()
         from azure.core.exceptions import HttpResponseError, map_error
         from azure.core.rest import HttpRequest
 
@@ -266,13 +349,18 @@ class AzureClients:
             from msgraph_core import GraphClientFactory
 
             graph_host = urlparse(self.connection.cloud.microsoft_graph).hostname or ""
+            from .resilience import ResilientGraphTransport
+
+            network = ResilientGraphTransport(httpx.AsyncHTTPTransport(verify=self.ssl_context, http2=False),
+                                              self.credential, self.connection.cloud.graph_scope, cae=GRAPH_CAE)
             self._graph_http = GraphClientFactory.create_with_default_middleware(
-                client=httpx.AsyncClient(verify=self.ssl_context, trust_env=False, http2=False, timeout=60),
+                client=httpx.AsyncClient(transport=network, trust_env=False, timeout=self.connection.timeout_s),
                 options=graph_options,
             )
             # allowed_hosts must name the Graph host: for any other host kiota silently sends no token.
             auth = AzureIdentityAuthenticationProvider(
-                self.credential, scopes=[self.connection.cloud.graph_scope], allowed_hosts=[graph_host]
+                self.credential, scopes=[self.connection.cloud.graph_scope], allowed_hosts=[graph_host],
+                is_cae_enabled=GRAPH_CAE,
             )
             adapter = GraphRequestAdapter(auth, client=self._graph_http)
             # On the adapter, not the httpx client: httpx would add a '/' and kiota send '//'.
@@ -284,6 +372,7 @@ class AzureClients:
 
     async def signed_in_identity(self) -> dict[str, str | None]:
         """Who the credential is, from the claims of an ARM token (read, not verified: display only)."""
+        await self.load()
         import jwt
 
         token = await self.credential.get_token(self.connection.cloud.arm_scope)

@@ -74,6 +74,9 @@ class Connection:
     sandbox: bool = False
     read_only: bool = False
     registry_endpoint: str | None = None  # data-plane URL when registries are not reached by name
+    # Seconds to wait for any one answer (connect, or between reads); a stalled request then fails
+    # or is retried instead of holding the console for azure-core's default of five minutes.
+    timeout_s: float = 60.0
 
     @property
     def is_microsoft_authority(self) -> bool:

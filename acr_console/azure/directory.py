@@ -63,45 +63,77 @@ async def get_by_ids(az: AzureClients, ids: list[str]) -> dict[str, dict[str, An
 
 async def group_tree(az: AzureClients, group_ids: list[str],
                      known: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Group], dict[str, Principal]]:
-    """Expand groups level by level (one batched round per nesting level) into their direct members.
+    """Expand groups into their direct members, in two batched rounds whatever the nesting depth.
 
     Returns the groups (with direct member ids) and every principal met on the way. Direct
-    membership, not transitiveMembers, because the analysis reports the chain a right comes through.
+    membership, because the analysis reports the chain a right comes through; but the first round
+    also asks each group for the groups nested anywhere below it (`transitiveMembers`, groups only),
+    so the second round lists every nested group at once instead of one round per level. Groups the
+    answers do not foresee (a directory changing meanwhile) get further rounds, level by level.
     """
     groups: dict[str, Group] = {}
     principals: dict[str, Principal] = {}
     names = {gid.lower(): (known or {}).get(gid.lower(), {}).get("displayName", gid) for gid in group_ids}
     frontier = [g.lower() for g in dict.fromkeys(group_ids)]
+    first = True
     while frontier:
-        responses = await graph_batch(az, [
-            {"url": f"/groups/{gid}/members?$select={PRINCIPAL_SELECT}&$top=999"} for gid in frontier
-        ])
-        next_frontier: list[str] = []
-        for gid, resp in zip(frontier, responses, strict=True):
+        requests = [{"url": f"/groups/{gid}/members?$select={PRINCIPAL_SELECT}&$top=999"} for gid in frontier]
+        if first:
+            requests += [{"url": f"/groups/{gid}/transitiveMembers/microsoft.graph.group?$select=id,displayName"
+                                 "&$top=999"} for gid in frontier]
+        responses = await graph_batch(az, requests)
+        listed: dict[str, list[dict[str, Any]]] = {}
+        more: dict[str, str] = {}
+        for gid, resp in zip(frontier, responses, strict=False):
             if resp["status"] == 404:
                 groups[gid] = Group(gid, names.get(gid, gid), ())
                 continue
             if resp["status"] >= 400:
                 raise batch_error(resp, f"list members of group {gid}")
             body = resp["body"] or {}
-            members = list(body.get("value", []))
-            link = body.get("@odata.nextLink")
-            while link:  # a big group: the rest of its pages directly
-                page = await graph_json(az, "GET", link)
-                members.extend(page.get("value", []))
-                link = page.get("@odata.nextLink")
+            listed[gid] = list(body.get("value", []))
+            if body.get("@odata.nextLink"):
+                more[f"m:{gid}"] = body["@odata.nextLink"]
+        nested: dict[str, list[dict[str, Any]]] = {}
+        if first:
+            for gid, resp in zip(frontier, responses[len(frontier):], strict=True):
+                if resp["status"] >= 400:
+                    continue  # only a shortcut: the level-by-level rounds below still find everything
+                body = resp["body"] or {}
+                nested[gid] = list(body.get("value", []))
+                if body.get("@odata.nextLink"):
+                    more[f"t:{gid}"] = body["@odata.nextLink"]
+        # Big groups: the rest of their pages directly, every group's at once.
+        for key, rest in zip(more, await asyncio.gather(*(_rest_of(az, link) for link in more.values())),
+                             strict=True):
+            (listed if key.startswith("m:") else nested)[key[2:]] += rest
+        found: dict[str, str] = {}  # groups met, by id: their names
+        for gid, members in listed.items():
             for doc in members:
                 p = principal_from_json(doc)
                 mid = doc["id"].lower()
                 if p.type is PrincipalType.GROUP:
-                    names.setdefault(mid, p.display_name)
-                    if mid not in groups and mid not in next_frontier and mid not in frontier:
-                        next_frontier.append(mid)
+                    found.setdefault(mid, p.display_name)
                 else:
                     principals[mid] = p
             groups[gid] = Group(gid, names.get(gid, gid), tuple(d["id"].lower() for d in members))
-        frontier = next_frontier
+        for docs in nested.values():
+            for doc in docs:
+                found.setdefault(doc["id"].lower(), doc.get("displayName") or doc["id"])
+        for mid, name in found.items():
+            names.setdefault(mid, name)
+        frontier = [mid for mid in found if mid not in groups]
+        first = False
     return groups, principals
+
+
+async def _rest_of(az: AzureClients, link: str | None) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while link:
+        page = await graph_json(az, "GET", link)
+        items.extend(page.get("value", []))
+        link = page.get("@odata.nextLink")
+    return items
 
 
 # -- one principal ---------------------------------------------------------------------------

@@ -33,6 +33,27 @@ def scrub(text: str) -> str:
     return _SECRETISH.sub(lambda m: "<redacted>" if m.group(1) else f"{m.group(2)}<redacted>", text)
 
 
+def graph_permission(operation: str | None) -> str:
+    """The least Microsoft Graph application permission an operation ("METHOD path") needs; Graph's
+    own refusal never says."""
+    method, _, path = (operation or "").partition(" ")
+    path = path.lower()
+    if "group" in path or "memberof" in path:
+        return "GroupMember.Read.All" if method in ("", "GET") else "GroupMember.ReadWrite.All"
+    if method in ("", "GET") or path.endswith(("getbyids", "$batch")):
+        return "Application.Read.All (or Directory.Read.All)"
+    return "Application.ReadWrite.All"
+
+
+def exit_code_of(code: str, status: int | None) -> int:
+    """The command's exit code for an error with this code and HTTP status."""
+    if code in _PERMISSION_CODES or status == 403:
+        return EXIT_NOT_PERMITTED
+    if code in _NOT_FOUND_CODES or status == 404:
+        return EXIT_NOT_FOUND
+    return EXIT_FAILED
+
+
 @dataclass
 class AzureError(Exception):
     """A failed call to Azure, safe to print."""
@@ -49,15 +70,14 @@ class AzureError(Exception):
 
     @property
     def hint(self) -> str | None:
+        if self.code == "Authorization_RequestDenied":
+            return (f"The signed-in identity lacks the Microsoft Graph permission {graph_permission(self.operation)} "
+                    "(an application permission an administrator grants, with consent).")
         return _HINTS.get(self.code)
 
     @property
     def exit_code(self) -> int:
-        if self.code in _PERMISSION_CODES or self.status == 403:
-            return EXIT_NOT_PERMITTED
-        if self.code in _NOT_FOUND_CODES or self.status == 404:
-            return EXIT_NOT_FOUND
-        return EXIT_FAILED
+        return exit_code_of(self.code, self.status)
 
     def __str__(self) -> str:
         parts = [f"{self.code}: {self.message}"]
@@ -99,8 +119,11 @@ def from_exception(exc: BaseException, operation: str | None = None) -> AzureErr
         message = getattr(err, "message", None) or getattr(exc, "message", None) or str(exc)
         return AzureError(code, str(message).splitlines()[0], getattr(exc, "status_code", None),
                           headers.get("x-ms-correlation-request-id") or headers.get("x-ms-request-id"), operation)
-    if name in {"ServiceRequestError", "ServiceResponseError", "ClientConnectorError", "ConnectError",
-                "ServerDisconnectedError", "ReadTimeout", "TimeoutError", "ConnectTimeout"}:
+    # By family, not by leaf class: httpx alone has a dozen (RemoteProtocolError for a dropped
+    # connection, ReadTimeout, ...), and a person should see one plain code for all of them.
+    lineage = {cls.__name__ for cls in type(exc).__mro__}
+    if lineage & {"ServiceRequestError", "ServiceResponseError", "TransportError", "ClientConnectionError",
+                  "ServerTimeoutError", "TimeoutError"}:
         detail = scrub(str(exc)) or name
         return AzureError("ConnectionFailed", f"could not reach Azure: {detail}", None, None, operation)
     return AzureError(name, scrub(str(exc)) or name, None, None, operation)

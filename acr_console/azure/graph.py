@@ -19,7 +19,8 @@ from .clients import AzureClients
 from .errors import AzureError, from_exception
 
 BATCH_LIMIT = 20  # Graph's maximum number of requests in one $batch
-MAX_CONCURRENT_BATCHES = 8
+# A nested group tree of a few hundred groups is listed in one round (20 inner requests each).
+MAX_CONCURRENT_BATCHES = 16
 # Inner requests of a batch are throttled on their own; a 200 batch can hold 429s.
 BATCH_RETRIES = 6
 
@@ -36,11 +37,11 @@ async def graph_json(
     body: Any = None, headers: dict[str, str] | None = None,
 ) -> Any:
     """One Graph request; `path_or_url` is relative to /v1.0 or absolute (a nextLink)."""
+    adapter = (await az.graph_ready()).request_adapter
     from kiota_abstractions.method import Method
     from kiota_abstractions.request_information import RequestInformation
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-    adapter = az.graph.request_adapter
     if path_or_url.startswith("https://"):
         url = path_or_url
     else:

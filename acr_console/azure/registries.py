@@ -1,4 +1,9 @@
-"""Reads of subscriptions and container registries."""
+"""Reads of subscriptions and container registries.
+
+Registries are listed as JSON through the ARM pipeline (`AzureClients.arm_pages`): the
+containerregistry SDK's models cost about 1.3 ms per registry to deserialize (0.65 s of event-loop
+time for 500 registries) and 0.1 s to import, for five fields.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from .clients import AzureClients
 from .errors import AzureError, from_exception
 
 SUBSCRIPTIONS_API = "2022-12-01"
+REGISTRIES_API = "2025-11-01"  # what azure-mgmt-containerregistry 15.0 sends
 # Bounded so a tenant with hundreds of subscriptions does not open hundreds of connections at once.
 MAX_CONCURRENT_SUBSCRIPTIONS = 16
 
@@ -23,26 +29,20 @@ class RegistryListing:
     errors: dict[str, AzureError] = field(default_factory=dict)
 
 
-def _enum_text(value: Any) -> str | None:
-    """SDK enums print as 'SkuName.PREMIUM'; the service's own spelling is their value."""
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))
-
-
-def _registry_from_sdk(reg: Any) -> Registry:
-    parts = reg.id.split("/")
+def registry_from_json(doc: dict[str, Any]) -> Registry:
+    parts = doc["id"].split("/")
+    props = doc.get("properties") or {}
     return Registry(
-        id=reg.id,
-        name=reg.name,
-        login_server=reg.login_server or "",
+        id=doc["id"],
+        name=doc["name"],
+        login_server=props.get("loginServer") or "",
         resource_group=parts[4] if len(parts) > 4 else "",
         subscription_id=parts[2] if len(parts) > 2 else "",
-        location=reg.location or "",
-        sku=_enum_text(reg.sku.name) or "" if reg.sku else "",
-        admin_user_enabled=bool(reg.admin_user_enabled),
-        role_assignment_mode=RoleAssignmentMode.parse(_enum_text(getattr(reg, "role_assignment_mode", None))),
-        anonymous_pull_enabled=bool(getattr(reg, "anonymous_pull_enabled", False)),
+        location=doc.get("location") or "",
+        sku=str((doc.get("sku") or {}).get("name") or ""),
+        admin_user_enabled=bool(props.get("adminUserEnabled")),
+        role_assignment_mode=RoleAssignmentMode.parse(props.get("roleAssignmentMode")),
+        anonymous_pull_enabled=bool(props.get("anonymousPullEnabled")),
     )
 
 
@@ -69,11 +69,12 @@ async def list_subscriptions(az: AzureClients) -> list[Subscription]:
 
 
 async def registries_in(az: AzureClients, subscription_id: str) -> list[Registry]:
-    client = az.registry_client(subscription_id)
     try:
-        return [_registry_from_sdk(r) async for r in client.registries.list()]
+        items = await az.arm_pages(f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry/registries",
+                                   {"api-version": REGISTRIES_API})
     except Exception as exc:
         raise from_exception(exc, f"list registries in {subscription_id}") from None
+    return [registry_from_json(doc) for doc in items]
 
 
 async def list_registries(az: AzureClients, subscriptions: list[Subscription] | None = None) -> RegistryListing:

@@ -35,6 +35,7 @@ def _capture(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[A
 async def find_assignment(az: AzureClients, scope: str, role_definition_id: str,
                           principal_id: str) -> RoleAssignment | None:
     """The assignment of exactly this role to this principal at exactly this scope, if any."""
+    await az.load(authorization=True)
     client = az.authorization_client(subscription_of(scope))
     wanted_role = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
     wanted_scope = scope.rstrip("/").lower()
@@ -58,6 +59,7 @@ async def create_role_assignment(
     """Assign a role; `Receipt.already` when the assignment existed. The assignment's name is fixed
     once, so a retry after a lost response re-sends the same PUT instead of creating a twin."""
     ensure_writable(az.connection, f"assign a role at {scope}")
+    await az.load(authorization=True)
     client = az.authorization_client(subscription_of(scope))
     name = name or str(uuid.uuid4())
     # principalType lets ARM skip its directory lookup, which is what fails during replication.
@@ -88,6 +90,7 @@ async def create_role_assignment(
 async def delete_role_assignment(az: AzureClients, assignment_id: str) -> Receipt:
     """Delete by id; an assignment that is already gone counts as done."""
     ensure_writable(az.connection, f"delete role assignment {assignment_id}")
+    await az.load(authorization=True)
     client = az.authorization_client(subscription_of(assignment_id)) if assignment_id.lower().startswith(
         "/subscriptions/") else az.authorization_client(_any_subscription(az))
     try:
@@ -114,6 +117,7 @@ def _any_subscription(az: AzureClients) -> str:
 
 
 async def assignment_exists(az: AzureClients, assignment_id: str) -> bool:
+    await az.load(authorization=True)
     client = az.authorization_client(subscription_of(assignment_id)) if assignment_id.lower().startswith(
         "/subscriptions/") else az.authorization_client(_any_subscription(az))
     try:

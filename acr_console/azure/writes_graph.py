@@ -54,14 +54,14 @@ class GraphReply:
 async def graph_call(az: AzureClients, method: str, path: str, params: dict[str, str] | None = None,
                      body: Any = None) -> GraphReply:
     """One Graph request; raises AzureError (with Graph's code and request-id) on 4xx/5xx."""
+    if method.upper() != "GET":
+        ensure_writable(az.connection, f"{method} {path}")
+    adapter = (await az.graph_ready()).request_adapter
     from kiota_abstractions.method import Method
     from kiota_abstractions.native_response_handler import NativeResponseHandler
     from kiota_abstractions.request_information import RequestInformation
     from kiota_http.middleware.options import ResponseHandlerOption
 
-    if method.upper() != "GET":
-        ensure_writable(az.connection, f"{method} {path}")
-    adapter = az.graph.request_adapter
     info = RequestInformation()
     info.http_method = Method[method.upper()]
     info.url = f"{adapter.base_url}/{path.lstrip('/')}{_query(params)}"
@@ -133,7 +133,8 @@ async def applications_named(az: AzureClients, display_name: str) -> list[dict[s
     """Applications whose display name is exactly `display_name` (Graph compares case-insensitively)."""
     escaped = display_name.replace("'", "''")
     reply = await graph_call(az, "GET", "applications", {"$filter": f"displayName eq '{escaped}'",
-                                                          "$select": "id,appId,displayName,tags,createdDateTime"})
+                                                          "$select": "id,appId,displayName,tags,createdDateTime,"
+                                                                     "passwordCredentials,keyCredentials"})
     return list((reply.body or {}).get("value", []))
 
 
@@ -205,14 +206,32 @@ async def add_password(az: AzureClients, owner: CredentialOwner, object_id: str,
     cred: dict[str, Any] = {"displayName": display_name, "endDateTime": graph_time(end)}
     if start is not None:
         cred["startDateTime"] = graph_time(start)
-    reply = await graph_call(az, "POST", f"{_segment(owner)}/{object_id}/addPassword",
-                             body={"passwordCredential": cred})
+    try:
+        reply = await graph_call(az, "POST", f"{_segment(owner)}/{object_id}/addPassword",
+                                 body={"passwordCredential": cred})
+    except AzureError as err:
+        if err.code == "ConnectionFailed":
+            # A secret may now exist that nobody received: say how to recognise it.
+            err.message += (f". If it took effect, the {owner.value} has a password named '{display_name}' ending "
+                            f"{cred['endDateTime']} whose secret was never received: running the same plan again "
+                            "removes it; otherwise remove it by its key id (see 'acr-console principal')")
+        raise
     doc = dict(reply.body or {})
     text = doc.pop("secretText", None)
     if not text:
         raise AzureError("NoSecretReturned", f"Graph added password {doc.get('keyId')} but returned no secret; "
                          "remove that key id and try again", reply.status, reply.request_id)
     return doc, Secret(text), reply.receipt
+
+
+def unanswered_passwords(passwords: list[dict[str, Any]], *, display_name: str | None, end: datetime,
+                         known: set[str]) -> list[str]:
+    """Key ids of passwords an earlier addPassword with these parameters created although its answer
+    (and so its secret) never arrived: same display name, same end to the second, not known before."""
+    wanted = graph_time(end)[:19]
+    return [str(p["keyId"]) for p in passwords
+            if p.get("displayName") == display_name and str(p.get("endDateTime") or "")[:19] == wanted
+            and str(p.get("keyId")).lower() not in known]
 
 
 async def remove_password(az: AzureClients, owner: CredentialOwner, object_id: str, key_id: str) -> Receipt:

@@ -14,7 +14,8 @@ from ..azure.clients import AzureClients
 from ..azure.errors import EXIT_OK
 from ..azure.registry_access import find_registry, read_registry_access
 from ..models import AccessEntry, RegistryAccess, Right
-from ..presentation import describe_path, mode_label, type_label
+from ..operations.validation import check_reference
+from ..presentation import describe_path, mode_label, shown, type_label
 from .output import print_json, stdout_console
 
 __all__ = ["add_parser", "describe_path", "render_access", "run"]
@@ -42,7 +43,7 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
     table.add_column("Del", no_wrap=True, justify="center")
     table.add_column("Why", overflow="fold")
     for entry in entries:
-        name = Text(entry.principal.display_name)
+        name = shown(entry.principal.display_name)
         if entry.orphaned:
             name.append(" (deleted)", style="red")
         why = Text("\n").join(describe_path(p) for p in entry.paths)
@@ -52,6 +53,8 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
 
 
 async def run(args: argparse.Namespace, az: AzureClients) -> int:
+    check_reference(args.registry, "registry")  # bad input is refused before anything is sent
+    az.prefetch_graph()  # loads beside the registry lookup, which needs only ARM
     registry = await find_registry(az, args.registry)
     access = await read_registry_access(az, registry, RoleDefinitions(az))
     entries = filter_entries(access, Right(args.can)) if args.can else access.entries

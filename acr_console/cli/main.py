@@ -4,28 +4,55 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from ..azure.connection import CLOUDS, AuthMethod
 from ..azure.errors import EXIT_FAILED, EXIT_USAGE, AzureError
-from . import (
-    access_cmd,
-    ops_assign,
-    ops_audit,
-    ops_create,
-    ops_credentials,
-    ops_login,
-    ops_revoke,
-    principal_cmd,
-    registries,
-    sandbox_cmd,
-)
 from .output import print_error
 
-# Each module adds its sub-command; keeping the list here makes the command set visible at a glance.
-COMMAND_MODULES = [registries, access_cmd, principal_cmd, ops_create, ops_credentials, ops_assign, ops_revoke,
-                   ops_login, ops_audit, sandbox_cmd]
+# Each module adds its sub-commands; keeping the list here makes the command set visible at a glance.
+# Only the module of the command being run is imported: all of them together pull in rich tables,
+# the access analysis, every operation and cryptography, about 0.3 s before the first request.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "registries": ("registries",),
+    "access_cmd": ("access",),
+    "principal_cmd": ("principal", "expiring"),
+    "ops_create": ("create-principal",),
+    "ops_credentials": ("reset-credential", "add-certificate", "remove-credential"),
+    "ops_assign": ("assign", "unassign"),
+    "ops_revoke": ("revoke",),
+    "ops_login": ("test-login",),
+    "ops_audit": ("audit",),
+    "sandbox_cmd": ("sandbox",),
+}
+# Global options that take a value, to find the command word in argv without parsing it.
+_VALUED = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subscription", "--auth")
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+def _modules_for(argv: Sequence[str] | None) -> set[str]:
+    """The command modules to import for parsing argv: its command's only; none for the console
+    (no command); all of them for --help, an unknown command, or when argv is not known."""
+    if argv is None:
+        return set(COMMAND_MODULES)
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in ("-h", "--help", "--"):
+            return set(COMMAND_MODULES)
+        elif token in _VALUED:
+            skip = True
+        elif not token.startswith("-"):
+            owner = {m for m, names in COMMAND_MODULES.items() if token in names}
+            return owner or set(COMMAND_MODULES)
+    return set()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +63,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser; given the argv about to be parsed, only its command's module is imported."""
     parser = _Parser(
         prog="acr-console",
         description="See and control who can access your Azure Container Registries. "
@@ -59,8 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "managed identity, or a browser")
     g.add_argument("--read-only", action="store_true", help="refuse every write before anything is sent")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.add_parser(sub)
+    wanted = _modules_for(argv)
+    for module, names in COMMAND_MODULES.items():
+        if module in wanted:
+            _module(module).add_parser(sub)
+        else:
+            # Named so usage and "invalid choice" messages list every command; never parsed.
+            for name in names:
+                sub.add_parser(name, add_help=False)
     return parser
 
 
@@ -74,7 +108,8 @@ async def _run_with_azure(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     if args.command is None:
         from ..tui.launch import run_tui
 
@@ -91,10 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the last line of defence: a message, never a traceback
         from ..azure.errors import from_exception
+        from ..certificates import CertificateError
         from ..config import ConfigError
+        from ..operations.validation import InputError
         from .session import UsageError
 
-        if isinstance(exc, UsageError | ConfigError):
+        # Bad input found by any command, not only the writes (which report it themselves): exit 2.
+        if isinstance(exc, UsageError | ConfigError | InputError | CertificateError):
             print_error(str(exc))
             return EXIT_USAGE
         err = from_exception(exc)

@@ -21,7 +21,7 @@ from ..azure.errors import EXIT_OK, EXIT_USAGE
 from ..azure.writes import ensure_writable
 from ..certificates import CertificateError
 from ..operations import InputError, Outcome, Plan, Step, StepResult, StepStatus, run_plan
-from .output import print_error, print_json
+from .output import make_console, print_error, print_json
 
 _MARK = {
     StepStatus.DONE: ("✓ done", "green"),
@@ -56,7 +56,7 @@ def preflight(args: argparse.Namespace, az: AzureClients) -> None:
 
 def _console(args: argparse.Namespace) -> Console:
     # With --json, stdout is for the JSON document alone; people read the plan on stderr.
-    return Console(stderr=bool(getattr(args, "json", False)), highlight=False, soft_wrap=True)
+    return make_console(stderr=bool(getattr(args, "json", False)), soft_wrap=True)
 
 
 def render_plan(plan: Plan, console: Console) -> None:

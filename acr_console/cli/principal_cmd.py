@@ -16,7 +16,8 @@ from ..azure.clients import AzureClients
 from ..azure.errors import EXIT_OK, EXIT_USAGE
 from ..azure.principals import ExpiringCredential, read_expiring, read_principal_detail
 from ..models import Credential, PrincipalDetail
-from ..presentation import expiry_text, scope_label, short_id
+from ..operations.validation import check_reference
+from ..presentation import expiry_text, scope_label, short_id, shown
 from .output import print_error, print_json, stdout_console
 
 
@@ -62,13 +63,13 @@ def principal_json(d: PrincipalDetail, now: datetime) -> dict[str, Any]:
 
 async def run_principal(args: argparse.Namespace, az: AzureClients) -> int:
     now = datetime.now(UTC)
-    detail = await read_principal_detail(az, args.principal, RoleDefinitions(az))
+    detail = await read_principal_detail(az, check_reference(args.principal, "principal"), RoleDefinitions(az))
     if args.json:
         print_json(principal_json(detail, now))
         return EXIT_OK
     p = detail.principal
     console = stdout_console()
-    head = Text(p.display_name, style="bold")
+    head = shown(p.display_name, style="bold")
     head.append(f"  {p.type.value}  ")
     head.append("enabled" if p.enabled else "DISABLED", style="green" if p.enabled else "bold red")
     head.append(f"\n  appId   {p.app_id}\n  object  {p.object_id}")
@@ -86,7 +87,7 @@ async def run_principal(args: argparse.Namespace, az: AzureClients) -> int:
     for c in detail.credentials:
         kind = "secret" if c.kind.value == "password" else "cert"
         on = "app" if c.owner.value == "application" else "SP"
-        creds.add_row(kind, on, Text(c.display_name or ""), Text(c.hint or short_id(c.thumbprint)),
+        creds.add_row(kind, on, shown(c.display_name), shown(c.hint or short_id(c.thumbprint)),
                       expiry_text(c, now), short_id(c.key_id))
     console.print(creds)
     roles = Table(title="Role assignments", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
@@ -97,10 +98,10 @@ async def run_principal(args: argparse.Namespace, az: AzureClients) -> int:
     for a in detail.assignments:
         direct = a.principal_id.lower() == (p.object_id or "").lower()
         via = "" if direct else group_names.get(a.principal_id, a.principal_id)
-        roles.add_row(Text(detail.role_names.get(a.role_guid, a.role_guid)), scope_label(a.scope), Text(via))
+        roles.add_row(shown(detail.role_names.get(a.role_guid, a.role_guid)), scope_label(a.scope), shown(via))
     console.print(roles)
     if detail.groups:
-        console.print(Text("Groups: ") + Text(", ".join(g.display_name for g in detail.groups)))
+        console.print(Text("Groups: ") + shown(", ".join(g.display_name for g in detail.groups)))
     return EXIT_OK
 
 
@@ -131,7 +132,7 @@ async def run_expiring(args: argparse.Namespace, az: AzureClients) -> int:
     for x in items:
         kind = "secret" if x.credential.kind.value == "password" else "cert"
         on = "app" if x.credential.owner.value == "application" else "SP"
-        table.add_row(Text(x.principal.display_name), f"{kind} ({on})", expiry_text(x.credential, now),
-                      Text(", ".join(x.registries)))
+        table.add_row(shown(x.principal.display_name), f"{kind} ({on})", expiry_text(x.credential, now),
+                      shown(", ".join(x.registries)))
     stdout_console().print(table)
     return EXIT_OK

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich import box
-from rich.table import Table
-from rich.text import Text
-
 from ..azure.clients import AzureClients
 from ..azure.errors import EXIT_FAILED, EXIT_OK
 from ..azure.registries import list_registries
@@ -44,6 +40,10 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     if args.json:
         print_json([registry_json(r, names.get(r.subscription_id)) for r in listing.registries])
     else:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
         console = stdout_console()
         # At 80 columns the login server (usually NAME.azurecr.io) is the column to give up.
         wide = console.width >= 100

@@ -24,6 +24,9 @@ def apply_profile(args: argparse.Namespace) -> argparse.Namespace:
     configuration's default); the command line wins, and read-only from either side sticks."""
     from ..config import load_settings
 
+    if getattr(args, "profile", None) is not None and not args.profile.strip():
+        # An empty name would silently fall back to the default profile, perhaps production's.
+        raise UsageError("--profile: no profile name given; name one from the configuration file")
     name, profile = load_settings().profile(getattr(args, "profile", None))
     args.profile = name
     args.accent = profile.accent

@@ -86,9 +86,9 @@ def _delete_step(az: AzureClients, assignment_id: str, description: str, n: int)
     async def delete(ctx: RunContext) -> StepOutput:
         receipt = await writes_arm.delete_role_assignment(az, assignment_id)
         return StepOutput({"assignmentId": assignment_id}, receipt.correlation_ids,
-                          note="already removed" if receipt.already else None)
+                          note="already removed" if receipt.already else None, already=receipt.already)
 
-    return Step(f"unassign-{n}", description, delete, gone)
+    return Step(f"unassign-{n}", description, delete, gone, idempotent=True)
 
 
 delete_assignment_step = _delete_step

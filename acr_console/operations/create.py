@@ -23,21 +23,22 @@ from ..azure.registry_access import find_registry
 from ..certificates import (
     CertificateInfo,
     GeneratedCertificate,
-    check_new_file,
     generate_self_signed,
-    load_certificate_file,
 )
 from ..models import CredentialOwner
 from ..secret import Secret
+from .credentials import password_step_functions
 from .files import save_key_step, save_secret_step
 from .plan import Plan, RunContext, Step, StepOutput, Untouched
 from .validation import (
     InputError,
+    certificate_file,
     check_display_name,
     check_reference,
     check_role_for_mode,
     check_role_name,
     credential_end,
+    new_file,
     role_guid,
 )
 
@@ -76,7 +77,7 @@ def check_create(req: CreatePrincipalRequest, now: datetime | None = None) -> Ch
     registry = check_reference(req.registry, "registry")
     role = check_role_name(req.role)
     end = credential_end(req.years, req.end_date, now)
-    out = check_new_file(req.out) if req.out else None
+    out = new_file(req.out, "--out")
     if req.certificate is None:
         return CheckedCreate(name, registry, role, "password", end, out=out)
     if req.certificate == "generate":
@@ -89,8 +90,8 @@ def check_create(req: CreatePrincipalRequest, now: datetime | None = None) -> Ch
                          "secret is created (the private key stays where it is)")
     if req.years is not None or req.end_date is not None:
         raise InputError("--years and --end-date do not apply to a certificate file: its own validity is used")
+    info = certificate_file(req.certificate, "--certificate", now)
     path = Path(req.certificate).expanduser()
-    info = load_certificate_file(path, now=now)
     return CheckedCreate(name, registry, role, "file", info.not_after, certificate=info, certificate_path=path)
 
 
@@ -100,7 +101,8 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
     registry = await find_registry(az, c.registry)
     check_role_for_mode(c.role, registry.role_assignment_mode, registry.name)
     existing = await writes_graph.applications_named(az, c.name)
-    if existing:
+    leftover = await _unfinished_run(az, existing) if c.kind == "password" else None
+    if existing and leftover is None:
         ids = ", ".join(str(a.get("appId")) for a in existing[:3])
         raise InputError(f"an application named '{c.name}' already exists (appId {ids}). The console never "
                          "changes an existing application here: choose another name, or use reset-credential / "
@@ -125,6 +127,12 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
         "thumbprint": cert.thumbprint if cert else None,
     }
     tag = f"acr-console-op:{uuid.uuid4()}"
+    warnings = []
+    if leftover is not None:
+        # Running the same command again finishes it, as every other write does.
+        ctx.values["app"] = {"id": leftover["id"], "appId": leftover["appId"]}
+        warnings.append(f"Application '{c.name}' (appId {leftover['appId']}) was made by an earlier run of this "
+                        "command that did not finish; it has no credential yet. This run completes it.")
     assignment_name = str(uuid.uuid4())
     steps: list[Step] = []
 
@@ -136,7 +144,7 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
         if known:
             doc = await writes_graph.get_application(az, known["id"])
             if doc is not None:
-                return _app_output(doc, "created by an earlier run of this plan")
+                return _app_output(doc, "created by an earlier run")
         for doc in await writes_graph.applications_named(az, c.name):
             if tag in (doc.get("tags") or []):  # ours: created by a run whose answer was lost
                 ctx.values["app"] = {"id": doc["id"], "appId": doc["appId"]}
@@ -172,22 +180,9 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
                       depends_on=("application",)))
 
     if c.kind == "password":
-        async def password_there(ctx: RunContext) -> StepOutput | None:
-            key_id = ctx.values.get("passwordKeyId")
-            if not key_id:
-                return None
-            doc = await writes_graph.get_application(az, ctx.values["app"]["id"])
-            if doc and any(p.get("keyId") == key_id for p in doc.get("passwordCredentials") or []):
-                return StepOutput({"keyId": key_id}, note="added by an earlier run of this plan")
-            return None
-
-        async def add_password(ctx: RunContext) -> StepOutput:
-            meta, secret, receipt = await writes_graph.add_password(
-                az, CredentialOwner.APPLICATION, ctx.values["app"]["id"], display_name=PASSWORD_NAME, end=c.end)
-            ctx.values["passwordKeyId"] = meta.get("keyId")
-            ctx.secrets["password"] = secret
-            return StepOutput({"keyId": meta.get("keyId"), "hint": meta.get("hint"),
-                               "endDateTime": meta.get("endDateTime")}, receipt.correlation_ids)
+        password_there, add_password = password_step_functions(
+            az, CredentialOwner.APPLICATION, lambda ctx: ctx.values["app"]["id"], PASSWORD_NAME, c.end, set(),
+            "passwordKeyId")
 
         steps.append(Step("password", f"Add a password to the application, valid until {c.end.date().isoformat()}",
                           add_password, password_there, depends_on=("application",)))
@@ -211,7 +206,6 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
                       "the new principal replicates", assign, role_there, depends_on=("service-principal",)))
 
     untouched = [Untouched("other registries and scopes", "the role is assigned at this registry's scope only")]
-    warnings = []
     if c.kind == "password":
         warnings.append(f"The password is shown once and never stored by the console; it expires on "
                         f"{c.end.date().isoformat()}.")
@@ -222,6 +216,21 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
                 {"displayName": c.name, "registry": registry.name, "registryId": registry.id, "role": c.role,
                  "credential": c.kind, "mode": registry.role_assignment_mode.short},
                 steps, warnings, untouched, ctx)
+
+
+async def _unfinished_run(az: AzureClients, apps: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one application of this name when the console made it and no credential exists on it or
+    its service principal: what a create leaves when it fails before the password (nothing anyone
+    could sign in with, nothing to lose). Anything else with the name is someone's and stays refused."""
+    if len(apps) != 1:
+        return None
+    app = apps[0]
+    if "acr-console" not in (app.get("tags") or []) or app.get("passwordCredentials") or app.get("keyCredentials"):
+        return None
+    sp = await writes_graph.service_principal_for_app(az, app["appId"])
+    if sp is not None and (sp.get("passwordCredentials") or sp.get("keyCredentials")):
+        return None
+    return app
 
 
 def _app_details(doc: dict[str, Any]) -> dict[str, Any]:

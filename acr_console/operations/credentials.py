@@ -9,6 +9,7 @@ adding a certificate keeps every existing certificate.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,17 +23,24 @@ from ..certificates import (
     CertificateInfo,
     GeneratedCertificate,
     addkey_proof,
-    check_new_file,
     generate_self_signed,
-    load_certificate_file,
     load_private_key_and_certificate,
 )
 from ..models import Credential, CredentialKind, CredentialOwner
 from ..secret import Secret
 from .files import save_key_step, save_secret_step
-from .plan import Plan, RunContext, Step, StepOutput, Untouched
+from .plan import Action, Check, Detail, Plan, RunContext, Step, StepOutput, Untouched
 from .targets import PrincipalTarget, describe_credential, resolve_principal
-from .validation import InputError, check_credential_name, check_key_id, check_reference, credential_end
+from .validation import (
+    InputError,
+    certificate_file,
+    check_credential_name,
+    check_key_id,
+    check_reference,
+    credential_end,
+    key_and_certificate_file,
+    new_file,
+)
 
 DEFAULT_PASSWORD_NAME = "acr-console"
 
@@ -67,7 +75,7 @@ def check_reset(req: ResetCredentialRequest, now: datetime | None = None) -> tup
     check_reference(req.principal, "principal")
     check_credential_name(req.display_name)
     end = credential_end(req.years, req.end_date, now or datetime.now(UTC))
-    return end, check_new_file(req.out) if req.out else None
+    return end, new_file(req.out, "--out")
 
 
 async def plan_reset_credential(az: AzureClients, req: ResetCredentialRequest) -> Plan:
@@ -84,22 +92,8 @@ async def plan_reset_credential(az: AzureClients, req: ResetCredentialRequest) -
     old = [c for c in target.credentials(owner) if c.kind is CredentialKind.PASSWORD]
     label = _owner_label(owner)
 
-    async def there(ctx: RunContext) -> StepOutput | None:
-        key_id = ctx.values.get("keyId")
-        if not key_id:
-            return None
-        doc = await writes_graph.get_credential_owner(az, owner, owner_id)
-        if doc and any(p.get("keyId") == key_id for p in doc.get("passwordCredentials") or []):
-            return StepOutput({"keyId": key_id}, note="added by an earlier run of this plan")
-        return None
-
-    async def add(ctx: RunContext) -> StepOutput:
-        meta, secret, receipt = await writes_graph.add_password(az, owner, owner_id, display_name=name, end=end)
-        ctx.values["keyId"] = meta.get("keyId")
-        ctx.values["hint"] = meta.get("hint")
-        ctx.secrets["password"] = secret
-        return StepOutput({"keyId": meta.get("keyId"), "hint": meta.get("hint"),
-                           "endDateTime": meta.get("endDateTime")}, receipt.correlation_ids)
+    known = {c.key_id.lower() for c in old}
+    there, add = password_step_functions(az, owner, lambda ctx: owner_id, name, end, known, "keyId")
 
     steps = [Step("add-password", f"Add password \"{name}\" to the {label}, valid until {end.date().isoformat()}",
                   add, there, lock=owner_id)]
@@ -136,6 +130,52 @@ async def plan_reset_credential(az: AzureClients, req: ResetCredentialRequest) -
                 {**target.target(), "on": owner.value, "replace": req.replace}, steps, warnings, untouched, ctx)
 
 
+def password_step_functions(az: AzureClients, owner: CredentialOwner, owner_of: Callable[[RunContext], str],
+                            name: str | None,
+                            end: datetime, known: set[str], key: str) -> tuple[Check, Action]:
+    """The check and action of a step that adds one password, safe to run again after any failure.
+
+    The new key id is remembered under `ctx.values[key]`. When an earlier attempt's answer was lost
+    (a dropped connection, a timeout), the password it may have created is recognised by its display
+    name and end time; nobody received its secret, so it is removed and reported, and a new one added.
+    """
+
+    async def there(ctx: RunContext) -> StepOutput | None:
+        key_id = ctx.values.get(key)
+        if not key_id and not ctx.values.get(f"{key}:attempted"):
+            return None  # never tried: nothing to look for
+        doc = await writes_graph.get_credential_owner(az, owner, owner_of(ctx))
+        passwords = (doc or {}).get("passwordCredentials") or []
+        if key_id and any(p.get("keyId") == key_id for p in passwords):
+            return StepOutput({"keyId": key_id}, note="added by an earlier run of this plan")
+        ctx.values[f"{key}:unanswered"] = writes_graph.unanswered_passwords(passwords, display_name=name, end=end,
+                                                                            known=known)
+        return None
+
+    async def add(ctx: RunContext) -> StepOutput:
+        removed: list[str] = []
+        ids: list[str] = []
+        for key_id in ctx.values.pop(f"{key}:unanswered", []):
+            ids += (await writes_graph.remove_password(az, owner, owner_of(ctx), key_id)).correlation_ids
+            removed.append(key_id)
+        ctx.values[f"{key}:attempted"] = True
+        meta, secret, receipt = await writes_graph.add_password(az, owner, owner_of(ctx), display_name=name,
+                                                                end=end)
+        ctx.values[key] = meta.get("keyId")
+        ctx.values["hint"] = meta.get("hint")
+        ctx.secrets["password"] = secret
+        details: dict[str, Detail] = {"keyId": meta.get("keyId"), "hint": meta.get("hint"),
+                                      "endDateTime": meta.get("endDateTime")}
+        note = None
+        if removed:
+            details["removedUnansweredKeyIds"] = ", ".join(removed)
+            note = (f"first removed {len(removed)} password(s) an earlier attempt created without its answer "
+                    f"arriving (key id {', '.join(removed)}; their secrets were never received)")
+        return StepOutput(details, (*ids, *receipt.correlation_ids), note=note)
+
+    return there, add
+
+
 def _remove_step(az: AzureClients, target: PrincipalTarget, c: Credential, *,
                  depends_on: tuple[str, ...] = ()) -> Step:
     owner_id = _owner_id(target, c.owner)
@@ -154,10 +194,10 @@ def _remove_step(az: AzureClients, target: PrincipalTarget, c: Credential, *,
         else:
             receipt = await writes_graph.remove_key_credential(az, c.owner, owner_id, c.key_id)
         return StepOutput({"keyId": c.key_id, "kind": c.kind.value, "on": c.owner.value}, receipt.correlation_ids,
-                          note="already removed" if receipt.already else None)
+                          note="already removed" if receipt.already else None, already=receipt.already)
 
     return Step(f"remove-{c.owner.value}-{c.key_id}", f"Remove {describe_credential(c)} from the {label}",
-                remove, gone, depends_on=depends_on, lock=owner_id)
+                remove, gone, depends_on=depends_on, lock=owner_id, idempotent=True)
 
 
 def credential_result(plan: Plan) -> dict[str, Any]:
@@ -199,18 +239,17 @@ def check_add_certificate(req: AddCertificateRequest, now: datetime | None = Non
     check_credential_name(req.display_name)
     if bool(req.file) == bool(req.generate):
         raise InputError("give either --file PATH (an existing certificate) or --generate --out PATH")
-    proof = Path(req.proof).expanduser() if req.proof else None
-    if proof is not None:
-        load_private_key_and_certificate(proof, now=now)
+    proof = key_and_certificate_file(req.proof, "--proof", now) if req.proof is not None else None
     if req.generate:
         if not req.out:
             raise InputError("--generate needs --out PATH: the new private key is written there (mode 0600)")
-        return CheckedCertificate(None, check_new_file(req.out), credential_end(req.years, req.end_date, now), proof)
+        return CheckedCertificate(None, new_file(req.out, "--out"), credential_end(req.years, req.end_date, now),
+                                  proof)
     if req.out:
         raise InputError("--out is for --generate; with --file nothing secret is created")
     if req.years is not None or req.end_date is not None:
         raise InputError("--years and --end-date do not apply to --file: the certificate's own validity is used")
-    return CheckedCertificate(load_certificate_file(req.file, now=now), None, None, proof)  # type: ignore[arg-type]
+    return CheckedCertificate(certificate_file(req.file, "--file", now), None, None, proof)  # type: ignore[arg-type]
 
 
 async def plan_add_certificate(az: AzureClients, req: AddCertificateRequest) -> Plan:

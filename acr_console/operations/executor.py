@@ -3,6 +3,8 @@ half-way through.
 
 Each step first asks its check whether its effect is already in place (read from Azure, not
 remembered), so a plan executed again after a partial failure only does what is still missing.
+An idempotent step (a delete) skips that read on the plan's first execution: the plan was made
+from fresh reads, and the action itself reports when there was nothing left to do.
 A step whose dependency did not succeed is skipped, not attempted: deleting an application while
 its credentials could not be removed would leave nothing to find the remains by.
 """
@@ -11,13 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
+from collections import Counter
 from collections.abc import Callable
 
 from ..azure.errors import AzureError, from_exception
 from .plan import Outcome, Plan, Step, StepError, StepOutput, StepResult, StepStatus, utcnow
 
 ProgressCallback = Callable[[Step, StepResult], None]
-DEFAULT_CONCURRENCY = 8
+# Independent steps in flight at once. A revoke's 50 assignment deletes go out in four waves (eight
+# before), which fit inside its critical path (the credential chain on one object, let in first:
+# see _Gate); more at once only adds connections and TLS handshakes to the client's one event loop.
+DEFAULT_CONCURRENCY = 16
 
 
 class _Run:
@@ -54,7 +62,40 @@ class _Run:
         return Outcome(self.plan, results, self.started, utcnow(), interrupted=self.interrupted)
 
 
-async def _run_step(run: _Run, step: Step, gate: asyncio.Semaphore, locks: dict[str, asyncio.Lock]) -> None:
+class _Gate:
+    """At most `slots` steps at once; waiting steps are let in by priority (lowest first), then in
+    order. A step in a chain that shares a lock goes before independent steps, so the chain (the
+    run's critical path) never queues behind a wave of deletes that could run at any time."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = max(1, slots)
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a place while being cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
+async def _run_step(run: _Run, step: Step, gate: _Gate, locks: dict[str, asyncio.Lock], first: bool,
+                    priority: int) -> None:
     for dep in step.depends_on:
         await run.finished_events[dep].wait()
     blocked = [d for d in step.depends_on if not run.results[d].ok]
@@ -63,27 +104,37 @@ async def _run_step(run: _Run, step: Step, gate: asyncio.Semaphore, locks: dict[
         run.record(step, StepResult(step.id, StepStatus.SKIPPED, note=f"not attempted: {names} did not succeed"))
         return
     lock = locks.setdefault(step.lock, asyncio.Lock()) if step.lock else contextlib.nullcontext()
-    async with lock, gate:
-        started = utcnow()
-        run.record(step, StepResult(step.id, StepStatus.RUNNING, started=started))
-        status = StepStatus.DONE
+    async with lock:
+        await gate.acquire(priority)
         try:
-            output: StepOutput | None = None
-            if step.check is not None:
-                output = await step.check(run.plan.context)
-                if output is not None:
-                    status = StepStatus.ALREADY_DONE
-            if status is StepStatus.DONE:
-                output = await step.action(run.plan.context)
-        except Exception as exc:  # every failure becomes this step's result, never the caller's exception
-            err = exc if isinstance(exc, AzureError) else from_exception(exc, step.description)
-            run.record(step, StepResult(step.id, StepStatus.FAILED, error=StepError.of(err),
-                                        correlation_ids=(err.correlation_id,) if err.correlation_id else (),
-                                        started=started, finished=utcnow()))
-            return
-        output = output or StepOutput()
-        run.record(step, StepResult(step.id, status, details=dict(output.details), note=output.note,
-                                    correlation_ids=output.correlation_ids, started=started, finished=utcnow()))
+            await _attempt(run, step, first)
+        finally:
+            gate.release()
+
+
+async def _attempt(run: _Run, step: Step, first: bool) -> None:
+    started = utcnow()
+    run.record(step, StepResult(step.id, StepStatus.RUNNING, started=started))
+    status = StepStatus.DONE
+    try:
+        output: StepOutput | None = None
+        if step.check is not None and not (first and step.idempotent):
+            output = await step.check(run.plan.context)
+            if output is not None:
+                status = StepStatus.ALREADY_DONE
+        if status is StepStatus.DONE:
+            output = await step.action(run.plan.context)
+            if output is not None and output.already:
+                status = StepStatus.ALREADY_DONE
+    except Exception as exc:  # every failure becomes this step's result, never the caller's exception
+        err = exc if isinstance(exc, AzureError) else from_exception(exc, step.description)
+        run.record(step, StepResult(step.id, StepStatus.FAILED, error=StepError.of(err),
+                                    correlation_ids=(err.correlation_id,) if err.correlation_id else (),
+                                    started=started, finished=utcnow()))
+        return
+    output = output or StepOutput()
+    run.record(step, StepResult(step.id, status, details=dict(output.details), note=output.note,
+                                correlation_ids=output.correlation_ids, started=started, finished=utcnow()))
 
 
 async def execute(plan: Plan, on_progress: ProgressCallback | None = None, *,
@@ -98,9 +149,16 @@ async def execute(plan: Plan, on_progress: ProgressCallback | None = None, *,
 
 
 async def _execute(run: _Run, concurrency: int) -> None:
-    gate = asyncio.Semaphore(max(1, concurrency))
+    gate = _Gate(concurrency)
     locks: dict[str, asyncio.Lock] = {}
-    tasks = [asyncio.ensure_future(_run_step(run, s, gate, locks)) for s in run.plan.steps]
+    first = run.plan.executions == 0
+    run.plan.executions += 1
+    # Steps that share a lock run one after another: the longest such chain is the run's critical
+    # path, so its steps are let in first (priority: minus the chain's length); independent steps
+    # (assignment deletes) fill the remaining places around it.
+    chain = Counter(s.lock for s in run.plan.steps if s.lock)
+    tasks = [asyncio.ensure_future(_run_step(run, s, gate, locks, first, -chain[s.lock] if s.lock else -1))
+             for s in run.plan.steps]
     try:
         await asyncio.gather(*tasks)
     except BaseException:

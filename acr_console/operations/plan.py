@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..azure.errors import EXIT_FAILED, EXIT_OK, AzureError
+from ..azure.errors import EXIT_FAILED, EXIT_NOT_PERMITTED, EXIT_OK, AzureError, exit_code_of
 from ..secret import Secret
 
 Detail = str | int | bool | None
@@ -54,6 +54,8 @@ class StepOutput:
     details: dict[str, Detail] = field(default_factory=dict)
     correlation_ids: tuple[str, ...] = ()
     note: str | None = None  # one line for a person, e.g. "already removed"
+    # From an action: Azure answered that there was nothing to do (deleting what is gone).
+    already: bool = False
 
     def __post_init__(self) -> None:
         _check_details(self.details)
@@ -122,6 +124,10 @@ class Step:
     # Steps with the same lock never run at once: Graph rejects concurrent writes to one object.
     lock: str | None = None
     local: bool = False  # touches only this machine (writes a file), sends nothing
+    # The action may be sent again safely and says itself when there was nothing to do (a DELETE
+    # of what is gone, removing a key no longer there). Its check then only matters when the plan
+    # is executed again: the first execution follows the plan's own reads, and skips that round trip.
+    idempotent: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "description": self.description, "dependsOn": list(self.depends_on),
@@ -150,6 +156,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     untouched: list[Untouched] = field(default_factory=list)
     context: RunContext = field(default_factory=RunContext)
+    executions: int = 0  # how many times an executor has started on this plan
 
     def __post_init__(self) -> None:
         _check_details(self.target)
@@ -203,7 +210,14 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_OK if self.ok else EXIT_FAILED
+        if self.ok:
+            return EXIT_OK
+        failed = self.failed
+        # Refused for want of a right, and nothing else went wrong: "not permitted", as a read says it.
+        if failed and not self.interrupted and all(
+                r.error and exit_code_of(r.error.code, r.error.status) == EXIT_NOT_PERMITTED for r in failed):
+            return EXIT_NOT_PERMITTED
+        return EXIT_FAILED
 
     @property
     def correlation_ids(self) -> list[str]:

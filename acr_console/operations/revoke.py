@@ -14,15 +14,15 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from ..access import assignment_paths, scope_level
+from ..access import assignment_paths, is_at_or_above, normalise_scope, scope_level
 from ..azure import writes_graph
-from ..azure.authorization import RoleDefinitions, assignments_at
+from ..azure.authorization import RoleDefinitions, assignments_of
 from ..azure.clients import AzureClients
 from ..azure.directory import member_of
 from ..azure.errors import AzureError
 from ..azure.registries import list_registries
 from ..azure.registry_access import find_registry
-from ..models import CredentialKind, CredentialOwner, Registry, RoleAssignment, ScopeLevel
+from ..models import CredentialKind, CredentialOwner, Group, Registry, RoleAssignment, ScopeLevel
 from .assign import delete_assignment_step
 from .credentials import _remove_step
 from .plan import Plan, RunContext, Step, StepOutput, Untouched
@@ -58,19 +58,33 @@ class _Found:
     role_name: str
 
 
-async def _assignments_in_reach(az: AzureClients, registries: list[Registry],
-                                principal_ids: set[str]) -> dict[str, tuple[RoleAssignment, list[Registry]]]:
+async def _assignments_of(az: AzureClients, registries: list[Registry], sp_id: str) -> list[RoleAssignment]:
+    """The principal's assignments, its groups' included: one assignedTo() list per subscription of
+    the registries in reach, rather than one atScope() list per registry (500 registries are 500
+    requests; their subscriptions a handful)."""
     gate = asyncio.Semaphore(MAX_CONCURRENT_READS)
 
-    async def one(reg: Registry) -> list[RoleAssignment]:
+    async def one(sub: str) -> list[RoleAssignment]:
         async with gate:
-            return await assignments_at(az, reg.id)
+            return await assignments_of(az, sub, sp_id)
 
+    subscriptions = sorted({r.subscription_id.lower() for r in registries})
+    return [a for listed in await asyncio.gather(*(one(s) for s in subscriptions)) for a in listed]
+
+
+def _in_reach(assignments: list[RoleAssignment], registries: list[Registry],
+              principal_ids: set[str]) -> dict[str, tuple[RoleAssignment, list[Registry]]]:
+    """Each assignment of these principals with the registries in reach it applies to."""
+    by_id = {normalise_scope(r.id): r for r in registries}
     found: dict[str, tuple[RoleAssignment, list[Registry]]] = {}
-    for reg, assignments in zip(registries, await asyncio.gather(*(one(r) for r in registries)), strict=True):
-        for a in assignments:
-            if a.principal_id.lower() in principal_ids:
-                found.setdefault(a.id.lower(), (a, []))[1].append(reg)
+    for a in assignments:
+        if a.principal_id.lower() not in principal_ids or a.id.lower() in found:
+            continue
+        # Most assignments are on one registry: a lookup, not a scan of every registry in reach.
+        exact = by_id.get(normalise_scope(a.scope))
+        regs = [exact] if exact is not None else [r for r in registries if is_at_or_above(a.scope, r.id)]
+        if regs:
+            found[a.id.lower()] = (a, regs)
     return found
 
 
@@ -94,22 +108,38 @@ async def _group_routes(az: AzureClients, sp_id: str, granting: set[str]) -> dic
 
 async def plan_revoke(az: AzureClients, req: RevokeRequest) -> Plan:
     check_revoke(req)
-    target = await resolve_principal(az, req.principal)
-    if req.delete_application and target.app is None:
-        raise InputError(f"the application of {target.display_name} is registered in another tenant; "
-                         "--delete-application cannot delete it from here")
+    az.prefetch_graph()
+    az.prefetch_writes()
     warnings: list[str] = []
-    if req.registry:
-        registries = [await find_registry(az, req.registry)]
-    else:
+
+    async def reach() -> list[Registry]:
+        if req.registry:
+            return [await find_registry(az, req.registry)]
         listing = await list_registries(az)
-        registries = listing.registries
         for sub_id, err in listing.errors.items():
             warnings.append(f"Subscription {sub_id} could not be read ({err.code}); its registries are not covered.")
-    groups = await member_of(az, target.object_id)
+        return listing.registries
+
+    # The principal and the registries do not depend on each other; the principal's groups and
+    # assignments need only the principal (and the registries' subscriptions).
+    registries_task = asyncio.ensure_future(reach())
+    groups_task: asyncio.Future[list[Group]] | None = None
+    try:
+        target = await resolve_principal(az, req.principal)
+        if req.delete_application and target.app is None:
+            raise InputError(f"the application of {target.display_name} is registered in another tenant; "
+                             "--delete-application cannot delete it from here")
+        groups_task = asyncio.ensure_future(member_of(az, target.object_id))
+        registries = await registries_task
+        groups, assignments = await asyncio.gather(groups_task, _assignments_of(az, registries, target.object_id))
+    finally:
+        for task in (registries_task, groups_task):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
     group_names = {g.object_id.lower(): g.display_name for g in groups}
     sp_id = target.object_id.lower()
-    found = await _assignments_in_reach(az, registries, {sp_id, *group_names})
+    found = _in_reach(assignments, registries, {sp_id, *group_names})
     definitions = await RoleDefinitions(az).resolve(list({a.role_definition_id for a, _ in found.values()}))
 
     direct_registry: list[_Found] = []
@@ -230,8 +260,9 @@ def _disable_step(az: AzureClients, target: PrincipalTarget) -> Step:
         receipt = await writes_graph.set_account_enabled(az, target.object_id, False)
         return StepOutput({"servicePrincipalObjectId": target.object_id}, receipt.correlation_ids)
 
+    # Planned on an enabled principal, the first execution need not read it again.
     return Step("disable", "Disable sign-in for the service principal (accountEnabled: false)", disable, disabled,
-                lock=target.object_id)
+                lock=target.object_id, idempotent=target.enabled)
 
 
 def _clear_certificates_step(az: AzureClients, target: PrincipalTarget, owner: CredentialOwner,
@@ -252,7 +283,7 @@ def _clear_certificates_step(az: AzureClients, target: PrincipalTarget, owner: C
 
     listed = "; ".join(describe_credential(c) for c in certs)
     return Step(f"clear-certificates-{owner.value}", f"Remove every certificate from the {label}: {listed}",
-                clear, cleared, lock=object_id)
+                clear, cleared, lock=object_id, idempotent=True)
 
 
 def _sweep_step(az: AzureClients, target: PrincipalTarget, after: tuple[str, ...]) -> Step:
@@ -260,11 +291,11 @@ def _sweep_step(az: AzureClients, target: PrincipalTarget, after: tuple[str, ...
     owners = [(o, target.owner_id(o)) for o in (CredentialOwner.APPLICATION, CredentialOwner.SERVICE_PRINCIPAL)]
 
     async def leftovers() -> list[tuple[CredentialOwner, str, str, str]]:
+        present = [(owner, oid) for owner, oid in owners if oid is not None]
+        docs = await asyncio.gather(*(writes_graph.get_credential_owner(az, owner, oid) for owner, oid in present))
         out = []
-        for owner, oid in owners:
-            if oid is None:
-                continue
-            doc = await writes_graph.get_credential_owner(az, owner, oid) or {}
+        for (owner, oid), doc in zip(present, docs, strict=True):
+            doc = doc or {}
             out += [(owner, oid, "password", p["keyId"]) for p in doc.get("passwordCredentials") or []]
             out += [(owner, oid, "certificate", k["keyId"]) for k in doc.get("keyCredentials") or []]
         return out
@@ -274,7 +305,10 @@ def _sweep_step(az: AzureClients, target: PrincipalTarget, after: tuple[str, ...
 
     async def sweep(ctx: RunContext) -> StepOutput:
         removed, ids = [], []
-        for owner, oid, kind, key_id in await leftovers():
+        found = await leftovers()
+        if not found:
+            return StepOutput(note="no password or certificate remains", already=True)
+        for owner, oid, kind, key_id in found:
             if kind == "password":
                 receipt = await writes_graph.remove_password(az, owner, oid, key_id)
             else:
@@ -288,7 +322,7 @@ def _sweep_step(az: AzureClients, target: PrincipalTarget, after: tuple[str, ...
                           note=f"removed {len(removed)} credential(s) added after the plan was made")
 
     return Step("sweep-credentials", "Check that no password or certificate remains on either object "
-                "(removing any added since this plan was made)", sweep, clean, depends_on=after)
+                "(removing any added since this plan was made)", sweep, clean, depends_on=after, idempotent=True)
 
 
 def _delete_app_step(az: AzureClients, target: PrincipalTarget, after: tuple[str, ...]) -> Step:
@@ -303,8 +337,8 @@ def _delete_app_step(az: AzureClients, target: PrincipalTarget, after: tuple[str
     async def delete(ctx: RunContext) -> StepOutput:
         receipt = await writes_graph.delete_application(az, app_object_id)
         return StepOutput({"applicationObjectId": app_object_id}, receipt.correlation_ids,
-                          note="already deleted" if receipt.already else None)
+                          note="already deleted" if receipt.already else None, already=receipt.already)
 
     return Step("delete-application", f"Delete application '{target.display_name}' and with it the service "
                 "principal (soft delete: restorable for 30 days), once every step above succeeded",
-                delete, gone, depends_on=after, lock=app_object_id)
+                delete, gone, depends_on=after, lock=app_object_id, idempotent=True)

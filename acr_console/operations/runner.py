@@ -6,6 +6,8 @@ an interrupted run still leaves its audit record.
 
 from __future__ import annotations
 
+import asyncio
+
 from ..azure.clients import AzureClients
 from ..azure.directory import signed_in
 from ..azure.writes import ensure_writable
@@ -29,11 +31,18 @@ async def run_plan(az: AzureClients, plan: Plan, on_progress: ProgressCallback |
     """Execute `plan` and audit it. Refuses (ReadOnlyError) before anything is sent in read-only mode."""
     if not plan.empty:
         ensure_writable(az.connection, plan.title)
-    actor = await actor_of(az)
+    # Who acts is needed only for the audit record: it is read beside the execution, not before it.
+    actor_task = asyncio.ensure_future(actor_of(az))
     execution = Execution(plan, on_progress, concurrency=concurrency)
     log = audit if audit is not None else AuditLog()
     try:
         return await execution.run()
     finally:
+        try:
+            actor = await actor_task
+        except BaseException:  # interrupted meanwhile: the record names what the connection knows
+            actor_task.cancel()
+            conn = az.connection
+            actor = Actor(cloud=conn.label, tenant_id=conn.tenant_id, object_id=None, app_id=None, name=None)
         if not plan.empty:
             log.write(execution.outcome(), actor)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
+from ..certificates import (
+    CertificateError,
+    CertificateInfo,
+    check_new_file,
+    load_certificate_file,
+    load_private_key_and_certificate,
+)
 from ..models import RoleAssignmentMode
 from ..roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES, builtin_by_name
 
@@ -25,6 +33,11 @@ _BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A
 
 class InputError(ValueError):
     """Bad input: exit code 2, nothing sent."""
+
+
+# Linux's limits: a longer name is an OSError ("File name too long") deep inside a check.
+MAX_PATH = 4096
+MAX_FILE_NAME = 255
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -68,6 +81,55 @@ def check_reference(ref: str, what: str) -> str:
     if len(ref) > 1024:
         raise InputError(f"the {what} is {len(ref)} characters long; that is not a {what}")
     return ref.strip()
+
+
+def check_path(value: str | None, option: str) -> Path | None:
+    """A file named on the command line or in a form, checked as text: something to open, without
+    characters that would end up in a terminal (the plan prints the path) or in a misleading name."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise InputError(f"{option}: no file given; name one, e.g. {option} ./ci-payments.pem")
+    if value != value.strip():
+        raise InputError(f"{option} {_shown(value)} starts or ends with spaces; remove them")
+    bad = [c for c in value if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS]
+    if bad:
+        codes = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
+        raise InputError(f"{option} {_shown(value)} contains control or invisible characters ({codes}); "
+                         "name the file with printable characters")
+    if len(value) > MAX_PATH or any(len(part.encode()) > MAX_FILE_NAME for part in Path(value).parts):
+        raise InputError(f"{option}: the path is {len(value)} characters long, more than a file system allows")
+    return Path(value).expanduser()
+
+
+def new_file(value: str | None, option: str) -> Path | None:
+    """Where a new secret goes (see certificates.check_new_file), the option named in any refusal."""
+    path = check_path(value, option)
+    if path is None:
+        return None
+    try:
+        return check_new_file(path)
+    except CertificateError as err:
+        raise CertificateError(f"{option} {err}") from None
+
+
+def certificate_file(value: str, option: str, now: datetime) -> CertificateInfo:
+    path = check_path(value, option)
+    assert path is not None
+    try:
+        return load_certificate_file(path, now=now)
+    except CertificateError as err:
+        raise CertificateError(f"{option} {err}") from None
+
+
+def key_and_certificate_file(value: str, option: str, now: datetime) -> Path:
+    path = check_path(value, option)
+    assert path is not None
+    try:
+        load_private_key_and_certificate(path, now=now)
+    except CertificateError as err:
+        raise CertificateError(f"{option} {err}") from None
+    return path
 
 
 def check_key_id(key_id: str) -> str:
@@ -121,7 +183,10 @@ def parse_end_date(text: str, now: datetime) -> datetime:
                          "such as 2026-12-31T18:00:00Z") from None
     if value.tzinfo is None:  # as the Azure CLI does: a time without zone is UTC
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is in the year 10000 in UTC
+        raise InputError(f"--end-date {_shown(text)} is beyond the year 9999") from None
 
 
 def credential_end(years: int | None, end_date: str | None, now: datetime | None = None,
@@ -141,9 +206,14 @@ def credential_end(years: int | None, end_date: str | None, now: datetime | None
         n = default_years if years is None else years
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InputError(f"--years {n} is not a whole number of years from 1 to {MAX_YEARS}")
+        if n > MAX_YEARS:
+            # Before the date arithmetic: a year past 9999 is a ValueError, not a message.
+            raise InputError(f"--years {n}: the console allows at most {MAX_YEARS} years (long-lived secrets "
+                             "are what leaks). Rotate instead")
         end = now.replace(year=now.year + n) if not (now.month == 2 and now.day == 29) else (
             now + timedelta(days=365 * n))
     if end > now + timedelta(days=366 * MAX_YEARS):
-        raise InputError(f"the credential would live until {end.date().isoformat()}; the console allows at most "
-                         f"{MAX_YEARS} years (long-lived secrets are what leaks). Rotate instead")
+        option = "--end-date" if end_date is not None else "--years"
+        raise InputError(f"{option}: the credential would live until {end.date().isoformat()}; the console allows "
+                         f"at most {MAX_YEARS} years (long-lived secrets are what leaks). Rotate instead")
     return end

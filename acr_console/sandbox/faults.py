@@ -36,7 +36,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .context import GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
@@ -249,8 +249,11 @@ class FaultInjector:
         note = f"fault {plane}:{rule.kind}"
         if rule.kind == "timeout":
             scope.setdefault("state", {})["note"] = note
+            # The body is read before the wait: the client has usually hung up by the end of it, and
+            # the write must still land (as in Azure) instead of failing on a ClientDisconnect.
+            body = await _read_body(receive)
             await asyncio.sleep(min(rule.timeout_s, MAX_TIMEOUT_S))
-            await self.app(scope, receive, send)
+            await self.app(scope, _replay(body), send)
             return
         # Logged before the fault is delivered: a client that sees it may read the log at once.
         if rule.kind == "drop":
@@ -268,6 +271,32 @@ class FaultInjector:
             time=time.time(), method=scope["method"], path=scope["path"], query=self.redact(query),
             status=status, principal=None, api_version=api_version, duration_ms=0.0, note=note,
         )
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            # Nothing more will come; the app only asks again to notice a disconnect.
+            await asyncio.Event().wait()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _drop(send: Send) -> None:

@@ -199,7 +199,9 @@ def _fetch(req: GraphRequest, otypes: tuple[str, ...], ids: list[str] | None,
     unique = list(dict.fromkeys(ids))
     for n in range(0, len(unique), 500):
         chunk = unique[n : n + 500]
-        sql = (f"SELECT type, doc, seq FROM directory_objects WHERE type IN ({type_marks}){hint_sql}"
+        # `+type`: look the ids up by primary key. Without it SQLite scans the (type, ...) index over
+        # every object of those types, ~50 ms per call at 20,000 principals, per group in a $batch.
+        sql = (f"SELECT type, doc, seq FROM directory_objects WHERE +type IN ({type_marks}){hint_sql}"
                f" AND id IN ({','.join('?' * len(chunk))})")
         rows += store.rows(sql, [*otypes, *hint_params, *chunk])
     rows.sort(key=lambda r: r["seq"])

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 
 from ..azure.connection import Connection
 from ..azure.errors import AzureError, SignInError, from_exception
 from ..config import Settings
 from ..models import Principal, PrincipalDetail, Registry
+from ..presentation import printable
 from .actions import WRITE_ACTIONS
 from .backend import Backend
 from .commands import ConsoleCommands
@@ -61,6 +63,14 @@ class AcrConsoleApp(App[int]):
 
     def now(self) -> datetime:
         return self._clock()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        # Every toast goes through here (screens' notify calls the app's). They quote principal names
+        # and Azure's errors: shown literally, never as markup, never with a control character.
+        kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        super().notify(printable(message, keep_lines=True), title=printable(title), severity=severity, markup=False,
+                       **kwargs)
 
     def on_mount(self) -> None:
         if self.settings.keymap:

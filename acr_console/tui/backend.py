@@ -8,6 +8,8 @@ cache and the last registry listing here means opening a second registry costs n
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,6 +40,7 @@ class Backend:
         self._az: AzureClients | None = None
         self._definitions: RoleDefinitions | None = None
         self.listing: RegistryListing | None = None
+        self._listing_task: asyncio.Future[RegistryListing] | None = None
         self.principals: dict[str, KnownPrincipal] = {}
 
     @property
@@ -57,22 +60,35 @@ class Backend:
         return self._definitions
 
     async def close(self) -> None:
+        if self._listing_task is not None and not self._listing_task.done():
+            self._listing_task.cancel()
+            await asyncio.gather(self._listing_task, return_exceptions=True)
+        self._listing_task = None
         if self._az is not None:
             await self._az.close()
             self._az = None
             self._definitions = None
 
     async def signed_in_identity(self) -> dict[str, str | None]:
+        """Who the console acts as. Asked after the registry list: the name of an app-only identity
+        comes from Graph, whose imports (~0.5 s) would otherwise compete with the first list."""
         from ..azure.directory import signed_in
 
+        with contextlib.suppress(Exception):  # the listing reports its own failure
+            await self.registries()
         return await signed_in(self.az)
 
     async def registries(self, *, refresh: bool = False) -> RegistryListing:
-        if self.listing is None or refresh:
+        """The registry listing, read once and shared: concurrent callers wait for the same read."""
+        if self._listing_task is None or refresh or (self._listing_task.done() and self.listing is None):
             from ..azure.registries import list_registries
 
-            self.listing = await list_registries(self.az)
-        return self.listing
+            self._listing_task = asyncio.ensure_future(list_registries(self.az))
+        listing = await asyncio.shield(self._listing_task)
+        self.listing = listing
+        # Nearly every other screen reads Graph: load it while the person reads the list.
+        self.az.prefetch_graph()
+        return listing
 
     def subscription_name(self, subscription_id: str) -> str:
         if self.listing is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..models import Principal, PrincipalDetail, Registry
+from ..presentation import printable
 
 if TYPE_CHECKING:
     from ..operations import Plan
@@ -40,10 +41,18 @@ def start_operation(app: AcrConsoleApp, kind: str, *, registry: Registry | None 
     app.push_screen(form, lambda plan: confirm_and_run(app, plan))
 
 
+MAX_TYPED_NAME = 120
+
+
 def typed_confirmation(plan: Plan) -> str | None:
     """The name to type before this plan may run: revoke, and a reset that removes secrets."""
     if plan.operation == "revoke" or (plan.operation == "reset-credential" and plan.target.get("replace")):
-        return str(plan.target.get("principal") or plan.target.get("appId"))
+        name = str(plan.target.get("principal") or "")
+        # A name nobody can type (control characters, shown as stand-ins; thousands of characters)
+        # would make the plan impossible to confirm: the appId is asked for instead.
+        if name and printable(name) == name and len(name) <= MAX_TYPED_NAME:
+            return name
+        return str(plan.target.get("appId"))
     return None
 
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from acr_console.azure.connection import sandbox_connection
 from acr_console.sandbox.seed import DEMO_REGISTRIES
 from acr_console.tui.app import AcrConsoleApp
 from acr_console.tui.screens.registries import RegistriesScreen
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
+from acr_console.tui.widgets.row_table import RowTable
 from acr_console.tui.widgets.status_line import StatusLine
 
 from .conftest import make_app, settle
 
 
 def registry_names(app: AcrConsoleApp) -> list[str]:
-    table = app.screen.query_one("#registries-table", DataTable)
+    table = app.screen.query_one("#registries-table", RowTable)
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
 
 
@@ -49,7 +50,7 @@ async def test_slash_filters_and_escape_clears(connection: dict[str, Any]) -> No
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"payments")
-        await pilot.pause(0.3)  # the filter waits for a pause in typing (debounce), then rebuilds
+        await pilot.pause()  # every keystroke filters at once
         await settle(pilot)
         assert registry_names(app) == ["contosopayments"]
         assert "1 of 8 registries" in str(app.screen.query_one("#registries-message", Static).render())

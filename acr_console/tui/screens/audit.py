@@ -11,8 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
+from ...presentation import printable_text
 from ..widgets.filter_bar import FilterBar
 from ..widgets.row_table import Row, RowTable
 from .base import ConsoleScreen
@@ -41,7 +42,7 @@ def record_detail(record: dict[str, Any]) -> Text:
             text.append(f"\n              {error.get('code')}: {error.get('message')}", style="red")
     if record.get("correlationIds"):
         text.append("\ncorrelation ids: " + ", ".join(record["correlationIds"][:4]), style="dim")
-    return text
+    return printable_text(text)
 
 
 class AuditScreen(ConsoleScreen):
@@ -108,7 +109,7 @@ class AuditScreen(ConsoleScreen):
         detail = record_detail(row.data) if row is not None and isinstance(row.data, dict) else Text("")
         self.query_one("#audit-detail", Static).update(detail)
 
-    @on(DataTable.RowHighlighted, "#audit-table")
+    @on(RowTable.RowHighlighted, "#audit-table")
     def _highlighted(self) -> None:
         self._show_detail()
 

@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from ...presentation import printable_text
+
 if TYPE_CHECKING:
     from ...operations import Plan
 
@@ -38,7 +40,8 @@ def plan_text(plan: Plan) -> Text:
             text.append(f"\n • {u.what}: {u.why}", style="dim")
             if u.command:
                 text.append(f"  ({u.command})", style="dim")
-    return text
+    # Titles, descriptions and targets name principals: directory text, shown and never obeyed.
+    return printable_text(text)
 
 
 class ConfirmPlanScreen(ModalScreen[bool]):
@@ -84,7 +87,8 @@ class ConfirmPlanScreen(ModalScreen[bool]):
             with VerticalScroll():
                 yield Static(plan_text(self.plan), id="confirm-plan")
             if self.typed_name is not None:
-                prompt = Text("Type the principal's display name to confirm: ")
+                what = "appId" if self.typed_name == self.plan.target.get("appId") else "display name"
+                prompt = Text(f"Type the principal's {what} to confirm: ")
                 prompt.append(self.typed_name, style="bold")
                 yield Label(prompt)
                 yield Input(placeholder=self.typed_name, id="confirm-typed", compact=True)

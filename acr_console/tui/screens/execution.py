@@ -15,6 +15,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ...presentation import printable_text, shown
+
 if TYPE_CHECKING:
     from ...operations import Outcome, Plan, Step, StepResult
     from ..app import AcrConsoleApp
@@ -82,7 +84,7 @@ class ExecutionScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.title_text, style="bold"), id="execution-title")
+            yield Static(shown(self.title_text, style="bold"), id="execution-title")
             with VerticalScroll():
                 yield Static("", id="execution-steps")
             yield Static(Text("Running…", style="italic"), id="execution-summary")
@@ -156,7 +158,7 @@ class ExecutionScreen(ModalScreen[bool]):
                 text.append(f"\n     {result.error}", style="red")
                 if result.error.correlation_id:
                     text.append(f" (correlation id {result.error.correlation_id})", style="dim")
-        self.query_one("#execution-steps", Static).update(text)
+        self.query_one("#execution-steps", Static).update(printable_text(text))
 
     @on(Button.Pressed, "#execution-retry")
     def _retry(self) -> None:

@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from ...azure.errors import from_exception
-from ...presentation import expiry_text, type_label
+from ...presentation import expiry_text, shown, type_label
 from ..messages import ExpiringLoaded, LoadFailed
 from ..widgets.filter_bar import FilterBar
 from ..widgets.row_table import Row, RowTable
@@ -70,7 +70,7 @@ class ExpiringScreen(ConsoleScreen):
         rows: list[Row] = []
         for x in message.items:
             p = x.principal
-            cells = (Text(p.display_name), Text(type_label(p.type)), Text(x.credential.kind.value[:4]),
+            cells = (shown(p.display_name), Text(type_label(p.type)), Text(x.credential.kind.value[:4]),
                      Text("app" if x.credential.owner.value == "application" else "SP"),
                      expiry_text(x.credential, now, warn), Text(", ".join(x.registries)))
             search = " ".join((p.display_name, p.app_id or "", *x.registries)).lower()
@@ -89,7 +89,7 @@ class ExpiringScreen(ConsoleScreen):
     @on(LoadFailed)
     def _failed(self, message: LoadFailed) -> None:
         self.query_one("#expiring-message", Static).update(
-            Text(f"Could not read {message.what}. {message.error}", style="bold red"))
+            shown(f"Could not read {message.what}. {message.error}", style="bold red"))
 
     @on(FilterBar.Applied)
     def _filter_changed(self) -> None:
@@ -105,8 +105,8 @@ class ExpiringScreen(ConsoleScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    @on(DataTable.RowSelected, "#expiring-table")
-    def _selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#expiring-table")
+    def _selected(self, event: RowTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 

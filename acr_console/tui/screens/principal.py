@@ -11,20 +11,20 @@ from textual.widgets import DataTable, Static
 
 from ...azure.errors import from_exception
 from ...models import Credential, PrincipalDetail, RoleAssignment
-from ...presentation import expiry_text, scope_label, short_id, type_label
+from ...presentation import expiry_text, printable, scope_label, short_id, shown, type_label
 from ..messages import LoadFailed, PrincipalLoaded
 from .base import ConsoleScreen
 
 
 def identity_text(detail: PrincipalDetail) -> Text:
     p = detail.principal
-    text = Text(p.display_name, style="bold")
+    text = shown(p.display_name, style="bold")
     text.append(f"  {type_label(p.type)}  ")
     text.append("enabled" if p.enabled else "DISABLED", style="green" if p.enabled else "bold red")
     text.append(f"\nappId  {p.app_id or '-'}\nobject {p.object_id or '-'}")
     if detail.application_display_name is not None:
         text.append("\napplication ")
-        text.append(detail.application_display_name)
+        text.append(printable(detail.application_display_name))
         if p.application_object_id:
             text.append(f" (object {p.application_object_id})", style="dim")
     else:
@@ -84,7 +84,7 @@ class PrincipalScreen(ConsoleScreen):
     @on(PrincipalLoaded)
     def _loaded(self, message: PrincipalLoaded) -> None:
         self.detail = detail = message.detail
-        self.query_one("#status").crumb = f"principal {detail.principal.display_name}"  # type: ignore[attr-defined]
+        self.query_one("#status").crumb = f"principal {printable(detail.principal.display_name)}"  # type: ignore[attr-defined]
         self.query_one("#principal-identity", Static).update(identity_text(detail))
         now = self.console.now()
         warn = self.console.settings.expiry_warning_days
@@ -92,7 +92,7 @@ class PrincipalScreen(ConsoleScreen):
         creds.clear()
         for c in sorted(detail.credentials, key=_credential_order):
             creds.add_row(Text(c.kind.value), Text("app" if c.owner.value == "application" else "SP"),
-                          Text(c.display_name or ""), Text(c.hint or short_id(c.thumbprint, 12)),
+                          shown(c.display_name), shown(c.hint or short_id(c.thumbprint, 12)),
                           expiry_text(c, now, warn), Text(short_id(c.key_id)), key=c.key_id)
         if not detail.credentials:
             creds.add_row(Text("none", style="dim"), Text(""), Text(""), Text(""), Text(""), Text(""))
@@ -102,13 +102,13 @@ class PrincipalScreen(ConsoleScreen):
         table = self.query_one("#principal-assignments", DataTable)
         table.clear()
         for a in sorted(detail.assignments, key=lambda a: a.scope.lower()):
-            table.add_row(Text(detail.role_names.get(a.role_guid, a.role_guid), style="bold"),
+            table.add_row(shown(detail.role_names.get(a.role_guid, a.role_guid), style="bold"),
                           scope_label(a.scope, registries, self.backend.subscription_name(_sub(a))),
-                          Text(self._via(a, groups)), key=a.id)
+                          shown(self._via(a, groups)), key=a.id)
         if not detail.assignments:
             table.add_row(Text("none", style="dim"), Text(""), Text(""))
         group_text = Text("Groups: ", style="bold")
-        group_text.append(", ".join(g.display_name for g in detail.groups) or "none")
+        group_text.append(printable(", ".join(g.display_name for g in detail.groups)) or "none")
         self.query_one("#principal-groups", Static).update(group_text)
 
     def _via(self, assignment: RoleAssignment, groups: dict[str, str]) -> str:
@@ -120,7 +120,7 @@ class PrincipalScreen(ConsoleScreen):
     @on(LoadFailed)
     def _failed(self, message: LoadFailed) -> None:
         self.query_one("#principal-identity", Static).update(
-            Text(f"Could not read {message.what}. {message.error}", style="bold red"))
+            shown(f"Could not read {message.what}. {message.error}", style="bold red"))
 
     def action_refresh(self) -> None:
         self.load()

@@ -7,12 +7,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from ...azure.errors import from_exception
 from ...azure.registries import RegistryListing
 from ...models import Registry
-from ...presentation import mode_label
+from ...presentation import mode_label, shown
 from ..messages import LoadFailed, RegistriesLoaded
 from ..widgets.filter_bar import FilterBar
 from ..widgets.row_table import Row, RowTable
@@ -73,7 +73,8 @@ class RegistriesScreen(ConsoleScreen):
                            ("Resource group", "rg")):
             table.add_column(label, key=key)
         table.focus()
-        self.load()
+        # After the first frame: the list's SDK imports would otherwise slow the frame down.
+        self.call_after_refresh(self.load)
 
     def action_refresh(self) -> None:
         self.query_one("#registries-message", Static).update("Refreshing…")
@@ -128,13 +129,13 @@ class RegistriesScreen(ConsoleScreen):
     def _filter_changed(self) -> None:
         self._render_rows()
 
-    @on(DataTable.RowSelected, "#registries-table")
-    def _selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#registries-table")
+    def _selected(self, event: RowTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 
     @on(LoadFailed)
     def failed(self, message: LoadFailed) -> None:
         self.query_one("#registries-message", Static).update(
-            Text(f"Could not load {message.what}. {message.error}", style="bold red")
+            shown(f"Could not load {message.what}. {message.error}", style="bold red")
         )

@@ -8,11 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from ...azure.errors import from_exception
 from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Right
-from ...presentation import entry_roles, entry_scope, entry_via, registry_heading, type_label
+from ...presentation import entry_roles, entry_scope, entry_via, printable, registry_heading, shown, type_label
 from ..messages import AccessLoaded, LoadFailed
 from ..widgets.filter_bar import FilterBar
 from ..widgets.path_detail import PathDetail
@@ -42,7 +42,7 @@ def access_rows(access: RegistryAccess, name_width: int) -> list[Row]:
     rows: list[Row] = []
     for entry in access.entries:
         p = entry.principal
-        name = Text(p.display_name, overflow="ellipsis", no_wrap=True)
+        name = Text(printable(p.display_name), overflow="ellipsis", no_wrap=True)
         name.truncate(name_width, overflow="ellipsis")
         if p.type is PrincipalType.ADMIN_USER:
             name.stylize("yellow")
@@ -141,7 +141,7 @@ class RegistryAccessScreen(ConsoleScreen):
     @on(LoadFailed)
     def _failed(self, message: LoadFailed) -> None:
         self.query_one("#access-message", Static).update(
-            Text(f"Could not read {message.what}. {message.error}", style="bold red"))
+            shown(f"Could not read {message.what}. {message.error}", style="bold red"))
 
     def _render_rows(self) -> None:
         if self.access is None:
@@ -180,7 +180,7 @@ class RegistryAccessScreen(ConsoleScreen):
     def _show_detail(self) -> None:
         self.query_one(PathDetail).show_entry(self.current_entry)
 
-    @on(DataTable.RowHighlighted, "#access-table")
+    @on(RowTable.RowHighlighted, "#access-table")
     def _highlighted(self) -> None:
         self._show_detail()
 
@@ -188,8 +188,8 @@ class RegistryAccessScreen(ConsoleScreen):
     def _filter_changed(self) -> None:
         self._render_rows()
 
-    @on(DataTable.RowSelected, "#access-table")
-    def _selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#access-table")
+    def _selected(self, event: RowTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 

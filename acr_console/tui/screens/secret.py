@@ -16,6 +16,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ...presentation import shown
+
 if TYPE_CHECKING:
     from ...operations import Outcome, Plan
     from ...secret import Secret
@@ -95,7 +97,7 @@ class SecretScreen(ModalScreen[None]):
         view = self._view
         assert view is not None
         with Vertical():
-            yield Static(Text(view.title, style="bold"))
+            yield Static(shown(view.title, style="bold"))
             if view.secret is not None:
                 yield Static(Text("Shown once: the console does not store it. Copy it now.", style="yellow"))
             yield Static(self._secret_text(), id="secret-value")

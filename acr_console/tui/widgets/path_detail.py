@@ -6,12 +6,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...models import AccessEntry, PathKind, PrincipalType, Right
-from ...presentation import LATENT_LABEL, describe_path, type_label
+from ...presentation import LATENT_LABEL, describe_path, printable, shown, type_label
 
 
 def describe_entry(entry: AccessEntry) -> Text:
     p = entry.principal
-    text = Text(p.display_name, style="bold")
+    text = shown(p.display_name, style="bold")
     text.append(f"  {type_label(p.type)}")
     if p.app_id:
         text.append(f"  appId {p.app_id}")
@@ -28,7 +28,7 @@ def describe_entry(entry: AccessEntry) -> Text:
         text.append("\n • ")
         text.append_text(describe_path(path))
         if path.kind is PathKind.ROLE_ASSIGNMENT and path.scope:
-            text.append(f"\n   {path.scope}", style="dim")
+            text.append(f"\n   {printable(path.scope)}", style="dim")
     for latent in sorted(entry.latent, key=lambda x: x.value):
         text.append("\n ⚑ ", style="bold red")
         text.append(LATENT_LABEL.get(latent, latent.value), style="red")

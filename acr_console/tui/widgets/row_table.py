@@ -1,20 +1,36 @@
-"""A DataTable for lists that may be long: filtered before insert and capped.
+"""A table for lists that may be long (20,000 principals): virtual, so filtering costs nothing.
 
-DataTable measures every cell on insert (tui-anchors §4.3: ~2 s for 10k rows, on the UI thread),
-while rendering is virtualised. So the cost is in what we insert, not what we show: rows are
-filtered in Python first (cheap: a substring test on a precomputed lower-case string) and at most
-`max_rows` go into the table; the caller says "showing 2,000 of 20,000 — / to narrow".
+Textual's DataTable renders lazily but inserts eagerly: every added cell is measured on the UI
+thread (tui-anchors §4.3: ~2 s for 10k rows, 0.75 s to rebuild a 2,000-row table on each
+filter keystroke). This table keeps the rows as given and draws only the lines on screen (the
+line API), so showing, filtering or replacing 20,000 rows is a list comprehension (a few
+milliseconds) and a repaint of one screenful. It looks and is driven like a DataTable with a row
+cursor: same component styles, keys, click-to-highlight and click-again-to-select.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...presentation import printable_text
 
 Cell = Text
+PADDING = 1  # a space either side of every cell, as DataTable's cell_padding
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,46 +62,314 @@ def matches(row: Row, needle: str) -> bool:
     return not needle or needle in row.search
 
 
-class RowTable(DataTable[Cell]):
+@dataclass
+class _Column:
+    label: Text
+    key: str
+    fixed: int | None  # a width given by the screen; None: as wide as the widest cell
+    content: int = 0
+
+    @property
+    def width(self) -> int:
+        return self.fixed if self.fixed is not None else max(self.content, self.label.cell_len)
+
+
+def _segments(text: Text, console: Console) -> list[Segment]:
+    """A one-line Text as segments, its own style under its spans (Text.render leaves it out).
+    Cells hold directory text: control characters are shown, never sent (presentation.printable)."""
+    segments = list(printable_text(text, keep_lines=False).render(console))
+    if text.style:
+        segments = list(Segment.apply_style(segments, console.get_style(text.style)))
+    return segments
+
+
+def _text_width(text: Text) -> int:
+    plain = text.plain
+    return len(plain) if plain.isascii() else cell_len(plain)
+
+
+class RowTable(ScrollView, can_focus=True):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "row-table--header", "row-table--cursor", "row-table--even-row", "row-table--odd-row",
+    }
+    # DataTable's look (its DEFAULT_CSS, for the parts a row cursor uses).
     DEFAULT_CSS = """
     RowTable {
         height: 1fr;
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .row-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .row-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        &:dark > .row-table--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .row-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .row-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .row-table--odd-row {
+        }
+        & > .row-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        & > .row-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
     }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False, tooltip="Open the highlighted row.",
+                id="table.select"),
+        Binding("up", "cursor_up", "Cursor up", show=False, tooltip="The row above.", id="table.up"),
+        Binding("down", "cursor_down", "Cursor down", show=False, tooltip="The row below.", id="table.down"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="One screenful up.", id="table.page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="One screenful down.",
+                id="table.page-down"),
+        Binding("home,ctrl+home", "first", "Top", show=False, tooltip="The first row.", id="table.first"),
+        Binding("end,ctrl+end", "last", "Bottom", show=False, tooltip="The last row.", id="table.last"),
+    ]
 
-    def __init__(self, *, max_rows: int = 2000, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class RowHighlighted(Message):
+        """The cursor moved to another row (or the rows under it changed)."""
+
+        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    class RowSelected(Message):
+        """Enter, or a click on the highlighted row."""
+
+        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    def __init__(self, *, max_rows: int = 100_000, name: str | None = None, id: str | None = None,
+                 classes: str | None = None, disabled: bool = False) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.max_rows = max_rows
-        self._rows_by_key: dict[str, Row] = {}
+        self._columns: list[_Column] = []
+        self._rows: list[Row] = []  # the rows shown: matched, capped
+        self._index: dict[str, int] = {}
+        self._measured: Sequence[Row] | None = None  # the list the column widths come from
+        self._lines: dict[tuple[int, bool, int, int], Strip] = {}
+        self._highlighted: str | None = None
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def add_column(self, label: str | Text, *, key: str | None = None, width: int | None = None) -> str:
+        text = label if isinstance(label, Text) else Text(label)
+        column = _Column(text, key or str(len(self._columns)), width)
+        self._columns.append(column)
+        self._refit()
+        return column.key
 
     def show_rows(self, rows: Sequence[Row], needle: str = "") -> Shown:
-        """Replace the rows with those matching `needle`, keeping the cursor on the same key."""
+        """Show the rows matching `needle`, keeping the cursor on the same key when it is still there."""
         needle = needle.lower()
         current = self.current_key
-        matched = [r for r in rows if matches(r, needle)]
-        visible = matched[: self.max_rows]
-        self.clear()
-        self._rows_by_key = {r.key: r for r in visible}
-        self.add_rows_keyed(visible)
-        if current is not None and current in self._rows_by_key:
-            self.move_cursor(row=self.get_row_index(current))
-        return Shown(len(visible), len(matched), len(rows))
+        matched = [r for r in rows if needle in r.search] if needle else list(rows)
+        self._rows = matched[: self.max_rows]
+        self._index = {r.key: i for i, r in enumerate(self._rows)}
+        if rows is not self._measured:
+            # Widths come from the whole list, not from what matches, and only grow (as DataTable's),
+            # so columns hold still while a filter is typed or the list is narrowed.
+            self._measured = rows
+            for n, column in enumerate(self._columns):
+                widest = max((_text_width(r.cells[n]) for r in rows if n < len(r.cells)), default=0)
+                column.content = max(column.content, widest)
+        self._refit()
+        self.cursor_row = self._index.get(current, 0) if current is not None else 0
+        return Shown(len(self._rows), len(matched), len(rows))
 
-    def add_rows_keyed(self, rows: Sequence[Row]) -> None:
-        for r in rows:
-            self.add_row(*r.cells, key=r.key)
+    def clear(self) -> None:
+        self.show_rows([])
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def get_row_at(self, row_index: int) -> list[Cell]:
+        return list(self._rows[row_index].cells)
+
+    def get_row_index(self, key: str) -> int:
+        return self._index[key]
 
     @property
     def current_key(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:  # the cursor sits outside the rows after a clear
-            return None
-        return key.value
+        return self._rows[self.cursor_row].key if 0 <= self.cursor_row < len(self._rows) else None
 
     @property
     def current_row(self) -> Row | None:
+        return self._rows[self.cursor_row] if 0 <= self.cursor_row < len(self._rows) else None
+
+    def move_cursor(self, *, row: int | None = None, column: int | None = None, animate: bool = False,
+                    scroll: bool = True) -> None:
+        if row is not None:
+            self.cursor_row = row
+            if scroll:
+                self._scroll_to_cursor()
+
+    # -- the cursor -----------------------------------------------------------------------------
+
+    def validate_cursor_row(self, row: int) -> int:
+        return max(0, min(row, len(self._rows) - 1))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self._forget_lines(old, new)
         key = self.current_key
-        return self._rows_by_key.get(key) if key is not None else None
+        if key is not None and key != self._highlighted:
+            self.post_message(self.RowHighlighted(self, new, key))
+        self._highlighted = key
+
+    @property
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _scroll_to_cursor(self) -> None:
+        top = self.scroll_offset.y
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, force=True)
+        elif self.cursor_row >= top + self._page:
+            self.scroll_to(y=self.cursor_row - self._page + 1, animate=False, force=True)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.scroll_relative(y=-self._page, animate=False, force=True)
+        self.move_cursor(row=self.cursor_row - self._page)
+
+    def action_page_down(self) -> None:
+        self.scroll_relative(y=self._page, animate=False, force=True)
+        self.move_cursor(row=self.cursor_row + self._page)
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=len(self._rows) - 1)
+
+    def action_select_cursor(self) -> None:
+        key = self.current_key
+        if key is not None:
+            self.post_message(self.RowSelected(self, self.cursor_row, key))
+
+    def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        row = self.scroll_offset.y + offset.y - 1
+        if not 0 <= row < len(self._rows):
+            return
+        event.stop()
+        if row == self.cursor_row:
+            self.action_select_cursor()
+        else:
+            self.move_cursor(row=row)
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def _refit(self) -> None:
+        width = sum(c.width + 2 * PADDING for c in self._columns)
+        self.virtual_size = Size(width, len(self._rows) + 1)  # + the header line
+        self._lines.clear()
+        self.refresh()
+
+    def _forget_lines(self, *rows: int) -> None:
+        for key in [k for k in self._lines if k[0] in rows]:
+            del self._lines[key]
+        for row in rows:
+            self.refresh_line(row + 1)  # virtual lines: the header is line 0
+
+    def notify_style_update(self) -> None:
+        self._lines.clear()
+        super().notify_style_update()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._lines.clear()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._lines.clear()
+
+    def _on_resize(self, event: events.Resize) -> None:
+        self._lines.clear()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        index = -1 if y == 0 else scroll_y + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        key = (index, index == self.cursor_row, width, scroll_x)
+        strip = self._lines.get(key)
+        if strip is None:
+            if len(self._lines) > 1000:
+                self._lines.clear()
+            strip = self._lines[key] = self._render_row(index, width, scroll_x)
+        return strip
+
+    def _render_row(self, index: int, width: int, scroll_x: int) -> Strip:
+        component = self.get_component_rich_style
+        post = None
+        if index < 0:
+            cells: Sequence[Text] = [c.label for c in self._columns]
+            style = component("row-table--header")
+        else:
+            cells = self._rows[index].cells
+            style = component("row-table--odd-row" if index % 2 else "row-table--even-row")
+            if index == self.cursor_row:
+                cursor = component("row-table--cursor")
+                style += cursor
+                post = Style.from_color(color=cursor.color)  # the cursor's colour wins, as in DataTable
+        console = self.app.console
+        segments: list[Segment] = []
+        pad = Segment(" " * PADDING)
+        for n, column in enumerate(self._columns):
+            text = cells[n] if n < len(cells) else Text()
+            if not isinstance(text, Text):
+                text = Text(str(text))
+            if "\n" in text.plain:
+                text = text.split("\n")[0]
+            w = column.width
+            if _text_width(text) > w:
+                text = text.copy()
+                text.truncate(w, overflow="ellipsis")
+            segments.append(pad)
+            segments += Segment.adjust_line_length(_segments(text, console), w)
+            segments.append(pad)
+        line = list(Segment.apply_style(segments, style, post))
+        strip = Strip(line).extend_cell_length(width + scroll_x, style + (post or Style()))
+        return strip.crop(scroll_x, scroll_x + width).simplify()

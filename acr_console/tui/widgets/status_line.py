@@ -8,7 +8,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ...azure.connection import Connection
-from ...presentation import short_id
+from ...presentation import printable_text, short_id
 
 
 class StatusLine(Static):
@@ -60,4 +60,5 @@ class StatusLine(Static):
         if self.crumb:
             text.append("  › ")
             text.append(self.crumb)
-        return text
+        # The identity and the crumb are directory text: control characters are shown, not sent.
+        return printable_text(text, keep_lines=False)

@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select, Static
 
 from ....models import PrincipalDetail
-from .base import FieldError, OperationForm
+from ....presentation import printable
+from .base import FieldError, OperationForm, optional
 from .create_principal import parse_years
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class AddCertificateForm(OperationForm):
         self.detail = detail
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Text.assemble(("Principal ", "dim"), (self.detail.principal.display_name, "bold"),
+        yield Static(Text.assemble(("Principal ", "dim"), (printable(self.detail.principal.display_name), "bold"),
                                    (f"  appId {self.detail.principal.app_id}", "dim")))
         yield from self.field("source", "Certificate", Select(
             [("A certificate file (PEM, DER or CRT)", "file"), ("Generate a self-signed one", "generate")],
@@ -55,8 +56,8 @@ class AddCertificateForm(OperationForm):
         from ....operations import AddCertificateRequest, check_add_certificate
 
         source = str(self.query_one("#field-source", Select).value)
-        path = self.query_one("#field-file", Input).value.strip()
-        out = self.query_one("#field-out", Input).value.strip()
+        path = optional(self.query_one("#field-file", Input).value)
+        out = optional(self.query_one("#field-out", Input).value)
         if source == "file" and not path:
             raise FieldError("file", "give the path of the certificate file")
         if source == "generate" and not out:
@@ -65,7 +66,7 @@ class AddCertificateForm(OperationForm):
             principal=self.detail.principal.object_id or "", file=path if source == "file" else None,
             generate=source == "generate", out=out if source == "generate" else None,
             years=parse_years(self.query_one("#field-years", Input).value) if source == "generate" else None,
-            display_name=self.query_one("#field-display-name", Input).value.strip() or None)
+            display_name=optional(self.query_one("#field-display-name", Input).value))
         try:
             check_add_certificate(request, self.console.now())
         except ValueError as err:

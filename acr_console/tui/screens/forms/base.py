@@ -20,10 +20,17 @@ from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 
 from ....azure.errors import from_exception
+from ....presentation import shown
 
 if TYPE_CHECKING:
     from ....operations import Plan
     from ...app import AcrConsoleApp
+
+
+def optional(value: str) -> str | None:
+    """A blank optional field is "not given"; anything else is checked as typed, surrounding spaces
+    included, so the form refuses what the command line refuses instead of quietly changing it."""
+    return value if value.strip() else None
 
 
 class FieldError(ValueError):
@@ -130,9 +137,9 @@ class OperationForm(ModalScreen["Plan | None"]):
             found = self.query(f"#error-{field}")
             target = found.first(Static) if found else None
         if target is None:
-            self.query_one("#form-error", Static).update(Text(message))
+            self.query_one("#form-error", Static).update(shown(message))
             return
-        target.update(Text(message))
+        target.update(shown(message))
         target.add_class("-shown")
 
     def validate_fields(self) -> object:

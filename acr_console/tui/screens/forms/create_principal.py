@@ -12,7 +12,7 @@ from textual.widgets import Input, Select
 
 from ....models import Registry, RoleAssignmentMode
 from ....roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES
-from .base import FieldError, OperationForm
+from .base import FieldError, OperationForm, optional
 
 if TYPE_CHECKING:
     from ....operations import Plan
@@ -100,8 +100,8 @@ class CreatePrincipalForm(OperationForm):
         if registry is None:
             raise FieldError("registry", "choose a registry")
         kind = str(self.query_one("#field-credential", Select).value)
-        certificate = self.query_one("#field-certificate", Input).value.strip()
-        out = self.query_one("#field-out", Input).value.strip() or None
+        certificate = optional(self.query_one("#field-certificate", Input).value)
+        out = optional(self.query_one("#field-out", Input).value)
         years = parse_years(self.query_one("#field-years", Input).value) if kind != "file" else None
         if kind == "file" and not certificate:
             raise FieldError("certificate", "give the path of the certificate file")

@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select, Static
 
 from ....models import CredentialKind, CredentialOwner, PrincipalDetail
-from ....presentation import expiry_text
-from .base import FieldError, OperationForm
+from ....presentation import expiry_text, printable
+from .base import FieldError, OperationForm, optional
 from .create_principal import parse_years
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class ResetCredentialForm(OperationForm):
         self.detail = detail
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Text.assemble(("Principal ", "dim"), (self.detail.principal.display_name, "bold"),
+        yield Static(Text.assemble(("Principal ", "dim"), (printable(self.detail.principal.display_name), "bold"),
                                    (f"  appId {self.detail.principal.app_id}", "dim")))
         yield from self.field("mode", "Append a new secret, or replace the existing ones",
                               Select([("Append (keep existing secrets)", "append"),
@@ -77,7 +77,7 @@ class ResetCredentialForm(OperationForm):
     def validate_fields(self) -> object:
         from ....operations import ResetCredentialRequest, check_reset
 
-        name = self.query_one("#field-display-name", Input).value.strip() or None
+        name = optional(self.query_one("#field-display-name", Input).value)
         request = ResetCredentialRequest(
             principal=self.detail.principal.object_id or "",
             replace=self.query_one("#field-mode", Select).value == "replace",

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Select, Static
 
 from ....models import Principal, Registry
+from ....presentation import printable
 from .base import FieldError, OperationForm
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class RevokeForm(OperationForm):
         self.initial = registry
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Text.assemble(("Principal ", "dim"), (self.principal.display_name, "bold"),
+        yield Static(Text.assemble(("Principal ", "dim"), (printable(self.principal.display_name), "bold"),
                                    (f"  appId {self.principal.app_id}", "dim")))
         options = [("Every visible registry", ALL)] + [(r.name, r.id) for r in self.registries]
         yield from self.field("registry", "Remove its roles on", Select(

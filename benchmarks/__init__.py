@@ -1,0 +1,1 @@
+"""acr-console's benchmarks: `python -m benchmarks` (see benchmarks/README.md)."""
