@@ -1,6 +1,6 @@
 """Run every benchmark, print the table, write benchmarks/results.md.
 
-    python -m benchmarks                 # everything (about 5 minutes on 2 cores)
+    python -m benchmarks                 # everything (about 3 minutes on 2 cores)
     python -m benchmarks --only startup  # one section: startup, seed, access, revoke, tui
     python -m benchmarks --runs 7        # more samples per whole-process timing (default 5)
 """
@@ -54,6 +54,18 @@ def cpu_speed() -> float:
     return best
 
 
+def io_pressure() -> str:
+    """Share of the last minute some task waited on I/O (Linux PSI): imports read from disk when the
+    host has reclaimed the page cache, which slows start-up figures."""
+    try:
+        for line in Path("/proc/pressure/io").read_text().splitlines():
+            if line.startswith("some"):
+                return line.split("avg60=")[1].split()[0] + " %"
+    except (OSError, IndexError):
+        pass
+    return "n/a"
+
+
 def table(sections: list[Section]) -> list[str]:
     lines = ["| metric | value | lower bound or baseline | ratio | target |", "|---|---|---|---|---|"]
     for sec in sections:
@@ -75,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="acr-console-bench-"))
     started = time.perf_counter()
     sections: list[Section] = []
-    load_before, speed_before = os.getloadavg()[0], cpu_speed()
+    load_before, speed_before, io_before = os.getloadavg()[0], cpu_speed(), io_pressure()
     print(f"machine: {_machine()}; CPU check {speed_before * 1000:.0f} ms", flush=True)
     print(f"work folder: {workdir}", flush=True)
     try:
@@ -97,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     out = table(sections)
     notes = [f"- *{s.name}*: {n}" for s in sections for n in s.notes]
     load = (f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; CPU check (a 2M-step Python "
-            f"loop, best of 3) {speed_before * 1000:.0f} ms before, {cpu_speed() * 1000:.0f} ms after")
+            f"loop, best of 3) {speed_before * 1000:.0f} ms before, {cpu_speed() * 1000:.0f} ms after; I/O pressure "
+            f"(PSI some, avg60) {io_before} before, {io_pressure()} after")
     header = [f"Machine: {_machine()}; {load}.", f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `python -m benchmarks"
               f"{' --only ' + ' --only '.join(chosen) if args.only else ''}`, {total:.0f} s in all; "
               f"whole-process timings are the median of {args.runs} runs after a warm-up."]
