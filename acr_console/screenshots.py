@@ -91,9 +91,8 @@ def build_app(connection: dict[str, Any], *, read_only: bool = False) -> Any:
     from .config import Settings
     from .tui.app import AcrConsoleApp
 
-    defaults = {name: f.get_default(call_default_factory=True) for name, f in Settings.model_fields.items()}
     return AcrConsoleApp(sandbox_connection(connection, read_only=read_only),
-                         settings=Settings.model_construct(**defaults), clock=lambda: PINNED_NOW)
+                         settings=Settings(), clock=lambda: PINNED_NOW)
 
 
 async def capture(connection: dict[str, Any], scene: str, size: tuple[int, int]) -> str:

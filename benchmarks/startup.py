@@ -10,6 +10,7 @@ import pty
 import re
 import select
 import signal
+import statistics
 import struct
 import subprocess
 import sys
@@ -17,10 +18,16 @@ import termios
 import time
 from pathlib import Path
 
-from .common import SandboxProcess, Section, child_env, console_script, median_of, seconds, timed_run
+from .common import SandboxProcess, Section, child_env, console_script, median_of, ratio, seconds, timed_run
 
 # Packages that must not load before the first frame or for `registries` (sdk-wiring.md §6.1).
 HEAVY = ("msgraph", "kiota_http", "textual", "azure.mgmt.authorization", "azure.mgmt.containerregistry", "aiohttp")
+
+
+# The least a command reading ARM with azure-identity and azure-core over httpx must import (without
+# httpx's own command-line tool, which the console skips too: acr_console/azure/__init__.py).
+SDK_FLOOR = [sys.executable, "-c", "import sys; sys.modules['httpx._main'] = None; "
+             "import asyncio, azure.identity.aio, azure.mgmt.core, httpx; httpx.AsyncClient()"]
 
 
 def _imported(importtime_stderr: str) -> set[str]:
@@ -121,9 +128,15 @@ def run(workdir: Path, runs: int) -> Section:
     with SandboxProcess(workdir / "demo", env, seed="demo") as sbx:
         data = str(sbx.data_dir)
         cmd = [*script, "--sandbox-data", data, "registries", "--json"]
-        wall, samples = median_of(lambda: timed_run(cmd, env)[0], runs)
-        sec.add("`registries --json`, process wall", seconds(wall), f"python -c pass: {seconds(floor)}", "",
-                "< 0.7 s", wall < 0.7)
+        # Interleaved, so both see the same state of a noisy host.
+        pairs = [(timed_run(cmd, env)[0], timed_run(SDK_FLOOR, env)[0]) for _ in range(runs + 1)][1:]
+        samples = [w for w, _ in pairs]
+        wall, sdk = statistics.median(samples), statistics.median(f for _, f in pairs)
+        sec.add("`registries --json`, process wall", seconds(wall), f"its SDKs' imports alone: {seconds(sdk)}",
+                ratio(wall, sdk), "< 0.7 s", wall < 0.7)
+        sec.note(f"SDKs' imports alone: a process that only imports what any client of ARM built on "
+                 f"azure-identity and azure-core over httpx must (`{SDK_FLOOR[-1]}`); samples "
+                 f"{', '.join(seconds(f) for _, f in pairs)}.")
         _, proc = timed_run([sys.executable, "-X", "importtime", *cmd[1:]] if cmd[0] == sys.executable else
                             [sys.executable, "-X", "importtime", cmd[0], *cmd[1:]], env)
         loaded = _imported(proc.stderr)

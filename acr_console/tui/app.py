@@ -44,7 +44,7 @@ class AcrConsoleApp(App[int]):
                  backend: Backend | None = None) -> None:
         super().__init__()
         self.connection = connection
-        self.settings = settings or Settings.model_construct(**_defaults())
+        self.settings = settings or Settings()
         self.profile_name = profile_name
         self.accent = accent
         # Injected in tests and screenshots so "expires in 12 days" is the same on every run.
@@ -261,8 +261,3 @@ class AcrConsoleApp(App[int]):
 
             await asyncio.to_thread(self._owned_sandbox.stop)
 
-
-def _defaults() -> dict[str, Any]:
-    # Settings() would read the user's file and environment; an app built without settings (tests,
-    # embedding) gets the field defaults only.
-    return {name: field.get_default(call_default_factory=True) for name, field in Settings.model_fields.items()}

@@ -24,9 +24,7 @@ def pinned_clock() -> datetime:
 
 
 def default_settings(**overrides: Any) -> Settings:
-    values = {name: f.get_default(call_default_factory=True) for name, f in Settings.model_fields.items()}
-    values.update(overrides)
-    return Settings.model_construct(**values)
+    return Settings(**overrides)
 
 
 def make_app(connection: dict[str, Any], *, read_only: bool = False, **kwargs: Any) -> AcrConsoleApp:

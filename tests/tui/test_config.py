@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,31 @@ def test_no_file_means_defaults(no_user_config: Path) -> None:
     args = apply_profile(argparse.Namespace(profile=None, cloud=None, auth=None, tenant=None, subscription=None,
                                             read_only=False, sandbox=False))
     assert (args.cloud, args.auth, args.read_only) == ("AzureCloud", "cli", False)
+
+
+def test_variables_alone_are_read_and_checked(no_user_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACR_CONSOLE_PROFILES__CI__SANDBOX", "true")
+    monkeypatch.setenv("ACR_CONSOLE_DEFAULT_PROFILE", "ci")
+    name, profile = load_settings().profile(None)
+    assert (name, profile.sandbox, profile.cloud) == ("ci", True, "AzureCloud")
+    monkeypatch.setenv("ACR_CONSOLE_EXPIRY_WARNING_DAYS", "0")
+    with pytest.raises(ConfigError, match="expiry_warning_days: 0 is outside 1–365"):
+        load_settings()
+
+
+def test_nothing_to_read_loads_no_validator(no_user_config: Path) -> None:
+    # Every command reads the settings before its first request; with no file and no variable there
+    # is nothing to validate, so pydantic (~0.15 s of imports) must stay out of the process.
+    code = ("import sys; from acr_console.config import load_settings; s = load_settings(); "
+            "print(s.max_rows, sorted(m for m in sys.modules if m.split('.')[0].startswith('pydantic')))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACR_CONSOLE_")}
+    env["ACR_CONSOLE_CONFIG"] = str(no_user_config)
+    env["ACR_CONSOLE_AUDIT_LOG"] = str(no_user_config.with_name("audit.jsonl"))  # prefixed, but not a setting
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["100000", "[]"]
+
+
+def test_other_prefixed_variables_are_not_settings(no_user_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACR_CONSOLE_AUDIT_LOG", "/tmp/elsewhere.jsonl")
+    monkeypatch.setenv("acr_console_max_rows", "200")  # a setting, whatever its case
+    assert load_settings().max_rows == 200

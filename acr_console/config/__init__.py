@@ -21,24 +21,28 @@ misspelt `read_ony = true` must not leave a production profile writable. Example
     [keymap]
     "registries.refresh" = "f5"
 
-No Textual or SDK imports: the CLI reads this too.
+No Textual or SDK imports: the CLI reads this too. Nor pydantic, until there is something to check:
+with no file and no `ACR_CONSOLE_*` variable the settings are the defaults below, and importing
+pydantic-settings (~0.15 s) would only delay every command's first request. When there is, it is
+validated by `config.validation` (pydantic-settings) into these same dataclasses.
 """
 
 from __future__ import annotations
 
-import contextvars
 import os
-import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from typing import Literal
 
 CONFIG_ENV = "ACR_CONSOLE_CONFIG"
+ENV_PREFIX = "ACR_CONSOLE_"
 
 CloudName = Literal["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"]
 AuthName = Literal["cli", "device-code", "env", "managed-identity", "browser"]
+
+MAX_ROWS_RANGE = (100, 100_000)
+EXPIRY_WARNING_RANGE = (1, 365)
 
 
 class ConfigError(Exception):
@@ -55,16 +59,18 @@ def config_path() -> Path:
     return user_config_path("acr-console", appauthor=False) / "config.toml"
 
 
-class Profile(BaseModel):
+@dataclass(frozen=True)
+class Profile:
     """Where to connect and how: one tenant in one cloud."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Read by pydantic when it validates a file; unknown keys are errors.
+    __pydantic_config__ = {"extra": "forbid"}
 
     cloud: CloudName = "AzureCloud"
     """The Azure cloud."""
     tenant: str | None = None
     """Tenant id or domain to sign in to; none: the credential's default tenant."""
-    subscriptions: list[str] = Field(default_factory=list)
+    subscriptions: tuple[str, ...] = ()
     """Only these subscriptions; empty: every subscription the identity can see."""
     auth: AuthName = "cli"
     """How to sign in: Azure CLI, device code (over SSH), environment variables, managed identity, browser."""
@@ -75,69 +81,40 @@ class Profile(BaseModel):
     accent: str | None = None
     """A colour for the status line (e.g. "dark_red" or "#8b0000" for production), so the tenant is never mistaken."""
 
-    @field_validator("accent")
-    @classmethod
-    def _colour(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from rich.color import Color, ColorParseError
+    def __post_init__(self) -> None:
+        if self.accent is not None:
+            from rich.color import Color, ColorParseError
 
-        try:
-            Color.parse(value)
-        except ColorParseError:
-            raise ValueError(f"'{value}' is not a colour (try a name like 'dark_red' or '#8b0000')") from None
-        return value
+            try:
+                Color.parse(self.accent)
+            except ColorParseError:
+                raise ValueError(f"accent: '{self.accent}' is not a colour "
+                                 "(try a name like 'dark_red' or '#8b0000')") from None
 
 
-_toml_path: contextvars.ContextVar[Path | None] = contextvars.ContextVar("acr_console_config_path", default=None)
-
-
-class _TomlSource(PydanticBaseSettingsSource):
-    """The configuration file; a missing file is an empty configuration."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover - unused
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        path = _toml_path.get()
-        if path is None or not path.exists():
-            return {}
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-
-
-class Settings(BaseSettings):
+@dataclass(frozen=True)
+class Settings:
     """Everything the user can configure."""
-
-    model_config = SettingsConfigDict(env_prefix="ACR_CONSOLE_", env_nested_delimiter="__", extra="forbid")
 
     default_profile: str | None = None
     """The profile used when --profile is not given."""
-    profiles: dict[str, Profile] = Field(default_factory=dict)
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
     """Named connections."""
-    keymap: dict[str, str] = Field(default_factory=dict)
+    keymap: Mapping[str, str] = field(default_factory=dict)
     """Binding id → keys, e.g. {"registries.refresh": "f5"}; ids are listed on the help screen (?)."""
     theme: str | None = None
     """A Textual theme name, e.g. "textual-ansi" to follow the terminal's colours."""
-    max_rows: int = Field(default=100_000, ge=100, le=100_000)
-    """Most rows a table shows at once; filter (/) to narrow a longer list (tables draw only what is
-    on screen, so 100,000 rows cost no more to show than 100)."""
-    expiry_warning_days: int = Field(default=30, ge=1, le=365)
-    """Credentials ending within this many days are shown in yellow."""
+    max_rows: int = 100_000
+    """Most rows a table shows at once (100–100,000); filter (/) to narrow a longer list (tables draw
+    only what is on screen, so 100,000 rows cost no more to show than 100)."""
+    expiry_warning_days: int = 30
+    """Credentials ending within this many days (1–365) are shown in yellow."""
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Earlier sources win: explicit arguments, then the environment, then the file.
-        return init_settings, env_settings, _TomlSource(settings_cls)
+    def __post_init__(self) -> None:
+        for name, (low, high) in (("max_rows", MAX_ROWS_RANGE), ("expiry_warning_days", EXPIRY_WARNING_RANGE)):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name}: {value} is outside {low:,}–{high:,}")
 
     def profile(self, name: str | None) -> tuple[str | None, Profile]:
         """(name, profile) for --profile NAME, else the default profile, else built-in defaults."""
@@ -152,18 +129,17 @@ class Settings(BaseSettings):
 
 def load_settings(path: Path | None = None) -> Settings:
     """Read and validate the configuration; a ConfigError names the file and the bad key."""
-    token = _toml_path.set(path if path is not None else config_path())
-    try:
+    path = path if path is not None else config_path()
+    if not _overridden() and not path.exists():
         return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"invalid configuration ({_toml_path.get()}): {problems}") from None
-    finally:
-        _toml_path.reset(token)
+    from .validation import read_settings
+
+    return read_settings(path)
 
 
-def json_schema() -> dict[str, Any]:
-    """The configuration file's JSON schema, for editors."""
-    return Settings.model_json_schema()
+def _overridden() -> bool:
+    """Whether a variable names a setting (`ACR_CONSOLE_MAX_ROWS`, `ACR_CONSOLE_PROFILES__X__...`);
+    others with the prefix (the configuration's path, the audit log's) are not settings. Case is
+    ignored, as pydantic-settings ignores it."""
+    names = tuple(ENV_PREFIX + f.name.upper() for f in fields(Settings))
+    return any(key.upper() == name or key.upper().startswith(name + "__") for key in os.environ for name in names)
