@@ -8,6 +8,7 @@ import and about 0.35 ms per assignment to deserialize, on the event loop. Write
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ..models import RoleAssignment, RoleDefinition
@@ -75,13 +76,25 @@ def definition_from_json(doc: dict[str, Any]) -> RoleDefinition:
 
 async def assignments_at(az: AzureClients, scope: str) -> list[RoleAssignment]:
     """Assignments that apply at `scope`: on it and on every scope above it (one paged call)."""
+    return [a async for page in assignment_pages_at(az, scope) for a in page]
+
+
+async def assignment_pages_at(az: AzureClients, scope: str) -> AsyncIterator[list[RoleAssignment]]:
+    """`assignments_at`, a page at a time as ARM answers."""
     subscription_of(scope)  # an assignment list needs a scope inside a subscription
+    pages = az.arm_page_stream(f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments",
+                               {"$filter": "atScope()", "api-version": RBAC_API})
     try:
-        items = await az.arm_pages(f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments",
-                                   {"$filter": "atScope()", "api-version": RBAC_API})
-    except Exception as exc:
-        raise from_exception(exc, f"list role assignments at {scope}") from None
-    return [assignment_from_json(doc) for doc in items]
+        while True:
+            try:
+                items = await anext(pages)
+            except StopAsyncIteration:
+                return
+            except Exception as exc:
+                raise from_exception(exc, f"list role assignments at {scope}") from None
+            yield [assignment_from_json(doc) for doc in items]
+    finally:
+        await pages.aclose()
 
 
 async def assignments_of(az: AzureClients, subscription_id: str, principal_id: str) -> list[RoleAssignment]:

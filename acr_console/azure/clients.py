@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import ssl
 import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -326,13 +327,17 @@ class AzureClients:
 
     async def arm_pages(self, path: str, params: dict[str, str]) -> list[Any]:
         """Every item of an ARM list, following nextLink."""
-        items: list[Any] = []
+        return [item async for page in self.arm_page_stream(path, params) for item in page]
+
+    async def arm_page_stream(self, path: str, params: dict[str, str]) -> AsyncIterator[list[Any]]:
+        """An ARM list page by page, for callers that can start work on a page (or stop) before
+        the next one arrives."""
         page = await self.arm_json("GET", path, params)
         while True:
-            items.extend(page.get("value", []))
+            yield page.get("value", [])
             link = page.get("nextLink")
             if not link:
-                return items
+                return
             page = await self.arm_json("GET", link)
 
     # -- Microsoft Graph ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ time for 500 registries) and 0.1 s to import, for five fields.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,12 +70,24 @@ async def list_subscriptions(az: AzureClients) -> list[Subscription]:
 
 
 async def registries_in(az: AzureClients, subscription_id: str) -> list[Registry]:
+    return [reg async for page in registry_pages(az, subscription_id) for reg in page]
+
+
+async def registry_pages(az: AzureClients, subscription_id: str) -> AsyncIterator[list[Registry]]:
+    """A subscription's registries a page at a time, for a search that can stop at its answer."""
+    pages = az.arm_page_stream(f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry/registries",
+                               {"api-version": REGISTRIES_API})
     try:
-        items = await az.arm_pages(f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry/registries",
-                                   {"api-version": REGISTRIES_API})
-    except Exception as exc:
-        raise from_exception(exc, f"list registries in {subscription_id}") from None
-    return [registry_from_json(doc) for doc in items]
+        while True:
+            try:
+                items = await anext(pages)
+            except StopAsyncIteration:
+                return
+            except Exception as exc:
+                raise from_exception(exc, f"list registries in {subscription_id}") from None
+            yield [registry_from_json(doc) for doc in items]
+    finally:
+        await pages.aclose()
 
 
 async def list_registries(az: AzureClients, subscriptions: list[Subscription] | None = None) -> RegistryListing:

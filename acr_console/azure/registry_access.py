@@ -2,37 +2,61 @@
 dependencies allow: assignments (one atScope() call) → role definitions, principals (1000 per
 request) and the assigned groups' members (two batched rounds whatever the nesting depth), all
 three at once: an assignment names its principal's type, so the group tree need not wait for
-getByIds."""
+getByIds. A long assignment list is not waited for: each page's lookups start as it arrives, so
+only the last page's are left when the list ends."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 from ..access import analyse
-from ..models import Group, Principal, PrincipalType, Registry, RegistryAccess
-from .authorization import RoleDefinitions, assignments_at
+from ..models import Group, Principal, PrincipalType, Registry, RegistryAccess, RoleAssignment, RoleDefinition
+from .authorization import RoleDefinitions, assignment_pages_at
 from .clients import AzureClients
 from .directory import get_by_ids, group_tree, is_guid, principal_from_json
 from .errors import AzureError
-from .registries import list_registries
+from .registries import MAX_CONCURRENT_SUBSCRIPTIONS, list_subscriptions, registry_pages
 
 
 async def read_registry_access(az: AzureClients, registry: Registry, definitions: RoleDefinitions) -> RegistryAccess:
     az.prefetch_graph()  # Graph's imports and token load while the assignments are read
-    assignments = await assignments_at(az, registry.id)
-    role_ids = list(dict.fromkeys(a.role_definition_id for a in assignments))
-    principal_ids = list(dict.fromkeys(a.principal_id.lower() for a in assignments))
-    said_groups = list(dict.fromkeys(a.principal_id.lower() for a in assignments
-                                     if a.principal_type.lower() == "group"))
-    tree = asyncio.ensure_future(group_tree(az, said_groups)) if said_groups else None
+    assignments: list[RoleAssignment] = []
+    seen_roles: set[str] = set()
+    seen_ids: set[str] = set()
+    def_tasks: list[asyncio.Future[dict[str, RoleDefinition]]] = []
+    id_tasks: list[asyncio.Future[dict[str, dict[str, Any]]]] = []
+    tree_tasks: list[asyncio.Future[tuple[dict[str, Group], dict[str, Principal]]]] = []
     try:
-        defs, objects = await asyncio.gather(definitions.resolve(role_ids), get_by_ids(az, principal_ids))
-        groups, members = await tree if tree is not None else ({}, {})
+        async for page in assignment_pages_at(az, registry.id):
+            assignments += page
+            roles = _new(seen_roles, (a.role_definition_id for a in page))
+            ids = _new(seen_ids, (a.principal_id.lower() for a in page))
+            said_groups = [a.principal_id.lower() for a in page
+                           if a.principal_type.lower() == "group" and a.principal_id.lower() in ids]
+            if roles:
+                def_tasks.append(asyncio.ensure_future(definitions.resolve(roles)))
+            if ids:
+                id_tasks.append(asyncio.ensure_future(get_by_ids(az, ids)))
+            if said_groups:
+                tree_tasks.append(asyncio.ensure_future(group_tree(az, list(dict.fromkeys(said_groups)))))
+        defs: dict[str, RoleDefinition] = {}
+        for found in await asyncio.gather(*def_tasks):
+            defs.update(found)
+        objects: dict[str, dict[str, Any]] = {}
+        for docs in await asyncio.gather(*id_tasks):
+            objects.update(docs)
+        groups: dict[str, Group] = {}
+        members: dict[str, Principal] = {}
+        for tree_groups, tree_members in await asyncio.gather(*tree_tasks):
+            groups.update(tree_groups)
+            members.update(tree_members)
     finally:
-        if tree is not None and not tree.done():
-            tree.cancel()
-            await asyncio.gather(tree, return_exceptions=True)
+        pending = [t for t in (*def_tasks, *id_tasks, *tree_tasks) if not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
     principals = {oid: principal_from_json(doc) for oid, doc in objects.items()}
     assigned_groups = [oid for oid, p in principals.items() if p.type is PrincipalType.GROUP]
     unsaid = [g for g in assigned_groups if g not in groups]
@@ -44,6 +68,13 @@ async def read_registry_access(az: AzureClients, registry: Registry, definitions
     for oid, member in members.items():
         principals.setdefault(oid, member)
     return analyse(registry, assignments, defs, principals, groups)
+
+
+def _new(seen: set[str], values: Any) -> list[str]:
+    """The values not met before, in order; records them as met."""
+    fresh = [v for v in dict.fromkeys(values) if v not in seen]
+    seen.update(fresh)
+    return fresh
 
 
 def _below(roots: list[str], groups: dict[str, Group], members: dict[str, Principal],
@@ -68,17 +99,42 @@ def _below(roots: list[str], groups: dict[str, Group], members: dict[str, Princi
 
 
 async def find_registry(az: AzureClients, ref: str) -> Registry:
-    """A registry by name, login server or resource id, among the selected subscriptions."""
+    """A registry by name, login server or resource id, among the selected subscriptions.
+
+    Subscriptions are searched side by side, page by page, and the search ends at the first match:
+    registry names are unique across Azure (each is a DNS name under azurecr.io), so there is no
+    second one to find, and the pages after it would only delay the answer."""
     wanted = ref.strip().rstrip("/").lower()
     if not wanted:
         raise AzureError("InvalidRegistry", "no registry given: name one by name, login server or resource id", 400)
-    listing = await list_registries(az)
-    for reg in listing.registries:
-        if wanted in (reg.name.lower(), reg.login_server.lower(), reg.id.lower()):
-            return reg
+    subscriptions = await list_subscriptions(az)
+    gate = asyncio.Semaphore(MAX_CONCURRENT_SUBSCRIPTIONS)
+    errors: dict[str, AzureError] = {}
+
+    async def search(subscription_id: str) -> Registry | None:
+        async with gate:
+            try:
+                async for page in registry_pages(az, subscription_id):
+                    for reg in page:
+                        if wanted in (reg.name.lower(), reg.login_server.lower(), reg.id.lower()):
+                            return reg
+            except AzureError as err:
+                errors[subscription_id] = err
+        return None
+
+    searches = [asyncio.ensure_future(search(s.id)) for s in subscriptions]
+    try:
+        for done in asyncio.as_completed(searches):
+            found = await done
+            if found is not None:
+                return found
+    finally:
+        for task in searches:
+            task.cancel()
+        await asyncio.gather(*searches, return_exceptions=True)
     hint = ""
-    if listing.errors:
-        hint = f" ({len(listing.errors)} subscription(s) could not be read)"
+    if errors:
+        hint = f" ({len(errors)} subscription(s) could not be read)"
     if is_guid(wanted):
         hint += "; a GUID is not a registry name"
     # Resource Manager lists only what the caller may read: absent and unreadable look the same.

@@ -261,10 +261,11 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def list_subscriptions(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
+        rights = rbac.CallerRights(store, caller.object_id)
         visible = [
             _subscription_doc(row, store.tenant_id)
             for row in store.subscriptions()
-            if rbac.has_any_role_under(store, caller.object_id, f"/subscriptions/{row['id']}")
+            if rights.any_role_under(f"/subscriptions/{row['id']}")
         ]
         return JSONResponse(arm_page(request, sb.base_url, visible, sb.settings.page_size))
 
@@ -281,8 +282,8 @@ def routes(sb: Sandbox) -> list[Route]:
         caller = sb.authenticate(request, "arm")
         sub_id = request.path_params["sub"].lower()
         require_subscription(sb, caller, sub_id)
-        items = [g for g in store.resource_groups(sub_id)
-                 if rbac.permitted(store, caller.object_id, g["id"], RG_READ)]
+        rights = rbac.CallerRights(store, caller.object_id)
+        items = [g for g in store.resource_groups(sub_id) if rights.permitted(g["id"], RG_READ)]
         return JSONResponse(arm_page(request, sb.base_url, items, sb.settings.page_size))
 
     async def get_resource_group(request: Request) -> Response:
@@ -340,11 +341,8 @@ def routes(sb: Sandbox) -> list[Route]:
     # registries ---------------------------------------------------------------------------------
 
     def readable_registries(caller: Caller, sub_id: str, rg: str | None) -> list[dict[str, Any]]:
-        return [
-            doc
-            for doc in store.resources(REGISTRY_TYPE, sub_id, rg)
-            if rbac.permitted(store, caller.object_id, doc["id"], REGISTRY_READ)
-        ]
+        rights = rbac.CallerRights(store, caller.object_id)
+        return [doc for doc in store.resources(REGISTRY_TYPE, sub_id, rg) if rights.permitted(doc["id"], REGISTRY_READ)]
 
     async def list_registries(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")

@@ -56,26 +56,47 @@ def effective_assignments(store: Store, principal_id: str) -> list[dict]:
     return store.role_assignments_for_principals(ids)
 
 
-def permitted(store: Store, principal_id: str, scope: str, action: str, *, data: bool = False) -> bool:
-    for ra in effective_assignments(store, principal_id):
-        props = ra["properties"]
-        if not scope_covers(props["scope"], scope):
-            continue
-        perms = role_permissions(store, props["roleDefinitionId"].rsplit("/", 1)[-1])
+class CallerRights:
+    """A caller's effective assignments, read once and checked against many scopes: listing 500
+    registries must not re-read the caller's groups and assignments 500 times."""
+
+    def __init__(self, store: Store, principal_id: str) -> None:
+        self._store = store
+        self._assignments = [ra["properties"] for ra in effective_assignments(store, principal_id)]
+        self._roles: dict[str, dict[str, list[str]]] = {}
+
+    def _permissions(self, role_definition_id: str) -> dict[str, list[str]]:
+        guid = role_definition_id.rsplit("/", 1)[-1]
+        if guid not in self._roles:
+            self._roles[guid] = role_permissions(self._store, guid)
+        return self._roles[guid]
+
+    def permitted(self, scope: str, action: str, *, data: bool = False) -> bool:
         allow, deny = ("dataActions", "notDataActions") if data else ("actions", "notActions")
-        if matches(perms[allow], action) and not matches(perms[deny], action):
-            return True
-    return False
+        for props in self._assignments:
+            if not scope_covers(props["scope"], scope):
+                continue
+            perms = self._permissions(props["roleDefinitionId"])
+            if matches(perms[allow], action) and not matches(perms[deny], action):
+                return True
+        return False
+
+    def any_role_under(self, scope: str) -> bool:
+        """A caller sees a subscription when it holds any role at, above or below it."""
+        s = scope.lower().rstrip("/")
+        for props in self._assignments:
+            a = props["scope"].lower().rstrip("/")
+            if scope_covers(a, s) or a.startswith(s + "/"):
+                return True
+        return False
+
+
+def permitted(store: Store, principal_id: str, scope: str, action: str, *, data: bool = False) -> bool:
+    return CallerRights(store, principal_id).permitted(scope, action, data=data)
 
 
 def has_any_role_under(store: Store, principal_id: str, scope: str) -> bool:
-    """A caller sees a subscription when it holds any role at, above or below it."""
-    s = scope.lower().rstrip("/")
-    for ra in effective_assignments(store, principal_id):
-        a = ra["properties"]["scope"].lower().rstrip("/")
-        if scope_covers(a, s) or a.startswith(s + "/"):
-            return True
-    return False
+    return CallerRights(store, principal_id).any_role_under(scope)
 
 
 def dumps(doc: dict) -> str:
