@@ -84,27 +84,57 @@ def _registry_census(sbx: SandboxProcess) -> list[dict[str, Any]]:
 def lower_bound(sbx: SandboxProcess, reg: dict[str, Any]) -> tuple[int, str]:
     """Round trips on the longest chain of requests that each need the previous one's answer.
 
-    token → subscriptions (pages) → the registries of each subscription (pages, subscriptions in
-    parallel; needed to turn a name into a resource id) → assignments atScope() (pages) → then, in
-    parallel: role definitions (1), principals by getByIds (1000 ids a request, in parallel), and the
-    groups: one $batch listing each assigned group's direct members and its nested groups
-    (transitiveMembers), then one listing every nested group's members (no round when nothing is
-    nested). The Graph token does not depend on ARM, so it is fetched beside this chain."""
-    size = int(sbx.conn["page_size"])
-    with sbx.db() as db:
-        n_subs = db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0]
-        per_sub = [r[0] for r in db.execute(
-            "SELECT COUNT(*) FROM resources WHERE type = 'microsoft.containerregistry/registries' "
-            "GROUP BY subscription_id")]
-    p_subs = pages(n_subs, size)
-    p_regs = max(pages(n, size) for n in per_sub)
-    p_scope = pages(reg["at_scope"], size)
+    token → subscriptions (pages) → the registry's subscription's registry pages up to the one that
+    holds it (subscriptions are read side by side, and the search ends at the answer: names are
+    unique) → assignments atScope(), page after page → what a page names can be looked up as soon
+    as the page arrives: role definitions and principals (getByIds) one round trip after their
+    page, the assigned groups' members two batched rounds after the page that names the first of
+    them (one listing each assigned group's direct members and its nested groups, then one listing
+    every nested group's members; none when nothing is nested). The Graph token does not depend on
+    ARM, so it is fetched beside this chain. Pages are counted as the API returns them, read here."""
+    import httpx
+
+    arm = sbx.token()
+    with httpx.Client(verify=sbx.ssl_context(), trust_env=False, timeout=60,
+                      headers={"Authorization": f"Bearer {arm}"}) as c:
+        def page_chain(url: str, **params: str) -> list[list[dict[str, Any]]]:
+            out, link = [], url
+            while link:
+                doc = c.get(link if link.startswith("https://") else sbx.base + link,
+                            params=params if link == url else None).json()
+                out.append(doc.get("value", []))
+                link = doc.get("nextLink")
+            return out
+
+        p_subs = len(page_chain("/subscriptions", **{"api-version": ARM_API["subs"]}))
+        reg_pages = page_chain(f"/subscriptions/{reg['subscription_id']}/providers/Microsoft.ContainerRegistry/"
+                               "registries", **{"api-version": ARM_API["acr"]})
+        k = next(i for i, page in enumerate(reg_pages, 1)
+                 if any(r["name"].lower() == reg["name_lower"] for r in page))
+        scope_pages = page_chain(f"/subscriptions/{reg['subscription_id']}/resourceGroups/"
+                                 f"{reg['resource_group_lower']}/providers/Microsoft.ContainerRegistry/registries/"
+                                 f"{reg['name_lower']}/providers/Microsoft.Authorization/roleAssignments",
+                                 **{"$filter": "atScope()", "api-version": ARM_API["rbac"]})
+    n_scope = len(scope_pages)
+    group_pages = [j for j, page in enumerate(scope_pages, 1)
+                   if any(a["properties"].get("principalType") == "Group" for a in page)]
     group_rounds = 0 if not reg["assigned_groups"] else (1 if reg["levels"] == 1 else 2)
     group_rounds *= pages(reg["widest_group"], GROUP_PAGE)
-    after = max(1, group_rounds)
-    total = 1 + p_subs + p_regs + p_scope + after
-    how = (f"token 1 + subscriptions {p_subs} + registry pages {p_regs} + atScope pages {p_scope} + "
-           f"max(definitions 1, getByIds 1, group rounds {group_rounds}) = {total} round trips")
+    groups_done = (group_pages[0] + group_rounds) if group_pages else 0
+    seen: set[str] = set()
+    last_new = 0  # the last page naming a principal or role no earlier page named
+    for j, page in enumerate(scope_pages, 1):
+        names = {a["properties"]["principalId"].lower() for a in page}
+        names |= {a["properties"]["roleDefinitionId"].rsplit("/", 1)[-1].lower() for a in page}
+        if names - seen:
+            last_new = j
+        seen |= names
+    looked_up = last_new + 1 if last_new else 0
+    total = 1 + p_subs + k + max(n_scope, looked_up, groups_done)
+    how = (f"token 1 + subscriptions {p_subs} + registry pages up to the registry's {k} + the longest of: "
+           f"atScope pages {n_scope}; the last page naming someone new ({last_new}) + 1 (getByIds, "
+           f"definitions); the page naming the first group ({group_pages[0] if group_pages else '-'}) + group "
+           f"rounds {group_rounds} = {total} round trips")
     return total, how
 
 

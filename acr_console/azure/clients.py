@@ -331,14 +331,25 @@ class AzureClients:
 
     async def arm_page_stream(self, path: str, params: dict[str, str]) -> AsyncIterator[list[Any]]:
         """An ARM list page by page, for callers that can start work on a page (or stop) before
-        the next one arrives."""
+        the next one arrives. Close it (`contextlib.aclosing`) when stopping early."""
         page = await self.arm_json("GET", path, params)
         while True:
-            yield page.get("value", [])
             link = page.get("nextLink")
-            if not link:
+            # The next page is asked for before this one is handed over, so what the caller does
+            # with a page (parsing it, starting its lookups) overlaps the next round trip.
+            ahead = asyncio.ensure_future(self.arm_json("GET", link)) if link else None
+            if ahead is not None:
+                await asyncio.sleep(0)  # let it go out now, not after the caller's work on this page
+            try:
+                yield page.get("value", [])
+            except BaseException:  # closed early (GeneratorExit), or cancelled: the page ahead is not wanted
+                if ahead is not None:
+                    ahead.cancel()
+                    await asyncio.gather(ahead, return_exceptions=True)
+                raise
+            if ahead is None:
                 return
-            page = await self.arm_json("GET", link)
+            page = await ahead
 
     # -- Microsoft Graph ----------------------------------------------------------------------
 

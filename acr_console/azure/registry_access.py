@@ -8,6 +8,7 @@ only the last page's are left when the list ends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from typing import Any
 
@@ -28,8 +29,9 @@ async def read_registry_access(az: AzureClients, registry: Registry, definitions
     def_tasks: list[asyncio.Future[dict[str, RoleDefinition]]] = []
     id_tasks: list[asyncio.Future[dict[str, dict[str, Any]]]] = []
     tree_tasks: list[asyncio.Future[tuple[dict[str, Group], dict[str, Principal]]]] = []
+    pages = assignment_pages_at(az, registry.id)
     try:
-        async for page in assignment_pages_at(az, registry.id):
+        async for page in pages:
             assignments += page
             roles = _new(seen_roles, (a.role_definition_id for a in page))
             ids = _new(seen_ids, (a.principal_id.lower() for a in page))
@@ -53,10 +55,12 @@ async def read_registry_access(az: AzureClients, registry: Registry, definitions
             groups.update(tree_groups)
             members.update(tree_members)
     finally:
-        pending = [t for t in (*def_tasks, *id_tasks, *tree_tasks) if not t.done()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await pages.aclose()  # a failed lookup leaves the list unfinished: its next page is not wanted
+        started = [*def_tasks, *id_tasks, *tree_tasks]
+        for task in started:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*started, return_exceptions=True)  # and collects errors no one awaited
     principals = {oid: principal_from_json(doc) for oid, doc in objects.items()}
     assigned_groups = [oid for oid, p in principals.items() if p.type is PrincipalType.GROUP]
     unsaid = [g for g in assigned_groups if g not in groups]
@@ -114,10 +118,11 @@ async def find_registry(az: AzureClients, ref: str) -> Registry:
     async def search(subscription_id: str) -> Registry | None:
         async with gate:
             try:
-                async for page in registry_pages(az, subscription_id):
-                    for reg in page:
-                        if wanted in (reg.name.lower(), reg.login_server.lower(), reg.id.lower()):
-                            return reg
+                async with contextlib.aclosing(registry_pages(az, subscription_id)) as pages:
+                    async for page in pages:
+                        for reg in page:
+                            if wanted in (reg.name.lower(), reg.login_server.lower(), reg.id.lower()):
+                                return reg
             except AzureError as err:
                 errors[subscription_id] = err
         return None

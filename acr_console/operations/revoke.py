@@ -133,10 +133,13 @@ async def plan_revoke(az: AzureClients, req: RevokeRequest) -> Plan:
         registries = await registries_task
         groups, assignments = await asyncio.gather(groups_task, _assignments_of(az, registries, target.object_id))
     finally:
-        for task in (registries_task, groups_task):
-            if task is not None and not task.done():
+        started = [t for t in (registries_task, groups_task) if t is not None]
+        for task in started:
+            if not task.done():
                 task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        # Also collects the error of a task that failed while another was awaited: an exception no
+        # one retrieves is reported by asyncio on stderr, beside the one the user is shown.
+        await asyncio.gather(*started, return_exceptions=True)
     group_names = {g.object_id.lower(): g.display_name for g in groups}
     sp_id = target.object_id.lower()
     found = _in_reach(assignments, registries, {sp_id, *group_names})

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .context import Caller, Sandbox
@@ -185,6 +186,15 @@ def _sql_hint(flt: Filter | None) -> tuple[str, list[Any]]:
     return "", []
 
 
+@lru_cache(maxsize=8192)
+def _parsed(doc: str) -> dict[str, Any]:
+    """A stored document, decoded once while it is unchanged (the text is the key, so an update is
+    a miss, never a stale hit). Listings only read what this returns (filters test it, `render`
+    copies from it); expanding 200 groups in a $batch otherwise decodes the same members again
+    for every request."""
+    return json.loads(doc)
+
+
 def _fetch(req: GraphRequest, otypes: tuple[str, ...], ids: list[str] | None,
            flt: Filter | None) -> Iterable[tuple[str, dict[str, Any]]]:
     store = req.sb.store
@@ -193,7 +203,7 @@ def _fetch(req: GraphRequest, otypes: tuple[str, ...], ids: list[str] | None,
     base = f"SELECT type, doc FROM directory_objects WHERE type IN ({type_marks}){hint_sql}"
     if ids is None:
         for row in store.rows(base + " ORDER BY seq", [*otypes, *hint_params]):
-            yield row["type"], json.loads(row["doc"])
+            yield row["type"], _parsed(row["doc"])
         return
     rows: list[Any] = []
     unique = list(dict.fromkeys(ids))
@@ -206,7 +216,7 @@ def _fetch(req: GraphRequest, otypes: tuple[str, ...], ids: list[str] | None,
         rows += store.rows(sql, [*otypes, *hint_params, *chunk])
     rows.sort(key=lambda r: r["seq"])
     for row in rows:
-        yield row["type"], json.loads(row["doc"])
+        yield row["type"], _parsed(row["doc"])
 
 
 def list_objects(req: GraphRequest, otypes: tuple[str, ...], fragment: str, *, ids: list[str] | None = None,
@@ -235,7 +245,7 @@ def list_objects(req: GraphRequest, otypes: tuple[str, ...], fragment: str, *, i
         total = int(store.row(f"SELECT COUNT(*) FROM directory_objects WHERE type IN ({marks})", otypes)[0])
         rows = store.rows(f"SELECT type, doc FROM directory_objects WHERE type IN ({marks}) ORDER BY seq "
                           "LIMIT ? OFFSET ?", [*otypes, size, offset])
-        page = [(r["type"], json.loads(r["doc"])) for r in rows]
+        page = [(r["type"], _parsed(r["doc"])) for r in rows]
     else:
         matched = [(t, d) for t, d in _fetch(req, otypes, ids, flt) if flt is None or flt.predicate(d)]
         if order is not None:

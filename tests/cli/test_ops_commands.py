@@ -3,8 +3,10 @@ JSON shapes, exit codes, and where secrets may and may not appear."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
+import logging
 import os
 import stat
 import sys
@@ -145,3 +147,15 @@ def test_reset_assign_revoke_and_audit_round_trip(capsys, sandbox_server, monkey
     assert code == 0 and "revoke" in out
     text = audit_file.read_text()
     assert created["password"] not in text and reset["password"] not in text
+
+
+def test_a_failed_plan_reports_its_errors_once(capsys, sandbox_server, caplog) -> None:
+    # The principal and the registries are looked up side by side; when both fail, the one not
+    # shown must still be collected, or asyncio prints "Task exception was never retrieved" too.
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        code, _, err = run(capsys, sandbox_server, "revoke", f"{TEST_PREFIX}nobody-{uuid.uuid4().hex[:6]}",
+                             "--registry", "nosuchregistry0", "--disable", "--yes")
+        gc.collect()
+    assert code == 3, err
+    assert err.count("error:") == 1, err
+    assert [r.getMessage() for r in caplog.records] == []
