@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from acr_console.access.capabilities import LATENT_YIELDS, REPOSITORY_SCOPED_RIGHTS, Grant, role_capabilities
 from acr_console.access.conditions import ParsedCondition, RepositoryScope, parse_condition
@@ -54,6 +55,7 @@ from acr_console.models import (
     RegistryAccess,
     Right,
     RoleAssignment,
+    RoleAssignmentMode,
     RoleDefinition,
     ScopeLevel,
 )
@@ -163,8 +165,22 @@ def assignment_paths(
     )
     if definition is None:
         return (base,)
-    caps = role_capabilities(definition, registry.role_assignment_mode, admin_user_enabled=registry.admin_user_enabled)
-    condition = parse_condition(assignment.condition, assignment.condition_version)
+    return tuple(
+        dataclasses.replace(base, rights=rights, latent=latent, repositories=repositories, confidence=confidence)
+        for rights, latent, repositories, confidence in _outcomes(
+            definition, registry.role_assignment_mode, registry.admin_user_enabled,
+            assignment.condition, assignment.condition_version)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _outcomes(definition: RoleDefinition, mode: RoleAssignmentMode, admin_user_enabled: bool,
+              condition_text: str | None, condition_version: str | None,
+              ) -> tuple[tuple[frozenset[Right], frozenset[Latent], tuple[str, ...] | None, Confidence], ...]:
+    """(rights, latent, repositories, confidence) of each path one role with one condition gives:
+    the same for every assignment of that role and condition (a registry has hundreds of them)."""
+    caps = role_capabilities(definition, mode, admin_user_enabled=admin_user_enabled)
+    condition = parse_condition(condition_text, condition_version)
     rights: dict[_Outcome, set[Right]] = {}
     latent: dict[_Outcome, set[Latent]] = {}
     for right, grants in caps.rights.items():
@@ -177,13 +193,7 @@ def assignment_paths(
             best = min(confidences, key=_CONFIDENCE_ORDER.__getitem__)
             latent.setdefault((None, best), set()).add(item)
     return tuple(
-        dataclasses.replace(
-            base,
-            rights=frozenset(rights.get(outcome, ())),
-            latent=frozenset(latent.get(outcome, ())),
-            repositories=outcome[0],
-            confidence=outcome[1],
-        )
+        (frozenset(rights.get(outcome, ())), frozenset(latent.get(outcome, ())), outcome[0], outcome[1])
         for outcome in {**rights, **latent}
     )
 
@@ -223,6 +233,8 @@ def _entry_key(entry: AccessEntry) -> tuple[object, ...]:
 
 def _suppress_held_latent(paths: Iterable[AccessPath]) -> list[AccessPath]:
     paths = list(paths)
+    if not any(p.latent for p in paths):
+        return paths
     held = frozenset(r for p in paths if p.repositories is None and p.confidence is Confidence.DIRECT for r in p.rights)
     out: list[AccessPath] = []
     for path in paths:
