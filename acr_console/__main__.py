@@ -1,3 +1,3 @@
-from acr_console.cli.main import main
+from acr_console.cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -8,7 +8,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
+from .. import startup_gc
 from ..azure.connection import CLOUDS, AuthMethod
 from ..azure.errors import EXIT_FAILED, EXIT_USAGE, AzureError
 from .output import print_error
@@ -107,6 +109,14 @@ async def _run_with_azure(args: argparse.Namespace) -> int:
             return await args.handler(args, az)
 
 
+def entry() -> NoReturn:
+    """The `acr-console` program: `main` in a process of its own (see startup_gc)."""
+    startup_gc.begin()
+    code = main()
+    startup_gc.settle(exiting=True)  # the console has settled already; a command is done
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
@@ -141,4 +151,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -92,3 +92,22 @@ async def test_hostile_display_text_is_not_markup(connection: dict[str, Any]) ->
         table.show_rows([Row("x", tuple(Text(s) for s in ("[/oops]", "[red]x", "", "", "", "", "")), "")])
         await pilot.pause()
         assert str(table.get_row_at(0)[0]) == "[/oops]"
+
+
+async def test_the_first_list_ends_start_up(connection: dict[str, Any]) -> None:
+    import gc
+
+    from acr_console import startup_gc
+
+    defaults = gc.get_threshold()
+    startup_gc.begin()  # as the `acr-console` program does
+    try:
+        app = make_app(connection)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert registry_names(app)
+            assert gc.get_threshold() == defaults  # settled once the list was shown
+    finally:
+        startup_gc.settle(exiting=True)
+        gc.unfreeze()
+        gc.set_threshold(*defaults)

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from ... import startup_gc
 from ...azure.errors import from_exception
 from ...azure.registries import RegistryListing
 from ...models import Registry
@@ -110,6 +111,8 @@ class RegistriesScreen(ConsoleScreen):
         self._listing = message.listing
         self._rows = registry_rows(message.listing)
         self._render_rows()
+        # The first list is on screen: start-up is over (a no-op after the first time).
+        self.call_after_refresh(startup_gc.settle)
 
     def _render_rows(self) -> None:
         listing = self._listing
