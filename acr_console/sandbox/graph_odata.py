@@ -120,6 +120,28 @@ def unsupported_query(prop: str, otype: str) -> ApiError:
 # -- rendering -----------------------------------------------------------------------------------
 
 
+# Properties render() computes rather than reads.
+_DERIVED = frozenset({"keyCredentials", "passwordCredentials", "appDisplayName"})
+
+
+def _selected(doc: dict[str, Any], otype: str, select: list[str]) -> dict[str, Any]:
+    """What render() returns for a `$select` of plain properties, without first building the whole
+    document: listings ask for a handful of properties, and building every one of them took a
+    fifth of the sandbox's time expanding 200 groups. Same values, same order (the test holds
+    the two ways side by side)."""
+    extra = EXTRA_DEFAULTS.get(otype, {})
+    known = PROPERTIES.get(otype, ())
+    picked: dict[str, Any] = {}
+    for name in select:
+        if name in doc:
+            picked[name] = doc[name]
+        elif name in extra:
+            picked[name] = extra[name]
+        elif name == "id" or name in known:
+            picked[name] = None
+    return picked
+
+
 def render(doc: dict[str, Any], otype: str, *, select: list[str] | None = None, with_type: bool = False,
            single: bool = False) -> dict[str, Any]:
     """A stored document as Graph returns it.
@@ -127,6 +149,9 @@ def render(doc: dict[str, Any], otype: str, *, select: list[str] | None = None, 
     `key` of keyCredentials is null except when a single object is read with `$select` naming
     keyCredentials (Graph: "Returned only on $select for a single object"); `secretText` is never
     returned after addPassword."""
+    if select is not None and _DERIVED.isdisjoint(select):
+        full = _selected(doc, otype, select)
+        return {"@odata.type": f"#microsoft.graph.{otype}", **full} if with_type else full
     full: dict[str, Any] = {"id": doc.get("id")}  # Graph writes the id first
     if otype in ("application", "servicePrincipal"):
         if otype == "servicePrincipal":
