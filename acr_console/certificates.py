@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from .paths import expand_user
+
 MAX_FILE_BYTES = 1024 * 1024
 # Clocks disagree a little; a certificate made a minute ago on another machine is still fine.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -93,7 +95,7 @@ def info_of(cert: x509.Certificate, *, has_private_key: bool = False) -> Certifi
 
 def load_certificate_file(path: str | os.PathLike[str], *, now: datetime | None = None) -> CertificateInfo:
     """The public certificate in a PEM, CRT/DER or PEM-with-private-key file, checked for use."""
-    p = Path(path).expanduser()
+    p = expand_user(path)
     shown = str(path)
     if p.suffix.lower() in _PKCS12_SUFFIXES:
         raise CertificateError(_pkcs12_message(shown))
@@ -230,7 +232,7 @@ def _check_usable(cert: x509.Certificate, name: str, now: datetime) -> None:
 def load_private_key_and_certificate(path: str | os.PathLike[str], *, now: datetime | None = None
                                      ) -> tuple[rsa.RSAPrivateKey, CertificateInfo]:
     """A PEM holding a certificate and its unencrypted key (for an addKey proof)."""
-    p = Path(path).expanduser()
+    p = expand_user(path)
     info = load_certificate_file(p, now=now)
     if not info.has_private_key:
         raise CertificateError(f"{path}: holds a certificate but no private key; the proof needs both")
@@ -286,7 +288,7 @@ def generate_self_signed(common_name: str, *, not_after: datetime, now: datetime
 def check_new_file(path: str | os.PathLike[str]) -> Path:
     """Where a new secret file may go: not an existing file, in an existing folder. Checked before
     anything is sent, so a secret created in Azure always has somewhere to land."""
-    p = Path(path).expanduser()
+    p = expand_user(path)
     if p.exists() or p.is_symlink():
         raise CertificateError(f"{path}: already exists; the console never overwrites a file. Choose a new path")
     if not p.parent.is_dir():
@@ -300,7 +302,7 @@ def write_private_file(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write `data` to a new file readable by its owner only (0600), atomically, never replacing
     an existing file: written to a temporary name, then hard-linked into place (which fails if the
     name exists), so a reader never sees half a key and a race never clobbers someone's file."""
-    p = Path(path).expanduser()
+    p = expand_user(path)
     tmp = p.with_name(f".{p.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -177,3 +177,12 @@ def test_addkey_proof_claims(rsa_pair) -> None:
     claims = jwt.decode(token, cert.public_key(), algorithms=["RS256"], audience="00000002-0000-0000-c000-000000000000")
     assert claims["iss"] == "app-object-id"
     assert claims["exp"] - claims["nbf"] == 600
+
+
+def test_a_tilde_naming_no_user_is_a_file_problem_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As a shell leaves `~nosuchuser` unexpanded; Path.expanduser would raise RuntimeError.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CertificateError, match="~no-such-user-here"):
+        load_certificate_file("~no-such-user-here/cert.pem")
+    with pytest.raises(CertificateError, match="folder"):
+        check_new_file("~no-such-user-here/new-key.pem")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
+
+from ..paths import expand_user
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +51,7 @@ def serve_command(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print_error(f"--faults: {exc}")
             return 2
-    data = Path(args.data).expanduser() if args.data else default_data_dir()
+    data = expand_user(args.data) if args.data else default_data_dir()
 
     def ready(conn: dict[str, Any]) -> None:
         print(f"acr-console sandbox listening on {conn['authority_host']}", flush=True)

@@ -6,9 +6,9 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..azure.connection import CLOUDS, Auth, AuthMethod, Connection, sandbox_connection
+from ..paths import expand_user
 
 
 class UsageError(Exception):
@@ -47,7 +47,7 @@ def open_connection(args: argparse.Namespace) -> Iterator[Connection]:
     if args.sandbox or args.sandbox_data:
         from ..sandbox.launcher import connect_or_start, default_data_dir
 
-        data_dir = Path(args.sandbox_data).expanduser() if args.sandbox_data else default_data_dir()
+        data_dir = expand_user(args.sandbox_data) if args.sandbox_data else default_data_dir()
         doc, server = connect_or_start(data_dir)
         try:
             yield sandbox_connection(doc, read_only=args.read_only, subscriptions=subscriptions)

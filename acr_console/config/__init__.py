@@ -35,6 +35,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
+from ..paths import expand_user
+
 CONFIG_ENV = "ACR_CONSOLE_CONFIG"
 ENV_PREFIX = "ACR_CONSOLE_"
 
@@ -53,7 +55,7 @@ def config_path() -> Path:
     """Where the configuration file is read from."""
     override = os.environ.get(CONFIG_ENV)
     if override:
-        return Path(override).expanduser()
+        return expand_user(override)
     from platformdirs import user_config_path
 
     return user_config_path("acr-console", appauthor=False) / "config.toml"

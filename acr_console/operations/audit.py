@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..azure.errors import scrub
+from ..paths import expand_user
 from .plan import Outcome, result_json
 
 ENV_VAR = "ACR_CONSOLE_AUDIT_LOG"
@@ -26,7 +27,7 @@ RECORD_VERSION = 1
 def default_path() -> Path:
     override = os.environ.get(ENV_VAR)
     if override:
-        return Path(override).expanduser()
+        return expand_user(override)
     from platformdirs import user_log_path
 
     return user_log_path("acr-console", appauthor=False) / FILE_NAME
@@ -83,7 +84,7 @@ def record_for(outcome: Outcome, actor: Actor) -> dict[str, Any]:
 
 class AuditLog:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path).expanduser() if path is not None else default_path()
+        self.path = expand_user(path) if path is not None else default_path()
 
     def write(self, outcome: Outcome, actor: Actor, *, extra_forbidden: Iterable[str] = ()) -> dict[str, Any]:
         # Longest first, so a secret containing another is struck out whole.

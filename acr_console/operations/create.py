@@ -26,6 +26,7 @@ from ..certificates import (
     generate_self_signed,
 )
 from ..models import CredentialOwner
+from ..paths import expand_user
 from ..secret import Secret
 from .credentials import password_step_functions
 from .files import save_key_step, save_secret_step
@@ -91,7 +92,7 @@ def check_create(req: CreatePrincipalRequest, now: datetime | None = None) -> Ch
     if req.years is not None or req.end_date is not None:
         raise InputError("--years and --end-date do not apply to a certificate file: its own validity is used")
     info = certificate_file(req.certificate, "--certificate", now)
-    path = Path(req.certificate).expanduser()
+    path = expand_user(req.certificate)
     return CheckedCreate(name, registry, role, "file", info.not_after, certificate=info, certificate_path=path)
 
 

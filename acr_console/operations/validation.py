@@ -19,6 +19,7 @@ from ..certificates import (
     load_private_key_and_certificate,
 )
 from ..models import RoleAssignmentMode
+from ..paths import expand_user
 from ..roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES, builtin_by_name
 
 # Graph: "The display name for the application. Maximum length is 256 characters."
@@ -99,7 +100,7 @@ def check_path(value: str | None, option: str) -> Path | None:
                          "name the file with printable characters")
     if len(value) > MAX_PATH or any(len(part.encode()) > MAX_FILE_NAME for part in Path(value).parts):
         raise InputError(f"{option}: the path is {len(value)} characters long, more than a file system allows")
-    return Path(value).expanduser()
+    return expand_user(value)
 
 
 def new_file(value: str | None, option: str) -> Path | None:

@@ -69,22 +69,37 @@ class Sandbox:
     def graph_audiences(self) -> set[str]:
         return PUBLIC_GRAPH_AUDIENCES | {self.graph_base, self.graph_base + "/"}
 
+    def _challenge(self, plane: str, message: str) -> dict[str, str]:
+        """The WWW-Authenticate header a refused token gets, in the shape each service sends (ARM
+        names the tenant's authority, Graph its own client id)."""
+        if plane == "arm":
+            detail = message.replace('"', "'")
+            value = (f'Bearer authorization_uri="{self.base_url}/{self.store.tenant_id}", error="invalid_token", '
+                     f'error_description="{detail}"')
+        else:
+            value = (f'Bearer realm="", authorization_uri="{self.base_url}/common/oauth2/authorize", '
+                     'client_id="00000003-0000-0000-c000-000000000000"')
+        return {"WWW-Authenticate": value}
+
     def authenticate(self, request: Request, plane: str) -> Caller:
         """The caller behind a request's bearer token, or ApiError 401 in the plane's shape."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         code = "InvalidAuthenticationToken"
         if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, "AuthenticationFailed" if plane == "arm" else code,
-                           "Authentication failed. The 'Authorization' header is missing.")
+            message = "Authentication failed. The 'Authorization' header is missing."
+            raise ApiError(401, "AuthenticationFailed" if plane == "arm" else code, message,
+                           self._challenge(plane, message))
         audiences = self.arm_audiences if plane == "arm" else self.graph_audiences
         try:
             claims = self.issuer.verify(token.strip(), audiences)
         except InvalidToken as exc:
             status_code = "ExpiredAuthenticationToken" if "expired" in str(exc) else code
-            raise ApiError(401, status_code, f"Access token validation failure: {exc}.") from None
+            message = f"Access token validation failure: {exc}."
+            raise ApiError(401, status_code, message, self._challenge(plane, message)) from None
         if claims.get("tid") != self.store.tenant_id:
-            raise ApiError(401, code, "The access token is from the wrong tenant.")
+            message = "The access token is from the wrong tenant."
+            raise ApiError(401, code, message, self._challenge(plane, message))
         caller = Caller(
             object_id=str(claims.get("oid", "")),
             app_id=str(claims.get("appid", "")),

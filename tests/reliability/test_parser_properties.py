@@ -8,7 +8,7 @@ import base64
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from acr_console.certificates import CertificateError, parse_certificate_bytes
@@ -38,6 +38,8 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 @FAST
 @given(awkward)
+@example("~0")  # `~user` naming no user: found by this test, kept so it is tried on every run
+@example("~no-such-user-here/key.pem")
 def test_text_checks_accept_or_refuse(text: str) -> None:
     for check in (check_display_name, check_credential_name, lambda t: check_reference(t, "principal"),
                   lambda t: check_path(t, "--out"), check_key_id, check_role_name):

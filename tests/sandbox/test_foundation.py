@@ -81,6 +81,10 @@ def test_token_for_graph_is_refused_by_arm(connection: dict[str, Any]) -> None:
                      headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "InvalidAuthenticationToken"
+    # As ARM does: the challenge names the tenant's authority, so a client can find where to sign in.
+    challenge = r.headers["WWW-Authenticate"]
+    assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
+    assert f'authorization_uri="{connection["authority_host"].rstrip("/")}/{connection["tenant_id"]}"' in challenge
 
 
 def test_connection_file_is_private_and_complete(sandbox_server: Any) -> None:

@@ -356,6 +356,7 @@ async def test_wrong_audience_and_badly_signed_tokens_are_refused(connection: di
             r = await http.get(f"{connection['microsoft_graph']}/v1.0/servicePrincipals",
                                headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == 401 and r.json()["error"]["code"] == "InvalidAuthenticationToken"
+            assert 'client_id="00000003-0000-0000-c000-000000000000"' in r.headers["WWW-Authenticate"]
 
 
 # -- groups and memberships ------------------------------------------------------------------------
