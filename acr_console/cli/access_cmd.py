@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-
-from rich import box
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ..access import filter_entries, to_json
 from ..azure.authorization import RoleDefinitions
@@ -17,6 +14,10 @@ from ..models import AccessEntry, RegistryAccess, Right
 from ..operations.validation import check_reference
 from ..presentation import describe_path, mode_label, shown, type_label
 from .output import print_json, stdout_console
+
+if TYPE_CHECKING:  # rich is imported where a table is drawn: `--json` never needs it (0.05 s)
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = ["add_parser", "describe_path", "render_access", "run"]
 
@@ -30,10 +31,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _mark(entry: AccessEntry, right: Right) -> Text:
+    from rich.text import Text
+
     return Text("✓", style="bold green") if entry.can(right) else Text("·", style="dim")
 
 
 def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], title: str) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
                   expand=False)
     table.add_column("Principal", overflow="fold", max_width=28)
@@ -68,6 +75,8 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     heading = f"{registry.name} ({registry.login_server}) · mode {mode} · admin user " + (
         "ON" if registry.admin_user_enabled else "off")
     what = f"who can {args.can}" if args.can else "who has access"
+    from rich.text import Text
+
     console = stdout_console()
     console.print(Text(heading, style="bold"))
     console.print(render_access(access, entries, f"{what}: {len(entries)} principal(s)"))

@@ -20,7 +20,12 @@ _JSON_RAW = re.compile("[\u007f-\u009f\u202a-\u202e\u2066-\u2069]")
 
 
 def print_json(doc: Any) -> None:
-    text = json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False)
+    """Indented for a person at a terminal; one line for a pipe or a file, where a program reads it
+    (as gh does): Python's indenting encoder is pure Python, 4x slower than the compact one in C,
+    0.1 s on the 2 MB answer for a registry with 2,300 principals."""
+    pretty = sys.stdout.isatty()
+    text = json.dumps(doc, indent=2 if pretty else None, separators=None if pretty else (",", ":"),
+                      ensure_ascii=False)
     sys.stdout.write(_JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n")
 
 

@@ -10,16 +10,13 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..certificates import (
-    CertificateError,
-    CertificateInfo,
-    check_new_file,
-    load_certificate_file,
-    load_private_key_and_certificate,
-)
 from ..models import RoleAssignmentMode
 from ..paths import expand_user
+
+if TYPE_CHECKING:
+    from ..certificates import CertificateInfo
 from ..roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES, builtin_by_name
 
 # Graph: "The display name for the application. Maximum length is 256 characters."
@@ -105,6 +102,9 @@ def check_path(value: str | None, option: str) -> Path | None:
 
 def new_file(value: str | None, option: str) -> Path | None:
     """Where a new secret goes (see certificates.check_new_file), the option named in any refusal."""
+    # Imported here: cryptography costs the read-only commands, which only check names, 0.06 s.
+    from ..certificates import CertificateError, check_new_file
+
     path = check_path(value, option)
     if path is None:
         return None
@@ -115,6 +115,8 @@ def new_file(value: str | None, option: str) -> Path | None:
 
 
 def certificate_file(value: str, option: str, now: datetime) -> CertificateInfo:
+    from ..certificates import CertificateError, load_certificate_file
+
     path = check_path(value, option)
     assert path is not None
     try:
@@ -124,6 +126,8 @@ def certificate_file(value: str, option: str, now: datetime) -> CertificateInfo:
 
 
 def key_and_certificate_file(value: str, option: str, now: datetime) -> Path:
+    from ..certificates import CertificateError, load_private_key_and_certificate
+
     path = check_path(value, option)
     assert path is not None
     try:
