@@ -142,3 +142,4 @@ class RegistriesScreen(ConsoleScreen):
         self.query_one("#registries-message", Static).update(
             shown(f"Could not load {message.what}. {message.error}", style="bold red")
         )
+        self.call_after_refresh(startup_gc.settle)  # start-up is over this way too
