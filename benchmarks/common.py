@@ -7,6 +7,7 @@ so the client being measured never shares a CPU-bound event loop or a GIL with t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -187,11 +188,14 @@ class SandboxProcess:
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.conn["ca_bundle"])
 
-    def token(self, scope: str = "https://management.azure.com/.default") -> str:
+    def token(self, scope: str = "https://management.azure.com/.default", client: Any = None) -> str:
+        """The admin's access token for `scope`, on `client` (an httpx.Client) when given, so a
+        baseline script keeps its one connection."""
         import httpx
 
         admin = self.conn["admin"]
-        with httpx.Client(verify=self.ssl_context(), trust_env=False) as c:
+        with contextlib.nullcontext(client) if client is not None else httpx.Client(
+                verify=self.ssl_context(), trust_env=False) as c:
             r = c.post(f"{self.base}/{self.conn['tenant_id']}/oauth2/v2.0/token",
                        data={"grant_type": "client_credentials", "client_id": admin["client_id"],
                              "client_secret": admin["client_secret"], "scope": scope})

@@ -150,11 +150,7 @@ def sequential_revoke(sbx: SandboxProcess, made: dict[str, Any]) -> tuple[float,
         def token(scope: str) -> str:
             nonlocal count
             count += 1
-            admin = sbx.conn["admin"]
-            r = c.post(f"{base}/{sbx.conn['tenant_id']}/oauth2/v2.0/token",
-                       data={"grant_type": "client_credentials", "client_id": admin["client_id"],
-                             "client_secret": admin["client_secret"], "scope": scope})
-            return str(r.json()["access_token"])
+            return sbx.token(scope, c)
 
         arm, graph = token("https://management.azure.com/.default"), token("https://graph.microsoft.com/.default")
         sp = call("GET", f"{g}/servicePrincipals", graph,

@@ -171,12 +171,7 @@ def naive_who_can_push(sbx: SandboxProcess, registry_name: str) -> tuple[float, 
         def token(scope: str) -> str:
             nonlocal count
             count += 1
-            admin = sbx.conn["admin"]
-            r = c.post(f"{base}/{sbx.conn['tenant_id']}/oauth2/v2.0/token",
-                       data={"grant_type": "client_credentials", "client_id": admin["client_id"],
-                             "client_secret": admin["client_secret"], "scope": scope})
-            r.raise_for_status()
-            return str(r.json()["access_token"])
+            return sbx.token(scope, c)
 
         arm = token("https://management.azure.com/.default")
         registry = None

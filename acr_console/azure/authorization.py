@@ -8,6 +8,7 @@ import and about 0.35 ms per assignment to deserialize, on the event loop. Write
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -82,19 +83,11 @@ async def assignments_at(az: AzureClients, scope: str) -> list[RoleAssignment]:
 async def assignment_pages_at(az: AzureClients, scope: str) -> AsyncIterator[list[RoleAssignment]]:
     """`assignments_at`, a page at a time as ARM answers."""
     subscription_of(scope)  # an assignment list needs a scope inside a subscription
-    pages = az.arm_page_stream(f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments",
-                               {"$filter": "atScope()", "api-version": RBAC_API})
-    try:
-        while True:
-            try:
-                items = await anext(pages)
-            except StopAsyncIteration:
-                return
-            except Exception as exc:
-                raise from_exception(exc, f"list role assignments at {scope}") from None
+    path = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
+    async with contextlib.aclosing(az.arm_page_stream(path, {"$filter": "atScope()", "api-version": RBAC_API},
+                                                      operation=f"list role assignments at {scope}")) as pages:
+        async for items in pages:
             yield [assignment_from_json(doc) for doc in items]
-    finally:
-        await pages.aclose()
 
 
 async def assignments_of(az: AzureClients, subscription_id: str, principal_id: str) -> list[RoleAssignment]:

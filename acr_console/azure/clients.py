@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from .connection import AuthMethod, Connection
+from .errors import from_exception
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -333,15 +334,26 @@ class AzureClients:
         """Every item of an ARM list, following nextLink."""
         return [item async for page in self.arm_page_stream(path, params) for item in page]
 
-    async def arm_page_stream(self, path: str, params: dict[str, str]) -> AsyncIterator[list[Any]]:
+    async def arm_page_stream(self, path: str, params: dict[str, str], *,
+                              operation: str | None = None) -> AsyncIterator[list[Any]]:
         """An ARM list page by page, for callers that can start work on a page (or stop) before
-        the next one arrives. Close it (`contextlib.aclosing`) when stopping early."""
-        page = await self.arm_json("GET", path, params)
+        the next one arrives. Close it (`contextlib.aclosing`) when stopping early. With
+        `operation`, a failure comes as an AzureError naming it."""
+
+        async def fetch(url: str, query: dict[str, str] | None = None) -> Any:
+            try:
+                return await self.arm_json("GET", url, query)
+            except Exception as exc:
+                if operation is None:
+                    raise
+                raise from_exception(exc, operation) from None
+
+        page = await fetch(path, params)
         while True:
             link = page.get("nextLink")
             # The next page is asked for before this one is handed over, so what the caller does
             # with a page (parsing it, starting its lookups) overlaps the next round trip.
-            ahead = asyncio.ensure_future(self.arm_json("GET", link)) if link else None
+            ahead = asyncio.ensure_future(fetch(link)) if link else None
             if ahead is not None:
                 await asyncio.sleep(0)  # let it go out now, not after the caller's work on this page
             try:

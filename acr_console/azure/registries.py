@@ -8,6 +8,7 @@ time for 500 registries) and 0.1 s to import, for five fields.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,19 +76,11 @@ async def registries_in(az: AzureClients, subscription_id: str) -> list[Registry
 
 async def registry_pages(az: AzureClients, subscription_id: str) -> AsyncIterator[list[Registry]]:
     """A subscription's registries a page at a time, for a search that can stop at its answer."""
-    pages = az.arm_page_stream(f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry/registries",
-                               {"api-version": REGISTRIES_API})
-    try:
-        while True:
-            try:
-                items = await anext(pages)
-            except StopAsyncIteration:
-                return
-            except Exception as exc:
-                raise from_exception(exc, f"list registries in {subscription_id}") from None
+    path = f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry/registries"
+    async with contextlib.aclosing(az.arm_page_stream(path, {"api-version": REGISTRIES_API},
+                                                      operation=f"list registries in {subscription_id}")) as pages:
+        async for items in pages:
             yield [registry_from_json(doc) for doc in items]
-    finally:
-        await pages.aclose()
 
 
 async def list_registries(az: AzureClients, subscriptions: list[Subscription] | None = None) -> RegistryListing:

@@ -6,8 +6,10 @@ with the same words.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,40 +102,47 @@ def check_path(value: str | None, option: str) -> Path | None:
     return expand_user(value)
 
 
+@contextlib.contextmanager
+def _naming(option: str) -> Iterator[None]:
+    """A certificate file's problem, told with the option that named the file."""
+    # Imported here: cryptography costs the read-only commands, which only check names, 0.06 s.
+    from ..certificates import CertificateError
+
+    try:
+        yield
+    except CertificateError as err:
+        raise CertificateError(f"{option} {err}") from None
+
+
 def new_file(value: str | None, option: str) -> Path | None:
     """Where a new secret goes (see certificates.check_new_file), the option named in any refusal."""
-    # Imported here: cryptography costs the read-only commands, which only check names, 0.06 s.
-    from ..certificates import CertificateError, check_new_file
-
     path = check_path(value, option)
     if path is None:
         return None
-    try:
-        return check_new_file(path)
-    except CertificateError as err:
-        raise CertificateError(f"{option} {err}") from None
+    from ..certificates import check_new_file
+
+    with _naming(option):
+        checked = check_new_file(path)
+    return checked
 
 
 def certificate_file(value: str, option: str, now: datetime) -> CertificateInfo:
-    from ..certificates import CertificateError, load_certificate_file
-
     path = check_path(value, option)
     assert path is not None
-    try:
-        return load_certificate_file(path, now=now)
-    except CertificateError as err:
-        raise CertificateError(f"{option} {err}") from None
+    from ..certificates import load_certificate_file
+
+    with _naming(option):
+        info = load_certificate_file(path, now=now)
+    return info
 
 
 def key_and_certificate_file(value: str, option: str, now: datetime) -> Path:
-    from ..certificates import CertificateError, load_private_key_and_certificate
-
     path = check_path(value, option)
     assert path is not None
-    try:
+    from ..certificates import load_private_key_and_certificate
+
+    with _naming(option):
         load_private_key_and_certificate(path, now=now)
-    except CertificateError as err:
-        raise CertificateError(f"{option} {err}") from None
     return path
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,14 +92,6 @@ class TokenClock:
     def __exit__(self, *exc: object) -> None:
         self.issuer.issue = self._issue  # type: ignore[method-assign]
         self.issuer.verify = self._verify  # type: ignore[method-assign]
-
-
-@pytest.fixture
-def own_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    server = SandboxServer(tmp_path / "sandbox", seed="demo")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

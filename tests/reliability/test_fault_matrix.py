@@ -716,26 +716,26 @@ def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_create_whose_application_answer_was_lost_is_finished_by_running_it_again(
-        own_sandbox: SandboxServer, short_timeouts: None, capsys: pytest.CaptureFixture[str]) -> None:
+        fresh_sandbox: SandboxServer, short_timeouts: None, capsys: pytest.CaptureFixture[str]) -> None:
     """The CLI cannot run the same plan again; running the same command must still finish it, and
     must not make a second application."""
-    assert own_sandbox.sandbox is not None
+    assert fresh_sandbox.sandbox is not None
     name = unique("cli-create")
     argv = ("create-principal", "--name", name, "--registry", REGISTRY, "--role", "AcrPush", "--json", "--yes")
-    seq = own_sandbox.sandbox.store.last_request_seq()
-    own_sandbox.sandbox.settings.faults = f"graph.POST:timeout:n=1:timeout={SERVER_DELAY_S}"
-    code, out, err = await asyncio.to_thread(_cli, own_sandbox, capsys, *argv)
-    own_sandbox.sandbox.settings.faults = []
+    seq = fresh_sandbox.sandbox.store.last_request_seq()
+    fresh_sandbox.sandbox.settings.faults = f"graph.POST:timeout:n=1:timeout={SERVER_DELAY_S}"
+    code, out, err = await asyncio.to_thread(_cli, fresh_sandbox, capsys, *argv)
+    fresh_sandbox.sandbox.settings.faults = []
     assert code == 1, err
     first = json.loads(out)
     assert first["ok"] is False and "whether it took effect is unknown" in err
-    await wait_for_log(own_sandbox, seq, lambda rows: any("timeout" in (r["note"] or "") for r in rows))
+    await wait_for_log(fresh_sandbox, seq, lambda rows: any("timeout" in (r["note"] or "") for r in rows))
 
-    code, out, err = await asyncio.to_thread(_cli, own_sandbox, capsys, *argv)
+    code, out, err = await asyncio.to_thread(_cli, fresh_sandbox, capsys, *argv)
     assert code == 0, err
     second = json.loads(out)
     assert "earlier run of this command that did not finish" in err
-    async with AzureClients(sandbox_connection(own_sandbox.connection or {})) as az:
+    async with AzureClients(sandbox_connection(fresh_sandbox.connection or {})) as az:
         apps = await writes_graph.applications_named(az, name)
         assert [a["appId"] for a in apps] == [second["appId"]]
         assert [p["keyId"] for p in apps[0]["passwordCredentials"]] == [second["passwordKeyId"]]
@@ -743,20 +743,20 @@ async def test_create_whose_application_answer_was_lost_is_finished_by_running_i
 
 
 async def test_reset_whose_answer_was_lost_names_the_secret_nobody_received(
-        own_sandbox: SandboxServer, short_timeouts: None, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        fresh_sandbox: SandboxServer, short_timeouts: None, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A password added by a request whose answer never came has a secret nobody holds: the failed
     run says how to recognise it (its display name and end time), so it is surfaced, not silent."""
-    assert own_sandbox.sandbox is not None
-    async with AzureClients(sandbox_connection(own_sandbox.connection or {})) as az:
+    assert fresh_sandbox.sandbox is not None
+    async with AzureClients(sandbox_connection(fresh_sandbox.connection or {})) as az:
         subject = await _base_principal(az, tmp_path)
-    seq = own_sandbox.sandbox.store.last_request_seq()
-    own_sandbox.sandbox.settings.faults = f"graph.POST:timeout:n=1:timeout={SERVER_DELAY_S}"
-    code, out, err = await asyncio.to_thread(_cli, own_sandbox, capsys, "reset-credential", str(subject.app_id),
+    seq = fresh_sandbox.sandbox.store.last_request_seq()
+    fresh_sandbox.sandbox.settings.faults = f"graph.POST:timeout:n=1:timeout={SERVER_DELAY_S}"
+    code, out, err = await asyncio.to_thread(_cli, fresh_sandbox, capsys, "reset-credential", str(subject.app_id),
                                              "--display-name", "rotated", "--show-secret", "--yes")
-    own_sandbox.sandbox.settings.faults = []
+    fresh_sandbox.sandbox.settings.faults = []
     assert code == 1 and "Traceback" not in err
-    await wait_for_log(own_sandbox, seq, lambda rows: any("timeout" in (r["note"] or "") for r in rows))
-    async with AzureClients(sandbox_connection(own_sandbox.connection or {})) as az:
+    await wait_for_log(fresh_sandbox, seq, lambda rows: any("timeout" in (r["note"] or "") for r in rows))
+    async with AzureClients(sandbox_connection(fresh_sandbox.connection or {})) as az:
         app = await writes_graph.get_application(az, str(subject.app_object_id))
     lost = [p for p in (app or {}).get("passwordCredentials", []) if p["keyId"].lower() not in subject.known_passwords]
     assert len(lost) == 1, lost

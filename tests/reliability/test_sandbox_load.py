@@ -52,10 +52,10 @@ async def _token(http: httpx.AsyncClient, conn: dict[str, Any], scope: str) -> s
     return str(r.json()["access_token"])
 
 
-async def test_fifty_clients_lose_nothing(own_sandbox: SandboxServer) -> None:
-    conn = own_sandbox.connection
-    assert conn is not None and own_sandbox.sandbox is not None
-    sb = own_sandbox.sandbox
+async def test_fifty_clients_lose_nothing(fresh_sandbox: SandboxServer) -> None:
+    conn = fresh_sandbox.connection
+    assert conn is not None and fresh_sandbox.sandbox is not None
+    sb = fresh_sandbox.sandbox
     graph = conn["microsoft_graph"] + "/v1.0"
     arm = conn["resource_manager"].rstrip("/")
     tally = Tally()
@@ -149,7 +149,7 @@ async def test_fifty_clients_lose_nothing(own_sandbox: SandboxServer) -> None:
 
     # Every error a client saw was injected: as many client errors as faults in the sandbox's log,
     # and of the injected kinds only.
-    injected = fault_notes(own_sandbox, seq)
+    injected = fault_notes(fresh_sandbox, seq)
     assert all(e.split()[0] in ("429", "503", "drop") for e in tally.errors), Counter(tally.errors).most_common(5)
     assert len(tally.errors) == len(injected), (Counter(tally.errors), Counter(injected))
 

@@ -147,31 +147,24 @@ class RowTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        """A row of the table, by position and key."""
+
+        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another row (or the rows under it changed)."""
 
-        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> RowTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter, or a click on the highlighted row."""
-
-        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> RowTable:
-            return self.table
 
     def __init__(self, *, max_rows: int = 100_000, name: str | None = None, id: str | None = None,
                  classes: str | None = None, disabled: bool = False) -> None:
