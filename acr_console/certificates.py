@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from .errors import UsageError
 from .paths import expand_user
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -32,7 +33,7 @@ _KEY_LABELS = {b"PRIVATE KEY", b"RSA PRIVATE KEY", b"EC PRIVATE KEY", b"DSA PRIV
 _PKCS12_SUFFIXES = {".pfx", ".p12"}
 
 
-class CertificateError(ValueError):
+class CertificateError(UsageError):
     """A certificate file that cannot be used; the message says what is wrong and what to do."""
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from ..models import RoleAssignment, RoleDefinition
 from ..roles import builtin_by_guid
 from .clients import AzureClients
-from .errors import AzureError, from_exception
+from .errors import AzureCallError, from_exception
 
 RBAC_API = "2022-04-01"  # what azure-mgmt-authorization 4.0 sends for RBAC
 
@@ -24,7 +24,7 @@ def subscription_of(scope: str) -> str:
     parts = scope.strip("/").split("/")
     if len(parts) >= 2 and parts[0].lower() == "subscriptions":
         return parts[1]
-    raise AzureError("InvalidScope", f"'{scope}' is not inside a subscription", 400)
+    raise AzureCallError("InvalidScope", f"'{scope}' is not inside a subscription", 400)
 
 
 def assignment_from_sdk(a: Any) -> RoleAssignment:
@@ -133,7 +133,7 @@ class RoleDefinitions:
     async def _fetch(self, role_definition_id: str) -> RoleDefinition | None:
         try:
             sub = subscription_of(role_definition_id)
-        except AzureError:
+        except AzureCallError:
             sub = self._az.connection.subscriptions[0] if self._az.connection.subscriptions else None
         guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1]
         if sub is not None:

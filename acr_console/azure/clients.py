@@ -338,7 +338,7 @@ class AzureClients:
                               operation: str | None = None) -> AsyncIterator[list[Any]]:
         """An ARM list page by page, for callers that can start work on a page (or stop) before
         the next one arrives. Close it (`contextlib.aclosing`) when stopping early. With
-        `operation`, a failure comes as an AzureError naming it."""
+        `operation`, a failure comes as an AzureCallError naming it."""
 
         async def fetch(url: str, query: dict[str, str] | None = None) -> Any:
             try:

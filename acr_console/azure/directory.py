@@ -10,7 +10,7 @@ from typing import Any
 
 from ..models import Credential, CredentialKind, CredentialOwner, Group, Principal, PrincipalType
 from .clients import AzureClients
-from .errors import AzureError
+from .errors import AzureCallError
 from .graph import batch_error, chunked, graph_batch, graph_json, graph_pages
 
 GET_BY_IDS_LIMIT = 1000
@@ -143,7 +143,8 @@ async def find_service_principal(az: AzureClients, ref: str) -> dict[str, Any]:
     """A service principal by appId, object id or exact display name."""
     ref = ref.strip()
     if not ref:
-        raise AzureError("InvalidPrincipal", "no principal given: name an appId, an object id or a display name", 400)
+        raise AzureCallError("InvalidPrincipal", "no principal given: name an appId, an object id or a display name",
+                             400)
     if is_guid(ref):
         by_app, by_id = await asyncio.gather(
             graph_json(az, "GET", "servicePrincipals", {"$filter": f"appId eq '{ref}'"}),
@@ -154,14 +155,14 @@ async def find_service_principal(az: AzureClients, ref: str) -> dict[str, Any]:
             return hits[0]
         if by_id is not None:
             return by_id
-        raise AzureError("Request_ResourceNotFound", f"no service principal has appId or object id {ref}", 404)
+        raise AzureCallError("Request_ResourceNotFound", f"no service principal has appId or object id {ref}", 404)
     escaped = ref.replace("'", "''")
     hits = await graph_pages(az, "servicePrincipals", {"$filter": f"displayName eq '{escaped}'"})
     if not hits:
-        raise AzureError("Request_ResourceNotFound", f"no service principal is named '{ref}'", 404)
+        raise AzureCallError("Request_ResourceNotFound", f"no service principal is named '{ref}'", 404)
     if len(hits) > 1:
         ids = ", ".join(h["appId"] for h in hits[:5])
-        raise AzureError("AmbiguousPrincipal",
+        raise AzureCallError("AmbiguousPrincipal",
                          f"{len(hits)} service principals are named '{ref}' (appIds {ids}); name one by appId", 400)
     return hits[0]
 
@@ -169,7 +170,7 @@ async def find_service_principal(az: AzureClients, ref: str) -> dict[str, Any]:
 async def _get_or_none(az: AzureClients, path: str) -> dict[str, Any] | None:
     try:
         return await graph_json(az, "GET", path)
-    except AzureError as err:
+    except AzureCallError as err:
         if err.status == 404 or err.code in ("Request_ResourceNotFound", "ResourceNotFound"):
             return None
         raise
@@ -238,7 +239,7 @@ async def signed_in(az: AzureClients) -> dict[str, str | None]:
         identity = await az.signed_in_identity()
         if not identity.get("name") and identity.get("app_id"):
             # Without directory read rights the appId is all there is to show.
-            with contextlib.suppress(AzureError):
+            with contextlib.suppress(AzureCallError):
                 identity["name"] = await service_principal_name(az, str(identity["app_id"]))
         az.identity = identity
     return dict(az.identity)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_NOT_PERMITTED = 0, 1, 2, 3, 4
+from ..errors import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_NOT_PERMITTED, ConsoleError
 
 # Codes Azure uses for "you may not"; the console names the missing permission when it can.
 _PERMISSION_CODES = {"AuthorizationFailed", "Authorization_RequestDenied", "Forbidden", "LinkedAuthorizationFailed"}
@@ -55,8 +55,8 @@ def exit_code_of(code: str, status: int | None) -> int:
 
 
 @dataclass
-class AzureError(Exception):
-    """A failed call to Azure, safe to print."""
+class AzureCallError(ConsoleError):
+    """A failed call to Azure, safe to print. (Not azure-core's `AzureError`, which the SDKs raise.)"""
 
     code: str
     message: str
@@ -88,13 +88,13 @@ class AzureError(Exception):
         return " ".join(parts)
 
 
-class SignInError(AzureError):
+class SignInError(AzureCallError):
     """The credential could not get a token."""
 
 
-def from_exception(exc: BaseException, operation: str | None = None) -> AzureError:
-    """Translate any SDK or transport exception into an AzureError."""
-    if isinstance(exc, AzureError):
+def from_exception(exc: BaseException, operation: str | None = None) -> AzureCallError:
+    """Translate any SDK or transport exception into an AzureCallError."""
+    if isinstance(exc, AzureCallError):
         return exc
     # Imported here: this module sits on the start-up path and must not pull in the SDKs.
     name = type(exc).__name__
@@ -109,7 +109,7 @@ def from_exception(exc: BaseException, operation: str | None = None) -> AzureErr
         code = getattr(err, "code", None) or "GraphError"
         message = getattr(err, "message", None) or str(exc)
         inner = getattr(err, "inner_error", None)
-        return AzureError(code, message, getattr(exc, "response_status_code", None),
+        return AzureCallError(code, message, getattr(exc, "response_status_code", None),
                           getattr(inner, "request_id", None), operation)
     if hasattr(exc, "status_code") and hasattr(exc, "error"):  # azure.core HttpResponseError
         err = getattr(exc, "error", None)
@@ -117,7 +117,7 @@ def from_exception(exc: BaseException, operation: str | None = None) -> AzureErr
         headers = getattr(response, "headers", {}) or {}
         code = getattr(err, "code", None) or getattr(exc, "reason", None) or "HttpError"
         message = getattr(err, "message", None) or getattr(exc, "message", None) or str(exc)
-        return AzureError(code, str(message).splitlines()[0], getattr(exc, "status_code", None),
+        return AzureCallError(code, str(message).splitlines()[0], getattr(exc, "status_code", None),
                           headers.get("x-ms-correlation-request-id") or headers.get("x-ms-request-id"), operation)
     # By family, not by leaf class: httpx alone has a dozen (RemoteProtocolError for a dropped
     # connection, ReadTimeout, ...), and a person should see one plain code for all of them.
@@ -125,5 +125,5 @@ def from_exception(exc: BaseException, operation: str | None = None) -> AzureErr
     if lineage & {"ServiceRequestError", "ServiceResponseError", "TransportError", "ClientConnectionError",
                   "ServerTimeoutError", "TimeoutError"}:
         detail = scrub(str(exc)) or name
-        return AzureError("ConnectionFailed", f"could not reach Azure: {detail}", None, None, operation)
-    return AzureError(name, scrub(str(exc)) or name, None, None, operation)
+        return AzureCallError("ConnectionFailed", f"could not reach Azure: {detail}", None, None, operation)
+    return AzureCallError(name, scrub(str(exc)) or name, None, None, operation)

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .clients import AzureClients
-from .errors import AzureError, from_exception
+from .errors import AzureCallError, from_exception
 
 BATCH_LIMIT = 20  # Graph's maximum number of requests in one $batch
 # A nested group tree of a few hundred groups is listed in one round (20 inner requests each).
@@ -112,13 +112,15 @@ async def graph_batch(az: AzureClients, requests: list[dict[str, Any]]) -> list[
     await asyncio.gather(*(run_chunk(c) for c in chunks))
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:
-        raise AzureError("BatchIncomplete", f"{len(missing)} of {len(requests)} batched Graph requests got no answer")
+        raise AzureCallError("BatchIncomplete",
+                             f"{len(missing)} of {len(requests)} batched Graph requests got no answer")
     return [r for r in results if r is not None]
 
 
-def batch_error(response: dict[str, Any], what: str) -> AzureError:
+def batch_error(response: dict[str, Any], what: str) -> AzureCallError:
     err = (response.get("body") or {}).get("error") or {}
-    return AzureError(err.get("code") or f"HTTP{response['status']}", err.get("message") or what, response["status"])
+    code = err.get("code") or f"HTTP{response['status']}"
+    return AzureCallError(code, err.get("message") or what, response["status"])
 
 
 def chunked(items: Iterable[str], size: int) -> list[list[str]]:

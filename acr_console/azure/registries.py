@@ -15,7 +15,7 @@ from typing import Any
 
 from ..models import Registry, RoleAssignmentMode, Subscription
 from .clients import AzureClients
-from .errors import AzureError, from_exception
+from .errors import AzureCallError, from_exception
 
 SUBSCRIPTIONS_API = "2022-12-01"
 REGISTRIES_API = "2025-11-01"  # what azure-mgmt-containerregistry 15.0 sends
@@ -28,7 +28,7 @@ class RegistryListing:
     subscriptions: list[Subscription]
     registries: list[Registry]
     # A subscription that could not be read does not hide the others.
-    errors: dict[str, AzureError] = field(default_factory=dict)
+    errors: dict[str, AzureCallError] = field(default_factory=dict)
 
 
 def registry_from_json(doc: dict[str, Any]) -> Registry:
@@ -64,7 +64,7 @@ async def list_subscriptions(az: AzureClients) -> list[Subscription]:
         subs = [s for s in subs if s.id.lower() in wanted]
         missing = wanted - {s.id.lower() for s in subs}
         if missing:
-            raise AzureError("SubscriptionNotFound",
+            raise AzureCallError("SubscriptionNotFound",
                              f"subscription {', '.join(sorted(missing))} is not visible to the signed-in identity; "
                              "check --subscription and the tenant", 404)
     return sorted(subs, key=lambda s: s.display_name.lower())
@@ -87,17 +87,17 @@ async def list_registries(az: AzureClients, subscriptions: list[Subscription] | 
     subs = subscriptions if subscriptions is not None else await list_subscriptions(az)
     gate = asyncio.Semaphore(MAX_CONCURRENT_SUBSCRIPTIONS)
 
-    async def one(sub: Subscription) -> list[Registry] | AzureError:
+    async def one(sub: Subscription) -> list[Registry] | AzureCallError:
         async with gate:
             try:
                 return await registries_in(az, sub.id)
-            except AzureError as err:
+            except AzureCallError as err:
                 return err
 
     results = await asyncio.gather(*(one(s) for s in subs))
     listing = RegistryListing(subscriptions=subs, registries=[])
     for sub, result in zip(subs, results, strict=True):
-        if isinstance(result, AzureError):
+        if isinstance(result, AzureCallError):
             listing.errors[sub.id] = result
         else:
             listing.registries.extend(result)

@@ -17,7 +17,7 @@ from ..models import Group, Principal, PrincipalType, Registry, RegistryAccess, 
 from .authorization import RoleDefinitions, assignment_pages_at
 from .clients import AzureClients
 from .directory import get_by_ids, group_tree, is_guid, principal_from_json
-from .errors import AzureError
+from .errors import AzureCallError
 from .registries import MAX_CONCURRENT_SUBSCRIPTIONS, list_subscriptions, registry_pages
 
 
@@ -110,10 +110,10 @@ async def find_registry(az: AzureClients, ref: str) -> Registry:
     second one to find, and the pages after it would only delay the answer."""
     wanted = ref.strip().rstrip("/").lower()
     if not wanted:
-        raise AzureError("InvalidRegistry", "no registry given: name one by name, login server or resource id", 400)
+        raise AzureCallError("InvalidRegistry", "no registry given: name one by name, login server or resource id", 400)
     subscriptions = await list_subscriptions(az)
     gate = asyncio.Semaphore(MAX_CONCURRENT_SUBSCRIPTIONS)
-    errors: dict[str, AzureError] = {}
+    errors: dict[str, AzureCallError] = {}
 
     async def search(subscription_id: str) -> Registry | None:
         async with gate:
@@ -123,7 +123,7 @@ async def find_registry(az: AzureClients, ref: str) -> Registry:
                         for reg in page:
                             if wanted in (reg.name.lower(), reg.login_server.lower(), reg.id.lower()):
                                 return reg
-            except AzureError as err:
+            except AzureCallError as err:
                 errors[subscription_id] = err
         return None
 
@@ -145,4 +145,4 @@ async def find_registry(az: AzureClients, ref: str) -> Registry:
     # Resource Manager lists only what the caller may read: absent and unreadable look the same.
     hint += ("; if it exists, the signed-in identity cannot read it (Microsoft.ContainerRegistry/registries/read, "
              "e.g. Reader on the registry)")
-    raise AzureError("ResourceNotFound", f"no registry '{ref}' in the selected subscriptions{hint}", 404)
+    raise AzureCallError("ResourceNotFound", f"no registry '{ref}' in the selected subscriptions{hint}", 404)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..secret import Secret
 from .clients import AzureClients
-from .errors import AzureError, from_exception
+from .errors import AzureCallError, from_exception
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _SCOPE = re.compile(r"^(repository|registry|artifact-repository):[^:\s]+:[a-z*,]+$")
@@ -76,18 +76,18 @@ async def _challenge(http: Any, az: AzureClients, login_server: str) -> tuple[st
     url, headers = az.connection.registry_url(f"https://{login_server}/v2/")
     ping = await http.get(url, headers=headers)
     if ping.status_code == 404:
-        raise AzureError("RegistryNotFound", f"no registry answers at {login_server}", 404)
+        raise AzureCallError("RegistryNotFound", f"no registry answers at {login_server}", 404)
     if ping.status_code == 403:
-        raise AzureError("Forbidden", f"{login_server} refused the connection (a firewall or network rule)", 403)
+        raise AzureCallError("Forbidden", f"{login_server} refused the connection (a firewall or network rule)", 403)
     challenge = parse_challenge(ping.headers.get("www-authenticate", ""))
     if ping.status_code != 401 or challenge.get("scheme") != "bearer" or "realm" not in challenge:
-        raise AzureError("UnexpectedChallenge", f"{login_server}/v2/ answered {ping.status_code} without a "
+        raise AzureCallError("UnexpectedChallenge", f"{login_server}/v2/ answered {ping.status_code} without a "
                          "Bearer challenge; is this a container registry?", ping.status_code)
     return url, headers, challenge
 
 
-def _refused(login_server: str, who: str, status: int) -> AzureError:
-    return AzureError("Unauthorized", f"{login_server} refused the credentials of {who} (HTTP {status}): the "
+def _refused(login_server: str, who: str, status: int) -> AzureCallError:
+    return AzureCallError("Unauthorized", f"{login_server} refused the credentials of {who} (HTTP {status}): the "
                       "secret is wrong, expired or removed, or the principal is disabled, deleted or has no role "
                       "there", status)
 
@@ -96,18 +96,18 @@ def _token_from(answer: Any, login_server: str, login_who: str, key: str = "acce
     if answer.status_code in (401, 403):
         raise _refused(login_server, login_who, answer.status_code)
     if answer.status_code >= 400:
-        raise AzureError(f"HTTP{answer.status_code}", f"the token service of {login_server} failed",
+        raise AzureCallError(f"HTTP{answer.status_code}", f"the token service of {login_server} failed",
                          answer.status_code)
     body = answer.json() or {}
     token = body.get(key) or (body.get("token") if key == "access_token" else None)
     if not token:
-        raise AzureError("NoToken", f"the token service of {login_server} returned no {key}", answer.status_code)
+        raise AzureCallError("NoToken", f"the token service of {login_server} returned no {key}", answer.status_code)
     return str(token)
 
 
 async def try_registry_login(az: AzureClients, login_server: str, username: str, password: Secret,
                              scopes: tuple[str, ...] = ()) -> TokenResult:
-    """Basic appId:secret, as `docker login -u APPID -p SECRET` does; raises AzureError when refused."""
+    """Basic appId:secret, as `docker login -u APPID -p SECRET` does; raises AzureCallError when refused."""
     import httpx
 
     basic = base64.b64encode(f"{username}:{password.reveal()}".encode()).decode()
@@ -120,7 +120,7 @@ async def try_registry_login(az: AzureClients, login_server: str, username: str,
                                     headers={**token_headers, "Authorization": f"Basic {basic}"})
             token = _token_from(answer, login_server, username)
             check = await http.get(url, headers={**headers, "Authorization": f"Bearer {token}"})
-        except AzureError:
+        except AzureCallError:
             raise
         except Exception as exc:
             raise from_exception(exc, f"token flow at {login_server}") from None
@@ -150,7 +150,7 @@ async def try_registry_login_with_entra_token(az: AzureClients, login_server: st
                 "refresh_token": refresh})
             token = _token_from(answer, login_server, who)
             check = await http.get(url, headers={**headers, "Authorization": f"Bearer {token}"})
-        except AzureError:
+        except AzureCallError:
             raise
         except Exception as exc:
             raise from_exception(exc, f"token exchange at {login_server}") from None

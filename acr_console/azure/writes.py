@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .connection import Connection
-from .errors import AzureError
+from .errors import AzureCallError
 
 
-class ReadOnlyError(AzureError):
+class ReadOnlyError(AzureCallError):
     """A write attempted on a read-only connection; refused before any request is sent."""
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from ..models import RoleAssignment
 from .authorization import assignment_from_sdk, subscription_of
 from .clients import AzureClients
-from .errors import AzureError, from_exception
+from .errors import AzureCallError, from_exception
 from .writes import Receipt, ensure_writable
 
 PRINCIPAL_REPLICATION_TIMEOUT_S = 180.0
@@ -104,7 +104,7 @@ async def delete_role_assignment(az: AzureClients, assignment_id: str) -> Receip
     return Receipt(correlation, already=deleted is None)
 
 
-def _gone(err: AzureError) -> bool:
+def _gone(err: AzureCallError) -> bool:
     # Only an assignment that is not there; a 404 for a wrong path (InvalidResourceType) is a real error.
     return err.code in ("RoleAssignmentNotFound", "ResourceNotFound", "NotFound")
 
@@ -113,7 +113,7 @@ def _any_subscription(az: AzureClients) -> str:
     # Management-group and root assignments are deleted by id; the client only needs some subscription.
     if az.connection.subscriptions:
         return az.connection.subscriptions[0]
-    raise AzureError("InvalidScope", "deleting an assignment above subscriptions needs --subscription", 400)
+    raise AzureCallError("InvalidScope", "deleting an assignment above subscriptions needs --subscription", 400)
 
 
 async def assignment_exists(az: AzureClients, assignment_id: str) -> bool:

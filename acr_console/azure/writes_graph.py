@@ -22,7 +22,7 @@ from ..certificates import CertificateInfo
 from ..models import CredentialOwner
 from ..secret import Secret
 from .clients import AzureClients
-from .errors import AzureError, from_exception
+from .errors import AzureCallError, from_exception
 from .graph import _query
 from .writes import Receipt, ensure_writable
 
@@ -53,7 +53,7 @@ class GraphReply:
 
 async def graph_call(az: AzureClients, method: str, path: str, params: dict[str, str] | None = None,
                      body: Any = None) -> GraphReply:
-    """One Graph request; raises AzureError (with Graph's code and request-id) on 4xx/5xx."""
+    """One Graph request; raises AzureCallError (with Graph's code and request-id) on 4xx/5xx."""
     if method.upper() != "GET":
         ensure_writable(az.connection, f"{method} {path}")
     adapter = (await az.graph_ready()).request_adapter
@@ -79,7 +79,7 @@ async def graph_call(az: AzureClients, method: str, path: str, params: dict[str,
         if isinstance(exc, httpx.TransportError):
             # A write whose connection broke may or may not have landed: the step's check finds out
             # on the next run, which is why every step has one.
-            raise AzureError("ConnectionFailed", f"the connection to Microsoft Graph broke during {operation} "
+            raise AzureCallError("ConnectionFailed", f"the connection to Microsoft Graph broke during {operation} "
                              f"({type(exc).__name__}); whether it took effect is unknown until the plan runs "
                              "again", None, None, operation) from None
         raise from_exception(exc, operation) from None
@@ -92,13 +92,13 @@ async def graph_call(az: AzureClients, method: str, path: str, params: dict[str,
         err = (doc or {}).get("error") if isinstance(doc, dict) else None
         err = err if isinstance(err, dict) else {}
         inner = err.get("innerError") or {}
-        raise AzureError(err.get("code") or f"HTTP{response.status_code}",
+        raise AzureCallError(err.get("code") or f"HTTP{response.status_code}",
                          str(err.get("message") or response.reason_phrase or "Graph request failed"),
                          response.status_code, request_id or inner.get("request-id"), operation)
     return GraphReply(response.status_code, doc, request_id)
 
 
-def _not_found(err: AzureError) -> bool:
+def _not_found(err: AzureCallError) -> bool:
     # A 404 for a path Graph does not know (BadRequest) is a bug to report, not an object that is gone.
     if err.code in ("Request_ResourceNotFound", "ResourceNotFound", "ItemNotFound"):
         return True
@@ -108,7 +108,7 @@ def _not_found(err: AzureError) -> bool:
 async def _get_or_none(az: AzureClients, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
     try:
         return (await graph_call(az, "GET", path, params)).body
-    except AzureError as err:
+    except AzureCallError as err:
         if _not_found(err):
             return None
         raise
@@ -148,7 +148,7 @@ async def key_credentials_of(az: AzureClients, owner: CredentialOwner, object_id
     """A single object's keyCredentials with `key` included (Graph returns it only on $select)."""
     doc = await _get_or_none(az, f"{_segment(owner)}/{object_id}", {"$select": "id,keyCredentials"})
     if doc is None:
-        raise AzureError("Request_ResourceNotFound", f"the {owner.value} {object_id} no longer exists", 404)
+        raise AzureCallError("Request_ResourceNotFound", f"the {owner.value} {object_id} no longer exists", 404)
     return list(doc.get("keyCredentials") or [])
 
 
@@ -174,7 +174,7 @@ async def create_service_principal(
         try:
             reply = await graph_call(az, "POST", "servicePrincipals", body={"appId": app_id, "accountEnabled": True})
             return reply.body, reply.receipt
-        except AzureError as err:
+        except AzureCallError as err:
             replicating = err.status == 400 and any(m in err.message for m in _APP_NOT_REPLICATED)
             if not replicating or time.monotonic() + delay > deadline:
                 raise
@@ -191,7 +191,7 @@ async def delete_application(az: AzureClients, object_id: str) -> Receipt:
     """Soft-deletes the application (restorable for 30 days); already gone counts as done."""
     try:
         return (await graph_call(az, "DELETE", f"applications/{object_id}")).receipt
-    except AzureError as err:
+    except AzureCallError as err:
         if _not_found(err):
             return Receipt(err.correlation_id, already=True)
         raise
@@ -209,7 +209,7 @@ async def add_password(az: AzureClients, owner: CredentialOwner, object_id: str,
     try:
         reply = await graph_call(az, "POST", f"{_segment(owner)}/{object_id}/addPassword",
                                  body={"passwordCredential": cred})
-    except AzureError as err:
+    except AzureCallError as err:
         if err.code == "ConnectionFailed":
             # A secret may now exist that nobody received: say how to recognise it.
             err.message += (f". If it took effect, the {owner.value} has a password named '{display_name}' ending "
@@ -219,7 +219,7 @@ async def add_password(az: AzureClients, owner: CredentialOwner, object_id: str,
     doc = dict(reply.body or {})
     text = doc.pop("secretText", None)
     if not text:
-        raise AzureError("NoSecretReturned", f"Graph added password {doc.get('keyId')} but returned no secret; "
+        raise AzureCallError("NoSecretReturned", f"Graph added password {doc.get('keyId')} but returned no secret; "
                          "remove that key id and try again", reply.status, reply.request_id)
     return doc, Secret(text), reply.receipt
 
@@ -237,7 +237,7 @@ def unanswered_passwords(passwords: list[dict[str, Any]], *, display_name: str |
 async def remove_password(az: AzureClients, owner: CredentialOwner, object_id: str, key_id: str) -> Receipt:
     try:
         reply = await graph_call(az, "POST", f"{_segment(owner)}/{object_id}/removePassword", body={"keyId": key_id})
-    except AzureError as err:
+    except AzureCallError as err:
         # Graph answers 404 (or 400 naming the key) for a key id that is no longer there.
         if _not_found(err) or (err.status == 400 and key_id in err.message):
             return Receipt(err.correlation_id, already=True)
@@ -272,7 +272,7 @@ async def set_key_credentials(az: AzureClients, owner: CredentialOwner, object_i
     return reply.receipt
 
 
-class ConcurrentChange(AzureError):
+class ConcurrentChange(AzureCallError):
     """Someone else changed the keys between this console's read and write."""
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from ..access import filter_entries, to_json
 from ..azure.authorization import RoleDefinitions
 from ..azure.clients import AzureClients
-from ..azure.errors import EXIT_OK
 from ..azure.registry_access import find_registry, read_registry_access
+from ..errors import EXIT_OK
 from ..models import AccessEntry, RegistryAccess, Right
 from ..operations.validation import check_reference
 from ..presentation import describe_path, mode_label, shown, type_label

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from .. import startup_gc
 from ..azure.connection import CLOUDS, AuthMethod
-from ..azure.errors import EXIT_FAILED, EXIT_USAGE, AzureError
+from ..errors import EXIT_FAILED, EXIT_USAGE, ConsoleError
 from .output import print_error
 
 # Each module adds its sub-commands; keeping the list here makes the command set visible at a glance.
@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "needs_azure", True):
             return asyncio.run(_run_with_azure(args))
         return args.handler(args)
-    except AzureError as err:
+    except ConsoleError as err:  # Azure's refusals, bad input, bad configuration: one line each
         print_error(str(err))
         return err.exit_code
     except KeyboardInterrupt:
@@ -136,19 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the last line of defence: a message, never a traceback
         from ..azure.errors import from_exception
-        from ..certificates import CertificateError
-        from ..config import ConfigError
-        from ..operations.validation import InputError
-        from .session import UsageError
 
-        # Bad input found by any command, not only the writes (which report it themselves): exit 2.
-        if isinstance(exc, UsageError | ConfigError | InputError | CertificateError):
-            print_error(str(exc))
-            return EXIT_USAGE
         err = from_exception(exc)
         print_error(str(err))
         return err.exit_code or EXIT_FAILED
-
 
 if __name__ == "__main__":
     entry()

@@ -8,7 +8,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ..azure.errors import EXIT_OK
+from ..errors import EXIT_OK
 from ..operations.audit import AuditLog
 from .output import print_json, stdout_console
 

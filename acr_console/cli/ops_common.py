@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.text import Text
 
 from ..azure.clients import AzureClients
-from ..azure.errors import EXIT_OK, EXIT_USAGE
 from ..azure.writes import ensure_writable
 from ..certificates import CertificateError
+from ..errors import EXIT_OK, EXIT_USAGE
 from ..operations import InputError, Outcome, Plan, Step, StepResult, StepStatus, run_plan
 from .output import make_console, print_error, print_json
 

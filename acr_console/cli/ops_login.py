@@ -10,9 +10,10 @@ import sys
 from rich.text import Text
 
 from ..azure.clients import AzureClients
-from ..azure.errors import EXIT_NOT_PERMITTED, EXIT_OK, EXIT_USAGE, AzureError
+from ..azure.errors import AzureCallError
 from ..azure.registry_access import find_registry
 from ..azure.registry_token import TokenResult, try_registry_login, valid_scope
+from ..errors import EXIT_NOT_PERMITTED, EXIT_OK, EXIT_USAGE
 from ..operations.validation import check_reference
 from ..secret import Secret
 from .output import print_error, print_json, stdout_console
@@ -56,7 +57,7 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     login_server = ref.lower() if "." in ref and "/" not in ref else (await find_registry(az, ref)).login_server
     try:
         result = await try_registry_login(az, login_server, username, password, tuple(args.scope))
-    except AzureError as err:
+    except AzureCallError as err:
         if args.json:
             print_json({"loginServer": login_server, "username": username, "ok": False,
                         "error": {"code": err.code, "message": err.message, "status": err.status}})

@@ -13,8 +13,8 @@ from rich.text import Text
 
 from ..azure.authorization import RoleDefinitions
 from ..azure.clients import AzureClients
-from ..azure.errors import EXIT_OK, EXIT_USAGE
 from ..azure.principals import ExpiringCredential, read_expiring, read_principal_detail
+from ..errors import EXIT_OK, EXIT_USAGE
 from ..models import Credential, PrincipalDetail
 from ..operations.validation import check_reference
 from ..presentation import expiry_text, scope_label, short_id, shown

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..azure.clients import AzureClients
-from ..azure.errors import EXIT_FAILED, EXIT_OK
 from ..azure.registries import list_registries
+from ..errors import EXIT_FAILED, EXIT_OK
 from ..models import Registry
 from .output import print_json, print_warning, stdout_console
 

@@ -8,11 +8,8 @@ import sys
 from collections.abc import Iterator
 
 from ..azure.connection import CLOUDS, Auth, AuthMethod, Connection, sandbox_connection
+from ..errors import UsageError
 from ..paths import expand_user
-
-
-class UsageError(Exception):
-    """Bad options or input: exit code 2, nothing sent."""
 
 
 def _device_code_prompt(verification_uri: str, user_code: str, expires_on: object) -> None:

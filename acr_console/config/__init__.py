@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
+from ..errors import UsageError
 from ..paths import expand_user
 
 CONFIG_ENV = "ACR_CONSOLE_CONFIG"
@@ -47,7 +48,7 @@ MAX_ROWS_RANGE = (100, 100_000)
 EXPIRY_WARNING_RANGE = (1, 365)
 
 
-class ConfigError(Exception):
+class ConfigError(UsageError):
     """The configuration file or environment is invalid, or names an unknown profile."""
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from ..azure import writes_arm, writes_graph
 from ..azure.clients import AzureClients
 from ..azure.directory import signed_in
-from ..azure.errors import AzureError
+from ..azure.errors import AzureCallError
 from ..azure.registry_access import find_registry
 from ..certificates import (
     CertificateInfo,
@@ -150,7 +150,7 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
             if tag in (doc.get("tags") or []):  # ours: created by a run whose answer was lost
                 ctx.values["app"] = {"id": doc["id"], "appId": doc["appId"]}
                 return _app_output(doc, "created by an earlier run of this plan")
-            raise AzureError("ApplicationExists", f"an application named '{c.name}' (appId {doc.get('appId')}) "
+            raise AzureCallError("ApplicationExists", f"an application named '{c.name}' (appId {doc.get('appId')}) "
                              "appeared after this plan was made; it was not touched", 409)
         return None
 

@@ -18,7 +18,7 @@ from typing import Any
 from ..azure import writes_graph
 from ..azure.clients import AzureClients
 from ..azure.directory import signed_in
-from ..azure.errors import AzureError
+from ..azure.errors import AzureCallError
 from ..certificates import (
     CertificateInfo,
     GeneratedCertificate,
@@ -328,8 +328,9 @@ async def plan_remove_credential(az: AzureClients, principal: str, key_id: str) 
     target = await resolve_principal(az, principal)
     matches = [c for c in target.credentials() if c.key_id.lower() == key_id]
     if not matches:
-        raise AzureError("CredentialNotFound", f"{target.display_name} has no credential with key id {key_id} on its "
-                         "application or service principal (see 'acr-console principal')", 404)
+        raise AzureCallError("CredentialNotFound",
+                             f"{target.display_name} has no credential with key id {key_id} on its "
+                             "application or service principal (see 'acr-console principal')", 404)
     c = matches[0]
     step = _remove_step(az, target, c)
     remaining = [x for x in target.credentials() if x.key_id.lower() != key_id]

@@ -18,7 +18,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 
-from ..azure.errors import AzureError, from_exception
+from ..azure.errors import AzureCallError, from_exception
 from .plan import Outcome, Plan, Step, StepError, StepOutput, StepResult, StepStatus, utcnow
 
 ProgressCallback = Callable[[Step, StepResult], None]
@@ -127,7 +127,7 @@ async def _attempt(run: _Run, step: Step, first: bool) -> None:
             if output is not None and output.already:
                 status = StepStatus.ALREADY_DONE
     except Exception as exc:  # every failure becomes this step's result, never the caller's exception
-        err = exc if isinstance(exc, AzureError) else from_exception(exc, step.description)
+        err = exc if isinstance(exc, AzureCallError) else from_exception(exc, step.description)
         run.record(step, StepResult(step.id, StepStatus.FAILED, error=StepError.of(err),
                                     correlation_ids=(err.correlation_id,) if err.correlation_id else (),
                                     started=started, finished=utcnow()))

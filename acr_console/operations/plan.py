@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..azure.errors import EXIT_FAILED, EXIT_NOT_PERMITTED, EXIT_OK, AzureError, exit_code_of
+from ..azure.errors import AzureCallError, exit_code_of
+from ..errors import EXIT_FAILED, EXIT_NOT_PERMITTED, EXIT_OK
 from ..secret import Secret
 
 Detail = str | int | bool | None
@@ -70,7 +71,7 @@ class StepError:
     hint: str | None = None
 
     @classmethod
-    def of(cls, err: AzureError) -> StepError:
+    def of(cls, err: AzureCallError) -> StepError:
         return cls(err.code, err.message, err.status, err.correlation_id, err.hint)
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ from ..azure import writes_graph
 from ..azure.authorization import RoleDefinitions, assignments_of
 from ..azure.clients import AzureClients
 from ..azure.directory import member_of
-from ..azure.errors import AzureError
+from ..azure.errors import AzureCallError
 from ..azure.registries import list_registries
 from ..azure.registry_access import find_registry
 from ..models import CredentialKind, CredentialOwner, Group, Registry, RoleAssignment, ScopeLevel
@@ -100,7 +100,7 @@ async def _group_routes(az: AzureClients, sp_id: str, granting: set[str]) -> dic
                 reach |= {g["id"].lower() for g in await writes_graph.groups_of(az, "groups", did, transitive=True)}
             for g in granting & reach:
                 routes[g].append(d)
-    except AzureError:
+    except AzureCallError:
         # Only a nicer command is lost: the caller then names the granting group itself.
         return {}
     return routes
@@ -319,7 +319,7 @@ def _sweep_step(az: AzureClients, target: PrincipalTarget, after: tuple[str, ...
             removed.append(key_id)
             ids += receipt.correlation_ids
         if await leftovers():
-            raise AzureError("CredentialsRemain", "credentials are still being added to this principal; "
+            raise AzureCallError("CredentialsRemain", "credentials are still being added to this principal; "
                              "disable it (--disable) and run revoke again", 409)
         return StepOutput({"removedKeyIds": ", ".join(removed)}, tuple(ids),
                           note=f"removed {len(removed)} credential(s) added after the plan was made")

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import InputError
 from ..models import RoleAssignmentMode
 from ..paths import expand_user
 
@@ -29,10 +30,6 @@ MAX_YEARS = 10
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Bidirectional overrides and isolates let a name display as something it is not.
 _BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
-class InputError(ValueError):
-    """Bad input: exit code 2, nothing sent."""
 
 
 # Linux's limits: a longer name is an OSError ("File name too long") deep inside a check.
@@ -92,7 +89,9 @@ def check_path(value: str | None, option: str) -> Path | None:
         raise InputError(f"{option}: no file given; name one, e.g. {option} ./ci-payments.pem")
     if value != value.strip():
         raise InputError(f"{option} {_shown(value)} starts or ends with spaces; remove them")
-    bad = [c for c in value if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS]
+    # Cs: a lone surrogate (from a terminal that passed undecodable bytes through) cannot be
+    # encoded as a file name at all; refuse it here instead of failing inside the file system call.
+    bad = [c for c in value if unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS]
     if bad:
         codes = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
         raise InputError(f"{option} {_shown(value)} contains control or invisible characters ({codes}); "

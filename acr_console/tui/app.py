@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
 from ..azure.connection import Connection
-from ..azure.errors import AzureError, SignInError, from_exception
+from ..azure.errors import AzureCallError, SignInError, from_exception
 from ..config import Settings
 from ..models import Principal, PrincipalDetail, Registry
 from ..presentation import printable
@@ -231,7 +231,7 @@ class AcrConsoleApp(App[int]):
         try:
             profile_name, profile = load_settings().profile(name)
             connection = await connection_for_profile(self, profile)
-        except (ConfigError, AzureError) as err:
+        except (ConfigError, AzureCallError) as err:
             self.notify(str(err), severity="error")
             return
         await self.use_connection(connection, profile_name, profile.accent)

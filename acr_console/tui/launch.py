@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..azure.errors import EXIT_OK, EXIT_USAGE
+from ..errors import EXIT_OK, EXIT_USAGE
 
 
 def run_tui(args: argparse.Namespace) -> int:

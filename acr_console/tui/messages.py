@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from ..azure.errors import AzureError
+from ..azure.errors import AzureCallError
 from ..models import PrincipalDetail, RegistryAccess
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class SignedIn(Message):
 
 @dataclass
 class SignInFailed(Message):
-    error: AzureError
+    error: AzureCallError
 
 
 @dataclass
@@ -49,4 +49,4 @@ class ExpiringLoaded(Message):
 @dataclass
 class LoadFailed(Message):
     what: str
-    error: AzureError
+    error: AzureCallError

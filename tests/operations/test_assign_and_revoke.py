@@ -10,7 +10,7 @@ from acr_console.azure import writes_graph
 from acr_console.azure.authorization import assignments_at
 from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import sandbox_connection
-from acr_console.azure.errors import AzureError
+from acr_console.azure.errors import AzureCallError
 from acr_console.azure.registry_access import find_registry
 from acr_console.azure.registry_token import try_registry_login
 from acr_console.azure.writes import ReadOnlyError
@@ -90,7 +90,7 @@ async def test_full_revoke_leaves_nothing_that_works(az: AzureClients, audit: Au
     sp = await writes_graph.get_service_principal(az, doc["servicePrincipalObjectId"])
     assert sp["accountEnabled"] is False
     assert sign_in_refused(connection, doc["appId"], secret.reveal()).startswith("AADSTS")
-    with pytest.raises(AzureError) as refused:
+    with pytest.raises(AzureCallError) as refused:
         await try_registry_login(az, doc["loginServer"], doc["appId"], secret, (PUSH,))
     assert refused.value.status == 401
 

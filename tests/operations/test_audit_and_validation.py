@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from acr_console.azure.errors import AzureError
+from acr_console.azure.errors import AzureCallError
 from acr_console.models import RoleAssignmentMode
 from acr_console.operations import InputError, Plan, Step, StepOutput, execute
 from acr_console.operations.audit import ENV_VAR, Actor, AuditLog, default_path
@@ -34,7 +34,7 @@ async def _outcome_holding_a_secret():
 
     async def fail(ctx) -> StepOutput:
         # An error message that echoes a secret and a token must not carry them into the log.
-        raise AzureError("Boom", f"password={SECRET} and eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig {SECRET}", 500,
+        raise AzureCallError("Boom", f"password={SECRET} and eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig {SECRET}", 500,
                          "corr-2")
 
     plan = Plan("reset-credential", "Reset", {"principal": "ci"}, [Step("add", "add", add), Step("b", "b", fail)])

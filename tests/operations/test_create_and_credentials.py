@@ -13,7 +13,7 @@ import pytest
 
 from acr_console.azure import writes_arm, writes_graph
 from acr_console.azure.clients import AzureClients
-from acr_console.azure.errors import AzureError
+from acr_console.azure.errors import AzureCallError
 from acr_console.azure.registry_token import try_registry_login, try_registry_login_with_entra_token
 from acr_console.certificates import generate_self_signed
 from acr_console.models import CredentialOwner
@@ -184,7 +184,7 @@ async def test_remove_credential_by_key_id(az: AzureClients, audit: AuditLog, co
     assert result.ok
     assert await passwords(az, CredentialOwner.APPLICATION, doc["applicationObjectId"]) == set()
     assert sign_in_refused(connection, doc["appId"], outcome.secrets["password"].reveal())
-    with pytest.raises(AzureError) as err:
+    with pytest.raises(AzureCallError) as err:
         await plan_remove_credential(az, doc["appId"], key_id)
     assert err.value.exit_code == 3
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from acr_console.azure.errors import AzureError
+from acr_console.azure.errors import AzureCallError
 from acr_console.operations import Plan, Step, StepOutput, StepStatus, execute
 from acr_console.operations.executor import Execution
 from acr_console.secret import Secret
@@ -37,7 +37,7 @@ class FakeAzure:
                 await asyncio.sleep(delay)
                 if self.fail.get(name, 0) > 0:
                     self.fail[name] -= 1
-                    raise AzureError("ServiceUnavailable", f"{name} failed", 503, "corr-" + name)
+                    raise AzureCallError("ServiceUnavailable", f"{name} failed", 503, "corr-" + name)
                 self.state[name] = True
                 return StepOutput({"name": name}, ("corr-ok-" + name,))
             finally:

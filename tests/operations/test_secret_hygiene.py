@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from acr_console.azure.errors import AzureError
+from acr_console.azure.errors import AzureCallError
 from acr_console.azure.registry_token import try_registry_login
 from acr_console.operations import (
     AuditLog,
@@ -55,7 +55,7 @@ async def test_no_secret_leaks_anywhere(az: Any, audit: AuditLog, sandbox_server
     assert revoked.ok
     try:
         await try_registry_login(az, doc["loginServer"], doc["appId"], Secret(secrets[0]), ())
-    except AzureError as err:
+    except AzureCallError as err:
         texts += [str(err), repr(err), err.message]
 
     for outcome in (created, reset, cert, revoked):

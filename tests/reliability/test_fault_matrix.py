@@ -37,7 +37,7 @@ from acr_console.azure import writes_graph
 from acr_console.azure.authorization import RoleDefinitions, assignments_of
 from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import sandbox_connection
-from acr_console.azure.errors import AzureError
+from acr_console.azure.errors import AzureCallError
 from acr_console.azure.graph import graph_pages
 from acr_console.azure.principals import read_principal_detail
 from acr_console.azure.registries import list_subscriptions
@@ -565,7 +565,7 @@ def read_cases(view: str) -> list[Case]:
 
 async def run_read_case(server: SandboxServer, view: str, case: Case, baseline: Any) -> CaseResult:
     """A read under one fault ends with the data, identical to a read without faults, or with an
-    AzureError that says what failed; reading again then succeeds."""
+    AzureCallError that says what failed; reading again then succeeds."""
     assert server.sandbox is not None
     sb = server.sandbox
     problems: list[str] = []
@@ -583,7 +583,7 @@ async def run_read_case(server: SandboxServer, view: str, case: Case, baseline: 
                     sb.settings.faults = KINDS[case.kind].format(target=case.target)
                 try:
                     data = await VIEWS[view](az)
-                except AzureError as err:
+                except AzureCallError as err:
                     outcome = f"{err.code}: {err.message}"
                     if not (err.code and err.message):
                         problems.append(f"an error without a code or message: {err!r}")
@@ -594,7 +594,7 @@ async def run_read_case(server: SandboxServer, view: str, case: Case, baseline: 
                     sb.settings.faults = []
                 if data != baseline:
                     problems.append("the data read under the fault differs from the data read without faults")
-    except Exception as exc:  # anything but an AzureError is a crash in a view
+    except Exception as exc:  # anything but an AzureCallError is a crash in a view
         problems.append(f"{type(exc).__name__}: {exc}")
     if case.kind == "timeout":
         await wait_for_log(server, seq, lambda rows: any("timeout" in (r["note"] or "") for r in rows))

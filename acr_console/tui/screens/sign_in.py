@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from ...azure.errors import AzureError
+from ...azure.errors import AzureCallError
 
 _ADVICE = {
     "CredentialUnavailable": "The chosen sign-in method has nothing to offer here (no `az login`, no environment "
@@ -50,7 +50,7 @@ class SignInFailedScreen(ModalScreen[str | None]):
         Binding("s", "choose('sandbox')", "Sandbox", tooltip="Open the local sandbox instead.", id="sign-in.sandbox"),
     ]
 
-    def __init__(self, error: AzureError) -> None:
+    def __init__(self, error: AzureCallError) -> None:
         super().__init__()
         self.error = error
 
