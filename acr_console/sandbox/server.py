@@ -104,6 +104,13 @@ class SandboxServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=2,
+            # uvicorn closes an idle connection after 5 s by default, the same moment httpx's pool
+            # (keepalive_expiry=5 s) still deems it reusable: under load a request then goes out on
+            # a socket the server is closing (RemoteProtocolError on a POST that cannot be retried).
+            # Azure's front ends keep idle connections far longer (the Azure Load Balancer's idle
+            # timeout defaults to 4 minutes: learn.microsoft.com/azure/load-balancer/load-balancer-tcp-idle-timeout),
+            # so clients see no such race there; neither should they here.
+            timeout_keep_alive=240,
             server_header=False,
         )
         self._sock = sock
