@@ -94,6 +94,6 @@ def run(args: argparse.Namespace, options: SessionOptions) -> int:
     except Exception as exc:  # the last line of defence: a message, never a traceback
         from ..azure.errors import from_exception
 
-        err = from_exception(exc)
-        print_error(str(err))
-        return err.exit_code or EXIT_FAILED
+        failure = from_exception(exc)
+        print_error(str(failure))
+        return failure.exit_code or EXIT_FAILED
