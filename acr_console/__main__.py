@@ -1,3 +1,3 @@
-from acr_console.cli.main import entry
+from acr_console.main import entry
 
 entry()

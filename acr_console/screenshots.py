@@ -2,9 +2,9 @@
 
     python -m acr_console.screenshots [--out screenshots] [--only NAME]
 
-A sandbox of its own (demo seed, in a temporary folder) is started and stopped, so the pictures
-never depend on what a developer's sandbox holds. The clock is pinned so expiry text does not
-drift. No secret is ever on screen here: the secret screen is not among the scenes.
+A sandbox of its own (demo seed, in a temporary folder) is started and stopped by a session, so
+the pictures never depend on what a developer's sandbox holds. The clock is pinned so expiry text
+does not drift. No secret is ever on screen here: the secret screen is not among the scenes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .azure.connection import Connection
+    from .tui.app import AcrConsoleApp
 
 SIZES = ((80, 24), (120, 40))
 # The date every screenshot and snapshot is taken "on".
@@ -86,16 +90,14 @@ SCENES: dict[str, Scene] = {
 }
 
 
-def build_app(connection: dict[str, Any], *, read_only: bool = False) -> Any:
-    from .azure.connection import sandbox_connection
+def build_app(connection: Connection) -> AcrConsoleApp:
     from .config import Settings
     from .tui.app import AcrConsoleApp
 
-    return AcrConsoleApp(sandbox_connection(connection, read_only=read_only),
-                         settings=Settings(), clock=lambda: PINNED_NOW)
+    return AcrConsoleApp(connection, settings=Settings(), clock=lambda: PINNED_NOW)
 
 
-async def capture(connection: dict[str, Any], scene: str, size: tuple[int, int]) -> str:
+async def capture(connection: Connection, scene: str, size: tuple[int, int]) -> str:
     app = build_app(connection)
     async with app.run_test(size=size) as pilot:
         await SCENES[scene](pilot)
@@ -104,7 +106,7 @@ async def capture(connection: dict[str, Any], scene: str, size: tuple[int, int])
     return svg
 
 
-async def write_all(connection: dict[str, Any], out: Path, only: list[str] | None = None) -> list[Path]:
+async def write_all(connection: Connection, out: Path, only: list[str] | None = None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for scene in only or list(SCENES):
@@ -120,16 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="screenshots", help="folder for the SVG files (default screenshots/)")
     parser.add_argument("--only", action="append", choices=sorted(SCENES), help="only this scene (repeatable)")
     args = parser.parse_args(argv)
-    from .sandbox.server import SandboxServer
+    from .config import Settings
+    from .session import Session, SessionOptions
 
-    with tempfile.TemporaryDirectory(prefix="acr-console-screens-") as tmp:
-        # Seeded "on" the pinned date, so credential expiry shown on screen never drifts.
-        server = SandboxServer(Path(tmp) / "sandbox", seed="demo", seed_time=PINNED_NOW.timestamp())
-        connection = server.start()
-        try:
-            written = asyncio.run(write_all(connection, Path(args.out), args.only))
-        finally:
-            server.stop()
+    # The session starts and stops the sandbox, as it does for the console: seeded "on" the pinned
+    # date, so credential expiry shown on screen never drifts.
+    with (tempfile.TemporaryDirectory(prefix="acr-console-screens-") as tmp,
+          Session(SessionOptions(), Settings()) as session):
+        connection = session.start_sandbox(Path(tmp) / "sandbox", seed="demo", seed_time=PINNED_NOW.timestamp())
+        written = asyncio.run(write_all(connection, Path(args.out), args.only))
     for path in written:
         print(path)
     return 0

@@ -63,7 +63,7 @@ def _python_floor(env: dict[str, str], runs: int) -> float:
 
 
 def _import_seconds(env: dict[str, str]) -> float:
-    code = ("import time; t = time.perf_counter(); import acr_console.cli.main; "
+    code = ("import time; t = time.perf_counter(); import acr_console.main; "
             "print(time.perf_counter() - t)")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return float(proc.stdout.strip())
@@ -126,7 +126,7 @@ def run(workdir: Path, runs: int) -> Section:
     env = child_env(workdir)
     floor = _python_floor(env, runs)
     imp, _ = median_of(lambda: _import_seconds(env), runs)
-    sec.add("import acr_console.cli.main (entry point)", seconds(imp), f"python -c pass: {seconds(floor)}")
+    sec.add("import acr_console.main (entry point)", seconds(imp), f"python -c pass: {seconds(floor)}")
     script = console_script()
     with SandboxProcess(workdir / "demo", env, seed="demo") as sbx:
         data = str(sbx.data_dir)
@@ -174,13 +174,12 @@ def _first_frame_modules(env: dict[str, str], data: str) -> set[str]:
     """Modules imported when the console's first screen is mounted (headless, same process)."""
     code = f"""
 import sys, asyncio
-from acr_console.cli.main import build_parser
-from acr_console.cli.session import open_connection
-args = build_parser().parse_args(["--sandbox-data", {data!r}])
+from acr_console.config import Settings
+from acr_console.session import Session, SessionOptions
 async def main():
     from acr_console.tui.app import AcrConsoleApp
-    with open_connection(args) as conn:
-        app = AcrConsoleApp(conn)
+    with Session(SessionOptions(sandbox_data={data!r}), Settings()) as session:
+        app = AcrConsoleApp(session.connect(), session=session)
         async with app.run_test(size=(120, 40)) as pilot:
             print("\\n".join(sorted(sys.modules)))
 asyncio.run(main())

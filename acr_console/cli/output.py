@@ -1,4 +1,8 @@
-"""Printing results: JSON for scripts, rich tables for people, errors on stderr without tracebacks."""
+"""Printing results: JSON for scripts, rich tables for people, errors on stderr without tracebacks.
+
+The consoles and the `error:`/`warning:` lines are the front ends' shared ones (console_output);
+the commands import them from here with the rest of their output.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..console_output import make_console, print_error, print_warning
+
 if TYPE_CHECKING:
     from rich.console import Console
+
+__all__ = ["make_console", "print_error", "print_json", "print_warning", "stdout_console"]
 
 # rich is imported where it is used: `--json` output never needs it (0.1 s of start-up).
 
@@ -29,59 +37,5 @@ def print_json(doc: Any) -> None:
     sys.stdout.write(_JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n")
 
 
-def make_console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
-    """Every console the command line prints with: highlight=False, so directory text is never
-    recoloured, and a render hook that shows control characters instead of sending them (see
-    presentation.printable): whatever a table or message quotes, the terminal only displays it."""
-    from rich.console import Console
-
-    console = Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
-    console.push_render_hook(_printable_hook())
-    return console
-
-
-def _printable_hook() -> Any:
-    from rich.console import RenderHook
-    from rich.segment import Segment
-
-    from ..presentation import printable
-
-    class Printable:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-
-        def __rich_console__(self, console: Any, options: Any) -> Any:
-            for segment in console.render(self.inner, options):
-                if segment.control or segment.text.isprintable():
-                    yield segment
-                else:
-                    yield Segment(printable(segment.text, keep_lines=True), segment.style)
-
-    class Hook(RenderHook):
-        def process_renderables(self, renderables: list[Any]) -> list[Any]:
-            return [Printable(r) for r in renderables]
-
-    return Hook()
-
-
 def stdout_console() -> Console:
     return make_console()
-
-
-def _stderr() -> Console:
-    # soft_wrap: an error is one line a person can grep and a script can parse, whatever the width.
-    return make_console(stderr=True, soft_wrap=True)
-
-
-def print_error(message: str) -> None:
-    from rich.text import Text
-
-    console = _stderr()
-    console.print(Text("error: ", style="bold red") + Text(message))
-
-
-def print_warning(message: str) -> None:
-    from rich.text import Text
-
-    console = _stderr()
-    console.print(Text("warning: ", style="bold yellow") + Text(message))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from ..paths import expand_user
+from ..console_output import print_error
+from ..errors import EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,49 +29,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from ..sandbox.context import Settings
-    from ..sandbox.launcher import default_data_dir
-    from ..sandbox.server import SandboxBusy, SandboxServer
-    from .output import print_error
+    from ..session import serve_sandbox
 
     if not 1 <= args.page_size <= 999:
         print_error("--page-size must be between 1 and 999")
-        return 2
+        return EXIT_USAGE
     if not 0 <= args.port <= 65535:
         print_error("--port must be between 0 and 65535")
-        return 2
+        return EXIT_USAGE
     if args.latency_ms < 0 or args.replication_delay < 0:
         print_error("--latency-ms and --replication-delay cannot be negative")
-        return 2
-    settings = Settings(page_size=args.page_size, latency_ms=args.latency_ms,
-                        replication_delay_s=args.replication_delay)
-    if args.faults:
-        try:
-            from ..sandbox.faults import parse_faults
+        return EXIT_USAGE
 
-            settings.faults = parse_faults(args.faults)
-        except ValueError as exc:
-            print_error(f"--faults: {exc}")
-            return 2
-    data = expand_user(args.data) if args.data else default_data_dir()
-
-    def ready(conn: dict[str, Any]) -> None:
+    def ready(conn: dict[str, Any], data: Path) -> None:
         print(f"acr-console sandbox listening on {conn['authority_host']}", flush=True)
         print(f"  tenant      {conn['tenant_id']}", flush=True)
         print(f"  connection  {data / 'connection.json'}  (holds the admin secret; mode 0600)", flush=True)
         print(f"  CA          {conn['ca_bundle']}", flush=True)
         print("Stop with Ctrl+C.", flush=True)
 
-    try:
-        SandboxServer(data, port=args.port, seed=args.seed, reset=args.reset, settings=settings).serve_forever(ready)
-    except SandboxBusy as exc:
-        print_error(f"{exc}; use that server, or stop it first")
-        return 1
-    except ValueError as exc:
-        print_error(str(exc))
-        return 2
-    except OSError as exc:
-        print_error(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}")
-        return 1
+    # A busy data folder, a port in use, a bad seed or fault spec: the session raises the console's
+    # errors, and `run` prints them with their exit codes.
+    serve_sandbox(args.data, port=args.port, seed=args.seed, reset=args.reset, page_size=args.page_size,
+                  latency_ms=args.latency_ms, replication_delay_s=args.replication_delay, faults=args.faults,
+                  ready=ready)
     print("sandbox stopped", file=sys.stderr)
-    return 0
+    return EXIT_OK

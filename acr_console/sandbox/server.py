@@ -25,16 +25,12 @@ import uvicorn
 from .app import build_app
 from .context import GRAPH_PREFIX, Sandbox, Settings
 from .directory import add_password, remove_password
+from .launcher import CONNECTION_FILE, SandboxBusy
 from .seed import apply_seed
 from .tls import ensure_tls
 
-CONNECTION_FILE = "connection.json"
 LOCK_FILE = "server.lock"
 ADMIN_SECRET_NAME = "sandbox-admin"
-
-
-class SandboxBusy(RuntimeError):
-    """Another process is already serving this data folder."""
 
 
 def _bind(port: int) -> socket.socket:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App
@@ -12,19 +13,18 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
 from ..azure.connection import Connection
-from ..azure.errors import AzureCallError, SignInError, from_exception
+from ..azure.errors import SignInError, from_exception
 from ..config import Settings
+from ..errors import ConsoleError
 from ..models import Principal, PrincipalDetail, Registry
 from ..presentation import printable
+from ..session import SANDBOX, Session, SessionOptions
 from .actions import WRITE_ACTIONS
 from .backend import Backend
 from .commands import ConsoleCommands
 from .navigation import CommandError, parse_command
 from .screens.registries import RegistriesScreen
 from .widgets.status_line import StatusLine
-
-if TYPE_CHECKING:
-    from ..sandbox.server import SandboxServer
 
 
 class AcrConsoleApp(App[int]):
@@ -39,12 +39,16 @@ class AcrConsoleApp(App[int]):
         Binding("escape", "back", "Back", tooltip="Back to the previous screen.", id="app.back", show=False),
     ]
 
-    def __init__(self, connection: Connection, *, settings: Settings | None = None, profile_name: str | None = None,
-                 accent: str | None = None, clock: Callable[[], datetime] | None = None,
-                 backend: Backend | None = None) -> None:
+    def __init__(self, connection: Connection, *, settings: Settings | None = None, session: Session | None = None,
+                 profile_name: str | None = None, accent: str | None = None,
+                 clock: Callable[[], datetime] | None = None, backend: Backend | None = None) -> None:
         super().__init__()
         self.connection = connection
         self.settings = settings or Settings()
+        # Makes every later connection (another way in, a profile) and stops, when the console
+        # closes, any sandbox it started for them. Device codes then show here, not on stderr.
+        self.session = session or Session(SessionOptions(), self.settings)
+        self.session.device_code_prompt = self._device_code_prompt
         self.profile_name = profile_name
         self.accent = accent
         # Injected in tests and screenshots so "expires in 12 days" is the same on every run.
@@ -53,7 +57,6 @@ class AcrConsoleApp(App[int]):
         self.identity_label = "signing in…"
         # Set while a plan executes: quitting then would leave a write half done.
         self.write_running = False
-        self._owned_sandbox: SandboxServer | None = None
         if self.settings.theme:
             self.theme = self.settings.theme
 
@@ -108,27 +111,13 @@ class AcrConsoleApp(App[int]):
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def switch_connection(self, choice: str) -> None:
         """Reconnect with another sign-in ('device-code', 'cli') or the local sandbox ('sandbox')."""
-        from dataclasses import replace
-
-        from ..azure.connection import Auth, AuthMethod
-
-        if choice == "sandbox":
-            import asyncio
-
-            from ..azure.connection import sandbox_connection
-            from ..sandbox.launcher import connect_or_start, default_data_dir
-
-            try:
-                doc, server = await asyncio.to_thread(connect_or_start, default_data_dir())
-            except Exception as exc:
-                self.notify(f"Could not open the sandbox: {from_exception(exc)}", severity="error")
-                return
-            self._owned_sandbox = self._owned_sandbox or server
-            connection = sandbox_connection(doc, read_only=self.connection.read_only)
-        else:
-            method = AuthMethod(choice)
-            prompt = self._device_code_prompt if method is AuthMethod.DEVICE_CODE else None
-            connection = replace(self.connection, auth=Auth(method, device_code_prompt=prompt))
+        try:
+            # On a thread: opening the sandbox may mean starting it.
+            connection = await asyncio.to_thread(self.session.sign_in_instead, self.connection, choice)
+        except Exception as exc:
+            self.notify(f"Could not open the sandbox: {from_exception(exc)}" if choice == SANDBOX
+                        else str(from_exception(exc)), severity="error")
+            return
         await self.use_connection(connection)
 
     def _device_code_prompt(self, verification_uri: str, user_code: str, expires_on: Any) -> None:
@@ -225,16 +214,13 @@ class AcrConsoleApp(App[int]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def switch_profile(self, name: str) -> None:
-        from ..config import ConfigError, load_settings
-        from .profiles import connection_for_profile
-
         try:
-            profile_name, profile = load_settings().profile(name)
-            connection = await connection_for_profile(self, profile)
-        except (ConfigError, AzureCallError) as err:
+            target = self.session.profile_target(name)
+            connection = await asyncio.to_thread(self.session.connect, target)
+        except ConsoleError as err:
             self.notify(str(err), severity="error")
             return
-        await self.use_connection(connection, profile_name, profile.accent)
+        await self.use_connection(connection, target.profile_name, target.profile.accent)
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -256,8 +242,5 @@ class AcrConsoleApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self.backend.close()
-        if self._owned_sandbox is not None:
-            import asyncio
-
-            await asyncio.to_thread(self._owned_sandbox.stop)
+        await asyncio.to_thread(self.session.close)
 

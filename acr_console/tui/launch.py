@@ -1,25 +1,25 @@
-"""Start the TUI from the command line's options."""
+"""Start the console from the session's options (the entry point's, when no command is given)."""
 
 from __future__ import annotations
 
-import argparse
+from ..config import load_settings
+from ..console_output import print_error
+from ..errors import EXIT_OK, ConsoleError
+from ..session import Session, SessionOptions, resolve
 
-from ..errors import EXIT_OK, EXIT_USAGE
 
-
-def run_tui(args: argparse.Namespace) -> int:
-    from ..cli.output import print_error
-    from ..cli.session import open_connection
-    from ..config import ConfigError, load_settings
+def run_tui(options: SessionOptions) -> int:
     from .app import AcrConsoleApp
 
     try:
         settings = load_settings()
-        with open_connection(args) as conn:
-            app = AcrConsoleApp(conn, settings=settings, profile_name=getattr(args, "profile", None),
-                                accent=getattr(args, "accent", None))
+        target = resolve(options, settings)
+        # The session outlives the app: a sandbox it started serves until the console has closed.
+        with Session(options, settings) as session:
+            app = AcrConsoleApp(session.connect(target), settings=settings, session=session,
+                                profile_name=target.profile_name, accent=target.profile.accent)
             result = app.run()
-    except ConfigError as err:
+    except ConsoleError as err:  # a bad configuration file, an unknown profile
         print_error(str(err))
-        return EXIT_USAGE
+        return err.exit_code
     return result if isinstance(result, int) else EXIT_OK

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from acr_console.certificates import generate_self_signed
-from acr_console.cli.main import main
+from acr_console.main import main
 
 REGISTRY = "contosoprod"
 

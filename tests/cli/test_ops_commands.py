@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from acr_console.cli.main import main
+from acr_console.main import main
 from acr_console.operations import AuditLog
 from tests.operations.cleanup import TEST_PREFIX, cleanup
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from acr_console.cli.main import main
+from acr_console.main import main
 from acr_console.sandbox.server import SandboxServer
 
 from . import corpus

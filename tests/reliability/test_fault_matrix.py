@@ -42,7 +42,7 @@ from acr_console.azure.graph import graph_pages
 from acr_console.azure.principals import read_principal_detail
 from acr_console.azure.registries import list_subscriptions
 from acr_console.azure.registry_access import find_registry, read_registry_access
-from acr_console.cli.main import main
+from acr_console.main import main
 from acr_console.models import CredentialOwner, Right
 from acr_console.operations import (
     AddCertificateRequest,
@@ -707,7 +707,7 @@ def _cli(server: SandboxServer, capsys: pytest.CaptureFixture[str], *args: str) 
 
 @pytest.fixture
 def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    import acr_console.cli.session as session
+    import acr_console.session as session
 
     def connection(*args: Any, **kwargs: Any) -> Any:
         return dataclasses.replace(sandbox_connection(*args, **kwargs), timeout_s=CLIENT_TIMEOUT_S)

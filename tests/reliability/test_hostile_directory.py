@@ -22,7 +22,7 @@ from acr_console.azure import writes_arm, writes_graph
 from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import sandbox_connection
 from acr_console.azure.registry_access import find_registry
-from acr_console.cli.main import main
+from acr_console.main import main
 from acr_console.models import CredentialOwner
 from acr_console.presentation import printable
 from acr_console.sandbox.server import SandboxServer

@@ -19,7 +19,7 @@ from acr_console.azure import writes_arm
 from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import Auth, AuthMethod, sandbox_connection
 from acr_console.azure.registry_access import find_registry
-from acr_console.cli.main import main
+from acr_console.main import main
 from acr_console.operations import AuditLog, CreatePrincipalRequest, create_result, plan_create_principal, run_plan
 from acr_console.sandbox.directory import grant_directory_permissions
 from acr_console.sandbox.server import SandboxServer
@@ -79,7 +79,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxS
 
 
 def _as(who: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import acr_console.cli.session as session
+    import acr_console.session as session
 
     def connection(*args: Any, **kwargs: Any) -> Any:
         return dataclasses.replace(sandbox_connection(*args, **kwargs),

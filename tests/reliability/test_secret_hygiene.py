@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select
 
-from acr_console.cli.main import main
+from acr_console.main import main
 from acr_console.sandbox.server import SandboxServer
 
 from ..tui.conftest import make_app, settle

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -10,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from acr_console.cli.main import build_parser
-from acr_console.cli.session import apply_profile
 from acr_console.config import ConfigError, load_settings
+from acr_console.main import build_parser
+from acr_console.session import SessionOptions, resolve
 
 CONFIG = """
 default_profile = "support"
@@ -69,19 +68,20 @@ def test_bad_configuration_is_named(no_user_config: Path, text: str, where: str)
 def test_profile_option_fills_unset_options(no_user_config: Path) -> None:
     no_user_config.write_text(CONFIG)
     args = build_parser().parse_args(["--profile", "prod", "--tenant", "fabrikam", "registries"])
-    apply_profile(args)
-    assert (args.cloud, args.tenant, args.auth) == ("AzureUSGovernment", "fabrikam", "cli")
-    assert args.subscription == ["11111111-1111-1111-1111-111111111111"]
-    assert args.accent == "#8b0000" and args.read_only is False
+    target = resolve(SessionOptions.from_args(args), load_settings())
+    p = target.profile
+    assert (p.cloud, p.tenant, p.auth) == ("AzureUSGovernment", "fabrikam", "cli")
+    assert p.subscriptions == ("11111111-1111-1111-1111-111111111111",)
+    assert p.accent == "#8b0000" and p.read_only is False and target.profile_name == "prod"
     # The default profile applies without --profile, and read-only from it sticks.
-    args = apply_profile(build_parser().parse_args(["registries"]))
-    assert args.read_only is True and args.profile == "support"
+    target = resolve(SessionOptions.from_args(build_parser().parse_args(["registries"])), load_settings())
+    assert target.profile.read_only is True and target.profile_name == "support"
 
 
 def test_no_file_means_defaults(no_user_config: Path) -> None:
-    args = apply_profile(argparse.Namespace(profile=None, cloud=None, auth=None, tenant=None, subscription=None,
-                                            read_only=False, sandbox=False))
-    assert (args.cloud, args.auth, args.read_only) == ("AzureCloud", "cli", False)
+    target = resolve(SessionOptions(), load_settings())
+    assert (target.profile.cloud, target.profile.auth, target.profile.read_only) == ("AzureCloud", "cli", False)
+    assert target.profile_name is None and target.profile.sandbox is False
 
 
 def test_variables_alone_are_read_and_checked(no_user_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:

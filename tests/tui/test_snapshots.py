@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from acr_console.azure.connection import sandbox_connection
 from acr_console.sandbox.server import SandboxServer
 from acr_console.screenshots import PINNED_NOW, SCENES, SIZES, build_app
 
@@ -30,7 +31,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_screen(scene: str, size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
     # Built outside the assert: pytest would print the connection (with the admin secret) on failure.
-    app = build_app(pristine)
+    app = build_app(sandbox_connection(pristine))
     assert snap_compare(app, run_before=SCENES[scene], terminal_size=size)
 
 

@@ -1,0 +1,221 @@
+"""One session below both front ends: options and profiles → `Connection` → sign-in, and in sandbox
+mode the sandbox process this session started, until it closes.
+
+The command line and the console both start here: the entry point (`acr_console.main`) parses the
+global options into `SessionOptions`, the chosen front end opens a `Session`, and the session makes
+every `Connection` the front end uses (the first one, another way in after a failed sign-in, a
+`:profile` switch), owns any sandbox it had to start for them, and stops it when it closes.
+
+This is also the only module that reaches into `acr_console.sandbox`, and only through its launcher
+(the import-linter contracts in pyproject.toml hold every layer to that).
+
+No Textual, no SDK, no argparse at run time: the console and every command import this module
+before their first request.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from .azure.connection import CLOUDS, Auth, AuthMethod, Connection, sandbox_connection
+from .config import AuthName, CloudName, Profile, Settings
+from .errors import ConsoleError, UsageError
+from .paths import expand_user
+
+if TYPE_CHECKING:
+    import argparse
+
+    from .sandbox.launcher import SandboxServer
+
+# (verification URI, user code, expiry): what azure-identity's DeviceCodeCredential hands its prompt.
+DeviceCodePrompt = Callable[[str, str, Any], None]
+
+# The sign-in screen's way into the local sandbox; its other choices are AuthMethod values.
+SANDBOX = "sandbox"
+
+# Global options that take a value: the command line looks past them for the command word.
+VALUED_OPTIONS = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subscription", "--auth")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """Where to connect and how, as the user gave it; anything left unset comes from the profile."""
+
+    profile: str | None = None
+    sandbox: bool = False
+    sandbox_data: str | None = None  # as typed: `~` is expanded when the options are resolved
+    cloud: CloudName | None = None
+    tenant: str | None = None
+    subscriptions: tuple[str, ...] = ()
+    auth: AuthName | None = None
+    read_only: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> SessionOptions:
+        """The options `add_arguments` declared, from the parsed command line."""
+        return cls(profile=args.profile, sandbox=args.sandbox, sandbox_data=args.sandbox_data, cloud=args.cloud,
+                   tenant=args.tenant, subscriptions=tuple(args.subscription or ()), auth=args.auth,
+                   read_only=args.read_only)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The global options (before the command), as the README's table lists them."""
+    g = parser.add_argument_group("connection")
+    g.add_argument("--sandbox", action="store_true",
+                   help="use the local sandbox in the default data folder (started if none is serving)")
+    g.add_argument("--sandbox-data", metavar="DIR", help="use the sandbox whose data is in DIR (implies --sandbox)")
+    g.add_argument("--profile", metavar="NAME",
+                   help="a profile from the configuration file (cloud, tenant, subscriptions, sign-in, read-only); "
+                   "the options below override it")
+    # Defaults are None so an option given here can be told apart from one the profile supplies.
+    g.add_argument("--cloud", choices=sorted(CLOUDS), help="Azure cloud (default AzureCloud)")
+    g.add_argument("--tenant", help="tenant id or domain to sign in to")
+    g.add_argument("--subscription", action="append", metavar="ID",
+                   help="limit to this subscription (repeatable; default: every visible one)")
+    g.add_argument("--auth", choices=[m.value for m in AuthMethod if m is not AuthMethod.SECRET],
+                   help="how to sign in: Azure CLI (default), device code (over SSH), environment variables, "
+                   "managed identity, or a browser")
+    g.add_argument("--read-only", action="store_true", help="refuse every write before anything is sent")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What one connection is made from: a profile, with the command line's options applied."""
+
+    profile: Profile
+    profile_name: str | None = None
+    sandbox_data: Path | None = None  # when profile.sandbox: its data folder; None: the user's default
+
+
+def resolve(options: SessionOptions, settings: Settings) -> Target:
+    """Fill what the options leave unset from the chosen profile (--profile, else the configuration's
+    default); the options win, and read-only from either side sticks."""
+    if options.profile is not None and not options.profile.strip():
+        # An empty name would silently fall back to the default profile, perhaps production's.
+        raise UsageError("--profile: no profile name given; name one from the configuration file")
+    name, profile = settings.profile(options.profile)
+    merged = replace(
+        profile,
+        cloud=options.cloud or profile.cloud,
+        tenant=options.tenant or profile.tenant,
+        subscriptions=options.subscriptions or tuple(profile.subscriptions),
+        auth=options.auth or profile.auth,
+        read_only=options.read_only or profile.read_only,
+        sandbox=bool(options.sandbox or options.sandbox_data or profile.sandbox),
+    )
+    return Target(merged, name, expand_user(options.sandbox_data) if options.sandbox_data else None)
+
+
+def _print_device_code(verification_uri: str, user_code: str, expires_on: object) -> None:
+    # The code is not a secret: it is useless without the person signing in.
+    print(f"To sign in, open {verification_uri} on any device and enter the code {user_code}.", file=sys.stderr)
+
+
+class Session:
+    """The connections one front end uses, and the sandbox processes it started for them.
+
+    `connect` may start a sandbox (a second or two): the console calls it on a thread. A sandbox
+    that was already serving is used and left running; one started here is stopped by `close`.
+    """
+
+    def __init__(self, options: SessionOptions, settings: Settings, *,
+                 device_code_prompt: DeviceCodePrompt | None = None) -> None:
+        self.options = options
+        self.settings = settings
+        # Read when a device code arrives, not when the connection is made: the console sets its
+        # own after the first connection exists. None: printed to stderr.
+        self.device_code_prompt = device_code_prompt
+        self.target: Target | None = None  # what the latest connection was made from
+        self._started: list[SandboxServer] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect(self, target: Target | None = None) -> Connection:
+        """A connection to `target` (default: the session's options and profile)."""
+        target = target or resolve(self.options, self.settings)
+        profile = target.profile
+        subscriptions = tuple(profile.subscriptions)
+        if profile.sandbox:
+            from .sandbox.launcher import connect_or_start, default_data_dir
+
+            doc, server = connect_or_start(target.sandbox_data or default_data_dir())
+            if server is not None:
+                self._started.append(server)
+            connection = sandbox_connection(doc, read_only=profile.read_only, subscriptions=subscriptions)
+        else:
+            connection = Connection(cloud=CLOUDS[profile.cloud], tenant_id=profile.tenant,
+                                    auth=self._auth(AuthMethod(profile.auth)), subscriptions=subscriptions,
+                                    read_only=profile.read_only)
+        self.target = target
+        return connection
+
+    def profile_target(self, name: str) -> Target:
+        """The profile `name` as it is in the configuration now (read again: it may have changed),
+        without the command line's options: switching profile means leaving them behind."""
+        from .config import load_settings
+
+        return resolve(SessionOptions(profile=name), load_settings())
+
+    def sign_in_instead(self, connection: Connection, choice: str) -> Connection:
+        """After sign-in failed on `connection`: the same place with another way to sign in
+        (an AuthMethod value), or the local sandbox (`SANDBOX`) with the same subscriptions and
+        read-only setting."""
+        if choice == SANDBOX:
+            current = self.target or resolve(self.options, self.settings)
+            profile = replace(current.profile, sandbox=True, subscriptions=connection.subscriptions,
+                              read_only=connection.read_only)
+            sandbox_data = expand_user(self.options.sandbox_data) if self.options.sandbox_data else None
+            return self.connect(Target(profile, current.profile_name, sandbox_data))
+        return replace(connection, auth=self._auth(AuthMethod(choice)))
+
+    def start_sandbox(self, data_dir: Path, *, seed: str = "demo", seed_time: float | None = None) -> Connection:
+        """A sandbox of this session's own, newly started in `data_dir` (seeded as of `seed_time`),
+        stopped when the session closes."""
+        from .sandbox.launcher import start
+
+        doc, server = start(data_dir, seed=seed, seed_time=seed_time)
+        self._started.append(server)
+        return sandbox_connection(doc)
+
+    def close(self) -> None:
+        """Stop every sandbox this session started, newest first; idempotent."""
+        while self._started:
+            self._started.pop().stop()
+
+    def _auth(self, method: AuthMethod) -> Auth:
+        prompt = self._device_code if method is AuthMethod.DEVICE_CODE else None
+        return Auth(method, device_code_prompt=prompt)
+
+    def _device_code(self, verification_uri: str, user_code: str, expires_on: Any) -> None:
+        (self.device_code_prompt or _print_device_code)(verification_uri, user_code, expires_on)
+
+
+def serve_sandbox(data: str | None, *, port: int, seed: str, reset: bool, page_size: int, latency_ms: float,
+                  replication_delay_s: float, faults: str, ready: Callable[[dict[str, Any], Path], None]) -> None:
+    """Serve the sandbox whose data is in `data` (default: the user's) in the foreground until
+    SIGINT or SIGTERM; `ready(connection, data folder)` once it accepts connections. Its failures
+    are the console's errors: a busy folder or a port in use exit 1, a bad seed or fault spec 2."""
+    from .sandbox.launcher import SandboxBusy, default_data_dir, sandbox_settings, serve
+
+    try:
+        settings = sandbox_settings(page_size=page_size, latency_ms=latency_ms,
+                                    replication_delay_s=replication_delay_s, faults=faults)
+    except ValueError as exc:
+        raise UsageError(f"--faults: {exc}") from None
+    data_dir = expand_user(data) if data else default_data_dir()
+    try:
+        serve(data_dir, port=port, seed=seed, reset=reset, settings=settings, ready=lambda doc: ready(doc, data_dir))
+    except SandboxBusy as exc:
+        raise ConsoleError(f"{exc}; use that server, or stop it first") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise ConsoleError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
