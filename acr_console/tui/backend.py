@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess
 
@@ -32,6 +32,14 @@ class KnownPrincipal:
     display_name: str
     app_id: str | None
     type: PrincipalType
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecords:
+    """The audit file and its records, newest first."""
+
+    path: str
+    records: list[dict[str, Any]]
 
 
 class Backend:
@@ -132,6 +140,14 @@ class Backend:
         from ..azure.principals import read_expiring
 
         return await read_expiring(self.az, within_days, self.definitions, now)
+
+    async def audit_records(self) -> AuditRecords:
+        from ..operations import AuditLog
+
+        log = AuditLog()
+        # A local file, read in a thread: the event loop keeps drawing while a long log is parsed.
+        records = await asyncio.to_thread(log.read)
+        return AuditRecords(str(log.path), list(reversed(records)))
 
     def _remember(self, access: RegistryAccess) -> None:
         for entry in access.entries:

@@ -203,3 +203,14 @@ async def test_quit_is_refused_while_a_write_runs(connection: dict[str, Any]) ->
         assert app.check_action("quit", ()) is False
         app.write_running = False
         assert app.check_action("quit", ()) is True
+
+
+async def test_audit_view_says_when_the_file_cannot_be_read(connection: dict[str, Any], audit_file: Any) -> None:
+    audit_file.mkdir()  # a folder where the file should be: reading it fails
+    app = make_app(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.run_command("audit")
+        await settle(pilot)
+        message = str(app.screen.query_one("#audit-message").render())
+        assert message.startswith("Could not read the audit log."), message

@@ -119,8 +119,7 @@ class PrincipalScreen(ConsoleScreen):
 
     @on(LoadFailed)
     def _failed(self, message: LoadFailed) -> None:
-        self.query_one("#principal-identity", Static).update(
-            shown(f"Could not read {message.what}. {message.error}", style="bold red"))
+        self.query_one("#principal-identity", Static).update(message.describe())
 
     def action_refresh(self) -> None:
         self.load()
