@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.binding import Binding
@@ -64,10 +64,9 @@ class ExpiringScreen(ListScreen["list[ExpiringCredential]"]):
         return text
 
     def open_row(self, row: Row) -> None:
-        from ...azure.principals import ExpiringCredential
-
-        if isinstance(row.data, ExpiringCredential) and row.data.principal.object_id:
-            self.console.open_principal(row.data.principal.object_id)
+        item = cast("ExpiringCredential", row.data)  # build_rows put it there
+        if item.principal.object_id:
+            self.console.open_principal(item.principal.object_id)
 
     def action_window(self) -> None:
         i = WINDOWS.index(self.within_days) if self.within_days in WINDOWS else 0
