@@ -5,25 +5,16 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
 from ..navigation import COMMAND_HELP, COMMAND_WORDS
+from .base import DialogScreen
 
 
-class CommandLineScreen(ModalScreen[str | None]):
+class CommandLineScreen(DialogScreen[str | None]):
+    DEFAULT_CLASSES = "dialog -bar"
     DEFAULT_CSS = """
-    CommandLineScreen {
-        align: left bottom;
-        background: $background 30%;
-    }
-    CommandLineScreen > #command-box {
-        height: auto;
-        width: 100%;
-        background: $surface;
-        padding: 0 1;
-    }
     CommandLineScreen Input {
         border: none;
         height: 1;
