@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 
 from ..azure.connection import Connection
 from ..azure.errors import AzureCallError, SignInError, from_exception
@@ -72,10 +73,14 @@ class AcrConsoleApp(App[int]):
         super().notify(printable(message, keep_lines=True), title=printable(title), severity=severity, markup=False,
                        **kwargs)
 
+    def get_default_screen(self) -> Screen[None]:
+        # The registry list is the bottom of the stack: Escape goes back to it and no further
+        # (Textual's App.action_back stops at the last screen).
+        return RegistriesScreen()
+
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
-        self.push_screen(RegistriesScreen())
         self.sign_in()
 
     # -- sign-in --------------------------------------------------------------------------------
@@ -144,16 +149,13 @@ class AcrConsoleApp(App[int]):
         if profile_name is not None:
             self.profile_name, self.accent = profile_name, accent
         self.identity_label = "signing in…"
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        await self.push_screen(RegistriesScreen())
+        # Everything open was read through the old connection: close it, and read the list again
+        # (queued after the pops, which run in order on the app's queue).
+        self.to_root()
+        self.call_later(self.registry_list.start_over)
         self.sign_in()
 
     # -- navigation -----------------------------------------------------------------------------
-
-    def action_back(self) -> None:
-        if len(self.screen_stack) > 2:
-            self.pop_screen()
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen
@@ -195,9 +197,14 @@ class AcrConsoleApp(App[int]):
         elif command.name == "create":
             self.start_operation("create")
 
+    @property
+    def registry_list(self) -> RegistriesScreen:
+        """The default screen, at the bottom of the stack."""
+        return cast(RegistriesScreen, self.screen_stack[0])
+
     def to_root(self) -> None:
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
+        """Back to the registry list, closing every screen and dialog above it."""
+        self.registry_list.pop_until_active()
 
     def open_registry(self, registry: Registry) -> None:
         from .screens.registry_access import RegistryAccessScreen

@@ -103,11 +103,22 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
             yield from self.compose_below()
 
     def on_mount(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
         table = self.table
         for column in self.columns():
             table.add_column(column.label, key=column.key, width=column.width)
         table.focus()
         self.first_load()
+
+    async def start_over(self) -> None:
+        """Forget what was read and shown (filter included) and read it again, as a new screen would:
+        the app's connection changed."""
+        self.data = None
+        self.rows = []
+        await self.recompose()
+        self._start()
 
     @work(exclusive=True, group="list", exit_on_error=False)
     async def load(self, refresh: bool = False) -> None:
