@@ -10,19 +10,19 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
 from textual.screen import Screen
 
 from ..azure.connection import Connection
 from ..azure.errors import AzureCallError, SignInError, from_exception
 from ..config import Settings
-from ..models import Principal, PrincipalDetail, Registry
+from ..models import Principal, PrincipalDetail, Registry, SignedInIdentity
 from ..presentation import printable
 from .actions import WRITE_ACTIONS
 from .backend import Backend
 from .commands import ConsoleCommands
 from .navigation import CommandError, parse_command
 from .screens.registries import RegistriesScreen
-from .widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from ..sandbox.server import SandboxServer
@@ -40,6 +40,11 @@ class AcrConsoleApp(App[int]):
         Binding("escape", "back", "Back", tooltip="Back to the previous screen.", id="app.back", show=False),
     ]
 
+    # Who the console acts as (None while signing in), or why sign-in failed: every screen's
+    # status line watches these.
+    identity: reactive[SignedInIdentity | None] = reactive(None, init=False)
+    sign_in_error: reactive[str | None] = reactive(None, init=False)
+
     def __init__(self, connection: Connection, *, settings: Settings | None = None, profile_name: str | None = None,
                  accent: str | None = None, clock: Callable[[], datetime] | None = None,
                  backend: Backend | None = None) -> None:
@@ -51,7 +56,6 @@ class AcrConsoleApp(App[int]):
         # Injected in tests and screenshots so "expires in 12 days" is the same on every run.
         self._clock = clock or (lambda: datetime.now(UTC))
         self.backend = backend or Backend(connection)
-        self.identity_label = "signing in…"
         # Set while a plan executes: quitting then would leave a write half done.
         self.write_running = False
         self._owned_sandbox: SandboxServer | None = None
@@ -91,20 +95,13 @@ class AcrConsoleApp(App[int]):
             identity = await self.backend.signed_in_identity()
         except Exception as exc:
             err = from_exception(exc, "sign in")
-            self._set_identity(f"not signed in ({err.code})")
+            self.sign_in_error = err.code
             if not self.connection.sandbox or isinstance(err, SignInError):
                 from .screens.sign_in import SignInFailedScreen
 
                 self.push_screen(SignInFailedScreen(err), self._sign_in_choice)
             return
-        self._set_identity(identity.get("name") or (f"app {identity['app_id']}" if identity.get("app_id")
-                                                    else "unknown"))
-
-    def _set_identity(self, label: str) -> None:
-        self.identity_label = label
-        for screen in self.screen_stack:
-            for status in screen.query(StatusLine):
-                status.identity = label
+        self.identity = identity
 
     def _sign_in_choice(self, choice: str | None) -> None:
         if choice:
@@ -148,7 +145,7 @@ class AcrConsoleApp(App[int]):
         self.backend = Backend(connection)
         if profile_name is not None:
             self.profile_name, self.accent = profile_name, accent
-        self.identity_label = "signing in…"
+        self.identity, self.sign_in_error = None, None  # signing in again
         # Everything open was read through the old connection: close it, and read the list again
         # (queued after the pops, which run in order on the app's queue).
         self.to_root()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess
+from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess, SignedInIdentity
 
 if TYPE_CHECKING:
     from ..azure.authorization import RoleDefinitions
@@ -77,14 +77,16 @@ class Backend:
             self._az = None
             self._definitions = None
 
-    async def signed_in_identity(self) -> dict[str, str | None]:
+    async def signed_in_identity(self) -> SignedInIdentity:
         """Who the console acts as. Asked after the registry list: the name of an app-only identity
         comes from Graph, whose imports (~0.5 s) would otherwise compete with the first list."""
         from ..azure.directory import signed_in
 
         with contextlib.suppress(Exception):  # the listing reports its own failure
             await self.registries()
-        return await signed_in(self.az)
+        claims = await signed_in(self.az)
+        return SignedInIdentity(tenant_id=claims.get("tenant_id"), object_id=claims.get("object_id"),
+                                app_id=claims.get("app_id"), name=claims.get("name"))
 
     async def registries(self, *, refresh: bool = False) -> RegistryListing:
         """The registry listing, read once and shared: concurrent callers wait for the same read."""

@@ -168,6 +168,10 @@ async def test_sign_in_failure_says_why_and_offers_ways_in() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, RegistriesScreen)
+        assert app.identity is None and app.sign_in_error is not None
+        from acr_console.tui.widgets.status_line import StatusLine
+
+        assert f"as not signed in ({app.sign_in_error})" in str(app.screen.query_one(StatusLine).render())
 
 
 async def test_audit_view_reads_the_audit_file(connection: dict[str, Any], audit_file: Any) -> None:

@@ -35,7 +35,6 @@ class ConsoleScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         status = StatusLine(self.console.connection, profile=self.console.profile_name, accent=self.console.accent,
                             id="status")
-        status.identity = self.console.identity_label
         status.crumb = self.crumb()
         yield status
         yield from self.compose_body()
