@@ -246,3 +246,13 @@ async def test_a_new_connection_starts_again_from_a_fresh_registry_list(connecti
         await pilot.press("escape")  # the list is the bottom: Escape stays on it
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
+
+
+async def test_command_line_help_is_shown_as_written(connection: dict[str, Any]) -> None:
+    app = make_app(connection)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        await pilot.pause()
+        # Read as markup, "[DAYS]" was taken for a style and vanished.
+        assert ":expiring [DAYS]" in str(app.screen.query_one("#command-help").render())

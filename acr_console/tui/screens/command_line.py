@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,7 +35,8 @@ class CommandLineScreen(DialogScreen[str | None]):
         from textual.containers import Vertical
 
         with Vertical(id="command-box"):
-            yield Static(COMMAND_HELP, id="command-help")
+            # Text, not markup: as markup "[DAYS]" in the help was read as a style and vanished.
+            yield Static(Text(COMMAND_HELP), id="command-help")
             yield Input(placeholder=":", id="command-input",
                         suggester=SuggestFromList(sorted(COMMAND_WORDS), case_sensitive=False))
 

@@ -92,12 +92,13 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
         return self.query_one(f"#{self.LIST}-table", RowTable)
 
     def set_message(self, message: str | Text) -> None:
-        self.query_one(f"#{self.LIST}-message", Static).update(message)
+        # A str is shown as typed, never read as markup (a filter or a name may hold "[").
+        self.query_one(f"#{self.LIST}-message", Static).update(Text(message) if isinstance(message, str) else message)
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id=f"{self.LIST}-body"):
             yield from self.compose_above()
-            yield Static(self.LOADING, id=f"{self.LIST}-message")
+            yield Static(Text(self.LOADING), id=f"{self.LIST}-message")
             yield FilterBar(id=f"{self.LIST}-filter")
             yield RowTable(id=f"{self.LIST}-table", max_rows=self.console.settings.max_rows)
             yield from self.compose_below()
