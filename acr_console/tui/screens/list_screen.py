@@ -96,9 +96,9 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
         self.query_one(f"#{self.LIST}-message", Static).update(Text(message) if isinstance(message, str) else message)
 
     def compose_body(self) -> ComposeResult:
-        with Vertical(id=f"{self.LIST}-body"):
+        with Vertical(id=f"{self.LIST}-body", classes="list-body"):
             yield from self.compose_above()
-            yield Static(Text(self.LOADING), id=f"{self.LIST}-message")
+            yield Static(Text(self.LOADING), id=f"{self.LIST}-message", classes="list-message")
             yield FilterBar(id=f"{self.LIST}-filter")
             yield RowTable(id=f"{self.LIST}-table", max_rows=self.console.settings.max_rows)
             yield from self.compose_below()
