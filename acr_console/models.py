@@ -270,3 +270,14 @@ class PrincipalDetail:
     assignments: tuple[RoleAssignment, ...] = ()
     groups: tuple[Group, ...] = ()
     role_names: dict[str, str] = field(default_factory=dict)  # role definition guid -> role name
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInIdentity:
+    """Who the console acts as: the claims of its ARM token (read, not verified: display only), with
+    an app-only identity's display name looked up in the directory when it can be."""
+
+    tenant_id: str | None = None
+    object_id: str | None = None
+    app_id: str | None = None
+    name: str | None = None

@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
+from textual.screen import Screen
 
 from ..azure.connection import Connection
 from ..azure.errors import SignInError, from_exception
 from ..config import Settings
 from ..errors import ConsoleError
-from ..models import Principal, PrincipalDetail, Registry
+from ..models import Principal, PrincipalDetail, Registry, SignedInIdentity
 from ..presentation import printable
 from ..session import SANDBOX, Session, SessionOptions
 from .actions import WRITE_ACTIONS
@@ -24,7 +26,6 @@ from .backend import Backend
 from .commands import ConsoleCommands
 from .navigation import CommandError, parse_command
 from .screens.registries import RegistriesScreen
-from .widgets.status_line import StatusLine
 
 
 class AcrConsoleApp(App[int]):
@@ -38,6 +39,11 @@ class AcrConsoleApp(App[int]):
                 id="app.command-line"),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen.", id="app.back", show=False),
     ]
+
+    # Who the console acts as (None while signing in), or why sign-in failed: every screen's
+    # status line watches these.
+    identity: reactive[SignedInIdentity | None] = reactive(None, init=False)
+    sign_in_error: reactive[str | None] = reactive(None, init=False)
 
     def __init__(self, connection: Connection, *, settings: Settings | None = None, session: Session | None = None,
                  profile_name: str | None = None, accent: str | None = None,
@@ -54,7 +60,6 @@ class AcrConsoleApp(App[int]):
         # Injected in tests and screenshots so "expires in 12 days" is the same on every run.
         self._clock = clock or (lambda: datetime.now(UTC))
         self.backend = backend or Backend(connection)
-        self.identity_label = "signing in…"
         # Set while a plan executes: quitting then would leave a write half done.
         self.write_running = False
         if self.settings.theme:
@@ -75,10 +80,14 @@ class AcrConsoleApp(App[int]):
         super().notify(printable(message, keep_lines=True), title=printable(title), severity=severity, markup=False,
                        **kwargs)
 
+    def get_default_screen(self) -> Screen[None]:
+        # The registry list is the bottom of the stack: Escape goes back to it and no further
+        # (Textual's App.action_back stops at the last screen).
+        return RegistriesScreen()
+
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
-        self.push_screen(RegistriesScreen())
         self.sign_in()
 
     # -- sign-in --------------------------------------------------------------------------------
@@ -89,20 +98,13 @@ class AcrConsoleApp(App[int]):
             identity = await self.backend.signed_in_identity()
         except Exception as exc:
             err = from_exception(exc, "sign in")
-            self._set_identity(f"not signed in ({err.code})")
+            self.sign_in_error = err.code
             if not self.connection.sandbox or isinstance(err, SignInError):
                 from .screens.sign_in import SignInFailedScreen
 
                 self.push_screen(SignInFailedScreen(err), self._sign_in_choice)
             return
-        self._set_identity(identity.get("name") or (f"app {identity['app_id']}" if identity.get("app_id")
-                                                    else "unknown"))
-
-    def _set_identity(self, label: str) -> None:
-        self.identity_label = label
-        for screen in self.screen_stack:
-            for status in screen.query(StatusLine):
-                status.identity = label
+        self.identity = identity
 
     def _sign_in_choice(self, choice: str | None) -> None:
         if choice:
@@ -132,17 +134,14 @@ class AcrConsoleApp(App[int]):
         self.backend = Backend(connection)
         if profile_name is not None:
             self.profile_name, self.accent = profile_name, accent
-        self.identity_label = "signing in…"
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        await self.push_screen(RegistriesScreen())
+        self.identity, self.sign_in_error = None, None  # signing in again
+        # Everything open was read through the old connection: close it, and read the list again
+        # (queued after the pops, which run in order on the app's queue).
+        self.to_root()
+        self.call_later(self.registry_list.start_over)
         self.sign_in()
 
     # -- navigation -----------------------------------------------------------------------------
-
-    def action_back(self) -> None:
-        if len(self.screen_stack) > 2:
-            self.pop_screen()
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen
@@ -184,9 +183,14 @@ class AcrConsoleApp(App[int]):
         elif command.name == "create":
             self.start_operation("create")
 
+    @property
+    def registry_list(self) -> RegistriesScreen:
+        """The default screen, at the bottom of the stack."""
+        return cast(RegistriesScreen, self.screen_stack[0])
+
     def to_root(self) -> None:
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
+        """Back to the registry list, closing every screen and dialog above it."""
+        self.registry_list.pop_until_active()
 
     def open_registry(self, registry: Registry) -> None:
         from .screens.registry_access import RegistryAccessScreen

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess
+from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess, SignedInIdentity
 
 if TYPE_CHECKING:
     from ..azure.authorization import RoleDefinitions
@@ -32,6 +32,14 @@ class KnownPrincipal:
     display_name: str
     app_id: str | None
     type: PrincipalType
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecords:
+    """The audit file and its records, newest first."""
+
+    path: str
+    records: list[dict[str, Any]]
 
 
 class Backend:
@@ -69,14 +77,16 @@ class Backend:
             self._az = None
             self._definitions = None
 
-    async def signed_in_identity(self) -> dict[str, str | None]:
+    async def signed_in_identity(self) -> SignedInIdentity:
         """Who the console acts as. Asked after the registry list: the name of an app-only identity
         comes from Graph, whose imports (~0.5 s) would otherwise compete with the first list."""
         from ..azure.directory import signed_in
 
         with contextlib.suppress(Exception):  # the listing reports its own failure
             await self.registries()
-        return await signed_in(self.az)
+        claims = await signed_in(self.az)
+        return SignedInIdentity(tenant_id=claims.get("tenant_id"), object_id=claims.get("object_id"),
+                                app_id=claims.get("app_id"), name=claims.get("name"))
 
     async def registries(self, *, refresh: bool = False) -> RegistryListing:
         """The registry listing, read once and shared: concurrent callers wait for the same read."""
@@ -132,6 +142,14 @@ class Backend:
         from ..azure.principals import read_expiring
 
         return await read_expiring(self.az, within_days, self.definitions, now)
+
+    async def audit_records(self) -> AuditRecords:
+        from ..operations import AuditLog
+
+        log = AuditLog()
+        # A local file, read in a thread: the event loop keeps drawing while a long log is parsed.
+        records = await asyncio.to_thread(log.read)
+        return AuditRecords(str(log.path), list(reversed(records)))
 
     def _remember(self, access: RegistryAccess) -> None:
         for entry in access.entries:

@@ -1,38 +1,22 @@
-"""App-level messages: results of workers, posted back to the UI thread of control."""
+"""Results of the screens' workers, posted back to the screen that started them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.message import Message
 
 from ..azure.errors import AzureCallError
-from ..models import PrincipalDetail, RegistryAccess
-
-if TYPE_CHECKING:
-    from ..azure.principals import ExpiringCredential
-    from ..azure.registries import RegistryListing
+from ..models import PrincipalDetail
+from ..presentation import shown
 
 
 @dataclass
-class SignedIn(Message):
-    label: str
+class ListLoaded(Message):
+    """A list screen's fetch returned (the screen knows the type it asked for)."""
 
-
-@dataclass
-class SignInFailed(Message):
-    error: AzureCallError
-
-
-@dataclass
-class RegistriesLoaded(Message):
-    listing: RegistryListing
-
-
-@dataclass
-class AccessLoaded(Message):
-    access: RegistryAccess
+    data: object
 
 
 @dataclass
@@ -41,12 +25,10 @@ class PrincipalLoaded(Message):
 
 
 @dataclass
-class ExpiringLoaded(Message):
-    items: list[ExpiringCredential]
-    within_days: int
-
-
-@dataclass
 class LoadFailed(Message):
     what: str
     error: AzureCallError
+
+    def describe(self) -> Text:
+        # Azure's error quotes directory text: shown literally, never as markup.
+        return shown(f"Could not read {self.what}. {self.error}", style="bold red")

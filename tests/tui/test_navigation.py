@@ -168,6 +168,10 @@ async def test_sign_in_failure_says_why_and_offers_ways_in() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, RegistriesScreen)
+        assert app.identity is None and app.sign_in_error is not None
+        from acr_console.tui.widgets.status_line import StatusLine
+
+        assert f"as not signed in ({app.sign_in_error})" in str(app.screen.query_one(StatusLine).render())
 
 
 async def test_audit_view_reads_the_audit_file(connection: dict[str, Any], audit_file: Any) -> None:
@@ -203,3 +207,52 @@ async def test_quit_is_refused_while_a_write_runs(connection: dict[str, Any]) ->
         assert app.check_action("quit", ()) is False
         app.write_running = False
         assert app.check_action("quit", ()) is True
+
+
+async def test_audit_view_says_when_the_file_cannot_be_read(connection: dict[str, Any], audit_file: Any) -> None:
+    audit_file.mkdir()  # a folder where the file should be: reading it fails
+    app = make_app(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.run_command("audit")
+        await settle(pilot)
+        message = str(app.screen.query_one("#audit-message").render())
+        assert message.startswith("Could not read the audit log."), message
+
+
+async def test_a_new_connection_starts_again_from_a_fresh_registry_list(connection: dict[str, Any]) -> None:
+    from acr_console.azure.connection import sandbox_connection
+    from acr_console.tui.widgets.filter_bar import FilterBar
+    from acr_console.tui.widgets.status_line import StatusLine
+
+    from .test_registries_screen import registry_names
+
+    app = make_app(connection)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        first_list = app.screen
+        await pilot.press("slash", *"payments", "enter")
+        await type_command(pilot, "acr contosodev")
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await app.use_connection(sandbox_connection(connection), "second", None)
+        await settle(pilot)
+        assert app.screen is first_list  # nothing read through the old connection is left open
+        assert len(app.screen_stack) == 1
+        assert len(registry_names(app)) == 8 and not app.screen.query_one(FilterBar).value
+        status = str(app.screen.query_one(StatusLine).render())
+        assert "[second]" in status and "acr-console-sandbox-admin" in status
+        await pilot.press("escape")  # the list is the bottom: Escape stays on it
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]
+
+
+async def test_command_line_help_is_shown_as_written(connection: dict[str, Any]) -> None:
+    app = make_app(connection)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        await pilot.pause()
+        # Read as markup, "[DAYS]" was taken for a style and vanished.
+        assert ":expiring [DAYS]" in str(app.screen.query_one("#command-help").render())

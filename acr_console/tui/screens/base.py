@@ -1,11 +1,12 @@
-"""What every full screen of the console shares: the status line, the footer, read-only checks."""
+"""What every screen of the console shares. Full screens: the status line, the footer, read-only
+checks. Dialogs: one style, the `dialog` class in app.tcss."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.app import ComposeResult
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 
 from ..actions import WRITE_ACTIONS
@@ -14,6 +15,8 @@ from ..widgets.status_line import StatusLine
 if TYPE_CHECKING:
     from ..app import AcrConsoleApp
     from ..backend import Backend
+
+ResultT = TypeVar("ResultT")
 
 
 class ConsoleScreen(Screen[None]):
@@ -32,7 +35,6 @@ class ConsoleScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         status = StatusLine(self.console.connection, profile=self.console.profile_name, accent=self.console.accent,
                             id="status")
-        status.identity = self.console.identity_label
         status.crumb = self.crumb()
         yield status
         yield from self.compose_body()
@@ -48,3 +50,16 @@ class ConsoleScreen(Screen[None]):
         if action in WRITE_ACTIONS and self.console.read_only:
             return None  # shown greyed in the footer, and refused if pressed
         return True
+
+
+class DialogScreen(ModalScreen[ResultT]):
+    """A modal dialog: its first container is a box in the middle of the screen, styled by the
+    `dialog` class in app.tcss. A subclass adds a modifier to DEFAULT_CLASSES: `-warning`,
+    `-success` or `-error` colour the border by what the dialog is about; `-bar` docks the box at
+    the bottom as a borderless bar (the `:` command line)."""
+
+    DEFAULT_CLASSES = "dialog"
+
+    @property
+    def console(self) -> AcrConsoleApp:
+        return cast("AcrConsoleApp", self.app)

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
 from ..navigation import COMMAND_HELP, COMMAND_WORDS
+from .base import DialogScreen
 
 
-class CommandLineScreen(ModalScreen[str | None]):
+class CommandLineScreen(DialogScreen[str | None]):
+    DEFAULT_CLASSES = "dialog -bar"
     DEFAULT_CSS = """
-    CommandLineScreen {
-        align: left bottom;
-        background: $background 30%;
-    }
-    CommandLineScreen > #command-box {
-        height: auto;
-        width: 100%;
-        background: $surface;
-        padding: 0 1;
-    }
     CommandLineScreen Input {
         border: none;
         height: 1;
@@ -43,7 +35,8 @@ class CommandLineScreen(ModalScreen[str | None]):
         from textual.containers import Vertical
 
         with Vertical(id="command-box"):
-            yield Static(COMMAND_HELP, id="command-help")
+            # Text, not markup: as markup "[DAYS]" in the help was read as a style and vanished.
+            yield Static(Text(COMMAND_HELP), id="command-help")
             yield Input(placeholder=":", id="command-input",
                         suggester=SuggestFromList(sorted(COMMAND_WORDS), case_sensitive=False))
 

@@ -10,10 +10,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from ...presentation import printable_text
+from .base import DialogScreen
 
 if TYPE_CHECKING:
     from ...operations import Plan
@@ -44,34 +44,8 @@ def plan_text(plan: Plan) -> Text:
     return printable_text(text)
 
 
-class ConfirmPlanScreen(ModalScreen[bool]):
-    DEFAULT_CSS = """
-    ConfirmPlanScreen {
-        align: center middle;
-    }
-    ConfirmPlanScreen > Vertical {
-        width: 96%;
-        max-width: 110;
-        height: auto;
-        max-height: 100%;
-        border: thick $warning;
-        background: $surface;
-        padding: 0 1;
-    }
-    ConfirmPlanScreen VerticalScroll {
-        height: auto;
-        max-height: 16;
-    }
-    ConfirmPlanScreen Horizontal {
-        height: auto;
-    }
-    ConfirmPlanScreen Button {
-        margin-right: 1;
-    }
-    ConfirmPlanScreen Input {
-        width: 100%;
-    }
-    """
+class ConfirmPlanScreen(DialogScreen[bool]):
+    DEFAULT_CLASSES = "dialog -warning"
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", tooltip="Send nothing.", id="confirm.cancel"),

@@ -12,14 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ...presentation import printable_text, shown
+from .base import DialogScreen
 
 if TYPE_CHECKING:
     from ...operations import Outcome, Plan, Step, StepResult
-    from ..app import AcrConsoleApp
 
 _ICON = {"pending": ("·", "dim"), "running": ("…", "bold cyan"), "done": ("✓", "bold green"),
          "already-done": ("✓", "green"), "failed": ("✗", "bold red"), "skipped": ("–", "yellow")}
@@ -36,33 +35,8 @@ class PlanFinished(Message):
     outcome: Outcome
 
 
-class ExecutionScreen(ModalScreen[bool]):
+class ExecutionScreen(DialogScreen[bool]):
     """Dismisses with True when anything was changed, so the screen below reloads."""
-
-    DEFAULT_CSS = """
-    ExecutionScreen {
-        align: center middle;
-    }
-    ExecutionScreen > Vertical {
-        width: 96%;
-        max-width: 110;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    ExecutionScreen VerticalScroll {
-        height: auto;
-        max-height: 16;
-    }
-    ExecutionScreen Horizontal {
-        height: auto;
-    }
-    ExecutionScreen Button {
-        margin-right: 1;
-    }
-    """
 
     BINDINGS = [
         Binding("escape", "close", "Close", tooltip="Close when the run has finished.", id="execution.close"),
@@ -75,12 +49,6 @@ class ExecutionScreen(ModalScreen[bool]):
         self.results: dict[str, StepResult] = {}
         self.outcome: Outcome | None = None
         self.changed = False
-
-    @property
-    def console(self) -> AcrConsoleApp:
-        from typing import cast
-
-        return cast("AcrConsoleApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical():

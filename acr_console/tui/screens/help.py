@@ -7,10 +7,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from ..navigation import COMMAND_HELP
+from .base import DialogScreen
 
 
 def bindings_table(screen: Screen[object]) -> Table:
@@ -34,21 +35,7 @@ def bindings_table(screen: Screen[object]) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-    }
-    HelpScreen > VerticalScroll {
-        width: 90%;
-        max-width: 110;
-        height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    """
-
+class HelpScreen(DialogScreen[None]):
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", tooltip="Close the help.", id="help.close"),
     ]

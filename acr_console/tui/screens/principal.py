@@ -13,6 +13,7 @@ from ...azure.errors import from_exception
 from ...models import Credential, PrincipalDetail, RoleAssignment
 from ...presentation import expiry_text, printable, scope_label, short_id, shown, type_label
 from ..messages import LoadFailed, PrincipalLoaded
+from ..widgets.status_line import StatusLine
 from .base import ConsoleScreen
 
 
@@ -84,7 +85,7 @@ class PrincipalScreen(ConsoleScreen):
     @on(PrincipalLoaded)
     def _loaded(self, message: PrincipalLoaded) -> None:
         self.detail = detail = message.detail
-        self.query_one("#status").crumb = f"principal {printable(detail.principal.display_name)}"  # type: ignore[attr-defined]
+        self.query_one(StatusLine).crumb = f"principal {printable(detail.principal.display_name)}"
         self.query_one("#principal-identity", Static).update(identity_text(detail))
         now = self.console.now()
         warn = self.console.settings.expiry_warning_days
@@ -119,8 +120,7 @@ class PrincipalScreen(ConsoleScreen):
 
     @on(LoadFailed)
     def _failed(self, message: LoadFailed) -> None:
-        self.query_one("#principal-identity", Static).update(
-            shown(f"Could not read {message.what}. {message.error}", style="bold red"))
+        self.query_one("#principal-identity", Static).update(message.describe())
 
     def action_refresh(self) -> None:
         self.load()

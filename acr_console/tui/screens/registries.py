@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Static
 
 from ... import startup_gc
-from ...azure.errors import from_exception
 from ...azure.registries import RegistryListing
 from ...models import Registry
-from ...presentation import mode_label, shown
-from ..messages import LoadFailed, RegistriesLoaded
-from ..widgets.filter_bar import FilterBar
-from ..widgets.row_table import Row, RowTable
-from .base import ConsoleScreen
+from ...presentation import mode_label
+from ..messages import LoadFailed
+from ..widgets.row_table import Row, Shown
+from .list_screen import Column, ListScreen
 
 
 def registry_rows(listing: RegistryListing) -> list[Row]:
@@ -44,8 +38,15 @@ def registry_rows(listing: RegistryListing) -> list[Row]:
     return rows
 
 
-class RegistriesScreen(ConsoleScreen):
+class RegistriesScreen(ListScreen[RegistryListing]):
     CRUMB = "registries"
+    LIST = "registries"
+    LOADING = "Loading registries…"
+    WHAT = "registries"
+    OPERATION = "list registries"
+    COLUMNS = (Column("Subscription", "subscription"), Column("Registry", "registry"), Column("SKU", "sku"),
+               Column("Mode", "mode"), Column("Admin", "admin"), Column("Login server", "login"),
+               Column("Resource group", "rg"))
     BINDINGS = [
         Binding("enter", "open", "Open", tooltip="Who can access the highlighted registry.", id="registries.open",
                 show=True),
@@ -56,90 +57,44 @@ class RegistriesScreen(ConsoleScreen):
                 id="registries.new-principal"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._rows: list[Row] = []
-        self._listing: RegistryListing | None = None
-
-    def compose_body(self) -> ComposeResult:
-        with Vertical(id="registries-body"):
-            yield Static("Loading registries…", id="registries-message")
-            yield FilterBar(id="registries-filter")
-            yield RowTable(id="registries-table", max_rows=self.console.settings.max_rows)
-
-    def on_mount(self) -> None:
-        table = self.query_one("#registries-table", RowTable)
-        for label, key in (("Subscription", "subscription"), ("Registry", "registry"), ("SKU", "sku"),
-                           ("Mode", "mode"), ("Admin", "admin"), ("Login server", "login"),
-                           ("Resource group", "rg")):
-            table.add_column(label, key=key)
-        table.focus()
+    def first_load(self) -> None:
         # After the first frame: the list's SDK imports would otherwise slow the frame down.
         self.call_after_refresh(self.load)
 
-    def action_refresh(self) -> None:
-        self.query_one("#registries-message", Static).update("Refreshing…")
-        self.load(refresh=True)
+    async def fetch(self, refresh: bool) -> RegistryListing:
+        return await self.backend.registries(refresh=refresh)
 
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
+    def build_rows(self, data: RegistryListing) -> list[Row]:
+        return registry_rows(data)
 
-    def action_open(self) -> None:
-        registry = self.current_registry
-        if registry is not None:
-            self.console.open_registry(registry)
-
-    def action_new_principal(self) -> None:
-        self.console.start_operation("create", registry=self.current_registry)
-
-    @property
-    def current_registry(self) -> Registry | None:
-        row = self.query_one("#registries-table", RowTable).current_row
-        return row.data if row is not None and isinstance(row.data, Registry) else None
-
-    @work(exclusive=True, group="registries", exit_on_error=False)
-    async def load(self, refresh: bool = False) -> None:
-        try:
-            listing = await self.backend.registries(refresh=refresh)
-        except Exception as exc:  # turned into a message; the UI never shows a traceback
-            self.post_message(LoadFailed("registries", from_exception(exc, "list registries")))
-            return
-        self.post_message(RegistriesLoaded(listing))
-
-    @on(RegistriesLoaded)
-    def show(self, message: RegistriesLoaded) -> None:
-        self._listing = message.listing
-        self._rows = registry_rows(message.listing)
-        self._render_rows()
+    def loaded(self, data: RegistryListing) -> None:
+        super().loaded(data)
         # The first list is on screen: start-up is over (a no-op after the first time).
         self.call_after_refresh(startup_gc.settle)
 
-    def _render_rows(self) -> None:
-        listing = self._listing
-        if listing is None:
-            return
-        needle = self.query_one(FilterBar).value.strip()
-        shown = self.query_one("#registries-table", RowTable).show_rows(self._rows, needle)
+    def failed(self, message: LoadFailed) -> None:
+        super().failed(message)
+        self.call_after_refresh(startup_gc.settle)  # start-up is over this way too
+
+    def summary(self, shown: Shown, needle: str) -> Text:
+        listing = self.data
+        assert listing is not None
         names = {s.id: s.display_name for s in listing.subscriptions}
         summary = f"{len(listing.registries)} registries in {len(listing.subscriptions)} subscriptions"
         if needle:
             summary = f"{shown.matched} of {summary} match '{needle}'"
         for sub_id, err in listing.errors.items():
             summary += f" · {names.get(sub_id, sub_id)}: {err.code}"
-        self.query_one("#registries-message", Static).update(Text(summary))
+        return Text(summary)
 
-    @on(FilterBar.Applied)
-    def _filter_changed(self) -> None:
-        self._render_rows()
+    def open_row(self, row: Row) -> None:
+        if isinstance(row.data, Registry):
+            self.console.open_registry(row.data)
 
-    @on(RowTable.RowSelected, "#registries-table")
-    def _selected(self, event: RowTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
+    def action_new_principal(self) -> None:
+        self.console.start_operation("create", registry=self.current_registry)
 
-    @on(LoadFailed)
-    def failed(self, message: LoadFailed) -> None:
-        self.query_one("#registries-message", Static).update(
-            shown(f"Could not load {message.what}. {message.error}", style="bold red")
-        )
-        self.call_after_refresh(startup_gc.settle)  # start-up is over this way too
+    @property
+    def current_registry(self) -> Registry | None:
+        row = self.table.current_row
+        return row.data if row is not None and isinstance(row.data, Registry) else None

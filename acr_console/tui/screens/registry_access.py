@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ...azure.errors import from_exception
 from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Right
-from ...presentation import entry_roles, entry_scope, entry_via, printable, registry_heading, shown, type_label
-from ..messages import AccessLoaded, LoadFailed
-from ..widgets.filter_bar import FilterBar
+from ...presentation import entry_roles, entry_scope, entry_via, printable, registry_heading, type_label
 from ..widgets.path_detail import PathDetail
-from ..widgets.row_table import Row, RowTable
-from .base import ConsoleScreen
+from ..widgets.row_table import Row, Shown
+from .list_screen import Column, ListScreen
 
 _FOCUS_LABEL = {None: "who has access", Right.PUSH: "who can push", Right.PULL: "who can pull",
                 Right.DELETE: "who can delete"}
@@ -36,6 +33,10 @@ def _flags(entry: AccessEntry) -> Text:
     if not entry.principal.enabled:
         text.append("off", style="red")
     return text
+
+
+def _entry(row: Row | None) -> AccessEntry | None:
+    return row.data if row is not None and isinstance(row.data, AccessEntry) else None
 
 
 def access_rows(access: RegistryAccess, name_width: int) -> list[Row]:
@@ -64,7 +65,9 @@ def access_rows(access: RegistryAccess, name_width: int) -> list[Row]:
     return rows
 
 
-class RegistryAccessScreen(ConsoleScreen):
+class RegistryAccessScreen(ListScreen[RegistryAccess]):
+    LIST = "access"
+    LOADING = "Reading role assignments…"
     BINDINGS = [
         Binding("enter", "open", "Principal", tooltip="Open the highlighted principal.", id="access.open"),
         Binding("1", "focus_right('push')", "Push", tooltip="Only principals that can push.",
@@ -90,111 +93,67 @@ class RegistryAccessScreen(ConsoleScreen):
     def __init__(self, registry: Registry, right: Right | None = None) -> None:
         super().__init__()
         self.registry = registry
-        self.access: RegistryAccess | None = None
-        self._rows: list[Row] = []
+        self._name_width = 16
         self.set_reactive(RegistryAccessScreen.right, right)
 
     def crumb(self) -> str:
         return f"registries › {self.registry.name}"
 
-    def compose_body(self) -> ComposeResult:
-        with Vertical(id="access-body"):
-            yield Static(registry_heading(self.registry), id="access-heading")
-            yield Static("Reading role assignments…", id="access-message")
-            yield FilterBar(id="access-filter")
-            yield RowTable(id="access-table", max_rows=self.console.settings.max_rows)
-            yield PathDetail(id="access-detail")
+    def what(self) -> str:
+        return f"access to {self.registry.name}"
 
-    def on_mount(self) -> None:
-        table = self.query_one("#access-table", RowTable)
+    def compose_above(self) -> ComposeResult:
+        yield Static(registry_heading(self.registry), id="access-heading")
+
+    def compose_below(self) -> ComposeResult:
+        yield PathDetail(id="access-detail")
+
+    def columns(self) -> Sequence[Column]:
         # Widths follow the terminal so the name and the three marks fit in 80 columns.
         self._name_width = max(16, min(36, self.app.size.width - 60))
-        table.add_column("Principal", key="name", width=self._name_width)
-        table.add_column("Type", key="type")
-        table.add_column("Pull", key="pull")
-        table.add_column("Push", key="push")
-        table.add_column("Del", key="delete")
-        table.add_column("!", key="flags")
-        table.add_column("Roles", key="roles")
-        table.add_column("Scope", key="scope")
-        table.add_column("Via group", key="via")
-        table.focus()
-        self.load()
+        return (Column("Principal", "name", self._name_width), Column("Type", "type"), Column("Pull", "pull"),
+                Column("Push", "push"), Column("Del", "delete"), Column("!", "flags"), Column("Roles", "roles"),
+                Column("Scope", "scope"), Column("Via group", "via"))
 
-    @work(exclusive=True, group="access", exit_on_error=False)
-    async def load(self) -> None:
-        try:
-            access = await self.backend.registry_access(self.registry)
-        except Exception as exc:
-            self.post_message(LoadFailed(f"access to {self.registry.name}", from_exception(exc)))
-            return
-        self.post_message(AccessLoaded(access))
+    async def fetch(self, refresh: bool) -> RegistryAccess:
+        return await self.backend.registry_access(self.registry)
 
-    @on(AccessLoaded)
-    def _loaded(self, message: AccessLoaded) -> None:
-        self.access = message.access
-        self.registry = message.access.registry
+    def loaded(self, data: RegistryAccess) -> None:
+        self.registry = data.registry
         self.query_one("#access-heading", Static).update(registry_heading(self.registry))
-        self._rows = access_rows(message.access, self._name_width)
-        self._render_rows()
+        super().loaded(data)
 
-    @on(LoadFailed)
-    def _failed(self, message: LoadFailed) -> None:
-        self.query_one("#access-message", Static).update(
-            shown(f"Could not read {message.what}. {message.error}", style="bold red"))
+    def build_rows(self, data: RegistryAccess) -> list[Row]:
+        return access_rows(data, self._name_width)
 
-    def _render_rows(self) -> None:
-        if self.access is None:
-            return
+    def visible_rows(self) -> Sequence[Row]:
         right = self.right
-        rows = [r for r in self._rows if right is None or (isinstance(r.data, AccessEntry) and r.data.can(right))]
-        needle = self.query_one(FilterBar).value.strip()
-        table = self.query_one("#access-table", RowTable)
-        shown = table.show_rows(rows, needle)
+        return [r for r in self.rows if right is None or (isinstance(r.data, AccessEntry) and r.data.can(right))]
+
+    def summary(self, shown: Shown, needle: str) -> Text:
+        right = self.right
         summary = Text(_FOCUS_LABEL[right], style="bold")
         summary.append(f": {shown.describe('principals')}")
         if right is not None:
-            summary.append(f" (of {len(self._rows)} with any access)", style="dim")
+            summary.append(f" (of {len(self.rows)} with any access)", style="dim")
         summary.append("   1 push · 2 pull · 3 delete · 0 all · / filter", style="dim")
-        self.query_one("#access-message", Static).update(summary)
-        self._show_detail()
+        return summary
+
+    def show_detail(self, row: Row | None) -> None:
+        self.query_one(PathDetail).show_entry(_entry(row))
 
     def watch_right(self) -> None:
-        self._render_rows()
+        self.render_rows()
 
     def action_focus_right(self, right: str) -> None:
         self.right = Right(right) if right else None
 
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
-
-    def action_refresh(self) -> None:
-        self.query_one("#access-message", Static).update("Refreshing…")
-        self.load()
-
     @property
     def current_entry(self) -> AccessEntry | None:
-        row = self.query_one("#access-table", RowTable).current_row
-        return row.data if row is not None and isinstance(row.data, AccessEntry) else None
+        return _entry(self.table.current_row)
 
-    def _show_detail(self) -> None:
-        self.query_one(PathDetail).show_entry(self.current_entry)
-
-    @on(RowTable.RowHighlighted, "#access-table")
-    def _highlighted(self) -> None:
-        self._show_detail()
-
-    @on(FilterBar.Applied)
-    def _filter_changed(self) -> None:
-        self._render_rows()
-
-    @on(RowTable.RowSelected, "#access-table")
-    def _selected(self, event: RowTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def action_open(self) -> None:
-        entry = self.current_entry
+    def open_row(self, row: Row) -> None:
+        entry = _entry(row)
         if entry is None:
             return
         p = entry.principal

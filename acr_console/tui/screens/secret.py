@@ -13,10 +13,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ...presentation import shown
+from .base import DialogScreen
 
 if TYPE_CHECKING:
     from ...operations import Outcome, Plan
@@ -59,19 +59,9 @@ def secret_view(plan: Plan, outcome: Outcome) -> SecretView | None:
     return None
 
 
-class SecretScreen(ModalScreen[None]):
+class SecretScreen(DialogScreen[None]):
+    DEFAULT_CLASSES = "dialog -success"
     DEFAULT_CSS = """
-    SecretScreen {
-        align: center middle;
-    }
-    SecretScreen > Vertical {
-        width: 96%;
-        max-width: 110;
-        height: auto;
-        border: thick $success;
-        background: $surface;
-        padding: 0 1;
-    }
     SecretScreen #secret-value {
         margin: 1 0;
         text-style: bold;

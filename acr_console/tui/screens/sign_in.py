@@ -7,10 +7,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ...azure.errors import AzureCallError
+from .base import DialogScreen
 
 _ADVICE = {
     "CredentialUnavailable": "The chosen sign-in method has nothing to offer here (no `az login`, no environment "
@@ -20,27 +20,8 @@ _ADVICE = {
 }
 
 
-class SignInFailedScreen(ModalScreen[str | None]):
-    DEFAULT_CSS = """
-    SignInFailedScreen {
-        align: center middle;
-    }
-    SignInFailedScreen > Vertical {
-        width: 90%;
-        max-width: 90;
-        height: auto;
-        border: thick $error;
-        background: $surface;
-        padding: 0 1;
-    }
-    SignInFailedScreen Horizontal {
-        height: auto;
-    }
-    SignInFailedScreen Button {
-        margin: 1 1 0 0;
-        min-width: 12;
-    }
-    """
+class SignInFailedScreen(DialogScreen[str | None]):
+    DEFAULT_CLASSES = "dialog -error"
 
     BINDINGS = [
         Binding("escape", "cancel", "Close", tooltip="Stay signed out; reads will fail.", id="sign-in.close"),

@@ -51,10 +51,6 @@ class FilterBar(Input):
         self.add_class("-shown")
         self.focus()
 
-    @property
-    def active(self) -> bool:
-        return bool(self.value.strip())
-
     # Every keystroke narrows at once: the tables are virtual, so filtering 20,000 rows and
     # repainting one screenful costs a few tens of milliseconds, less than a pause would.
     @on(Input.Changed)

@@ -8,10 +8,27 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ...azure.connection import Connection
+from ...models import SignedInIdentity
 from ...presentation import printable_text, short_id
 
 
+def identity_label(identity: SignedInIdentity | None, sign_in_error: str | None, *, narrow: bool = False) -> str:
+    if sign_in_error is not None:
+        return f"not signed in ({sign_in_error})"
+    if identity is None:
+        return "signing in…"
+    if identity.name:
+        return identity.name
+    if identity.app_id:
+        # At 80 columns two GUIDs leave no room: the help and principal views show it whole.
+        return "app " + (short_id(identity.app_id) if narrow else identity.app_id)
+    return "unknown"
+
+
 class StatusLine(Static):
+    """Who is signed in is the app's (one sign-in for every screen): each status line follows the
+    app's `identity` and `sign_in_error` reactives instead of being told."""
+
     DEFAULT_CSS = """
     StatusLine {
         height: 1;
@@ -21,7 +38,8 @@ class StatusLine(Static):
     }
     """
 
-    identity: reactive[str] = reactive("signing in…")
+    identity: reactive[SignedInIdentity | None] = reactive(None)
+    sign_in_error: reactive[str | None] = reactive(None)
     crumb: reactive[str] = reactive("")
 
     def __init__(self, connection: Connection, *, profile: str | None = None, accent: str | None = None,
@@ -30,6 +48,16 @@ class StatusLine(Static):
         self.connection = connection
         self.profile = profile
         self.accent = accent
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "identity", self._follow_identity)
+        self.watch(self.app, "sign_in_error", self._follow_sign_in_error)
+
+    def _follow_identity(self, identity: SignedInIdentity | None) -> None:
+        self.identity = identity
+
+    def _follow_sign_in_error(self, code: str | None) -> None:
+        self.sign_in_error = code
 
     def render(self) -> Text:
         conn = self.connection
@@ -49,11 +77,8 @@ class StatusLine(Static):
         text.append("tenant ")
         text.append(short_id(tenant) if narrow else tenant, style="bold")
         text.append("  as ")
-        identity = self.identity
-        if narrow and identity.startswith("app ") and len(identity) > 16:
-            identity = "app " + short_id(identity[4:])
         # Directory text, so Text not markup: a name like "[red]x" must show as typed.
-        text.append(identity, style="bold")
+        text.append(identity_label(self.identity, self.sign_in_error, narrow=narrow), style="bold")
         if conn.read_only:
             text.append("  ")
             text.append(" READ-ONLY ", style="bold reverse")

@@ -15,12 +15,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 
 from ....azure.errors import from_exception
 from ....presentation import shown
+from ..base import DialogScreen
 
 if TYPE_CHECKING:
     from ....operations import Plan
@@ -41,25 +41,9 @@ class FieldError(ValueError):
         self.field = field
 
 
-class OperationForm(ModalScreen["Plan | None"]):
+class OperationForm(DialogScreen["Plan | None"]):
+    # The box's size is with the other dialogs' in app.tcss (OperationForm.dialog).
     DEFAULT_CSS = """
-    OperationForm {
-        align: center middle;
-    }
-    OperationForm > Vertical {
-        width: 96%;
-        max-width: 100;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    OperationForm VerticalScroll {
-        height: auto;
-        /* leaves room for the title, the error and the buttons at 24 rows */
-        max-height: 15;
-    }
     OperationForm .field {
         height: auto;
     }
@@ -84,9 +68,6 @@ class OperationForm(ModalScreen["Plan | None"]):
     OperationForm .form-buttons {
         height: auto;
         margin-top: 1;
-    }
-    OperationForm Button {
-        margin-right: 1;
     }
     OperationForm Input, OperationForm Select {
         width: 100%;
