@@ -34,6 +34,17 @@ class RoleAssignmentMode(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SignedInIdentity:
+    """Who the console acts as, from the claims of its token (display and audit only, never
+    authorisation); `name` of an app-only identity is its service principal's display name."""
+
+    tenant_id: str | None = None
+    object_id: str | None = None
+    app_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     id: str  # the bare GUID
     display_name: str

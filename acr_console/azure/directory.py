@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 from datetime import datetime
 from typing import Any
 
-from ..models import Credential, CredentialKind, CredentialOwner, Group, Principal, PrincipalType
+from ..models import Credential, CredentialKind, CredentialOwner, Group, Principal, PrincipalType, SignedInIdentity
 from .clients import AzureClients
 from .errors import AzureCallError
 from .graph import batch_error, chunked, graph_batch, graph_json, graph_pages
@@ -171,7 +172,7 @@ async def _get_or_none(az: AzureClients, path: str) -> dict[str, Any] | None:
     try:
         return await graph_json(az, "GET", path)
     except AzureCallError as err:
-        if err.status == 404 or err.code in ("Request_ResourceNotFound", "ResourceNotFound"):
+        if err.not_found:
             return None
         raise
 
@@ -233,13 +234,13 @@ async def service_principal_name(az: AzureClients, app_id: str) -> str | None:
     return hits[0].get("displayName") if hits else None
 
 
-async def signed_in(az: AzureClients) -> dict[str, str | None]:
+async def signed_in(az: AzureClients) -> SignedInIdentity:
     """Who the console acts as, with an app-only identity's display name resolved, once a session."""
     if az.identity is None:
         identity = await az.signed_in_identity()
-        if not identity.get("name") and identity.get("app_id"):
+        if not identity.name and identity.app_id:
             # Without directory read rights the appId is all there is to show.
             with contextlib.suppress(AzureCallError):
-                identity["name"] = await service_principal_name(az, str(identity["app_id"]))
+                identity = dataclasses.replace(identity, name=await service_principal_name(az, identity.app_id))
         az.identity = identity
-    return dict(az.identity)
+    return az.identity

@@ -92,8 +92,7 @@ class AcrConsoleApp(App[int]):
 
                 self.push_screen(SignInFailedScreen(err), self._sign_in_choice)
             return
-        self._set_identity(identity.get("name") or (f"app {identity['app_id']}" if identity.get("app_id")
-                                                    else "unknown"))
+        self._set_identity(identity.name or (f"app {identity.app_id}" if identity.app_id else "unknown"))
 
     def _set_identity(self, label: str) -> None:
         self.identity_label = label

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess
+from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess, SignedInIdentity
 
 if TYPE_CHECKING:
     from ..azure.authorization import RoleDefinitions
@@ -69,7 +69,7 @@ class Backend:
             self._az = None
             self._definitions = None
 
-    async def signed_in_identity(self) -> dict[str, str | None]:
+    async def signed_in_identity(self) -> SignedInIdentity:
         """Who the console acts as. Asked after the registry list: the name of an app-only identity
         comes from Graph, whose imports (~0.5 s) would otherwise compete with the first list."""
         from ..azure.directory import signed_in
