@@ -27,7 +27,6 @@ from dataclasses import dataclass
 MANAGEMENT_GROUP_TYPE = "Microsoft.Management/managementGroups"
 REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 ROLE_DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
-ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 # The normalised (lower-case) prefix every management-group scope starts with.
 MANAGEMENT_GROUPS_PREFIX = "/providers/microsoft.management/managementgroups/"
 

@@ -10,7 +10,7 @@ inside the functions: this module is imported with the client factory, on the st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
@@ -99,7 +99,7 @@ async def arm_pages(az: AzureClients, path: str, params: dict[str, str], *,
 
 
 async def arm_page_stream(az: AzureClients, path: str, params: dict[str, str], *,
-                          operation: str | None = None) -> AsyncIterator[list[Any]]:
+                          operation: str | None = None) -> AsyncGenerator[list[Any], None]:
     """An ARM list page by page, for callers that can start work on a page (or stop) before the
     next one arrives. Close it (`contextlib.aclosing`) when stopping early. A failure comes as an
     AzureCallError naming `operation`."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from ..access import resource_ids
@@ -89,7 +89,7 @@ async def assignments_at(az: AzureClients, scope: str) -> list[RoleAssignment]:
     return [a async for page in assignment_pages_at(az, scope) for a in page]
 
 
-async def assignment_pages_at(az: AzureClients, scope: str) -> AsyncIterator[list[RoleAssignment]]:
+async def assignment_pages_at(az: AzureClients, scope: str) -> AsyncGenerator[list[RoleAssignment], None]:
     """`assignments_at`, a page at a time as ARM answers."""
     subscription_of(scope)  # an assignment list needs a scope inside a subscription
     path = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"

@@ -26,8 +26,8 @@ import contextlib
 import importlib
 import ssl
 import sys
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import arm as arm_api
 from . import graph as graph_api
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
     from ..models import SignedInIdentity
     from .transport import HttpxTransport
+
+
+Client = TypeVar("Client")
 
 
 def _import_all(names: tuple[str, ...]) -> None:
@@ -183,23 +186,21 @@ class AzureClients:
     # -- Resource Manager (arm.py) -------------------------------------------------------------
 
     def registry_client(self, subscription_id: str) -> ContainerRegistryManagementClient:
-        client = self._acr.get(subscription_id)
-        if client is None:
-            from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
+        from azure.mgmt.containerregistry.aio import ContainerRegistryManagementClient
 
-            client = arm_api.management_client(ContainerRegistryManagementClient, self.connection, self.credential,
-                                           self.transport, subscription_id)
-            self._acr[subscription_id] = client
-        return client
+        return self._management(self._acr, ContainerRegistryManagementClient, subscription_id)
 
     def authorization_client(self, subscription_id: str) -> AuthorizationManagementClient:
-        client = self._authz.get(subscription_id)
-        if client is None:
-            from azure.mgmt.authorization.aio import AuthorizationManagementClient
+        from azure.mgmt.authorization.aio import AuthorizationManagementClient
 
-            client = arm_api.management_client(AuthorizationManagementClient, self.connection, self.credential,
-                                           self.transport, subscription_id)
-            self._authz[subscription_id] = client
+        return self._management(self._authz, AuthorizationManagementClient, subscription_id)
+
+    def _management(self, made: dict[str, Client], cls: type[Client], subscription_id: str) -> Client:
+        """One client of `cls` per subscription, kept for the session (closed by close())."""
+        client = made.get(subscription_id)
+        if client is None:
+            client = made[subscription_id] = arm_api.management_client(
+                cls, self.connection, self.credential, self.transport, subscription_id)
         return client
 
     @property
@@ -219,7 +220,7 @@ class AzureClients:
         return await arm_api.arm_pages(self, path, params, operation=operation)
 
     def arm_page_stream(self, path: str, params: dict[str, str], *,
-                        operation: str | None = None) -> AsyncIterator[list[Any]]:
+                        operation: str | None = None) -> AsyncGenerator[list[Any], None]:
         """An ARM list page by page (see arm_api.arm_page_stream)."""
         return arm_api.arm_page_stream(self, path, params, operation=operation)
 

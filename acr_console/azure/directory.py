@@ -12,7 +12,7 @@ from typing import Any
 from ..models import Credential, CredentialKind, CredentialOwner, Group, Principal, PrincipalType, SignedInIdentity
 from .clients import AzureClients
 from .errors import AzureCallError
-from .graph import batch_error, chunked, graph_batch, graph_json, graph_pages
+from .graph import batch_error, chunked, graph_batch, graph_get_or_none, graph_json, graph_pages
 
 GET_BY_IDS_LIMIT = 1000
 PRINCIPAL_SELECT = "id,displayName,appId,servicePrincipalType,accountEnabled"
@@ -149,7 +149,7 @@ async def find_service_principal(az: AzureClients, ref: str) -> dict[str, Any]:
     if is_guid(ref):
         by_app, by_id = await asyncio.gather(
             graph_json(az, "GET", "servicePrincipals", {"$filter": f"appId eq '{ref}'"}),
-            _get_or_none(az, f"servicePrincipals/{ref}"),
+            graph_get_or_none(az, f"servicePrincipals/{ref}"),
         )
         hits = by_app.get("value", [])
         if hits:
@@ -168,18 +168,9 @@ async def find_service_principal(az: AzureClients, ref: str) -> dict[str, Any]:
     return hits[0]
 
 
-async def _get_or_none(az: AzureClients, path: str) -> dict[str, Any] | None:
-    try:
-        return await graph_json(az, "GET", path)
-    except AzureCallError as err:
-        if err.not_found:
-            return None
-        raise
-
-
 async def application_for(az: AzureClients, app_id: str) -> dict[str, Any] | None:
     """The application behind a service principal; None when it lives in another tenant."""
-    return await _get_or_none(az, f"applications(appId='{app_id}')")
+    return await graph_get_or_none(az, f"applications(appId='{app_id}')")
 
 
 async def member_of(az: AzureClients, object_id: str) -> list[Group]:

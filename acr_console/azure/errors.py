@@ -99,7 +99,7 @@ class AzureCallError(ConsoleError):
         return _HINTS.get(self.code)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> int:  # type: ignore[override]  # ConsoleError's class attribute, computed here
         return exit_code_of(self.code, self.status)
 
     @property
@@ -173,9 +173,9 @@ def from_exception(exc: BaseException, operation: str | None = None) -> AzureCal
                               headers.get("x-ms-correlation-request-id") or headers.get("x-ms-request-id"), operation)
     # By family, not by leaf class: httpx alone has a dozen (RemoteProtocolError for a dropped
     # connection, ReadTimeout, ...), and a person should see one plain code for all of them.
-    unreachable = (TimeoutError, *_types(("azure.core.exceptions", "ServiceRequestError"),
-                                         ("azure.core.exceptions", "ServiceResponseError"),
-                                         ("httpx", "TransportError")))
+    unreachable: tuple[type[BaseException], ...] = (
+        TimeoutError, *_types(("azure.core.exceptions", "ServiceRequestError"),
+                              ("azure.core.exceptions", "ServiceResponseError"), ("httpx", "TransportError")))
     if isinstance(exc, unreachable):
         detail = scrub(str(exc)) or name
         return AzureCallError("ConnectionFailed", f"could not reach Azure: {detail}", None, None, operation)

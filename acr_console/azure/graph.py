@@ -57,7 +57,7 @@ def build_client(connection: Connection, credential: AsyncTokenCredential,
     )
     from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph.graph_request_adapter import options as graph_options
-    from msgraph_core import GraphClientFactory
+    from msgraph_core import GraphClientFactory  # type: ignore[import-untyped]
 
     from .resilience import ResilientGraphTransport
 
@@ -100,9 +100,9 @@ class GraphReply:
 def graph_error(status: int, doc: Any, request_id: str | None, operation: str | None,
                 reason: str | None = None) -> AzureCallError:
     """Graph's error object (`{"error": {"code", "message", "innerError"}}`) as an AzureCallError."""
-    err = doc.get("error") if isinstance(doc, dict) else None
-    err = err if isinstance(err, dict) else {}
-    inner = err.get("innerError") if isinstance(err.get("innerError"), dict) else {}
+    found = doc.get("error") if isinstance(doc, dict) else None
+    err: dict[str, Any] = found if isinstance(found, dict) else {}
+    inner: dict[str, Any] = err["innerError"] if isinstance(err.get("innerError"), dict) else {}
     return AzureCallError(err.get("code") or f"HTTP{status}",
                           str(err.get("message") or reason or operation or "Graph request failed"),
                           status, request_id or inner.get("request-id"), operation)
@@ -138,7 +138,8 @@ async def graph_request(
         info.content = json.dumps(body).encode()
     info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
     try:
-        response = await adapter.send_primitive_async(info, "bytes", None)
+        # With the native handler kiota hands back httpx's response (its stub says "None").
+        response: Any = await adapter.send_primitive_async(info, "bytes", None)  # type: ignore[func-returns-value]
     except Exception as exc:
         import httpx
 
@@ -165,6 +166,17 @@ async def graph_json(
 ) -> Any:
     """A Graph read's JSON body (a POST here only reads: getByIds, $batch of GETs)."""
     return (await graph_request(az, method, path_or_url, params, body, headers)).body
+
+
+async def graph_get_or_none(az: AzureClients, path: str,
+                            params: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """A single object's JSON, or None when Graph says it is not there."""
+    try:
+        return await graph_json(az, "GET", path, params)
+    except AzureCallError as err:
+        if err.not_found:
+            return None
+        raise
 
 
 async def graph_pages(az: AzureClients, path: str, params: dict[str, str] | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +72,7 @@ async def registries_in(az: AzureClients, subscription_id: str) -> list[Registry
     return [reg async for page in registry_pages(az, subscription_id) for reg in page]
 
 
-async def registry_pages(az: AzureClients, subscription_id: str) -> AsyncIterator[list[Registry]]:
+async def registry_pages(az: AzureClients, subscription_id: str) -> AsyncGenerator[list[Registry], None]:
     """A subscription's registries a page at a time, for a search that can stop at its answer."""
     path = f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry/registries"
     async with contextlib.aclosing(az.arm_page_stream(path, {"api-version": REGISTRIES_API},

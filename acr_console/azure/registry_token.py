@@ -114,7 +114,8 @@ async def try_registry_login(az: AzureClients, login_server: str, username: str,
     async with httpx.AsyncClient(verify=az.ssl_context, trust_env=False, timeout=TIMEOUT_S) as http:
         with translated(f"token flow at {login_server}"):
             url, headers, challenge = await _challenge(http, az, login_server)
-            params = [("service", challenge.get("service", login_server)), *(("scope", s) for s in scopes)]
+            params: list[tuple[str, str | int | float | bool | None]] = [
+                ("service", challenge.get("service", login_server)), *(("scope", s) for s in scopes)]
             token_url, token_headers = az.connection.registry_url(challenge["realm"])
             answer = await http.get(token_url, params=params,
                                     headers={**token_headers, "Authorization": f"Basic {basic}"})

@@ -19,7 +19,7 @@ from ..models import CredentialOwner
 from ..secret import Secret
 from .clients import AzureClients
 from .errors import AzureCallError
-from .graph import GraphReply, graph_pages, graph_request
+from .graph import GraphReply, graph_get_or_none, graph_pages, graph_request
 from .retry import REPLICATION, retrying
 from .writes import Receipt
 
@@ -43,28 +43,19 @@ async def graph_call(az: AzureClients, method: str, path: str, params: dict[str,
     return await graph_request(az, method, path, params, body, write=method.upper() != "GET")
 
 
-async def _get_or_none(az: AzureClients, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
-    try:
-        return (await graph_call(az, "GET", path, params)).body
-    except AzureCallError as err:
-        if err.not_found:
-            return None
-        raise
-
-
 # -- reads a write needs ---------------------------------------------------------------------
 
 
 async def get_application(az: AzureClients, object_id: str) -> dict[str, Any] | None:
-    return await _get_or_none(az, f"applications/{object_id}")
+    return await graph_get_or_none(az, f"applications/{object_id}")
 
 
 async def get_service_principal(az: AzureClients, object_id: str) -> dict[str, Any] | None:
-    return await _get_or_none(az, f"servicePrincipals/{object_id}")
+    return await graph_get_or_none(az, f"servicePrincipals/{object_id}")
 
 
 async def get_credential_owner(az: AzureClients, owner: CredentialOwner, object_id: str) -> dict[str, Any] | None:
-    return await _get_or_none(az, f"{_segment(owner)}/{object_id}")
+    return await graph_get_or_none(az, f"{_segment(owner)}/{object_id}")
 
 
 async def applications_named(az: AzureClients, display_name: str) -> list[dict[str, Any]]:
@@ -84,7 +75,7 @@ async def service_principal_for_app(az: AzureClients, app_id: str) -> dict[str, 
 
 async def key_credentials_of(az: AzureClients, owner: CredentialOwner, object_id: str) -> list[dict[str, Any]]:
     """A single object's keyCredentials with `key` included (Graph returns it only on $select)."""
-    doc = await _get_or_none(az, f"{_segment(owner)}/{object_id}", {"$select": "id,keyCredentials"})
+    doc = await graph_get_or_none(az, f"{_segment(owner)}/{object_id}", {"$select": "id,keyCredentials"})
     if doc is None:
         raise AzureCallError("Request_ResourceNotFound", f"the {owner.value} {object_id} no longer exists", 404)
     return list(doc.get("keyCredentials") or [])

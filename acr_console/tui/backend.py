@@ -1,7 +1,7 @@
 """The reads the screens need, over the azure layer, with the little session state they share.
 
 Screens never hold SDK clients: they call these coroutines from async workers running on the app's
-loop (the aiohttp session inside AzureClients is bound to that loop). Holding the RoleDefinitions
+loop (the httpx clients inside AzureClients are bound to that loop). Holding the RoleDefinitions
 cache and the last registry listing here means opening a second registry costs no role reads and the
 `:`/palette lookups by name need no round trip.
 """
