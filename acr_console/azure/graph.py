@@ -33,12 +33,11 @@ if TYPE_CHECKING:
     from .clients import AzureClients
     from .connection import Connection
 
-# What Graph calls import (loaded off the event loop by AzureClients.load): msgraph, kiota, httpx,
-# and the retry loop the batches and the transport use.
+# What Graph calls import (loaded off the event loop by AzureClients.load): msgraph, kiota, httpx.
 GRAPH_MODULES = ("httpx", "kiota_abstractions.method", "kiota_abstractions.request_information",
                  "kiota_abstractions.native_response_handler", "kiota_http.middleware.options",
                  "kiota_authentication_azure.azure_identity_authentication_provider", "msgraph",
-                 "msgraph.graph_request_adapter", "msgraph_core", "tenacity")
+                 "msgraph.graph_request_adapter", "msgraph_core")
 CAE = True  # kiota's default: Graph tokens ask for continuous access evaluation
 BATCH_LIMIT = 20  # Graph's maximum number of requests in one $batch
 # A nested group tree of a few hundred groups is listed in one round (20 inner requests each).

@@ -199,3 +199,13 @@ async def test_a_deadline_ends_before_a_wait_would_pass_it() -> None:
         await retrying(attempt, backoff=REPLICATION, deadline_s=REPLICATION.first_s / 2, sleep=sleep,
                        retry_on=lambda exc: isinstance(exc, AzureCallError))
     assert len(tries) == 1 and sleep.waits == []
+
+
+def test_a_first_try_that_succeeds_never_loads_tenacity() -> None:
+    """Every Graph request passes through the loop: its happy path must cost nothing."""
+    code = ("import asyncio, sys; from acr_console.azure.retry import TRANSIENT, retrying\n"
+            "async def ok() -> int: return 1\n"
+            "assert asyncio.run(retrying(ok, backoff=TRANSIENT, attempts=3)) == 1\n"
+            "print('tenacity' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
