@@ -33,6 +33,7 @@ class RoleAssignmentMode(enum.StrEnum):
         return cls.LEGACY
 
 
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     id: str  # the bare GUID

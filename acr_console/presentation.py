@@ -11,6 +11,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from .access.resource_ids import REGISTRY_TYPE, try_parse_resource_id
 from .models import (
     AccessEntry,
     AccessPath,
@@ -209,19 +210,19 @@ def scope_label(scope: str, registries: list[Registry] | None = None, subscripti
     """An assignment's scope in a person's words: a registry's name, or the group or subscription it
     spans (with the registries inside it, when the list is known)."""
     low = scope.rstrip("/").lower()
-    parts = scope.strip("/").split("/")
+    parsed = try_parse_resource_id(scope)
     for reg in registries or ():
         if reg.id.lower() == low:
             return Text(reg.name, style="bold")
-    if len(parts) == 8 and parts[6].lower() == "registries":
-        return Text(parts[7], style="bold")
+    if parsed is not None and parsed.is_type(REGISTRY_TYPE) and len(parsed.blocks) == 1:
+        return Text(parsed.name or scope, style="bold")
     inside = [r.name for r in registries or () if r.id.lower().startswith(low + "/")]
-    if len(parts) == 4 and parts[2].lower() == "resourcegroups":
-        text = Text(f"rg {parts[3]}")
-    elif len(parts) == 2 and parts[0].lower() == "subscriptions":
-        text = Text(printable(f"sub {subscription_name or parts[1]}"))
-    else:
+    if parsed is None or parsed.blocks or parsed.subscription is None:
         text = Text(printable(scope))
+    elif parsed.resource_group is not None:
+        text = Text(f"rg {parsed.resource_group}")
+    else:
+        text = Text(printable(f"sub {subscription_name or parsed.subscription}"))
     if inside:
         text.append(f" ↓ {len(inside)} registr{'y' if len(inside) == 1 else 'ies'}: " + ", ".join(inside), style="dim")
     return text

@@ -1,29 +1,75 @@
 """Effective-access analysis for a registry: pure functions over :mod:`acr_console.models`.
 
 No I/O, SDK, network or UI code: the Azure layer fetches, this package reasons, front ends display.
+
+Names are loaded on first use (PEP 562): the Azure layer parses resource ids with
+:mod:`acr_console.access.resource_ids` on the start-up path of every command, and importing the
+whole analysis with it (the built-in role table, the condition parser) cost ~45 ms there.
 """
 
 from __future__ import annotations
 
-from acr_console.access.analysis import (
-    ADMIN_USER_NAME,
-    analyse,
-    assignment_paths,
-    condition_not_understood,
-    filter_entries,
-)
-from acr_console.access.capabilities import (
-    LATENT_YIELDS,
-    REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY,
-    Capabilities,
-    Grant,
-    role_capabilities,
-)
-from acr_console.access.conditions import ParsedCondition, RepositoryScope, parse_condition, repositories_for
-from acr_console.access.groups import GroupIndex, membership_chains
-from acr_console.access.permissions import EffectivePermissions, action_matches, match_confidence
-from acr_console.access.report import to_json
-from acr_console.access.scopes import is_at_or_above, is_inherited, normalise_scope, scope_level
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from acr_console.access.analysis import (
+        ADMIN_USER_NAME,
+        analyse,
+        assignment_paths,
+        condition_not_understood,
+        filter_entries,
+    )
+    from acr_console.access.capabilities import (
+        LATENT_YIELDS,
+        REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY,
+        Capabilities,
+        Grant,
+        role_capabilities,
+    )
+    from acr_console.access.conditions import ParsedCondition, RepositoryScope, parse_condition, repositories_for
+    from acr_console.access.groups import GroupIndex, membership_chains
+    from acr_console.access.permissions import EffectivePermissions, action_matches, match_confidence
+    from acr_console.access.report import to_json
+    from acr_console.access.scopes import is_at_or_above, is_inherited, normalise_scope, scope_level
+
+# Which submodule holds each public name.
+_HOME = {
+    "ADMIN_USER_NAME": "analysis",
+    "analyse": "analysis",
+    "assignment_paths": "analysis",
+    "condition_not_understood": "analysis",
+    "filter_entries": "analysis",
+    "LATENT_YIELDS": "capabilities",
+    "REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY": "capabilities",
+    "Capabilities": "capabilities",
+    "Grant": "capabilities",
+    "role_capabilities": "capabilities",
+    "ParsedCondition": "conditions",
+    "RepositoryScope": "conditions",
+    "parse_condition": "conditions",
+    "repositories_for": "conditions",
+    "GroupIndex": "groups",
+    "membership_chains": "groups",
+    "EffectivePermissions": "permissions",
+    "action_matches": "permissions",
+    "match_confidence": "permissions",
+    "to_json": "report",
+    "is_at_or_above": "scopes",
+    "is_inherited": "scopes",
+    "normalise_scope": "scopes",
+    "scope_level": "scopes",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ADMIN_USER_NAME",

@@ -9,9 +9,9 @@ than a resource group is a resource and classifies as :attr:`ScopeLevel.REGISTRY
 
 from __future__ import annotations
 
+from acr_console.access.resource_ids import MANAGEMENT_GROUPS_PREFIX as _MANAGEMENT_GROUPS
+from acr_console.access.resource_ids import try_parse_resource_id
 from acr_console.models import ScopeLevel
-
-_MANAGEMENT_GROUPS = "/providers/microsoft.management/managementgroups/"
 
 
 def normalise_scope(scope: str) -> str:
@@ -21,17 +21,15 @@ def normalise_scope(scope: str) -> str:
 
 
 def scope_level(scope: str) -> ScopeLevel:
-    norm = normalise_scope(scope)
-    if norm == "/":
+    parsed = try_parse_resource_id(scope)
+    if parsed is None:
+        return ScopeLevel.REGISTRY  # not an id ARM would write: treated as the narrowest scope
+    if parsed.is_root:
         return ScopeLevel.ROOT
-    if norm.startswith(_MANAGEMENT_GROUPS):
+    if parsed.management_group is not None:
         return ScopeLevel.MANAGEMENT_GROUP
-    parts = norm.strip("/").split("/")
-    if parts[0] == "subscriptions":
-        if len(parts) <= 2:
-            return ScopeLevel.SUBSCRIPTION
-        if parts[2] == "resourcegroups" and len(parts) <= 4:
-            return ScopeLevel.RESOURCE_GROUP
+    if not parsed.blocks:
+        return ScopeLevel.RESOURCE_GROUP if parsed.resource_group is not None else ScopeLevel.SUBSCRIPTION
     return ScopeLevel.REGISTRY
 
 

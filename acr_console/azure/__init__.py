@@ -6,4 +6,4 @@ import sys
 # as they always are beside the console (uvicorn needs click, textual needs rich): ~60 ms on every
 # command's path to its first request, for a tool the console never runs (encode/httpx#3547). A None
 # entry makes that optional import fail at once, exactly as it does where they are not installed.
-sys.modules.setdefault("httpx._main", None)
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None is the documented "absent" entry

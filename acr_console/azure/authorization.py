@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
+from ..access import resource_ids
+from ..access.resource_ids import role_guid
 from ..models import RoleAssignment, RoleDefinition
 from ..roles import builtin_by_guid
 from .clients import AzureClients
-from .errors import AzureCallError, from_exception
+from .errors import AzureCallError
 
 RBAC_API = "2022-04-01"  # what azure-mgmt-authorization 4.0 sends for RBAC
 
 
 def subscription_of(scope: str) -> str:
-    parts = scope.strip("/").split("/")
-    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
-        return parts[1]
-    raise AzureCallError("InvalidScope", f"'{scope}' is not inside a subscription", 400)
+    """The subscription a scope lies in; an AzureCallError for one above subscriptions (the RBAC
+    client is per subscription)."""
+    subscription = resource_ids.subscription_of(scope)
+    if subscription is None:
+        raise AzureCallError("InvalidScope", f"'{scope}' is not inside a subscription", 400)
+    return subscription
 
 
 def assignment_from_sdk(a: Any) -> RoleAssignment:
@@ -44,7 +48,7 @@ def assignment_from_json(doc: dict[str, Any]) -> RoleAssignment:
     p = doc.get("properties") or {}
     return RoleAssignment(
         id=doc["id"],
-        name=doc.get("name") or doc["id"].rsplit("/", 1)[-1],
+        name=doc.get("name") or _name(doc["id"]),
         scope=p.get("scope") or "",
         role_definition_id=p.get("roleDefinitionId") or "",
         principal_id=(p.get("principalId") or "").lower(),
@@ -52,6 +56,11 @@ def assignment_from_json(doc: dict[str, Any]) -> RoleAssignment:
         condition=p.get("condition"),
         condition_version=p.get("conditionVersion"),
     )
+
+
+def _name(resource_id: str) -> str:
+    parsed = resource_ids.try_parse_resource_id(resource_id)
+    return (parsed.name if parsed is not None else None) or resource_id
 
 
 def definition_from_json(doc: dict[str, Any]) -> RoleDefinition:
@@ -63,7 +72,7 @@ def definition_from_json(doc: dict[str, Any]) -> RoleDefinition:
 
     return RoleDefinition(
         id=doc["id"],
-        name=doc.get("name") or doc["id"].rsplit("/", 1)[-1],
+        name=doc.get("name") or _name(doc["id"]),
         role_name=p.get("roleName") or doc.get("name") or "",
         description=p.get("description") or "",
         custom=(p.get("type") or "").lower() == "customrole",
@@ -80,7 +89,7 @@ async def assignments_at(az: AzureClients, scope: str) -> list[RoleAssignment]:
     return [a async for page in assignment_pages_at(az, scope) for a in page]
 
 
-async def assignment_pages_at(az: AzureClients, scope: str) -> AsyncIterator[list[RoleAssignment]]:
+async def assignment_pages_at(az: AzureClients, scope: str) -> AsyncGenerator[list[RoleAssignment], None]:
     """`assignments_at`, a page at a time as ARM answers."""
     subscription_of(scope)  # an assignment list needs a scope inside a subscription
     path = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
@@ -92,16 +101,10 @@ async def assignment_pages_at(az: AzureClients, scope: str) -> AsyncIterator[lis
 
 async def assignments_of(az: AzureClients, subscription_id: str, principal_id: str) -> list[RoleAssignment]:
     """A principal's assignments in a subscription, its groups' included (`assignedTo`)."""
-    try:
-        path = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments"
-        items = await az.arm_pages(path, {"$filter": f"assignedTo('{principal_id}')", "api-version": RBAC_API})
-    except Exception as exc:
-        raise from_exception(exc, f"list role assignments of {principal_id}") from None
+    path = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments"
+    items = await az.arm_pages(path, {"$filter": f"assignedTo('{principal_id}')", "api-version": RBAC_API},
+                               operation=f"list role assignments of {principal_id}")
     return [assignment_from_json(doc) for doc in items]
-
-
-def _guid(role_definition_id: str) -> str:
-    return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 class RoleDefinitions:
@@ -119,7 +122,7 @@ class RoleDefinitions:
     async def resolve(self, role_definition_ids: list[str]) -> dict[str, RoleDefinition]:
         # By GUID: a role's id differs per subscription (…/subscriptions/{id}/…/roleDefinitions/{guid}),
         # the definition does not, so an assignment list over three subscriptions asks once.
-        wanted = {_guid(rid): rid for rid in role_definition_ids}
+        wanted = {role_guid(rid): rid for rid in role_definition_ids}
         missing = [(key, rid) for key, rid in wanted.items() if key not in self._cache]
         for key, rid in missing:
             if key not in self._inflight:
@@ -131,20 +134,18 @@ class RoleDefinitions:
         return {self._cache[k].guid: self._cache[k] for k in wanted if k in self._cache}
 
     async def _fetch(self, role_definition_id: str) -> RoleDefinition | None:
-        try:
-            sub = subscription_of(role_definition_id)
-        except AzureCallError:
-            sub = self._az.connection.subscriptions[0] if self._az.connection.subscriptions else None
-        guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1]
+        sub = resource_ids.subscription_of(role_definition_id)
+        if sub is None and self._az.connection.subscriptions:
+            sub = self._az.connection.subscriptions[0]
         if sub is not None:
             try:
-                doc = await self._az.arm_json("GET", role_definition_id, {"api-version": RBAC_API})
+                doc = await self._az.arm_json("GET", role_definition_id, {"api-version": RBAC_API},
+                                              operation=f"read role definition {role_definition_id}")
                 return definition_from_json(doc)
-            except Exception as exc:
-                err = from_exception(exc)
-                if err.exit_code != 3:  # a missing definition falls back below; anything else is real
-                    raise err from None
-        builtin = builtin_by_guid(guid)
+            except AzureCallError as err:
+                if not err.not_found:  # a missing definition falls back below; anything else is real
+                    raise
+        builtin = builtin_by_guid(role_guid(role_definition_id))
         if builtin is None:
             return None
         return RoleDefinition(

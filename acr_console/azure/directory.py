@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 from datetime import datetime
 from typing import Any
 
-from ..models import Credential, CredentialKind, CredentialOwner, Group, Principal, PrincipalType
+from ..models import Credential, CredentialKind, CredentialOwner, Group, Principal, PrincipalType, SignedInIdentity
 from .clients import AzureClients
 from .errors import AzureCallError
-from .graph import batch_error, chunked, graph_batch, graph_json, graph_pages
+from .graph import batch_error, chunked, graph_batch, graph_get_or_none, graph_json, graph_pages
 
 GET_BY_IDS_LIMIT = 1000
 PRINCIPAL_SELECT = "id,displayName,appId,servicePrincipalType,accountEnabled"
@@ -148,7 +149,7 @@ async def find_service_principal(az: AzureClients, ref: str) -> dict[str, Any]:
     if is_guid(ref):
         by_app, by_id = await asyncio.gather(
             graph_json(az, "GET", "servicePrincipals", {"$filter": f"appId eq '{ref}'"}),
-            _get_or_none(az, f"servicePrincipals/{ref}"),
+            graph_get_or_none(az, f"servicePrincipals/{ref}"),
         )
         hits = by_app.get("value", [])
         if hits:
@@ -167,18 +168,9 @@ async def find_service_principal(az: AzureClients, ref: str) -> dict[str, Any]:
     return hits[0]
 
 
-async def _get_or_none(az: AzureClients, path: str) -> dict[str, Any] | None:
-    try:
-        return await graph_json(az, "GET", path)
-    except AzureCallError as err:
-        if err.status == 404 or err.code in ("Request_ResourceNotFound", "ResourceNotFound"):
-            return None
-        raise
-
-
 async def application_for(az: AzureClients, app_id: str) -> dict[str, Any] | None:
     """The application behind a service principal; None when it lives in another tenant."""
-    return await _get_or_none(az, f"applications(appId='{app_id}')")
+    return await graph_get_or_none(az, f"applications(appId='{app_id}')")
 
 
 async def member_of(az: AzureClients, object_id: str) -> list[Group]:
@@ -233,13 +225,13 @@ async def service_principal_name(az: AzureClients, app_id: str) -> str | None:
     return hits[0].get("displayName") if hits else None
 
 
-async def signed_in(az: AzureClients) -> dict[str, str | None]:
+async def signed_in(az: AzureClients) -> SignedInIdentity:
     """Who the console acts as, with an app-only identity's display name resolved, once a session."""
     if az.identity is None:
         identity = await az.signed_in_identity()
-        if not identity.get("name") and identity.get("app_id"):
+        if not identity.name and identity.app_id:
             # Without directory read rights the appId is all there is to show.
             with contextlib.suppress(AzureCallError):
-                identity["name"] = await service_principal_name(az, str(identity["app_id"]))
+                identity = dataclasses.replace(identity, name=await service_principal_name(az, identity.app_id))
         az.identity = identity
-    return dict(az.identity)
+    return az.identity

@@ -6,15 +6,28 @@ secret: messages are rebuilt from the error code and the service's own message o
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_NOT_PERMITTED, ConsoleError
 
 # Codes Azure uses for "you may not"; the console names the missing permission when it can.
 _PERMISSION_CODES = {"AuthorizationFailed", "Authorization_RequestDenied", "Forbidden", "LinkedAuthorizationFailed"}
+# Codes with which ARM and Graph say the object asked for is not there.
 _NOT_FOUND_CODES = {"ResourceNotFound", "ResourceGroupNotFound", "SubscriptionNotFound", "Request_ResourceNotFound",
-                    "RoleAssignmentNotFound", "RoleDefinitionDoesNotExist", "NotFound"}
+                    "RoleAssignmentNotFound", "RoleDefinitionDoesNotExist", "NotFound", "ItemNotFound"}
+# 404s that name a wrong request rather than a missing object (a path Graph does not know, a
+# resource type ARM does not know): a bug to report, never "already gone".
+_WRONG_REQUEST_CODES = {"BadRequest", "Request_BadRequest", "InvalidResourceType", "InvalidResourceNamespace",
+                        "NoRegisteredProviderFound"}
+# Right after a principal is created, other directory replicas may not know it yet. ARM says
+# PrincipalNotFound (Azure/azure-cli#22208: minutes, even with principalType set); Graph answers 400
+# with these messages to a service principal created for an application it cannot see yet, on which
+# the Azure CLI's `az ad sp create-for-rbac` retries 36 times 5 s apart.
+_NOT_REPLICATED_MESSAGES = ("does not reference", "does not exist", "must in the local tenant")
 _HINTS = {
     "AuthorizationFailed": "Ask an Owner or User Access Administrator for a role that includes this action.",
     "Authorization_RequestDenied": "The signed-in identity lacks the directory permission for this request.",
@@ -45,11 +58,21 @@ def graph_permission(operation: str | None) -> str:
     return "Application.ReadWrite.All"
 
 
+def is_not_found(code: str, status: int | None) -> bool:
+    """Whether an error with this code and HTTP status says the object is not there: what a read
+    turns into None and a delete into "already done"."""
+    if code in _NOT_FOUND_CODES:
+        return True
+    return status == 404 and code not in _WRONG_REQUEST_CODES
+
+
 def exit_code_of(code: str, status: int | None) -> int:
     """The command's exit code for an error with this code and HTTP status."""
     if code in _PERMISSION_CODES or status == 403:
         return EXIT_NOT_PERMITTED
-    if code in _NOT_FOUND_CODES or status == 404:
+    # Any 404 exits "not found", a wrong request's too: the exit code tells a script what the
+    # answer was, is_not_found what the console may conclude from it.
+    if is_not_found(code, status) or status == 404:
         return EXIT_NOT_FOUND
     return EXIT_FAILED
 
@@ -76,8 +99,20 @@ class AzureCallError(ConsoleError):
         return _HINTS.get(self.code)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> int:  # type: ignore[override]  # ConsoleError's class attribute, computed here
         return exit_code_of(self.code, self.status)
+
+    @property
+    def not_found(self) -> bool:
+        """The object asked for is not there (see is_not_found)."""
+        return is_not_found(self.code, self.status)
+
+    @property
+    def not_replicated(self) -> bool:
+        """A principal created moments ago that this directory replica or ARM does not know yet."""
+        if self.code == "PrincipalNotFound":
+            return True
+        return self.status == 400 and any(m in self.message for m in _NOT_REPLICATED_MESSAGES)
 
     def __str__(self) -> str:
         parts = [f"{self.code}: {self.message}"]
@@ -92,38 +127,68 @@ class SignInError(AzureCallError):
     """The credential could not get a token."""
 
 
+def _loaded(module: str, name: str) -> type[BaseException] | None:
+    """An exception class from a module that is already imported, else None.
+
+    An exception of a class whose module was never imported cannot have been raised, so the test
+    costs nothing and keeps the SDKs off the start-up path this module sits on."""
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
+def _types(*names: tuple[str, str]) -> tuple[type[BaseException], ...]:
+    return tuple(t for t in (_loaded(m, n) for m, n in names) if t is not None)
+
+
 def from_exception(exc: BaseException, operation: str | None = None) -> AzureCallError:
-    """Translate any SDK or transport exception into an AzureCallError."""
+    """Translate any SDK or transport exception into an AzureCallError: the one place that knows
+    the SDKs' exception types."""
     if isinstance(exc, AzureCallError):
         return exc
-    # Imported here: this module sits on the start-up path and must not pull in the SDKs.
     name = type(exc).__name__
-    if name == "ClientAuthenticationError" or name == "CredentialUnavailableError":
+    # azure-identity's CredentialUnavailableError is a ClientAuthenticationError, which is an
+    # HttpResponseError: the sign-in test comes first.
+    if isinstance(exc, _types(("azure.core.exceptions", "ClientAuthenticationError"))):
         text = str(getattr(exc, "message", None) or exc)
         match = re.search(r"AADSTS\d+", text)
-        code = match.group(0) if match else ("CredentialUnavailable" if "Unavailable" in name else "SignInFailed")
+        unavailable = isinstance(exc, _types(("azure.identity", "CredentialUnavailableError")))
+        code = match.group(0) if match else ("CredentialUnavailable" if unavailable else "SignInFailed")
         first = text.strip().splitlines()[0] if text.strip() else name
         return SignInError(code, first, getattr(getattr(exc, "response", None), "status_code", None), None, operation)
-    if name == "ODataError":
+    if isinstance(exc, _types(("kiota_abstractions.api_error", "APIError"))):
+        # msgraph's ODataError carries Graph's error object; kiota's plain APIError only a message.
         err = getattr(exc, "error", None)
         code = getattr(err, "code", None) or "GraphError"
-        message = getattr(err, "message", None) or str(exc)
+        message = getattr(err, "message", None) or getattr(exc, "message", None) or str(exc)
         inner = getattr(err, "inner_error", None)
         return AzureCallError(code, message, getattr(exc, "response_status_code", None),
-                          getattr(inner, "request_id", None), operation)
-    if hasattr(exc, "status_code") and hasattr(exc, "error"):  # azure.core HttpResponseError
+                              getattr(inner, "request_id", None), operation)
+    if isinstance(exc, _types(("azure.core.exceptions", "HttpResponseError"))):
         err = getattr(exc, "error", None)
         response = getattr(exc, "response", None)
         headers = getattr(response, "headers", {}) or {}
         code = getattr(err, "code", None) or getattr(exc, "reason", None) or "HttpError"
         message = getattr(err, "message", None) or getattr(exc, "message", None) or str(exc)
         return AzureCallError(code, str(message).splitlines()[0], getattr(exc, "status_code", None),
-                          headers.get("x-ms-correlation-request-id") or headers.get("x-ms-request-id"), operation)
+                              headers.get("x-ms-correlation-request-id") or headers.get("x-ms-request-id"), operation)
     # By family, not by leaf class: httpx alone has a dozen (RemoteProtocolError for a dropped
     # connection, ReadTimeout, ...), and a person should see one plain code for all of them.
-    lineage = {cls.__name__ for cls in type(exc).__mro__}
-    if lineage & {"ServiceRequestError", "ServiceResponseError", "TransportError", "ClientConnectionError",
-                  "ServerTimeoutError", "TimeoutError"}:
+    unreachable: tuple[type[BaseException], ...] = (
+        TimeoutError, *_types(("azure.core.exceptions", "ServiceRequestError"),
+                              ("azure.core.exceptions", "ServiceResponseError"), ("httpx", "TransportError")))
+    if isinstance(exc, unreachable):
         detail = scrub(str(exc)) or name
         return AzureCallError("ConnectionFailed", f"could not reach Azure: {detail}", None, None, operation)
     return AzureCallError(name, scrub(str(exc)) or name, None, None, operation)
+
+
+@contextlib.contextmanager
+def translated(operation: str | None = None) -> Iterator[None]:
+    """Run a block whose SDK or transport exceptions leave it as AzureCallErrors naming
+    `operation` (the SDK's own traceback is dropped: it can hold request details)."""
+    try:
+        yield
+    except AzureCallError:
+        raise
+    except Exception as exc:
+        raise from_exception(exc, operation) from None

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..access.resource_ids import try_parse_resource_id
 from ..models import Registry, RoleAssignmentMode, Subscription
 from .clients import AzureClients
-from .errors import AzureCallError, from_exception
+from .errors import AzureCallError
 
 SUBSCRIPTIONS_API = "2022-12-01"
 REGISTRIES_API = "2025-11-01"  # what azure-mgmt-containerregistry 15.0 sends
@@ -32,14 +33,14 @@ class RegistryListing:
 
 
 def registry_from_json(doc: dict[str, Any]) -> Registry:
-    parts = doc["id"].split("/")
+    parsed = try_parse_resource_id(doc["id"])
     props = doc.get("properties") or {}
     return Registry(
         id=doc["id"],
         name=doc["name"],
         login_server=props.get("loginServer") or "",
-        resource_group=parts[4] if len(parts) > 4 else "",
-        subscription_id=parts[2] if len(parts) > 2 else "",
+        resource_group=(parsed.resource_group if parsed is not None else None) or "",
+        subscription_id=(parsed.subscription if parsed is not None else None) or "",
         location=doc.get("location") or "",
         sku=str((doc.get("sku") or {}).get("name") or ""),
         admin_user_enabled=bool(props.get("adminUserEnabled")),
@@ -50,10 +51,7 @@ def registry_from_json(doc: dict[str, Any]) -> Registry:
 
 async def list_subscriptions(az: AzureClients) -> list[Subscription]:
     """Subscriptions the identity can see, narrowed to the connection's selection if it has one."""
-    try:
-        items = await az.arm_pages("/subscriptions", {"api-version": SUBSCRIPTIONS_API})
-    except Exception as exc:
-        raise from_exception(exc, "list subscriptions") from None
+    items = await az.arm_pages("/subscriptions", {"api-version": SUBSCRIPTIONS_API}, operation="list subscriptions")
     subs = [
         Subscription(id=i["subscriptionId"], display_name=i.get("displayName") or i["subscriptionId"],
                      tenant_id=i.get("tenantId"), state=i.get("state", "Enabled"))
@@ -74,7 +72,7 @@ async def registries_in(az: AzureClients, subscription_id: str) -> list[Registry
     return [reg async for page in registry_pages(az, subscription_id) for reg in page]
 
 
-async def registry_pages(az: AzureClients, subscription_id: str) -> AsyncIterator[list[Registry]]:
+async def registry_pages(az: AzureClients, subscription_id: str) -> AsyncGenerator[list[Registry], None]:
     """A subscription's registries a page at a time, for a search that can stop at its answer."""
     path = f"/subscriptions/{subscription_id}/providers/Microsoft.ContainerRegistry/registries"
     async with contextlib.aclosing(az.arm_page_stream(path, {"api-version": REGISTRIES_API},

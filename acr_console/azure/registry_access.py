@@ -56,7 +56,7 @@ async def read_registry_access(az: AzureClients, registry: Registry, definitions
             members.update(tree_members)
     finally:
         await pages.aclose()  # a failed lookup leaves the list unfinished: its next page is not wanted
-        started = [*def_tasks, *id_tasks, *tree_tasks]
+        started: list[asyncio.Future[Any]] = [*def_tasks, *id_tasks, *tree_tasks]
         for task in started:
             if not task.done():
                 task.cancel()

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..secret import Secret
 from .clients import AzureClients
-from .errors import AzureCallError, from_exception
+from .errors import AzureCallError, translated
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _SCOPE = re.compile(r"^(repository|registry|artifact-repository):[^:\s]+:[a-z*,]+$")
@@ -112,18 +112,15 @@ async def try_registry_login(az: AzureClients, login_server: str, username: str,
 
     basic = base64.b64encode(f"{username}:{password.reveal()}".encode()).decode()
     async with httpx.AsyncClient(verify=az.ssl_context, trust_env=False, timeout=TIMEOUT_S) as http:
-        try:
+        with translated(f"token flow at {login_server}"):
             url, headers, challenge = await _challenge(http, az, login_server)
-            params = [("service", challenge.get("service", login_server)), *(("scope", s) for s in scopes)]
+            params: list[tuple[str, str | int | float | bool | None]] = [
+                ("service", challenge.get("service", login_server)), *(("scope", s) for s in scopes)]
             token_url, token_headers = az.connection.registry_url(challenge["realm"])
             answer = await http.get(token_url, params=params,
                                     headers={**token_headers, "Authorization": f"Basic {basic}"})
             token = _token_from(answer, login_server, username)
             check = await http.get(url, headers={**headers, "Authorization": f"Bearer {token}"})
-        except AzureCallError:
-            raise
-        except Exception as exc:
-            raise from_exception(exc, f"token flow at {login_server}") from None
     granted = _granted(token)
     return TokenResult(login_server, username, scopes, granted, check.status_code == 200, _missing(scopes, granted))
 
@@ -136,7 +133,7 @@ async def try_registry_login_with_entra_token(az: AzureClients, login_server: st
     import httpx
 
     async with httpx.AsyncClient(verify=az.ssl_context, trust_env=False, timeout=TIMEOUT_S) as http:
-        try:
+        with translated(f"token exchange at {login_server}"):
             url, headers, challenge = await _challenge(http, az, login_server)
             service = challenge.get("service", login_server)
             exchange_url, exchange_headers = az.connection.registry_url(f"https://{login_server}/oauth2/exchange")
@@ -150,10 +147,6 @@ async def try_registry_login_with_entra_token(az: AzureClients, login_server: st
                 "refresh_token": refresh})
             token = _token_from(answer, login_server, who)
             check = await http.get(url, headers={**headers, "Authorization": f"Bearer {token}"})
-        except AzureCallError:
-            raise
-        except Exception as exc:
-            raise from_exception(exc, f"token exchange at {login_server}") from None
     granted = _granted(token)
     return TokenResult(login_server, who, scopes, granted, check.status_code == 200, _missing(scopes, granted))
 

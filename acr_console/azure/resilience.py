@@ -1,4 +1,5 @@
-"""Riding out what the SDKs' own retry policies leave to the caller, in one place for each stack.
+"""Riding out what the SDKs' own retry policies leave to the caller, in one place for each stack
+(the waiting itself is retry.py's).
 
 - A token the service refuses as expired or invalid while the credential still holds it valid (the
   clocks disagree, the token was revoked): a new one is fetched past every cache, once, and the
@@ -14,19 +15,18 @@ Imported when a client is built, never at start-up: it pulls in azure-core and h
 
 from __future__ import annotations
 
-import asyncio
 import json
-import random
 import time
 from typing import Any
 
 import httpx
 from azure.mgmt.core.policies import AsyncARMChallengeAuthenticationPolicy
 
+from .retry import TRANSIENT, Again, retrying
+
 # Error codes with which ARM and Graph refuse a token (Graph uses the second for expired ones too).
 REFUSED_TOKEN_CODES = frozenset({"ExpiredAuthenticationToken", "InvalidAuthenticationToken"})
 READ_RETRIES = 2
-READ_BACKOFF_S = 0.5
 _TRANSIENT_STATUS = frozenset({500, 502})
 # POST actions that only read: they may be repeated like a GET.
 _READ_ACTIONS = ("/directoryObjects/getByIds",)
@@ -106,34 +106,35 @@ class ResilientGraphTransport(httpx.AsyncBaseTransport):
         self._cae = cae
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        repeatable = _repeatable(request)
         renewed = False
-        attempt = 0
-        while True:
-            try:
-                response = await self._inner.handle_async_request(request)
-            except httpx.TransportError:
-                if attempt >= READ_RETRIES or not _repeatable(request):
-                    raise
-                attempt += 1
-                await _backoff(attempt)
-                continue
+        discarded: list[httpx.Response] = []
+
+        async def send() -> httpx.Response:
+            nonlocal renewed
+            while discarded:  # a transient answer that is being retried: nobody reads it
+                await discarded.pop().aclose()
+            response = await self._inner.handle_async_request(request)
             if response.status_code == 401 and not renewed:
                 await response.aread()
                 if refused_token(401, response.content):
                     renewed = True
                     token = await fresh_token(self._credential, self._scope, enable_cae=self._cae)
                     request.headers["Authorization"] = f"Bearer {token.token}"
-                    continue
-            if response.status_code in _TRANSIENT_STATUS and attempt < READ_RETRIES and _repeatable(request):
-                await response.aclose()
-                attempt += 1
-                await _backoff(attempt)
-                continue
+                    await response.aclose()
+                    # Part of the same try: a refused token does not use one up.
+                    response = await self._inner.handle_async_request(request)
+            if response.status_code in _TRANSIENT_STATUS and repeatable:
+                discarded.append(response)
+                raise Again(answer=response)
             return response
+
+        try:
+            return await retrying(send, backoff=TRANSIENT, attempts=READ_RETRIES + 1,
+                                  retry_on=lambda exc: repeatable and isinstance(exc, httpx.TransportError))
+        except Again as last:  # out of tries: the last transient answer is the answer
+            return last.answer  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
-
-async def _backoff(attempt: int) -> None:
-    await asyncio.sleep(READ_BACKOFF_S * attempt * (0.5 + random.random()))

@@ -1,20 +1,16 @@
 """Writes to Microsoft Graph v1.0 (applications, service principals, credentials), and the few
 single-object reads a write needs to know whether it is already done.
 
-Requests go through msgraph's request adapter, so its auth, retry (429 with Retry-After, 503) and
-redirect middleware stay; responses are read natively instead of through the SDK models, for the
-`request-id` header (the audit log's correlation id) and to take `secretText` straight into a
-`Secret` without an object model holding it.
+Requests take Graph's one request path (graph.graph_request), which keeps msgraph's middleware and
+reads the answers natively: the `request-id` header is the audit log's correlation id, and
+`secretText` goes straight into a `Secret` without an object model holding it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,13 +18,13 @@ from ..certificates import CertificateInfo
 from ..models import CredentialOwner
 from ..secret import Secret
 from .clients import AzureClients
-from .errors import AzureCallError, from_exception
-from .graph import _query
-from .writes import Receipt, ensure_writable
+from .errors import AzureCallError
+from .graph import GraphReply, graph_get_or_none, graph_pages, graph_request
+from .retry import REPLICATION, retrying
+from .writes import Receipt
 
-# Right after an application is created, other directory replicas may not know it yet; the Azure
-# CLI retries creating its service principal for up to 3 minutes on these messages (acr-access §4.1).
-_APP_NOT_REPLICATED = ("does not reference", "does not exist", "must in the local tenant")
+# Creating a service principal for an application made moments ago waits this long for the
+# directory to replicate the application (the Azure CLI waits 36 × 5 s).
 SP_CREATE_TIMEOUT_S = 180.0
 
 
@@ -40,93 +36,26 @@ def graph_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
-class GraphReply:
-    status: int
-    body: Any
-    request_id: str | None
-
-    @property
-    def receipt(self) -> Receipt:
-        return Receipt(self.request_id)
-
-
 async def graph_call(az: AzureClients, method: str, path: str, params: dict[str, str] | None = None,
                      body: Any = None) -> GraphReply:
-    """One Graph request; raises AzureCallError (with Graph's code and request-id) on 4xx/5xx."""
-    if method.upper() != "GET":
-        ensure_writable(az.connection, f"{method} {path}")
-    adapter = (await az.graph_ready()).request_adapter
-    from kiota_abstractions.method import Method
-    from kiota_abstractions.native_response_handler import NativeResponseHandler
-    from kiota_abstractions.request_information import RequestInformation
-    from kiota_http.middleware.options import ResponseHandlerOption
-
-    info = RequestInformation()
-    info.http_method = Method[method.upper()]
-    info.url = f"{adapter.base_url}/{path.lstrip('/')}{_query(params)}"
-    info.headers.try_add("Accept", "application/json")
-    if body is not None:
-        info.headers.try_add("Content-Type", "application/json")
-        info.content = json.dumps(body).encode()
-    info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
-    operation = f"{method.upper()} {path}"
-    try:
-        response = await adapter.send_primitive_async(info, "bytes", None)
-    except Exception as exc:
-        import httpx
-
-        if isinstance(exc, httpx.TransportError):
-            # A write whose connection broke may or may not have landed: the step's check finds out
-            # on the next run, which is why every step has one.
-            raise AzureCallError("ConnectionFailed", f"the connection to Microsoft Graph broke during {operation} "
-                             f"({type(exc).__name__}); whether it took effect is unknown until the plan runs "
-                             "again", None, None, operation) from None
-        raise from_exception(exc, operation) from None
-    request_id = response.headers.get("request-id") or response.headers.get("client-request-id")
-    try:
-        doc = response.json() if response.content else None
-    except ValueError:
-        doc = None
-    if response.status_code >= 400:
-        err = (doc or {}).get("error") if isinstance(doc, dict) else None
-        err = err if isinstance(err, dict) else {}
-        inner = err.get("innerError") or {}
-        raise AzureCallError(err.get("code") or f"HTTP{response.status_code}",
-                         str(err.get("message") or response.reason_phrase or "Graph request failed"),
-                         response.status_code, request_id or inner.get("request-id"), operation)
-    return GraphReply(response.status_code, doc, request_id)
-
-
-def _not_found(err: AzureCallError) -> bool:
-    # A 404 for a path Graph does not know (BadRequest) is a bug to report, not an object that is gone.
-    if err.code in ("Request_ResourceNotFound", "ResourceNotFound", "ItemNotFound"):
-        return True
-    return err.status == 404 and err.code not in ("BadRequest", "Request_BadRequest")
-
-
-async def _get_or_none(az: AzureClients, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
-    try:
-        return (await graph_call(az, "GET", path, params)).body
-    except AzureCallError as err:
-        if _not_found(err):
-            return None
-        raise
+    """A Graph request from a write's code: anything but a GET is a write (refused in read-only
+    mode; a broken connection leaves its effect unknown). Raises AzureCallError on 4xx/5xx."""
+    return await graph_request(az, method, path, params, body, write=method.upper() != "GET")
 
 
 # -- reads a write needs ---------------------------------------------------------------------
 
 
 async def get_application(az: AzureClients, object_id: str) -> dict[str, Any] | None:
-    return await _get_or_none(az, f"applications/{object_id}")
+    return await graph_get_or_none(az, f"applications/{object_id}")
 
 
 async def get_service_principal(az: AzureClients, object_id: str) -> dict[str, Any] | None:
-    return await _get_or_none(az, f"servicePrincipals/{object_id}")
+    return await graph_get_or_none(az, f"servicePrincipals/{object_id}")
 
 
 async def get_credential_owner(az: AzureClients, owner: CredentialOwner, object_id: str) -> dict[str, Any] | None:
-    return await _get_or_none(az, f"{_segment(owner)}/{object_id}")
+    return await graph_get_or_none(az, f"{_segment(owner)}/{object_id}")
 
 
 async def applications_named(az: AzureClients, display_name: str) -> list[dict[str, Any]]:
@@ -146,7 +75,7 @@ async def service_principal_for_app(az: AzureClients, app_id: str) -> dict[str, 
 
 async def key_credentials_of(az: AzureClients, owner: CredentialOwner, object_id: str) -> list[dict[str, Any]]:
     """A single object's keyCredentials with `key` included (Graph returns it only on $select)."""
-    doc = await _get_or_none(az, f"{_segment(owner)}/{object_id}", {"$select": "id,keyCredentials"})
+    doc = await graph_get_or_none(az, f"{_segment(owner)}/{object_id}", {"$select": "id,keyCredentials"})
     if doc is None:
         raise AzureCallError("Request_ResourceNotFound", f"the {owner.value} {object_id} no longer exists", 404)
     return list(doc.get("keyCredentials") or [])
@@ -168,18 +97,12 @@ async def create_service_principal(
     az: AzureClients, app_id: str, *, timeout_s: float = SP_CREATE_TIMEOUT_S,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[dict[str, Any], Receipt]:
-    deadline = time.monotonic() + timeout_s
-    delay = 1.0
-    while True:
-        try:
-            reply = await graph_call(az, "POST", "servicePrincipals", body={"appId": app_id, "accountEnabled": True})
-            return reply.body, reply.receipt
-        except AzureCallError as err:
-            replicating = err.status == 400 and any(m in err.message for m in _APP_NOT_REPLICATED)
-            if not replicating or time.monotonic() + delay > deadline:
-                raise
-        await sleep(delay)
-        delay = min(delay * 2, 10.0)
+    async def create() -> tuple[dict[str, Any], Receipt]:
+        reply = await graph_call(az, "POST", "servicePrincipals", body={"appId": app_id, "accountEnabled": True})
+        return reply.body, reply.receipt
+
+    return await retrying(create, backoff=REPLICATION, deadline_s=timeout_s, sleep=sleep,
+                          retry_on=lambda exc: isinstance(exc, AzureCallError) and exc.not_replicated)
 
 
 async def set_account_enabled(az: AzureClients, sp_object_id: str, enabled: bool) -> Receipt:
@@ -192,7 +115,7 @@ async def delete_application(az: AzureClients, object_id: str) -> Receipt:
     try:
         return (await graph_call(az, "DELETE", f"applications/{object_id}")).receipt
     except AzureCallError as err:
-        if _not_found(err):
+        if err.not_found:
             return Receipt(err.correlation_id, already=True)
         raise
 
@@ -239,7 +162,7 @@ async def remove_password(az: AzureClients, owner: CredentialOwner, object_id: s
         reply = await graph_call(az, "POST", f"{_segment(owner)}/{object_id}/removePassword", body={"keyId": key_id})
     except AzureCallError as err:
         # Graph answers 404 (or 400 naming the key) for a key id that is no longer there.
-        if _not_found(err) or (err.status == 400 and key_id in err.message):
+        if err.not_found or (err.status == 400 and key_id in err.message):
             return Receipt(err.correlation_id, already=True)
         raise
     return reply.receipt
@@ -323,8 +246,6 @@ async def remove_key_credential(az: AzureClients, owner: CredentialOwner, object
 
 async def groups_of(az: AzureClients, kind: str, object_id: str, *, transitive: bool) -> list[dict[str, Any]]:
     """Groups a service principal or group belongs to (directly, or through nesting)."""
-    from .graph import graph_pages
-
     relation = "transitiveMemberOf" if transitive else "memberOf"
     docs = await graph_pages(az, f"{kind}/{object_id}/{relation}", {"$select": "id,displayName"})
     return [d for d in docs if str(d.get("@odata.type", "")).endswith("group")]

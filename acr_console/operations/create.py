@@ -109,7 +109,7 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
                          "changes an existing application here: choose another name, or use reset-credential / "
                          "assign on the existing principal")
     who = await signed_in(az)
-    tenant = who.get("tenant_id") or az.connection.tenant_id
+    tenant = who.tenant_id or az.connection.tenant_id
 
     ctx = RunContext()
     generated: GeneratedCertificate | None = None

@@ -84,7 +84,7 @@ async def plan_reset_credential(az: AzureClients, req: ResetCredentialRequest) -
     owner = req.on
     owner_id = _owner_id(target, owner)
     who = await signed_in(az)
-    tenant = who.get("tenant_id") or az.connection.tenant_id
+    tenant = who.tenant_id or az.connection.tenant_id
     name = req.display_name or DEFAULT_PASSWORD_NAME
     ctx = RunContext()
     ctx.values["result"] = {"appId": target.app_id, "displayName": target.display_name, "tenant": tenant,

@@ -11,6 +11,7 @@ import asyncio
 from ..azure.clients import AzureClients
 from ..azure.directory import signed_in
 from ..azure.writes import ensure_writable
+from ..models import SignedInIdentity
 from .audit import Actor, AuditLog
 from .executor import DEFAULT_CONCURRENCY, Execution, ProgressCallback
 from .plan import Outcome, Plan
@@ -21,9 +22,9 @@ async def actor_of(az: AzureClients) -> Actor:
     try:
         who = await signed_in(az)
     except Exception:  # the audit record must not be lost because the token could not be read
-        who = {}
-    return Actor(cloud=conn.label, tenant_id=who.get("tenant_id") or conn.tenant_id, object_id=who.get("object_id"),
-                 app_id=who.get("app_id"), name=who.get("name"))
+        who = SignedInIdentity()
+    return Actor(cloud=conn.label, tenant_id=who.tenant_id or conn.tenant_id, object_id=who.object_id,
+                 app_id=who.app_id, name=who.name)
 
 
 async def run_plan(az: AzureClients, plan: Plan, on_progress: ProgressCallback | None = None, *,

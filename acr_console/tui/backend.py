@@ -1,7 +1,7 @@
 """The reads the screens need, over the azure layer, with the little session state they share.
 
 Screens never hold SDK clients: they call these coroutines from async workers running on the app's
-loop (the aiohttp session inside AzureClients is bound to that loop). Holding the RoleDefinitions
+loop (the httpx clients inside AzureClients are bound to that loop). Holding the RoleDefinitions
 cache and the last registry listing here means opening a second registry costs no role reads and the
 `:`/palette lookups by name need no round trip.
 """
@@ -84,9 +84,7 @@ class Backend:
 
         with contextlib.suppress(Exception):  # the listing reports its own failure
             await self.registries()
-        claims = await signed_in(self.az)
-        return SignedInIdentity(tenant_id=claims.get("tenant_id"), object_id=claims.get("object_id"),
-                                app_id=claims.get("app_id"), name=claims.get("name"))
+        return await signed_in(self.az)
 
     async def registries(self, *, refresh: bool = False) -> RegistryListing:
         """The registry listing, read once and shared: concurrent callers wait for the same read."""

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
+from ...access.resource_ids import subscription_of
 from ...azure.errors import from_exception
 from ...models import Credential, PrincipalDetail, RoleAssignment
 from ...presentation import expiry_text, printable, scope_label, short_id, shown, type_label
@@ -155,5 +156,4 @@ def _credential_order(c: Credential) -> tuple[str, str]:
 
 
 def _sub(a: RoleAssignment) -> str:
-    parts = a.scope.strip("/").split("/")
-    return parts[1] if len(parts) >= 2 else ""
+    return subscription_of(a.scope) or ""
