@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from acr_console.sandbox.server import SandboxServer  # noqa: E402
 
+from .support.certificates import write_certificate_files  # noqa: E402
 from .support.sandbox import sandbox_fixture  # noqa: E402
 
 # CI must not turn red on an example nobody saw locally: there the search is derandomized (the same
@@ -100,3 +102,9 @@ def connection(sandbox_server: SandboxServer) -> dict[str, Any]:
 fresh_sandbox = sandbox_fixture(
     "sandbox", scope="function",
     doc="A sandbox of its own for a test that changes settings or needs a pristine tenant.")
+
+
+@pytest.fixture(scope="session")
+def certificate_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every kind of certificate file, good and bad, by label (tests/support/certificates.py)."""
+    return write_certificate_files(tmp_path_factory.mktemp("certificates"))
