@@ -118,6 +118,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # After deselection (-k, -m): only a run that will check the matrix starts it. Every xdist
     # worker collects every test, so each gets here; the first of the run starts it, the others
     # find it started (tests/support/once.py).
+    if session.config.option.collectonly:
+        return
     if any("matrix" in getattr(i, "fixturenames", ()) for i in session.items):
         from .test_fault_matrix import start_matrix
 
@@ -125,9 +127,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    # The process running the matrix stays until it is written: other workers may be waiting for it.
+    # The process running the matrix stays until it is written: other workers may be waiting for it
+    # (unless the run is being cut short: then nobody is).
     once = session.config.stash.get(MATRIX_RUN, None)
-    if once is not None and exitstatus != pytest.ExitCode.INTERRUPTED:
+    stopping = exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail
+    if once is not None and not stopping:
         once.wait_written(MATRIX_TIMEOUT_S)
 
 
