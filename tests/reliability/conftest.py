@@ -47,16 +47,17 @@ def fault_notes(server: SandboxServer, since: int) -> list[str]:
 
 
 async def wait_for_log(server: SandboxServer, since: int, done: Callable[[list[dict[str, Any]]], bool],
-                       timeout_s: float = 10.0) -> list[dict[str, Any]]:
+                       timeout_s: float = 30.0) -> list[dict[str, Any]]:
     """Poll the request log until `done(rows)`: a request the client gave up on is logged (and its
-    write applied) only when the sandbox finishes it, after the injected delay."""
+    write applied) only when the sandbox finishes it, after the injected delay. `timeout_s` bounds
+    the wait (the delays injected are a second or two); past it the test fails, saying so."""
     assert server.sandbox is not None
     deadline = time.monotonic() + timeout_s
-    while True:
-        rows = server.sandbox.store.request_log(since)
-        if done(rows) or time.monotonic() > deadline:
-            return rows
+    while not done(rows := server.sandbox.store.request_log(since)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the request log never showed what was awaited within {timeout_s:g} s")
         await asyncio.sleep(0.05)
+    return rows
 
 
 class TokenClock:
