@@ -24,6 +24,9 @@ from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from acr_console.sandbox.server import SandboxServer  # noqa: E402
 
+from .support.certificates import write_certificate_files  # noqa: E402
+from .support.sandbox import sandbox_fixture  # noqa: E402
+
 # CI must not turn red on an example nobody saw locally: there the search is derandomized (the same
 # examples every run); on a developer's machine it keeps exploring and remembers what it found.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
@@ -85,13 +88,9 @@ def tripwire() -> Iterator[Tripwire]:
     assert not wire.seen, f"something tried to leave loopback: {wire.seen}"
 
 
-@pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    """One demo sandbox for the whole run. Tests that write must create their own objects."""
-    server = SandboxServer(tmp_path_factory.mktemp("sandbox-demo"), seed="demo")
-    server.start()
-    yield server
-    server.stop()
+sandbox_server = sandbox_fixture(
+    "sandbox-demo", scope="session",
+    doc="One demo sandbox for the whole run. Tests that write must create their own objects.")
 
 
 @pytest.fixture
@@ -100,10 +99,12 @@ def connection(sandbox_server: SandboxServer) -> dict[str, Any]:
     return sandbox_server.connection
 
 
-@pytest.fixture
-def fresh_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    """A sandbox of its own for a test that changes settings or needs a pristine tenant."""
-    server = SandboxServer(tmp_path / "sandbox", seed="demo")
-    server.start()
-    yield server
-    server.stop()
+fresh_sandbox = sandbox_fixture(
+    "sandbox", scope="function",
+    doc="A sandbox of its own for a test that changes settings or needs a pristine tenant.")
+
+
+@pytest.fixture(scope="session")
+def certificate_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every kind of certificate file, good and bad, by label (tests/support/certificates.py)."""
+    return write_certificate_files(tmp_path_factory.mktemp("certificates"))

@@ -4,16 +4,14 @@ message that names the problem and the way out."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from acr_console.certificates import (
     CertificateError,
@@ -25,27 +23,9 @@ from acr_console.certificates import (
     write_private_file,
 )
 
+from .support import certificates
+
 NOW = datetime.now(UTC)
-
-
-def make_cert(*, key=None, days_before: int = 1, days_after: int = 365, cn: str = "test"):
-    key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - timedelta(days=days_before)).not_valid_after(NOW + timedelta(days=days_after))
-            .sign(key, hashes.SHA256()))
-    return key, cert
-
-
-@pytest.fixture(scope="module")
-def rsa_pair():
-    return make_cert()
-
-
-def pem_key(key, password: bytes | None = None) -> bytes:
-    enc = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -54,18 +34,23 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     return p
 
 
-def test_pem_der_and_pem_with_key_are_read(tmp_path: Path, rsa_pair) -> None:
-    key, cert = rsa_pair
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    der = cert.public_bytes(serialization.Encoding.DER)
-    a = load_certificate_file(write(tmp_path, "c.pem", pem))
-    b = load_certificate_file(write(tmp_path, "c.crt", der))
-    c = load_certificate_file(write(tmp_path, "both.pem", pem_key(key) + pem))
+def test_pem_der_and_pem_with_key_are_read(certificate_files: dict[str, Path]) -> None:
+    cert = certificates.good()
+    a = load_certificate_file(certificate_files["PEM"])
+    b = load_certificate_file(certificate_files["DER"])
+    c = load_certificate_file(certificate_files["PEM with its key"])
     assert a.thumbprint == b.thumbprint == c.thumbprint
     assert a.thumbprint == cert.fingerprint(hashes.SHA1()).hex().upper()
     assert a.subject == "CN=test" and a.self_signed
     assert not a.has_private_key and c.has_private_key
-    assert a.der == der  # only the public certificate is ever uploaded
+    assert a.der == cert.public_bytes(serialization.Encoding.DER)  # only the public certificate is ever uploaded
+
+
+def test_every_bad_kind_is_refused_with_its_reason(certificate_files: dict[str, Path]) -> None:
+    # Missing, a folder, 10 MB, a key alone, an encrypted key, expired, not yet valid, EC, PKCS#12...
+    for label, says in certificates.REFUSED.items():
+        with pytest.raises(CertificateError, match=re.escape(says)):
+            load_certificate_file(certificate_files[label])
 
 
 @pytest.mark.parametrize(("content", "needle"), [
@@ -81,61 +66,32 @@ def test_garbage_is_refused_with_a_reason(tmp_path: Path, content: bytes, needle
         load_certificate_file(write(tmp_path, "x.pem", content))
 
 
-def test_missing_and_oversized_files(tmp_path: Path) -> None:
-    with pytest.raises(CertificateError, match="no such file"):
-        load_certificate_file(tmp_path / "nope.pem")
-    big = tmp_path / "big.pem"
-    with big.open("wb") as fh:
-        fh.truncate(10 * 1024 * 1024)
-    with pytest.raises(CertificateError, match="at most 1 MiB"):
-        load_certificate_file(big)
-    with pytest.raises(CertificateError, match="not a regular file"):
-        load_certificate_file(tmp_path)
-
-
-def test_key_only_and_encrypted_keys(tmp_path: Path, rsa_pair) -> None:
-    key, cert = rsa_pair
-    with pytest.raises(CertificateError, match="private key but no certificate"):
-        load_certificate_file(write(tmp_path, "key.pem", pem_key(key)))
+def test_key_only_and_encrypted_keys(tmp_path: Path) -> None:
+    # PEM forms are among the shared kinds; these are the DER and the legacy OpenSSL forms.
+    key = certificates.rsa_key()
     der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     with pytest.raises(CertificateError, match="private key but no certificate"):
         load_certificate_file(write(tmp_path, "key.der", der_key))
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    with pytest.raises(CertificateError, match="encrypted"):
-        load_certificate_file(write(tmp_path, "enc.pem", pem_key(key, b"pw") + pem))
     legacy = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                serialization.BestAvailableEncryption(b"pw"))
     with pytest.raises(CertificateError, match="encrypted"):
-        load_certificate_file(write(tmp_path, "legacy.pem", legacy + pem))
+        load_certificate_file(write(tmp_path, "legacy.pem", legacy + certificates.good().public_bytes(
+            serialization.Encoding.PEM)))
 
 
-def test_key_of_another_certificate_is_refused(tmp_path: Path, rsa_pair) -> None:
-    _, cert = rsa_pair
+def test_key_of_another_certificate_is_refused(tmp_path: Path) -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(CertificateError, match="does not belong"):
-        load_certificate_file(write(tmp_path, "mix.pem",
-                                    pem_key(other) + cert.public_bytes(serialization.Encoding.PEM)))
+        load_certificate_file(write(tmp_path, "mix.pem", certificates.key_pem(other)
+                                    + certificates.good().public_bytes(serialization.Encoding.PEM)))
 
 
-def test_expired_not_yet_valid_and_non_rsa(tmp_path: Path) -> None:
-    _, old = make_cert(days_before=400, days_after=-1)
-    with pytest.raises(CertificateError, match="expired on"):
-        load_certificate_file(write(tmp_path, "old.pem", old.public_bytes(serialization.Encoding.PEM)))
-    _, future = make_cert(days_before=-10, days_after=400)
-    with pytest.raises(CertificateError, match="not valid until"):
-        load_certificate_file(write(tmp_path, "future.pem", future.public_bytes(serialization.Encoding.PEM)))
-    _, ec_cert = make_cert(key=ec.generate_private_key(ec.SECP256R1()))
-    with pytest.raises(CertificateError, match="RSA certificates only"):
-        load_certificate_file(write(tmp_path, "ec.pem", ec_cert.public_bytes(serialization.Encoding.PEM)))
-
-
-def test_pkcs12_is_refused_with_conversion_advice(tmp_path: Path, rsa_pair) -> None:
-    key, cert = rsa_pair
-    blob = pkcs12.serialize_key_and_certificates(b"x", key, cert, None, serialization.BestAvailableEncryption(b"p"))
-    for name in ("bundle.pfx", "bundle.p12", "bundle.bin"):
+def test_pkcs12_is_refused_with_conversion_advice(tmp_path: Path) -> None:
+    # By suffix, and by content under any name (the shared kinds: .pfx, and the bytes in a .pem).
+    for name in ("bundle.p12", "bundle.bin"):
         with pytest.raises(CertificateError, match="openssl pkcs12"):
-            load_certificate_file(write(tmp_path, name, blob))
+            load_certificate_file(write(tmp_path, name, certificates.pkcs12_bundle()))
 
 
 def test_generated_certificate_is_usable_and_private(tmp_path: Path) -> None:
@@ -167,10 +123,10 @@ def test_generate_refuses_past_end() -> None:
         generate_self_signed("x", not_after=NOW - timedelta(days=1))
 
 
-def test_addkey_proof_claims(rsa_pair) -> None:
+def test_addkey_proof_claims() -> None:
     import jwt
 
-    key, cert = rsa_pair
+    key, cert = certificates.rsa_key(), certificates.good()
     from acr_console.certificates import info_of
 
     token = addkey_proof("app-object-id", key, info_of(cert))

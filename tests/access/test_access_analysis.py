@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from acr_console.access import analyse, condition_not_understood, filter_entries
@@ -558,7 +556,9 @@ def test_sorting_is_case_insensitive_then_object_id() -> None:
 # ---- scale ---------------------------------------------------------------------------------------
 
 
-def test_two_thousand_principals_two_hundred_groups_is_fast() -> None:
+def test_two_thousand_principals_two_hundred_nested_groups() -> None:
+    # How long the analysis takes at scale is measured by the benchmarks (benchmarks/who_can_push.py,
+    # 2,300 principals and 200 nested groups), not asserted here.
     principals = [sp(f"sp-{i:04d}", f"principal {i:04d}") for i in range(2000)]
     groups = [
         group(f"g-{g:03d}", f"group {g}", *(f"sp-{i:04d}" for i in range(g * 10, g * 10 + 10)), f"g-{g + 1:03d}")
@@ -570,8 +570,10 @@ def test_two_thousand_principals_two_hundred_groups_is_fast() -> None:
         for i, p in enumerate(principals)
     ]
     assignments += [assignment("AcrDelete", f"g-{g:03d}") for g in range(0, 200, 20)]
-    start = time.perf_counter()
     access = run(assignments, principals=principals, groups=groups)
-    elapsed = time.perf_counter() - start
     assert len(access.entries) == 2000
-    assert elapsed < 5.0, elapsed
+    # Everyone is a member of g-000 through the chain of nested groups, and so may delete; the
+    # deepest through all 200 of them.
+    assert all(e.can(Right.DELETE) for e in access.entries)
+    deepest = next(e for e in access.entries if e.principal.object_id == "sp-1999")
+    assert max(len(p.via_groups) for p in deepest.paths) == 200

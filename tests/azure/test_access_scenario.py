@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,6 +24,8 @@ from acr_console.azure.connection import sandbox_connection
 from acr_console.azure.graph import graph_json
 from acr_console.roles import builtin_by_name
 from acr_console.sandbox.server import SandboxServer
+
+from ..support.sandbox import sandbox_fixture
 
 RG = "rg-scenario"
 LEGACY, ABAC = "scenarioacr", "scenarioabac"
@@ -35,12 +37,7 @@ CONDITION = (
 LEGACY_OWNER_RIGHTS = ["delete", "pull", "push", "quarantineRead", "quarantineWrite", "sign"]
 
 
-@pytest.fixture(scope="module")
-def empty_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    server = SandboxServer(tmp_path_factory.mktemp("scenario"), seed="empty")
-    server.start()
-    yield server
-    server.stop()
+empty_sandbox = sandbox_fixture("scenario", seed="empty")
 
 
 @pytest.fixture

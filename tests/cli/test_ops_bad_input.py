@@ -9,10 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from acr_console.certificates import generate_self_signed
 from acr_console.main import main
 
 REGISTRY = "contosoprod"
@@ -26,36 +23,11 @@ def audit_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("bad-certs")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    enc_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.BestAvailableEncryption(b"pw"))
-    from datetime import UTC, datetime, timedelta
-
-    good = generate_self_signed("x", not_after=datetime.now(UTC) + timedelta(days=30))
-    cert_pem = good.pem[good.pem.index(b"-----BEGIN CERTIFICATE"):]
-    out = {
-        "garbage": b"\x00\x01garbage that is not a certificate",
-        "empty": b"",
-        "malformed": b"-----BEGIN CERTIFICATE-----\nnot base64 at all!!\n-----END CERTIFICATE-----\n",
-        "key-only": key_pem,
-        "encrypted": enc_key + cert_pem,
-    }
-    paths = {}
-    for label, data in out.items():
-        paths[label] = d / f"{label}.pem"
-        paths[label].write_bytes(data)
-    paths["big"] = d / "big.pem"
-    with paths["big"].open("wb") as fh:
-        fh.truncate(10 * 1024 * 1024)
-    paths["pfx"] = d / "bundle.pfx"
-    paths["pfx"].write_bytes(b"0\x82\x01\x00\x02\x01\x03junk")
-    paths["existing"] = d / "existing.pem"
-    paths["existing"].write_bytes(b"something precious")
-    return paths
+def files(certificate_files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The shared certificate files (tests/support/certificates.py), and a file --out must not overwrite."""
+    existing = tmp_path_factory.mktemp("out") / "existing.pem"
+    existing.write_bytes(b"something precious")
+    return {**certificate_files, "existing": existing}
 
 
 def create(*extra: str, name: str = "bad-input-test", role: str = "AcrPush") -> list[str]:
@@ -75,11 +47,11 @@ CASES: list[tuple[str, Any, str]] = [
     ("not a date", lambda f: create("--end-date", "tomorrow"), "not a date"),
     ("garbage cert", lambda f: create("--certificate", str(f["garbage"])), "not a certificate"),
     ("empty cert", lambda f: create("--certificate", str(f["empty"])), "empty"),
-    ("malformed cert", lambda f: create("--certificate", str(f["malformed"])), "malformed"),
-    ("key only", lambda f: create("--certificate", str(f["key-only"])), "no certificate"),
-    ("encrypted key", lambda f: create("--certificate", str(f["encrypted"])), "encrypted"),
-    ("10 MB file", lambda f: create("--certificate", str(f["big"])), "1 MiB"),
-    ("pkcs12", lambda f: create("--certificate", str(f["pfx"])), "openssl pkcs12"),
+    ("malformed cert", lambda f: create("--certificate", str(f["malformed PEM"])), "malformed"),
+    ("key only", lambda f: create("--certificate", str(f["PEM key only"])), "no certificate"),
+    ("encrypted key", lambda f: create("--certificate", str(f["encrypted key"])), "encrypted"),
+    ("10 MB file", lambda f: create("--certificate", str(f["10 MB"])), "1 MiB"),
+    ("pkcs12", lambda f: create("--certificate", str(f["PKCS#12 (.pfx)"])), "openssl pkcs12"),
     ("missing file", lambda f: create("--certificate", "/nonexistent/x.pem"), "no such file"),
     ("generate without out", lambda f: create("--certificate", "generate"), "--out"),
     ("out exists", lambda f: create("--out", str(f["existing"])), "already exists"),

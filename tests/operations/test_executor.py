@@ -7,7 +7,7 @@ finish only what is missing.
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Callable
 
 import pytest
 
@@ -18,23 +18,35 @@ from acr_console.secret import Secret
 
 
 class FakeAzure:
+    """Steps whose actions record what ran, how many ran at once, and can be held at a gate until the
+    test lets them go: concurrency is observed, never inferred from how long a run took."""
+
     def __init__(self) -> None:
         self.state: dict[str, bool] = {}
         self.calls: list[str] = []
+        self.events: list[str] = []  # "start NAME" / "end NAME", in the order they happened
         self.fail: dict[str, int] = {}  # name -> how many more times to fail
         self.running = 0
         self.peak = 0
+        self.gate = asyncio.Event()  # held steps wait here until the test opens it
+        self._changed = asyncio.Condition()
 
-    def step(self, name: str, *, deps: tuple[str, ...] = (), lock: str | None = None, delay: float = 0.0) -> Step:
+    def step(self, name: str, *, deps: tuple[str, ...] = (), lock: str | None = None, held: bool = False) -> Step:
         async def check(ctx) -> StepOutput | None:
             return StepOutput({"name": name}, note="already") if self.state.get(name) else None
 
         async def action(ctx) -> StepOutput:
             self.calls.append(name)
+            self.events.append(f"start {name}")
             self.running += 1
             self.peak = max(self.peak, self.running)
+            async with self._changed:
+                self._changed.notify_all()
             try:
-                await asyncio.sleep(delay)
+                if held:
+                    await self.gate.wait()
+                else:
+                    await asyncio.sleep(0)  # let every other ready step run first
                 if self.fail.get(name, 0) > 0:
                     self.fail[name] -= 1
                     raise AzureCallError("ServiceUnavailable", f"{name} failed", 503, "corr-" + name)
@@ -42,31 +54,59 @@ class FakeAzure:
                 return StepOutput({"name": name}, ("corr-ok-" + name,))
             finally:
                 self.running -= 1
+                self.events.append(f"end {name}")
+                async with self._changed:
+                    self._changed.notify_all()
 
         return Step(name, f"do {name}", action, check, depends_on=deps, lock=lock)
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Wait until `condition` holds (checked whenever a step starts or ends); then let every
+        other ready task run, so a step the executor would wrongly start as well has started too."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(condition), GATE_TIMEOUT_S)
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    async def until_running(self, n: int) -> None:
+        """Wait until `n` steps are inside their action at once."""
+        await self.until(lambda: self.running >= n)
+
+
+# A bound on waiting at a gate, never a measure: a gate still shut after it means the steps that
+# should have met there never did (they ran one after another, or not at all).
+GATE_TIMEOUT_S = 10
 
 
 async def test_independent_steps_run_concurrently_and_dependents_wait() -> None:
     az = FakeAzure()
-    plan = Plan("t", "test", {}, [az.step("a", delay=0.05), az.step("b", delay=0.05), az.step("c", delay=0.05),
+    plan = Plan("t", "test", {}, [az.step("a", held=True), az.step("b", held=True), az.step("c", held=True),
                                   az.step("d", deps=("a", "b", "c"))])
-    started = time.monotonic()
-    outcome = await execute(plan)
-    assert time.monotonic() - started < 0.14  # a, b, c together, not one after another
+    run = asyncio.ensure_future(execute(plan))
+    await az.until_running(3)  # a, b and c at the gate together, not one after another
+    assert sorted(az.calls) == ["a", "b", "c"]  # d waits for them
+    az.gate.set()
+    outcome = await run
     assert outcome.ok and az.peak == 3
-    assert az.calls[-1] == "d"
+    assert az.events.index("start d") > max(az.events.index(f"end {n}") for n in "abc")
     assert outcome.correlation_ids == ["corr-ok-a", "corr-ok-b", "corr-ok-c", "corr-ok-d"]
 
 
 async def test_bounded_concurrency_and_locks() -> None:
     az = FakeAzure()
-    steps = [az.step(f"s{n}", delay=0.02) for n in range(10)]
-    await execute(Plan("t", "test", {}, steps), concurrency=3)
-    assert az.peak == 3
+    steps = [az.step(f"s{n}", held=True) for n in range(10)]
+    run = asyncio.ensure_future(execute(Plan("t", "test", {}, steps), concurrency=3))
+    await az.until_running(3)
+    assert az.running == 3 and len(az.calls) == 3  # the other seven wait for a place
+    az.gate.set()
+    assert (await run).ok and az.peak == 3 and len(az.calls) == 10
     az2 = FakeAzure()
-    locked = [az2.step(f"l{n}", delay=0.01, lock="same-object") for n in range(4)]
-    await execute(Plan("t", "test", {}, locked))
-    assert az2.peak == 1
+    locked = [az2.step(f"l{n}", held=True, lock="same-object") for n in range(4)]
+    run = asyncio.ensure_future(execute(Plan("t", "test", {}, locked)))
+    await az2.until_running(1)
+    assert az2.running == 1 and len(az2.calls) == 1  # the others wait for the lock
+    az2.gate.set()
+    assert (await run).ok and az2.peak == 1 and len(az2.calls) == 4
 
 
 async def test_failure_skips_dependents_and_rerun_finishes_only_what_failed() -> None:
@@ -118,10 +158,10 @@ async def test_progress_reports_start_and_end_and_survives_a_broken_callback() -
 
 async def test_interrupted_run_still_has_an_outcome() -> None:
     az = FakeAzure()
-    plan = Plan("t", "test", {}, [az.step("fast"), az.step("slow", delay=5), az.step("after", deps=("slow",))])
+    plan = Plan("t", "test", {}, [az.step("fast"), az.step("slow", held=True), az.step("after", deps=("slow",))])
     execution = Execution(plan)
     task = asyncio.ensure_future(execution.run())
-    await asyncio.sleep(0.05)
+    await az.until(lambda: "end fast" in az.events and "start slow" in az.events)  # slow held at the gate
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

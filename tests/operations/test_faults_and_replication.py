@@ -3,7 +3,6 @@ with nothing done twice), and the directory's replication delay ridden out by a 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from acr_console.azure import writes_graph
@@ -82,12 +81,10 @@ async def test_create_rides_out_the_replication_delay(fresh_sandbox: Any, audit:
     fresh_sandbox.sandbox.settings.replication_delay_s = 3.0
     async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
         seq = fresh_sandbox.sandbox.store.last_request_seq()
-        started = time.monotonic()
         req = CreatePrincipalRequest(unique("replica"), LEGACY_REGISTRY, "AcrPush", replication_timeout_s=30)
         outcome = await run_plan(az, await plan_create_principal(az, req), audit=audit)
         assert outcome.ok, outcome.to_json()
         assert outcome.results["role"].status is StepStatus.DONE
-        assert time.monotonic() - started >= 2.5
         puts = [r["status"] for r in fresh_sandbox.sandbox.store.request_log(seq)
                 if r["method"] == "PUT" and "roleAssignments" in r["path"]]
         # The first tries were refused as not replicated (the log entry of the last one may still be

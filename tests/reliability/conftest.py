@@ -21,8 +21,14 @@ import pytest
 from acr_console.sandbox.server import SandboxServer
 from acr_console.sandbox.tokens import InvalidToken
 
+from ..support.once import OncePerRun
+
 PREFIX = "rel-"
 FIGURES: dict[str, Any] = {}
+# The fault matrix of this run (test_fault_matrix.py), once started; a bound on waiting for it
+# (alone it takes about half a minute).
+MATRIX_RUN = pytest.StashKey[OncePerRun]()
+MATRIX_TIMEOUT_S = 600.0
 
 
 def unique(label: str) -> str:
@@ -41,16 +47,17 @@ def fault_notes(server: SandboxServer, since: int) -> list[str]:
 
 
 async def wait_for_log(server: SandboxServer, since: int, done: Callable[[list[dict[str, Any]]], bool],
-                       timeout_s: float = 10.0) -> list[dict[str, Any]]:
+                       timeout_s: float = 30.0) -> list[dict[str, Any]]:
     """Poll the request log until `done(rows)`: a request the client gave up on is logged (and its
-    write applied) only when the sandbox finishes it, after the injected delay."""
+    write applied) only when the sandbox finishes it, after the injected delay. `timeout_s` bounds
+    the wait (the delays injected are a second or two); past it the test fails, saying so."""
     assert server.sandbox is not None
     deadline = time.monotonic() + timeout_s
-    while True:
-        rows = server.sandbox.store.request_log(since)
-        if done(rows) or time.monotonic() > deadline:
-            return rows
+    while not done(rows := server.sandbox.store.request_log(since)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the request log never showed what was awaited within {timeout_s:g} s")
         await asyncio.sleep(0.05)
+    return rows
 
 
 class TokenClock:
@@ -109,16 +116,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # After deselection (-k, -m): only a run that will check the matrix starts it. Not under xdist,
-    # whose workers would each start one; there the fixture starts it when first asked.
-    config = session.config
-    if hasattr(config, "workerinput") or getattr(config.option, "numprocesses", None):
+    # After deselection (-k, -m): only a run that will check the matrix starts it. Every xdist
+    # worker collects every test, so each gets here; the first of the run starts it, the others
+    # find it started (tests/support/once.py).
+    if session.config.option.collectonly:
         return
     if any("matrix" in getattr(i, "fixturenames", ()) for i in session.items):
         from .test_fault_matrix import start_matrix
 
-        folder = str(config._tmp_path_factory.mktemp("faults"))  # type: ignore[attr-defined]
-        config._fault_matrix = start_matrix(folder)  # type: ignore[attr-defined]
+        session.config.stash[MATRIX_RUN] = start_matrix(session.config)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # The process running the matrix stays until it is written: other workers may be waiting for it
+    # (unless the run is being cut short: then nobody is).
+    once = session.config.stash.get(MATRIX_RUN, None)
+    stopping = exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail
+    if once is not None and not stopping:
+        once.wait_written(MATRIX_TIMEOUT_S)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -43,12 +43,7 @@ END_DATES = ["2000-01-01", "9999-12-31", "10000-01-01", "2026-02-30", "yesterday
              "{now+30m}", "{now-1d}", "2027-13-01"]
 WITHIN = ["-1", "3651", "abc", "", "99999999999999999999"]
 KEY_IDS = {label: TEXT[label] for label in TEXT if label != "unknown GUID"}
-
-# Certificate files (built by the test: see files_for): each must be refused with exit 2.
-CERTIFICATE_FILES = ["garbage", "empty", "10 MB", "PEM key only", "encrypted key", "expired", "not yet valid",
-                     "PKCS#12 (.pfx)", "PKCS#12 bytes in .pem", "EC key", "malformed PEM", "a folder", "missing"]
-# Formats that are fine (only the public certificate is uploaded): accepted in --dry-run.
-GOOD_CERTIFICATE_FILES = ["DER", "PEM", "PEM with its key"]
+# Certificate files: tests/support/certificates.py (REFUSED with exit 2, ACCEPTED in --dry-run).
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
 import multiprocessing
@@ -64,7 +65,9 @@ from acr_console.operations import (
 from acr_console.operations.validation import InputError
 from acr_console.sandbox.server import SandboxServer
 
-from .conftest import TokenClock, fault_notes, record, unique, wait_for_log
+from ..support.once import OncePerRun
+from ..support.sandbox import running_sandbox
+from .conftest import MATRIX_RUN, MATRIX_TIMEOUT_S, TokenClock, fault_notes, record, unique, wait_for_log
 
 REGISTRY = "contosoprod"
 OTHER_REGISTRY = "contosobase"
@@ -607,27 +610,24 @@ async def run_read_case(server: SandboxServer, view: str, case: Case, baseline: 
 # -- the tests ----------------------------------------------------------------------------------
 
 
-def run_streams(names: list[str], folder: str) -> dict[str, list[CaseResult]]:
+def run_streams(names: list[str], folder: str) -> dict[str, list[dict[str, Any]]]:
     """Run the cases of these operations and views, at once, each on a sandbox of its own. A plain
-    function of plain arguments, so a second process can run half of them (see `matrix`)."""
+    function of plain arguments with a JSON result, so another process can run it and hand the
+    result to every process of the test run (see `start_matrix`)."""
     root = Path(folder)
-    servers = {name: SandboxServer(root / f"sandbox-{name}", seed="demo") for name in names}
-    for server in servers.values():
-        server.start()
 
-    async def one(name: str) -> list[CaseResult]:
+    async def one(server: SandboxServer, name: str) -> list[CaseResult]:
         results = []
-        async with AzureClients(_connection(servers[name])) as check_az:
+        async with AzureClients(_connection(server)) as check_az:
             for n, case in enumerate(cases_for(OPERATIONS[name])):
                 tmp = root / f"{name}-{n}"
                 tmp.mkdir()
                 started = time.monotonic()
-                results.append(await run_case(servers[name], OPERATIONS[name], case, tmp, check_az))
+                results.append(await run_case(server, OPERATIONS[name], case, tmp, check_az))
                 results[-1].seconds = time.monotonic() - started
         return results
 
-    async def reads(view: str) -> list[CaseResult]:
-        server = servers[view]
+    async def reads(server: SandboxServer, view: str) -> list[CaseResult]:
         async with AzureClients(_connection(server)) as az:
             baseline = await VIEWS[view](az)
         results = []
@@ -637,38 +637,47 @@ def run_streams(names: list[str], folder: str) -> dict[str, list[CaseResult]]:
             results[-1].seconds = time.monotonic() - started
         return results
 
-    async def everything() -> dict[str, list[CaseResult]]:
-        done = await asyncio.gather(*(one(name) if name in OPERATIONS else reads(name) for name in names))
+    async def everything(servers: dict[str, SandboxServer]) -> dict[str, list[CaseResult]]:
+        done = await asyncio.gather(*(one(servers[name], name) if name in OPERATIONS else reads(servers[name], name)
+                                      for name in names))
         return dict(zip(names, done, strict=True))
 
-    try:
+    with contextlib.ExitStack() as stack:
+        servers = {name: stack.enter_context(running_sandbox(root / f"sandbox-{name}")) for name in names}
         started = time.monotonic()
-        results = asyncio.run(everything())
-        for name in names:  # seen by the parent, which records the figures
+        results = asyncio.run(everything(servers))
+        for name in names:  # seen by the process that records the figures
             results[name][0].seconds_total = time.monotonic() - started
-        return results
-    finally:
-        for server in servers.values():
-            server.stop()
+    return {name: [dataclasses.asdict(r) for r in rs] for name, rs in results.items()}
 
 
-def start_matrix(folder: str) -> concurrent.futures.Future[dict[str, list[CaseResult]]]:
-    """The whole matrix in a process of its own (spawned: it inherits only the environment). It is
-    the clients' and the sandboxes' Python at work, so on a second core it runs beside the rest of
-    the suite; conftest starts it as soon as the tests are collected."""
-    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    future = pool.submit(run_streams, [*OPERATIONS, *VIEWS], folder)
-    pool.shutdown(wait=False)
-    return future
+def _decoded(results: dict[str, list[dict[str, Any]]]) -> dict[str, list[CaseResult]]:
+    return {name: [CaseResult(**{**r, "case": Case(**r["case"])}) for r in rows] for name, rows in results.items()}
+
+
+def start_matrix(config: pytest.Config) -> OncePerRun:
+    """The whole matrix, once per test run however many xdist workers check it, in a process of its
+    own (spawned: it inherits only the environment). It is the clients' and the sandboxes' Python at
+    work, so on a second core it runs beside the rest of the suite; conftest starts it as soon as
+    the tests are collected, and the first process of the run to do so is the one that runs it."""
+
+    def work() -> concurrent.futures.Future[dict[str, list[dict[str, Any]]]]:
+        folder = config._tmp_path_factory.mktemp("faults")  # type: ignore[attr-defined]
+        pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        future = pool.submit(run_streams, [*OPERATIONS, *VIEWS], str(folder))
+        pool.shutdown(wait=False)
+        return future
+
+    once = OncePerRun(config, "fault-matrix")
+    once.start(work)
+    return once
 
 
 @pytest.fixture(scope="module")
-def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[CaseResult]]:
+def matrix(request: pytest.FixtureRequest) -> dict[str, list[CaseResult]]:
     started = time.monotonic()
-    future = getattr(request.config, "_fault_matrix", None)
-    if future is None:
-        future = start_matrix(str(tmp_path_factory.mktemp("faults")))
-    results = future.result()
+    once = request.config.stash.get(MATRIX_RUN, None) or start_matrix(request.config)
+    results = _decoded(once.result(MATRIX_TIMEOUT_S))
     record("fault matrix", "seconds waited for it after the other tests", round(time.monotonic() - started, 1))
     return results
 

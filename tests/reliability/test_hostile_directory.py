@@ -31,6 +31,7 @@ from acr_console.tui.screens.forms.revoke import RevokeForm
 from acr_console.tui.screens.principal import PrincipalScreen
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
 
+from ..support.sandbox import running_sandbox
 from ..tui.conftest import make_app, settle
 from .conftest import record
 
@@ -70,10 +71,13 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxS
     """A sandbox whose directory holds the hostile names: an application, service principal, password
     (display name too) expiring soon and AcrPull on the registry for each, and a group with a
     5,000-character name that grants AcrPush and holds the first of them."""
+    with running_sandbox(tmp_path_factory.mktemp("hostile")) as server:
+        yield server, _populate(server)
+
+
+def _populate(server: SandboxServer) -> dict[str, dict[str, str]]:
     import asyncio
 
-    server = SandboxServer(tmp_path_factory.mktemp("hostile"), seed="demo")
-    server.start()
     made: dict[str, dict[str, str]] = {}
 
     async def populate() -> None:
@@ -107,8 +111,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxS
         made["long"] = {**made["colour escape"], "name": LONG}
 
     asyncio.run(populate())
-    yield server, made
-    server.stop()
+    return made
 
 
 def _cli(server: SandboxServer, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -24,6 +24,7 @@ from acr_console.operations import AuditLog, CreatePrincipalRequest, create_resu
 from acr_console.sandbox.directory import grant_directory_permissions
 from acr_console.sandbox.server import SandboxServer
 
+from ..support.sandbox import running_sandbox
 from .conftest import record
 
 REGISTRY = "contosoprod"
@@ -44,9 +45,14 @@ async def _principal(az: AzureClients, audit: AuditLog, registry_reader: str, *,
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxServer, dict[str, dict[str, str]]]]:
-    server = SandboxServer(tmp_path_factory.mktemp("permissions"), seed="demo")
-    server.start()
     audit = AuditLog(tmp_path_factory.mktemp("permissions-audit") / "audit.jsonl")
+    with running_sandbox(tmp_path_factory.mktemp("permissions")) as server:
+        yield server, _limited_principals(server, audit)
+
+
+def _limited_principals(server: SandboxServer, audit: AuditLog) -> dict[str, dict[str, str]]:
+    """A principal that may list registries only, and one that may also read role assignments and
+    the directory."""
 
     async def setup() -> dict[str, dict[str, str]]:
         async with AzureClients(sandbox_connection(server.connection or {})) as az:
@@ -74,8 +80,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxS
     for who in made.values():
         if who["graph"]:
             grant_directory_permissions(server.sandbox.store, who["sp"], who["graph"].split(","))
-    yield server, made
-    server.stop()
+    return made
 
 
 def _as(who: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import ClientSecretCredential
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
@@ -25,16 +26,13 @@ from acr_console.sandbox.directory import add_password, new_application, new_ser
 from acr_console.sandbox.faults import FaultRule, format_faults, parse_faults
 from acr_console.sandbox.server import SandboxServer
 
+from ..support.sandbox import running_sandbox, sandbox_fixture
+
 ARM_SCOPE = "https://management.azure.com/.default"
 API = "api-version=2022-12-01"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    srv = SandboxServer(tmp_path_factory.mktemp("sandbox-faults"), seed="empty")
-    srv.start()
-    yield srv
-    srv.stop()
+server = sandbox_fixture("sandbox-faults", seed="empty")
 
 
 @pytest.fixture
@@ -170,9 +168,9 @@ def test_timeout_answers_late(server: SandboxServer, conn: dict[str, Any]) -> No
     with http_client(conn, timeout=0.2) as http:
         with pytest.raises(httpx.ReadTimeout):
             http.get("/graph/v1.0/servicePrincipals")
-        started = time.monotonic()
-        http.get("/graph/v1.0/servicePrincipals")  # the next one is on time
-        assert time.monotonic() - started < 0.2
+        # The rule ran out (n=1): the next request is answered, and not held.
+        assert http.get("/graph/v1.0/servicePrincipals", timeout=30).status_code == 401
+        assert [rule.remaining for rule in server.settings.faults] == [0]
     deadline = time.monotonic() + 5
     while not faults_logged(server, since) and time.monotonic() < deadline:
         time.sleep(0.05)  # the late request is logged when it finally finishes
@@ -199,14 +197,27 @@ def test_token_endpoint_faults(server: SandboxServer, conn: dict[str, Any]) -> N
 # -- the SDK rides faults out --------------------------------------------------------------------
 
 
+class SleepRecorder(RequestsTransport):
+    """The SDK's own transport, noting each wait: azure-core's retry policy waits through its
+    transport's `sleep` (azure/core/pipeline/transport/_base.py: "always ask the transport to sleep")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.slept: list[float] = []
+
+    def sleep(self, duration: float) -> None:
+        self.slept.append(duration)
+        super().sleep(duration)
+
+
 def test_sdk_retry_rides_out_429_and_count_limited_503(server: SandboxServer, conn: dict[str, Any]) -> None:
-    client = acr(conn, retry_backoff_factor=0.01)
+    transport = SleepRecorder(connection_verify=conn["ca_bundle"])
+    client = acr(conn, retry_backoff_factor=0.01, transport=transport)
     list(client.registries.list())  # token first, so only the listing meets the faults
     since = last_seq(server)
     server.settings.faults = parse_faults("arm:429:n=1:retry_after=1")
-    started = time.monotonic()
     assert list(client.registries.list()) == []
-    assert time.monotonic() - started >= 0.9  # it honoured Retry-After
+    assert transport.slept == [1]  # it honoured Retry-After
     server.settings.faults = parse_faults("arm:503:n=2:retry_after=0")
     assert list(client.registries.list()) == []
     assert [r["status"] for r in faults_logged(server, since)] == [429, 503, 503]
@@ -233,9 +244,10 @@ def test_control_api(server: SandboxServer, conn: dict[str, Any]) -> None:
         assert http.put("/_sandbox/settings", json={"page_size": 0}).status_code == 400
         assert http.put("/_sandbox/settings", json={"colour": "red"}).status_code == 400
         assert http.put("/_sandbox/settings", json={"latency_ms": 150}).status_code == 200
-        started = time.monotonic()
+        since = last_seq(server)
         http.get("/subscriptions?" + API)
-        assert time.monotonic() - started >= 0.15
+        [held] = server.sandbox.store.request_log(since) if server.sandbox else []
+        assert held["duration_ms"] >= 150  # the sandbox's own account of the request: held for the latency
         assert http.put("/_sandbox/settings", json={"latency_ms": 0}).status_code == 200
     with http_client(conn) as anonymous:
         assert anonymous.get("/_sandbox/settings").status_code == 401
@@ -255,7 +267,7 @@ def test_faults_from_the_command_line_spec_reach_the_server(tmp_path: Path) -> N
     from acr_console.sandbox.context import Settings
 
     settings = Settings(faults="arm:503:n=1")  # type: ignore[arg-type]
-    with SandboxServer(tmp_path / "sb", seed="empty", settings=settings) as srv:
+    with running_sandbox(tmp_path / "sb", seed="empty", settings=settings) as srv:
         assert srv.connection is not None
         with http_client(srv.connection) as http:
             assert http.get("/subscriptions?" + API).status_code == 503

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from acr_console.sandbox.directory import (
 from acr_console.sandbox.seed import assign, stable_id
 from acr_console.sandbox.server import SandboxServer
 
+from ..support.sandbox import sandbox_fixture
 from .graph_support import ARM_SCOPE, sync_secret_credential
 
 SUB_PROD = stable_id("contoso", "sub", "prod")
@@ -49,12 +49,7 @@ def guid(name: str) -> str:
     return role.guid
 
 
-@pytest.fixture(scope="module")
-def registry_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    server = SandboxServer(tmp_path_factory.mktemp("registry-plane"), seed="demo")
-    server.start()
-    yield server
-    server.stop()
+registry_sandbox = sandbox_fixture("registry-plane")
 
 
 @pytest.fixture

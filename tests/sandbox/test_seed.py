@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,6 @@ from acr_console.sandbox.seed import (
     apply_seed,
     stable_id,
 )
-from acr_console.sandbox.server import SandboxServer
 from acr_console.sandbox.store import Store
 
 from .graph_support import graph_client, raw
@@ -48,16 +46,6 @@ def role_name(guid: str) -> str:
     role = builtin_by_guid(guid)
     assert role is not None
     return role.name
-
-
-def test_demo_starts_in_under_three_seconds(tmp_path: Path) -> None:
-    started = time.perf_counter()
-    server = SandboxServer(tmp_path / "d", seed="demo")
-    try:
-        server.start()
-        assert time.perf_counter() - started < 3.0
-    finally:
-        server.stop()
 
 
 def test_demo_is_deterministic_apart_from_secrets(tmp_path: Path) -> None:
@@ -160,12 +148,10 @@ def test_large_seed_shape(tmp_path: Path) -> None:
 
 
 @pytest.mark.serial
-def test_large_20000_seeds_well_under_a_minute(tmp_path: Path) -> None:
+def test_large_20000_seeds_the_whole_tenant(tmp_path: Path) -> None:
+    # How long it takes is measured by the benchmarks (benchmarks/seed.py), not asserted here.
     store = Store(tmp_path / "large.db")
-    started = time.perf_counter()
     apply_seed(store, "large:20000")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 60, elapsed
     count = store.row("SELECT COUNT(*) FROM directory_objects WHERE type = 'servicePrincipal'")
     assert count is not None and int(count[0]) == 20001
     assert int(store.row("SELECT COUNT(*) FROM role_assignments")[0]) > 80000

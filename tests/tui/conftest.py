@@ -3,6 +3,7 @@ test's own, settling workers without sleeping."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,14 +34,42 @@ def make_app(connection: dict[str, Any], *, read_only: bool = False, **kwargs: A
     return AcrConsoleApp(sandbox_connection(connection, read_only=read_only), **kwargs)
 
 
-async def settle(pilot: Pilot[Any], rounds: int = 30) -> None:
-    """Wait until no worker runs and every message is handled (a worker may start another)."""
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in pilot.app.workers):
-            await pilot.pause()
-            return
+# A bound on waiting for the console's workers, never a measure: each reads a loopback sandbox in
+# milliseconds, so a worker still running after this is stuck, and the test says which one.
+SETTLE_TIMEOUT_S = 10.0
+
+
+async def settle(pilot: Pilot[Any], timeout: float = SETTLE_TIMEOUT_S) -> None:
+    """Wait until no worker runs and every message is handled (a handler may start another worker).
+
+    Raises AssertionError naming the workers still running after `timeout` seconds, and re-raises
+    a worker's failure. Waits on the workers themselves (Textual's `Worker.wait`), not by sleeping.
+    """
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        running = [w for w in app.workers if w.is_running]
+        if not running:
+            await pilot.pause()  # handle what the last worker posted; that may start another
+            if not any(w.is_running for w in app.workers):
+                return
+            continue
+        # Not asyncio.timeout around WorkerManager.wait_for_complete: that swallows the
+        # cancellation a timeout is made of, and would wait on.
+        waiting = asyncio.ensure_future(app.workers.wait_for_complete(running))
+        done, _ = await asyncio.wait({waiting}, timeout=max(0.0, deadline - loop.time()))
+        if not done:
+            waiting.add_done_callback(_retrieve)  # it ends when the app cancels its workers on exit
+            stuck = ", ".join(f"{w.name!r} ({w.state.name.lower()}, on {type(w.node).__name__})"
+                              for w in running if not w.is_finished)
+            raise AssertionError(f"workers still running after {timeout:g} s: {stuck}")
+        waiting.result()  # a worker's failure fails the test
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # read, so asyncio does not report it as never retrieved
 
 
 @pytest.fixture(autouse=True)

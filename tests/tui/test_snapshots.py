@@ -13,18 +13,16 @@ from typing import Any
 import pytest
 
 from acr_console.azure.connection import sandbox_connection
-from acr_console.sandbox.server import SandboxServer
 from acr_console.screenshots import PINNED_NOW, SCENES, SIZES, build_app
+
+from ..support.sandbox import running_sandbox
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A demo sandbox no test writes to: other tests create principals in the shared one."""
-    server = SandboxServer(tmp_path_factory.mktemp("sandbox-snapshots"), seed="demo",
-                           seed_time=PINNED_NOW.timestamp())
-    connection = server.start()
-    yield connection
-    server.stop()
+    with running_sandbox(tmp_path_factory.mktemp("sandbox-snapshots"), seed_time=PINNED_NOW.timestamp()) as server:
+        yield server.connection or {}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
