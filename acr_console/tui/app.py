@@ -193,7 +193,7 @@ class AcrConsoleApp(App[int]):
         elif command.name == "profile":
             self.switch_profile(arg)
         elif command.name == "create":
-            self.start_operation("create")
+            self.start_operation("create-principal")
 
     def to_root(self) -> None:
         while len(self.screen_stack) > 2:

@@ -13,7 +13,9 @@ from ... import startup_gc
 from ...azure.errors import from_exception
 from ...azure.registries import RegistryListing
 from ...models import Registry
+from ...operations.registry import CREATE_PRINCIPAL
 from ...presentation import mode_label, shown
+from ..actions import operation_binding
 from ..messages import LoadFailed, RegistriesLoaded
 from ..widgets.filter_bar import FilterBar
 from ..widgets.row_table import Row, RowTable
@@ -52,8 +54,8 @@ class RegistriesScreen(ConsoleScreen):
         Binding("slash", "filter", "Filter", tooltip="Narrow the list by any column (Escape clears).",
                 id="registries.filter"),
         Binding("r", "refresh", "Refresh", tooltip="Read the registries again.", id="registries.refresh"),
-        Binding("n", "new_principal", "New SP", tooltip="Create a service principal for the highlighted registry.",
-                id="registries.new-principal"),
+        operation_binding("n", "registries", CREATE_PRINCIPAL, "New SP",
+                          "Create a service principal for the highlighted registry."),
     ]
 
     def __init__(self) -> None:
@@ -89,8 +91,9 @@ class RegistriesScreen(ConsoleScreen):
         if registry is not None:
             self.console.open_registry(registry)
 
-    def action_new_principal(self) -> None:
-        self.console.start_operation("create", registry=self.current_registry)
+    def action_operation(self, name: str) -> None:
+        """Start a write for the highlighted registry."""
+        self.console.start_operation(name, registry=self.current_registry)
 
     @property
     def current_registry(self) -> Registry | None:

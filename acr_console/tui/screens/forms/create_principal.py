@@ -3,19 +3,15 @@ a certificate, and its lifetime."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
+from ....errors import InputError
 from ....models import Registry, RoleAssignmentMode
+from ....operations.registry import CREATE_PRINCIPAL
 from ....roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES
-from .base import FieldError, OperationForm, optional
-
-if TYPE_CHECKING:
-    from ....operations import Plan
+from .base import OperationForm, optional
 
 CREDENTIAL_CHOICES = (("Password (shown once)", "password"), ("Generate a certificate and key", "generate"),
                       ("Certificate file (public part only)", "file"))
@@ -32,12 +28,13 @@ def parse_years(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise FieldError("years", f"'{text}' is not a whole number of years (1 to 10)")
+        raise InputError(f"'{text}' is not a whole number of years (1 to 10)", field="years")
     return int(text)
 
 
 class CreatePrincipalForm(OperationForm):
-    TITLE = "New service principal"
+    OPERATION = CREATE_PRINCIPAL
+    SELECTORS = frozenset({"credential"})
 
     def __init__(self, registries: list[Registry], registry: Registry | None = None) -> None:
         super().__init__()
@@ -87,43 +84,23 @@ class CreatePrincipalForm(OperationForm):
         self.show_field("out", kind != "file")
         self.show_field("years", kind != "file")
 
-    def validate_fields(self) -> object:
-        from ....operations import CreatePrincipalRequest, check_create
+    def request(self) -> object:
+        from ....operations import CreatePrincipalRequest
         from ....operations.validation import check_display_name
 
-        name = self.query_one("#field-name", Input).value
-        try:
-            check_display_name(name)
-        except ValueError as err:
-            raise FieldError("name", str(err)) from None
+        # The fields in the order they are shown: the first problem a person sees is the top one.
+        name = check_display_name(self.query_one("#field-name", Input).value)
         registry = self.registry
         if registry is None:
-            raise FieldError("registry", "choose a registry")
+            raise InputError("choose a registry", field="registry")
         kind = str(self.query_one("#field-credential", Select).value)
         certificate = optional(self.query_one("#field-certificate", Input).value)
         out = optional(self.query_one("#field-out", Input).value)
         years = parse_years(self.query_one("#field-years", Input).value) if kind != "file" else None
         if kind == "file" and not certificate:
-            raise FieldError("certificate", "give the path of the certificate file")
-        if kind == "generate" and not out:
-            raise FieldError("out", "a generated private key needs a new file to be written to")
-        request = CreatePrincipalRequest(
-            name=name, registry=registry.id, role=str(self.query_one("#field-role", Select).value),
+            raise InputError("give the path of the certificate file", field="certificate")
+        return CreatePrincipalRequest(
+            name=name, registry=registry.id,
+            role=str(self.query_one("#field-role", Select).value),
             certificate=None if kind == "password" else ("generate" if kind == "generate" else certificate),
             out=out if kind != "file" else None, years=years)
-        check_create(request, self.console.now())
-        return request
-
-    def field_for(self, message: str) -> str | None:
-        low = message.lower()
-        for word, name in (("application named", "name"), ("years", "years"), ("end-date", "years"),
-                           ("overwrites", "out"), ("--out", "out"), ("folder", "out"), ("certificate", "certificate"),
-                           ("role", "role"), ("registry", "registry"), ("name", "name")):
-            if word in low:
-                return name
-        return None
-
-    def plan_maker(self, request: object) -> Callable[[], Awaitable[Plan]]:
-        from ....operations import plan_create_principal
-
-        return lambda: plan_create_principal(self.console.backend.az, request)  # type: ignore[arg-type]
