@@ -31,7 +31,7 @@ _EXPORTS = {
     "CertificateError": "..certificates",
     "CreatePrincipalRequest": ".create_principal",
     "Execution": ".executor",
-    "InputError": ".validation",
+    "InputError": "..errors",
     "OPERATIONS": ".registry",
     "Operation": ".registry",
     "Outcome": ".plan",
@@ -61,6 +61,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from ..certificates import CertificateError
+    from ..errors import InputError
     from .add_certificate import AddCertificateRequest, certificate_result
     from .assign import AssignRequest
     from .audit import Actor, AuditLog
@@ -73,7 +74,6 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .revoke import RevokeRequest
     from .runner import run_plan
     from .unassign import UnassignRequest
-    from .validation import InputError
 
 
 def __getattr__(name: str) -> Any:

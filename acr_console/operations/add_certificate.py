@@ -21,6 +21,7 @@ from ..certificates import (
     generate_self_signed,
     load_private_key_and_certificate,
 )
+from ..errors import InputError
 from ..models import Credential, CredentialKind, CredentialOwner
 from ..secret import Secret
 from .credentials import owner_id
@@ -30,7 +31,6 @@ from .registry import ADD_CERTIFICATE as OPERATION
 from .registry import Reads
 from .targets import PrincipalTarget, describe_credential, resolve_principal
 from .validation import (
-    InputError,
     certificate_file,
     check_credential_name,
     check_reference,

@@ -25,6 +25,7 @@ from ..certificates import (
     GeneratedCertificate,
     generate_self_signed,
 )
+from ..errors import InputError
 from ..models import CredentialOwner, Registry
 from ..paths import expand_user
 from ..secret import Secret
@@ -34,7 +35,6 @@ from .plan import Plan, RunContext, Step, StepOutput, Untouched
 from .registry import CREATE_PRINCIPAL as OPERATION
 from .registry import Reads
 from .validation import (
-    InputError,
     certificate_file,
     check_display_name,
     check_reference,

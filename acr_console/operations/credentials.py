@@ -10,10 +10,10 @@ from datetime import datetime
 
 from ..azure import writes_graph
 from ..azure.clients import AzureClients
+from ..errors import InputError
 from ..models import Credential, CredentialKind, CredentialOwner
 from .plan import Action, Check, Detail, RunContext, Step, StepOutput
 from .targets import PrincipalTarget, describe_credential
-from .validation import InputError
 
 
 def owner_label(owner: CredentialOwner) -> str:

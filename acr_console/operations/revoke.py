@@ -23,6 +23,7 @@ from ..azure.directory import member_of
 from ..azure.errors import AzureCallError
 from ..azure.registries import list_registries
 from ..azure.registry_access import find_registry
+from ..errors import InputError
 from ..models import CredentialKind, CredentialOwner, Group, Registry, RoleAssignment, ScopeLevel
 from .credentials import remove_credential_step
 from .plan import Plan, RunContext, Step, StepOutput, Untouched
@@ -30,7 +31,7 @@ from .registry import REVOKE as OPERATION
 from .registry import Reads
 from .targets import PrincipalTarget, describe_credential, resolve_principal
 from .unassign import delete_assignment_step
-from .validation import InputError, check_reference
+from .validation import check_reference
 
 MAX_CONCURRENT_READS = 8
 

@@ -104,8 +104,8 @@ def start_operation(app: AcrConsoleApp, name: str, *, registry: Registry | None 
     registries = app.backend.listing.registries if app.backend.listing is not None else []
     principal = principal or (detail.principal if detail is not None else None)
     if (ui.needs == "detail" and detail is None) or (ui.needs == "principal" and principal is None):
-        app.notify(f"{op.title} needs a principal: open it first (:sp NAME), then start it there.",
-                   severity="warning")
+        where = "open it (:sp NAME)" if ui.needs == "detail" else "highlight it or open it (:sp NAME)"
+        app.notify(f"{op.title} needs a principal: {where}, then start it there.", severity="warning")
         return
     form = ui.form(OperationContext(registries, registry, principal, detail))
     app.push_screen(form, lambda plan: confirm_and_run(app, plan))

@@ -3,8 +3,8 @@ palette entries and `operation(...)` bindings, and what plans and the audit log 
 
 Checked by running every operation through the command line against the sandbox (a principal's
 whole life: created, its credentials changed, a role given and taken away, revoked) and by opening
-every operation's form from the console's palette. An operation added to the registry without its
-command, its form or its palette entry fails here.
+every operation's form from the console's palette and having it plan (reads only). An operation
+added to the registry without its command, its form or its palette entry fails here.
 """
 
 from __future__ import annotations
@@ -24,14 +24,18 @@ from typing import Any
 
 import pytest
 from textual.binding import Binding
+from textual.widgets import Input, Select
 
 from acr_console.cli import main as cli_main
 from acr_console.cli.ops_common import WriteCommand
+from acr_console.models import PrincipalDetail, Registry
 from acr_console.operations import OPERATIONS, AuditLog, operation
+from acr_console.operations.registry import REVOKE
 from acr_console.tui import screens
 from acr_console.tui.actions import OPERATION_ACTION
 from acr_console.tui.commands import ConsoleCommands
 from acr_console.tui.operations_ui import OPERATION_UI
+from acr_console.tui.screens.confirm_plan import ConfirmPlanScreen
 from acr_console.tui.screens.forms.base import OperationForm, dom_name
 from acr_console.tui.screens.principal import PrincipalScreen
 
@@ -93,8 +97,26 @@ def test_every_operation_has_a_form_and_a_palette_entry_and_bindings_use_its_nam
     assert {"create-principal", "reset-credential", "add-certificate", "assign", "revoke"} <= bound
 
 
-async def test_the_palette_opens_each_operations_form(connection: dict[str, Any], tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def _fill(form: OperationForm, detail: PrincipalDetail, registries: list[Registry], tmp: Path) -> None:
+    """What a person fills in before "Review plan", where a form's defaults are not enough."""
+    name = form.OPERATION.name
+    if name == "create-principal":
+        form.query_one("#field-name", Input).value = f"{TEST_PREFIX}palette-{uuid.uuid4().hex[:8]}"
+    elif name == "add-certificate":
+        form.query_one("#field-source", Select).value = "generate"
+        form.query_one("#field-out", Input).value = str(tmp / "palette-key.pem")
+    elif name == "remove-credential":
+        form.query_one("#field-key-id", Select).value = detail.credentials[0].key_id
+    elif name == "unassign":  # one of the principal's own roles on a registry, so there is a step
+        by_id = {r.id.lower(): r for r in registries}
+        mine = next(a for a in detail.assignments
+                    if a.principal_id.lower() == str(detail.principal.object_id).lower() and a.scope.lower() in by_id)
+        form.query_one("#field-registry", Select).value = by_id[mine.scope.lower()].id
+        form.query_one("#field-role", Select).value = detail.role_names[mine.role_guid]
+
+
+async def test_the_palette_opens_each_operations_form_which_plans_it(connection: dict[str, Any], tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACR_CONSOLE_CONFIG", str(tmp_path / "config.toml"))
     app = make_app(connection)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -103,6 +125,7 @@ async def test_the_palette_opens_each_operations_form(connection: dict[str, Any]
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, PrincipalScreen) and screen.detail is not None
+        assert app.backend.listing is not None
         entries = ConsoleCommands(screen)._operations()
         assert [title for title, _, _ in entries] == [f"{op.title}…" for op in OPERATIONS]
         for op, (_, _, start) in zip(OPERATIONS, entries, strict=True):
@@ -115,7 +138,16 @@ async def test_the_palette_opens_each_operations_form(connection: dict[str, Any]
             groups = {str(g.id).removeprefix("group-") for g in form.query(".field")}
             unknown = groups - fields - form.SELECTORS
             assert not unknown, f"{op.name}: form fields that are no request field: {unknown}"
-            form.dismiss(None)
+            _fill(form, screen.detail, app.backend.listing.registries, tmp_path)
+            await pilot.pause()
+            form.submit()
+            await settle(pilot)
+            confirm = app.screen
+            assert isinstance(confirm, ConfirmPlanScreen), f"{op.name}: {form.query_one('#form-error').render()}"
+            # Made by reading the sandbox; named by the entry; typed to confirm where the plan says so.
+            assert confirm.plan.operation == op.name
+            assert (confirm.typed_name is not None) == (op is REVOKE)
+            confirm.action_cancel()
             await settle(pilot)
             assert app.screen is screen
 
