@@ -78,7 +78,7 @@ class CheckedAddCertificate:
     proof_key: tuple[Any, CertificateInfo] | None  # the private key and certificate that sign the proof
 
 
-def _valid(req: AddCertificateRequest, now: datetime) -> _Valid:
+def validate(req: AddCertificateRequest, now: datetime) -> _Valid:
     check_reference(req.principal, "principal")
     check_credential_name(req.display_name)
     if bool(req.file) == bool(req.generate):
@@ -100,12 +100,9 @@ def _valid(req: AddCertificateRequest, now: datetime) -> _Valid:
     return _Valid(certificate_file(req.file, "file", now), None, None, proof)
 
 
-def validate(req: AddCertificateRequest, now: datetime) -> None:
-    _valid(req, now)
-
 
 async def check(req: AddCertificateRequest, reads: Reads) -> CheckedAddCertificate:
-    valid = _valid(req, reads.now)
+    valid = validate(req, reads.now)
     target = await resolve_principal(reads.az, req.principal)
     app_id = owner_id(target, CredentialOwner.APPLICATION, field="principal")
     generated: GeneratedCertificate | None = None

@@ -36,18 +36,16 @@ class CheckedAssign:
     target: PrincipalTarget
 
 
-def _valid(req: AssignRequest) -> str:
+def validate(req: AssignRequest, now: datetime) -> str:
+    """The role's canonical name, once the request is well-formed."""
     check_reference(req.principal, "principal")
     check_reference(req.registry, "registry")
     return check_role_name(req.role)
 
 
-def validate(req: AssignRequest, now: datetime) -> None:
-    _valid(req)
-
 
 async def check(req: AssignRequest, reads: Reads) -> CheckedAssign:
-    role = _valid(req)
+    role = validate(req, reads.now)
     registry = await find_registry(reads.az, req.registry)
     check_role_for_mode(role, registry.role_assignment_mode, registry.name)
     target = await resolve_principal(reads.az, req.principal)

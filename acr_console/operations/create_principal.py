@@ -86,7 +86,7 @@ class CheckedCreatePrincipal:
     tenant: str | None
 
 
-def _valid(req: CreatePrincipalRequest, now: datetime) -> _Valid:
+def validate(req: CreatePrincipalRequest, now: datetime) -> _Valid:
     """Everything that can be known wrong without asking Azure; raises InputError."""
     name = check_display_name(req.name)
     registry = check_reference(req.registry, "registry")
@@ -111,12 +111,9 @@ def _valid(req: CreatePrincipalRequest, now: datetime) -> _Valid:
     return _Valid(name, registry, role, "file", info.not_after, certificate=info, certificate_path=path)
 
 
-def validate(req: CreatePrincipalRequest, now: datetime) -> None:
-    _valid(req, now)
-
 
 async def check(req: CreatePrincipalRequest, reads: Reads) -> CheckedCreatePrincipal:
-    c = _valid(req, reads.now)
+    c = validate(req, reads.now)
     az = reads.az
     registry = await find_registry(az, c.registry)
     check_role_for_mode(c.role, registry.role_assignment_mode, registry.name)

@@ -6,8 +6,9 @@ Each lives in `operations/<name with underscores>.py`, and every one has the sam
 
     Request                               a frozen dataclass; the CLI's arguments and the TUI's form
                                           both build it (its field names are theirs too)
-    validate(request, now) -> None        what can be known wrong without asking Azure (forms call it
-                                          before sending anything); raises InputError(field=...)
+    validate(request, now)                what can be known wrong without asking Azure (forms call it
+                                          before sending anything); raises InputError(field=...), and
+                                          returns what `check` needs of it (a date, a parsed file)
     async check(request, reads) -> Checked…   validate, then read what the plan needs; refuses with
                                           InputError(field=...) or AzureCallError (not found)
     plan(checked) -> Plan                 the steps, made from the checked facts without a request
@@ -57,7 +58,7 @@ class OperationModule(Protocol[RequestT, CheckedT]):
 
     Request: type[RequestT]
 
-    def validate(self, request: RequestT, now: datetime) -> None: ...
+    def validate(self, request: RequestT, now: datetime) -> object: ...
 
     async def check(self, request: RequestT, reads: Reads) -> CheckedT: ...
 

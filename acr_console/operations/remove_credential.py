@@ -32,17 +32,15 @@ class CheckedRemoveCredential:
     credential: Credential
 
 
-def _valid(req: RemoveCredentialRequest) -> str:
+def validate(req: RemoveCredentialRequest, now: datetime) -> str:
+    """The key id in lower case, once the request is well-formed."""
     check_reference(req.principal, "principal")
     return check_key_id(req.key_id)
 
 
-def validate(req: RemoveCredentialRequest, now: datetime) -> None:
-    _valid(req)
-
 
 async def check(req: RemoveCredentialRequest, reads: Reads) -> CheckedRemoveCredential:
-    key_id = _valid(req)
+    key_id = validate(req, reads.now)
     target = await resolve_principal(reads.az, req.principal)
     matches = [c for c in target.credentials() if c.key_id.lower() == key_id]
     if not matches:

@@ -50,19 +50,17 @@ class CheckedResetCredential:
     tenant: str | None
 
 
-def _valid(req: ResetCredentialRequest, now: datetime) -> tuple[datetime, Path | None]:
+def validate(req: ResetCredentialRequest, now: datetime) -> tuple[datetime, Path | None]:
+    """When the new password expires and where it is saved, once the request is well-formed."""
     check_reference(req.principal, "principal")
     check_credential_name(req.display_name)
     end = credential_end(req.years, req.end_date, now)
     return end, new_file(req.out, "out")
 
 
-def validate(req: ResetCredentialRequest, now: datetime) -> None:
-    _valid(req, now)
-
 
 async def check(req: ResetCredentialRequest, reads: Reads) -> CheckedResetCredential:
-    end, out = _valid(req, reads.now)
+    end, out = validate(req, reads.now)
     az = reads.az
     target = await resolve_principal(az, req.principal)
     oid = owner_id(target, req.on)

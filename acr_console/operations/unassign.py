@@ -42,18 +42,16 @@ class CheckedUnassign:
     broader: tuple[RoleAssignment, ...]  # above the registry: left alone
 
 
-def _valid(req: UnassignRequest) -> str:
+def validate(req: UnassignRequest, now: datetime) -> str:
+    """The role's canonical name, once the request is well-formed."""
     check_reference(req.principal, "principal")
     check_reference(req.registry, "registry")
     return check_any_role(req.role)
 
 
-def validate(req: UnassignRequest, now: datetime) -> None:
-    _valid(req)
-
 
 async def check(req: UnassignRequest, reads: Reads) -> CheckedUnassign:
-    role = _valid(req)
+    role = validate(req, reads.now)
     az = reads.az
     registry = await find_registry(az, req.registry)
     target = await resolve_principal(az, req.principal)

@@ -8,19 +8,12 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
 from ....errors import InputError
-from ....models import Registry, RoleAssignmentMode
 from ....operations.registry import CREATE_PRINCIPAL
-from ....roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES
-from .base import OperationForm, optional
+from .base import optional
+from .registry_role import RegistryRoleForm
 
 CREDENTIAL_CHOICES = (("Password (shown once)", "password"), ("Generate a certificate and key", "generate"),
                       ("Certificate file (public part only)", "file"))
-
-
-def roles_for(registry: Registry | None) -> tuple[str, ...]:
-    if registry is None:
-        return LEGACY_DATA_ROLES
-    return ABAC_DATA_ROLES if registry.role_assignment_mode is RoleAssignmentMode.ABAC else LEGACY_DATA_ROLES
 
 
 def parse_years(text: str) -> int | None:
@@ -32,24 +25,14 @@ def parse_years(text: str) -> int | None:
     return int(text)
 
 
-class CreatePrincipalForm(OperationForm):
+class CreatePrincipalForm(RegistryRoleForm):
     OPERATION = CREATE_PRINCIPAL
     SELECTORS = frozenset({"credential"})
-
-    def __init__(self, registries: list[Registry], registry: Registry | None = None) -> None:
-        super().__init__()
-        self.registries = registries
-        self.initial = registry or (registries[0] if registries else None)
+    PREFERRED_ROLE = "AcrPush"
 
     def compose_fields(self) -> ComposeResult:
         yield from self.field("name", "Display name", Input(placeholder="e.g. ci-push-payments", compact=True))
-        yield from self.field("registry", "Registry", Select(
-            [(f"{r.name} ({r.role_assignment_mode.short.upper()})", r.id) for r in self.registries],
-            value=self.initial.id if self.initial else Select.BLANK, allow_blank=self.initial is None, compact=True))
-        roles = roles_for(self.initial)
-        yield from self.field("role", "Role (follows the registry's mode)",
-                              Select([(r, r) for r in roles], value="AcrPush" if "AcrPush" in roles else roles[0],
-                                     allow_blank=False, compact=True))
+        yield from self.registry_fields("Role (follows the registry's mode)")
         yield from self.field("credential", "Credential", Select(CREDENTIAL_CHOICES, value="password",
                                                                   allow_blank=False, compact=True))
         yield from self.field("certificate", "Certificate file (PEM, DER or CRT)",
@@ -61,19 +44,6 @@ class CreatePrincipalForm(OperationForm):
     def on_mount(self) -> None:
         self._show_credential_fields("password")
         self.query_one("#field-name", Input).focus()
-
-    @property
-    def registry(self) -> Registry | None:
-        value = self.query_one("#field-registry", Select).value
-        return next((r for r in self.registries if r.id == value), None)
-
-    @on(Select.Changed, "#field-registry")
-    def _registry_changed(self) -> None:
-        roles = roles_for(self.registry)
-        select = self.query_one("#field-role", Select)
-        current = select.value
-        select.set_options([(r, r) for r in roles])
-        select.value = current if current in roles else ("AcrPush" if "AcrPush" in roles else roles[0])
 
     @on(Select.Changed, "#field-credential")
     def _credential_changed(self, event: Select.Changed) -> None:
