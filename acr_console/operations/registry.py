@@ -11,7 +11,7 @@ Each lives in `operations/<name with underscores>.py`, and every one has the sam
                                           returns what `check` needs of it (a date, a parsed file)
     async check(request, reads) -> Checked…   validate, then read what the plan needs; refuses with
                                           InputError(field=...) or AzureCallError (not found)
-    plan(checked) -> Plan                 the steps, made from the checked facts without a request
+    plan(checked) -> Plan                 the steps, made from the checked facts; reads and sends nothing
 
 This module lists them and imports an operation's module only when it is used (PEP 562 in
 `operations/__init__.py` keeps the same economy): a read-only command never loads write code.
