@@ -179,11 +179,11 @@ def sequential_revoke(sbx: SandboxProcess, made: dict[str, Any]) -> tuple[float,
 async def _console_in_process(conn_doc: dict[str, Any], name: str, audit_path: Path) -> tuple[bool, int]:
     from acr_console.azure.clients import AzureClients
     from acr_console.azure.connection import sandbox_connection
-    from acr_console.operations import RevokeRequest, plan_revoke, run_plan
+    from acr_console.operations import Reads, RevokeRequest, prepare, run_plan
     from acr_console.operations.audit import AuditLog
 
     async with AzureClients(sandbox_connection(conn_doc)) as az:
-        plan = await plan_revoke(az, RevokeRequest(name, all_registries=True, remove_credentials=True, disable=True))
+        plan = await prepare(RevokeRequest(name, all_registries=True, remove_credentials=True, disable=True), Reads(az))
         outcome = await run_plan(az, plan, audit=AuditLog(audit_path))
     return outcome.ok, len(plan.steps)
 

@@ -1,16 +1,21 @@
-"""What every write command shares: flags, the read-only and confirmation guards, showing a plan,
-running it, and reporting each step.
+"""What every write command shares: one `WriteCommand` per operation of the registry, its flags, the
+read-only and confirmation guards, showing a plan, running it, and reporting each step.
 
 Order matters and is the same for every command: input is checked (exit 2) and read-only refused
 (exit 4) before any request; then the plan is built from reads only; then shown; then confirmed
 (or `--yes`); only then is anything written.
+
+A command's arguments are named as its operation's request fields (argparse `dest`), so the request
+is built from them field by field, and an InputError about a field is shown with that field's flag.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
@@ -19,9 +24,78 @@ from rich.text import Text
 from ..azure.clients import AzureClients
 from ..azure.writes import ensure_writable
 from ..certificates import CertificateError
-from ..errors import EXIT_OK, EXIT_USAGE
-from ..operations import InputError, Outcome, Plan, Step, StepResult, StepStatus, run_plan
+from ..errors import EXIT_OK, EXIT_USAGE, UsageError
+from ..operations import InputError, Operation, Outcome, Plan, Reads, Step, StepResult, StepStatus, run_plan
 from .output import make_console, print_error, print_json
+
+Report = Callable[[Outcome], int]
+
+
+@dataclass(frozen=True)
+class WriteCommand:
+    """An operation of the registry as a command: its name is the operation's."""
+
+    operation: Operation[Any, Any]
+    help: str
+    # Adds the command's own arguments; each `dest` is a field of the operation's request.
+    arguments: Callable[[argparse.ArgumentParser], None]
+    json_help: str = "print JSON"
+    # From an argument's text to the request field's type, where argparse's `type` cannot do it
+    # (it would have to turn the `choices` into the field's type too).
+    convert: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # Whether this request makes a secret that must have somewhere to go (see require_secret_destination).
+    needs_secret_destination: Callable[[Any], bool] = lambda request: False
+    # How the outcome is printed; by default the outcome's JSON with --json, the step lines otherwise.
+    report: Callable[[argparse.Namespace, Any], Report] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.operation.name
+
+    def add_parser(self, sub: argparse._SubParsersAction) -> None:
+        p = sub.add_parser(self.name, help=self.help)
+        self.arguments(p)
+        add_write_flags(p, json_help=self.json_help)
+        p.set_defaults(handler=self.run, field_flags=field_flags(p))
+
+    def request_of(self, args: argparse.Namespace) -> Any:
+        given = {f.name: getattr(args, f.name) for f in dataclasses.fields(self.operation.request_type)
+                 if hasattr(args, f.name)}
+        for name, convert in self.convert.items():
+            given[name] = convert(given[name])
+        return self.operation.request_type(**given)
+
+    async def run(self, args: argparse.Namespace, az: AzureClients) -> int:
+        op, request = self.operation, self.request_of(args)
+
+        def check() -> None:
+            require_secret_destination(args, self.needs_secret_destination(request))
+            op.validate(request)
+
+        report = self.report(args, request) if self.report is not None else generic_report(args)
+        return await run_write(args, az, lambda: op.prepare(request, Reads(az)), report, check=check)
+
+
+def add_commands(sub: argparse._SubParsersAction, commands: tuple[WriteCommand, ...]) -> None:
+    for command in commands:
+        command.add_parser(sub)
+
+
+def field_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Request field -> the flag that gives it (`out` -> `--out`), read off the parser's own options."""
+    flags = {}
+    for action in parser._actions:
+        long = [o for o in action.option_strings if o.startswith("--")]
+        if long and action.dest != "help":
+            flags[action.dest] = max(long, key=len)
+    return flags
+
+
+def usage_message(err: UsageError, args: argparse.Namespace) -> str:
+    """An input error as the command line says it: prefixed with the flag of the field it is about.
+    A positional argument (SP, KEYID) is named by the message itself."""
+    flag = getattr(args, "field_flags", {}).get(err.field) if isinstance(err, InputError) else None
+    return f"{flag}: {err}" if flag else str(err)
 
 _MARK = {
     StepStatus.DONE: ("✓ done", "green"),
@@ -122,7 +196,7 @@ async def run_write(args: argparse.Namespace, az: AzureClients, build: Callable[
         preflight(args, az)
         plan = await build()
     except (InputError, CertificateError) as err:
-        print_error(str(err))
+        print_error(usage_message(err, args))
         return EXIT_USAGE
     if args.dry_run:
         if args.json:

@@ -7,14 +7,13 @@ from typing import Any
 
 from rich.text import Text
 
-from ..azure.clients import AzureClients
-from ..operations import CreatePrincipalRequest, Outcome, check_create, create_result, plan_create_principal
-from .ops_common import _console, add_secret_flags, add_write_flags, require_secret_destination, run_write
+from ..operations import CreatePrincipalRequest, Outcome, create_result
+from ..operations.registry import CREATE_PRINCIPAL
+from .ops_common import Report, WriteCommand, _console, add_commands, add_secret_flags
 from .output import print_json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("create-principal", help="create a service principal with access to one registry")
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", required=True, help="display name of the new application")
     p.add_argument("--registry", required=True, metavar="R", help="registry name, login server or resource id")
     p.add_argument("--role", required=True,
@@ -27,24 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--years", type=int, metavar="N", help="credential lifetime in years (default 1)")
     g.add_argument("--end-date", metavar="D", help="credential end date (YYYY-MM-DD or ISO 8601; UTC if no zone)")
     add_secret_flags(p)
-    add_write_flags(p, json_help="print the result as JSON (includes the password)")
-    p.set_defaults(handler=run)
 
 
-def request_of(args: argparse.Namespace) -> CreatePrincipalRequest:
-    return CreatePrincipalRequest(name=args.name, registry=args.registry, role=args.role,
-                                  certificate=args.certificate, out=args.out, years=args.years,
-                                  end_date=args.end_date)
-
-
-async def run(args: argparse.Namespace, az: AzureClients) -> int:
-    req = request_of(args)
-    checked: list[Any] = []
-
-    def check() -> None:
-        require_secret_destination(args, req.certificate is None)
-        checked.append(check_create(req))
-
+def report(args: argparse.Namespace, req: CreatePrincipalRequest) -> Report:
     def report(outcome: Outcome) -> int:
         doc = create_result(outcome.plan)
         secret = outcome.secrets.get("password")
@@ -71,7 +55,7 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
                                "--remove-credentials --disable --delete-application", style="dim"))
         return outcome.exit_code
 
-    return await run_write(args, az, lambda: plan_create_principal(az, req, checked[0]), report, check=check)
+    return report
 
 
 def existing(doc: dict[str, Any]) -> list[str]:
@@ -83,3 +67,14 @@ def existing(doc: dict[str, Any]) -> list[str]:
     if doc.get("thumbprint"):
         parts.append(f"certificate {doc['thumbprint']}")
     return parts
+
+
+COMMANDS = (
+    WriteCommand(CREATE_PRINCIPAL, "create a service principal with access to one registry", arguments,
+                 json_help="print the result as JSON (includes the password)",
+                 needs_secret_destination=lambda req: req.certificate is None, report=report),
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    add_commands(sub, COMMANDS)

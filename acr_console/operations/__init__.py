@@ -1,13 +1,17 @@
 """Every write as a plan: build it (reads only), show it, execute it with a result per step, audit it.
 
-No Textual here. A front end does, for any operation:
+No Textual here. Every write is one entry of `registry.OPERATIONS` (its one name, its module), and
+a front end does, for any of them:
 
-    plan = await plan_revoke(az, RevokeRequest("ci-pusher", registry="contosoprod", disable=True))
+    op = operation("revoke")                                            # or the REVOKE entry
+    request = RevokeRequest("ci-pusher", registry="contosoprod", disable=True)
+    op.validate(request)                                                # nothing sent yet
+    plan = await op.prepare(request, Reads(az))                         # check (reads only), then plan
     show(plan.title, plan.steps, plan.warnings, plan.untouched)          # then ask
     outcome = await run_plan(az, plan, on_progress=lambda step, result: ...)
     for step_id, result in outcome.results.items(): ...                 # done / already-done / failed / skipped
 
-Input is checked before anything is sent (InputError and CertificateError: exit 2). `run_plan`
+Input is checked before anything is sent (InputError, naming the request field: exit 2). `run_plan`
 refuses in read-only mode before any request, never raises for a failed step, and writes the
 audit record even when interrupted. New secrets are in `outcome.secrets` (typed `Secret`).
 """
@@ -21,16 +25,21 @@ from typing import TYPE_CHECKING, Any
 # `operations.validation` must not load every operation and the certificate code (0.2 s).
 _EXPORTS = {
     "Actor": ".audit",
-    "AddCertificateRequest": ".credentials",
+    "AddCertificateRequest": ".add_certificate",
+    "AssignRequest": ".assign",
     "AuditLog": ".audit",
     "CertificateError": "..certificates",
-    "CreatePrincipalRequest": ".create",
+    "CreatePrincipalRequest": ".create_principal",
     "Execution": ".executor",
-    "InputError": ".validation",
+    "InputError": "..errors",
+    "OPERATIONS": ".registry",
+    "Operation": ".registry",
     "Outcome": ".plan",
     "Plan": ".plan",
     "ProgressCallback": ".executor",
-    "ResetCredentialRequest": ".credentials",
+    "Reads": ".registry",
+    "RemoveCredentialRequest": ".remove_credential",
+    "ResetCredentialRequest": ".reset_credential",
     "RevokeRequest": ".revoke",
     "RunContext": ".plan",
     "Step": ".plan",
@@ -38,46 +47,33 @@ _EXPORTS = {
     "StepOutput": ".plan",
     "StepResult": ".plan",
     "StepStatus": ".plan",
+    "UnassignRequest": ".unassign",
     "Untouched": ".plan",
-    "certificate_result": ".credentials",
-    "check_add_certificate": ".credentials",
-    "check_create": ".create",
-    "check_reset": ".credentials",
-    "check_revoke": ".revoke",
-    "create_result": ".create",
-    "credential_result": ".credentials",
+    "certificate_result": ".add_certificate",
+    "create_result": ".create_principal",
+    "credential_result": ".reset_credential",
     "execute": ".executor",
-    "plan_add_certificate": ".credentials",
-    "plan_assign": ".assign",
-    "plan_create_principal": ".create",
-    "plan_remove_credential": ".credentials",
-    "plan_reset_credential": ".credentials",
-    "plan_revoke": ".revoke",
-    "plan_unassign": ".assign",
+    "operation": ".registry",
+    "operation_for": ".registry",
+    "prepare": ".registry",
     "run_plan": ".runner",
 }
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from ..certificates import CertificateError
-    from .assign import plan_assign, plan_unassign
+    from ..errors import InputError
+    from .add_certificate import AddCertificateRequest, certificate_result
+    from .assign import AssignRequest
     from .audit import Actor, AuditLog
-    from .create import CreatePrincipalRequest, check_create, create_result, plan_create_principal
-    from .credentials import (
-        AddCertificateRequest,
-        ResetCredentialRequest,
-        certificate_result,
-        check_add_certificate,
-        check_reset,
-        credential_result,
-        plan_add_certificate,
-        plan_remove_credential,
-        plan_reset_credential,
-    )
+    from .create_principal import CreatePrincipalRequest, create_result
     from .executor import Execution, ProgressCallback, execute
     from .plan import Outcome, Plan, RunContext, Step, StepError, StepOutput, StepResult, StepStatus, Untouched
-    from .revoke import RevokeRequest, check_revoke, plan_revoke
+    from .registry import OPERATIONS, Operation, Reads, operation, operation_for, prepare
+    from .remove_credential import RemoveCredentialRequest
+    from .reset_credential import ResetCredentialRequest, credential_result
+    from .revoke import RevokeRequest
     from .runner import run_plan
-    from .validation import InputError
+    from .unassign import UnassignRequest
 
 
 def __getattr__(name: str) -> Any:
@@ -90,16 +86,21 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "OPERATIONS",
     "Actor",
     "AddCertificateRequest",
+    "AssignRequest",
     "AuditLog",
     "CertificateError",
     "CreatePrincipalRequest",
     "Execution",
     "InputError",
+    "Operation",
     "Outcome",
     "Plan",
     "ProgressCallback",
+    "Reads",
+    "RemoveCredentialRequest",
     "ResetCredentialRequest",
     "RevokeRequest",
     "RunContext",
@@ -108,21 +109,14 @@ __all__ = [
     "StepOutput",
     "StepResult",
     "StepStatus",
+    "UnassignRequest",
     "Untouched",
     "certificate_result",
-    "check_add_certificate",
-    "check_create",
-    "check_reset",
-    "check_revoke",
     "create_result",
     "credential_result",
     "execute",
-    "plan_add_certificate",
-    "plan_assign",
-    "plan_create_principal",
-    "plan_remove_credential",
-    "plan_reset_credential",
-    "plan_revoke",
-    "plan_unassign",
+    "operation",
+    "operation_for",
+    "prepare",
     "run_plan",
 ]

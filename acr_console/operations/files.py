@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..certificates import GeneratedCertificate, write_private_file
+from ..errors import InputError
 from .plan import RunContext, Step, StepOutput
-from .validation import InputError
 
 
 def save_key_step(out: Path, generated: GeneratedCertificate) -> Step:

@@ -149,7 +149,7 @@ class Untouched:
 
 @dataclass
 class Plan:
-    operation: str  # machine name: "create-principal", "revoke", ...
+    operation: str  # the operation's one name (operations/registry.py): "create-principal", "revoke", ...
     title: str
     # What the plan was made for, read when it was made: shown, audited, never re-resolved.
     target: dict[str, Detail]
@@ -157,6 +157,9 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     untouched: list[Untouched] = field(default_factory=list)
     context: RunContext = field(default_factory=RunContext)
+    # It takes away something someone may rely on (access, secrets in use): a front end asks for
+    # the principal's name to be typed before it runs.
+    typed_confirmation: bool = False
     executions: int = 0  # how many times an executor has started on this plan
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..access import assignment_paths, is_at_or_above, normalise_scope, scope_level
@@ -22,12 +23,15 @@ from ..azure.directory import member_of
 from ..azure.errors import AzureCallError
 from ..azure.registries import list_registries
 from ..azure.registry_access import find_registry
+from ..errors import InputError
 from ..models import CredentialKind, CredentialOwner, Group, Registry, RoleAssignment, ScopeLevel
-from .assign import delete_assignment_step
-from .credentials import _remove_step
+from .credentials import remove_credential_step
 from .plan import Plan, RunContext, Step, StepOutput, Untouched
+from .registry import REVOKE as OPERATION
+from .registry import Reads
 from .targets import PrincipalTarget, describe_credential, resolve_principal
-from .validation import InputError, check_reference
+from .unassign import delete_assignment_step
+from .validation import check_reference
 
 MAX_CONCURRENT_READS = 8
 
@@ -43,10 +47,13 @@ class RevokeRequest:
     delete_application: bool = False
 
 
-def check_revoke(req: RevokeRequest) -> None:
+Request = RevokeRequest
+
+
+def validate(req: RevokeRequest, now: datetime) -> None:
     check_reference(req.principal, "principal")
     if bool(req.registry) == bool(req.all_registries):
-        raise InputError("name one registry (--registry R) or every visible one (--all-registries)")
+        raise InputError("name one registry, or choose every visible registry", field="registry")
     if req.registry:
         check_reference(req.registry, "registry")
 
@@ -56,6 +63,21 @@ class _Found:
     assignment: RoleAssignment
     registries: tuple[Registry, ...]  # the registries in reach it grants something on
     role_name: str
+
+
+@dataclass(frozen=True)
+class CheckedRevoke:
+    reads: Reads
+    request: RevokeRequest
+    target: PrincipalTarget
+    registries: tuple[Registry, ...]  # in reach
+    read_warnings: tuple[str, ...]  # what could not be read (its registries are not covered)
+    group_names: dict[str, str]  # object id (lower case) -> display name of the principal's groups
+    direct_registry: tuple[_Found, ...]  # its own assignments at registry scope
+    broader: tuple[_Found, ...]  # its own assignments above registries that grant rights on one
+    via_group: tuple[_Found, ...]  # its groups' assignments that grant rights on one
+    # For each granting group, the principal's direct groups through which it is a member.
+    routes: dict[str, list[dict[str, Any]]]
 
 
 async def _assignments_of(az: AzureClients, registries: list[Registry], sp_id: str) -> list[RoleAssignment]:
@@ -106,8 +128,9 @@ async def _group_routes(az: AzureClients, sp_id: str, granting: set[str]) -> dic
     return routes
 
 
-async def plan_revoke(az: AzureClients, req: RevokeRequest) -> Plan:
-    check_revoke(req)
+async def check(req: RevokeRequest, reads: Reads) -> CheckedRevoke:
+    validate(req, reads.now)
+    az = reads.az
     az.prefetch_graph()
     az.prefetch_writes()
     warnings: list[str] = []
@@ -127,8 +150,8 @@ async def plan_revoke(az: AzureClients, req: RevokeRequest) -> Plan:
     try:
         target = await resolve_principal(az, req.principal)
         if req.delete_application and target.app is None:
-            raise InputError(f"the application of {target.display_name} is registered in another tenant; "
-                             "--delete-application cannot delete it from here")
+            raise InputError(f"the application of {target.display_name} is registered in another tenant; it "
+                             "cannot be deleted from here", field="delete_application")
         groups_task = asyncio.ensure_future(member_of(az, target.object_id))
         registries = await registries_task
         groups, assignments = await asyncio.gather(groups_task, _assignments_of(az, registries, target.object_id))
@@ -161,7 +184,16 @@ async def plan_revoke(az: AzureClients, req: RevokeRequest) -> Plan:
             direct_registry.append(item)
         elif granting:
             broader.append(item)
+    routes = await _group_routes(az, sp_id, {f.assignment.principal_id.lower() for f in via_group}) if via_group else {}
+    return CheckedRevoke(reads, req, target, tuple(registries), tuple(warnings), group_names, tuple(direct_registry),
+                         tuple(broader), tuple(via_group), routes)
 
+
+def plan(checked: CheckedRevoke) -> Plan:
+    az, req, target, registries = checked.reads.az, checked.request, checked.target, checked.registries
+    group_names, routes = checked.group_names, checked.routes
+    direct_registry, broader, via_group = checked.direct_registry, checked.broader, checked.via_group
+    warnings = list(checked.read_warnings)
     steps: list[Step] = []
     untouched: list[Untouched] = []
     for n, f in enumerate(direct_registry):
@@ -180,7 +212,6 @@ async def plan_revoke(az: AzureClients, req: RevokeRequest) -> Plan:
                                        "it is above the registry and reaches beyond it; pass --include-broader-scopes "
                                        "to delete it too", f"az role assignment delete --ids {f.assignment.id}"))
     if via_group:
-        routes = await _group_routes(az, sp_id, {f.assignment.principal_id.lower() for f in via_group})
         for f in via_group:
             gid = f.assignment.principal_id.lower()
             gname = group_names.get(gid, gid)
@@ -202,7 +233,7 @@ async def plan_revoke(az: AzureClients, req: RevokeRequest) -> Plan:
     if req.remove_credentials:
         for c in creds:
             if c.kind is CredentialKind.PASSWORD:
-                step = _remove_step(az, target, c)
+                step = remove_credential_step(az, target, c)
                 steps.append(step)
                 credential_steps.append(step.id)
         for owner in (CredentialOwner.APPLICATION, CredentialOwner.SERVICE_PRINCIPAL):
@@ -234,11 +265,12 @@ async def plan_revoke(az: AzureClients, req: RevokeRequest) -> Plan:
     if not steps:
         warnings.append("Nothing to change: no direct role assignment in reach and no other action asked for.")
     scope_text = registries[0].name if req.registry else f"all {len(registries)} visible registries"
-    return Plan("revoke", f"Revoke {target.display_name} on {scope_text}",
+    # Taking access away is typed to confirm: the console asks for the principal's name first.
+    return Plan(OPERATION.name, f"Revoke {target.display_name} on {scope_text}",
                 {**target.target(), "registries": ", ".join(r.name for r in registries),
                  "includeBroaderScopes": req.include_broader_scopes, "removeCredentials": req.remove_credentials,
                  "disable": req.disable, "deleteApplication": req.delete_application},
-                steps, warnings, untouched, RunContext())
+                steps, warnings, untouched, RunContext(), typed_confirmation=True)
 
 
 def _level(scope: str) -> str:
@@ -307,7 +339,8 @@ def _sweep_step(az: AzureClients, target: PrincipalTarget, after: tuple[str, ...
         return None if await leftovers() else StepOutput(note="no password or certificate remains")
 
     async def sweep(ctx: RunContext) -> StepOutput:
-        removed, ids = [], []
+        removed: list[str] = []
+        ids: list[str] = []
         found = await leftovers()
         if not found:
             return StepOutput(note="no password or certificate remains", already=True)

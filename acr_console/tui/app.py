@@ -181,7 +181,7 @@ class AcrConsoleApp(App[int]):
         elif command.name == "profile":
             self.switch_profile(arg)
         elif command.name == "create":
-            self.start_operation("create")
+            self.start_operation("create-principal")
 
     @property
     def registry_list(self) -> RegistriesScreen:

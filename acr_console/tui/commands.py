@@ -8,19 +8,12 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from ..operations.registry import OPERATIONS
 from ..presentation import type_label
+from .operations_ui import OPERATION_UI
 
 if TYPE_CHECKING:
     from .app import AcrConsoleApp
-
-# (title, help, operation kind); each starts the form of that operation.
-OPERATIONS = (
-    ("New service principal…", "Create a principal with a registry role and a secret or certificate.", "create"),
-    ("Reset credential…", "Add or replace a principal's client secret.", "reset"),
-    ("Add certificate…", "Add a certificate credential to a principal.", "certificate"),
-    ("Assign role…", "Give a principal a role on a registry.", "assign"),
-    ("Revoke principal…", "Remove a principal's credentials and registry roles.", "revoke"),
-)
 
 
 class ConsoleCommands(Provider):
@@ -50,8 +43,16 @@ class ConsoleCommands(Provider):
     def _operations(self) -> list[tuple[str, str, Callable[[], object]]]:
         if self.console.read_only:
             return []  # read-only: no way to even start a write
-        return [(title, help_text, partial(self.console.start_operation, kind))
-                for title, help_text, kind in OPERATIONS]
+        return [(f"{op.title}…", OPERATION_UI[op.name].help, partial(self._start, op.name)) for op in OPERATIONS]
+
+    def _start(self, name: str) -> None:
+        # The palette runs this once it has closed: the screen is then the one it was opened on,
+        # and starting there gives the operation what that screen shows (its registry, its principal).
+        start = getattr(self.console.screen, "action_operation", None)
+        if callable(start):
+            start(name)
+        else:
+            self.console.start_operation(name)
 
     async def discover(self) -> Hits:
         for title, help_text, callback in [*self._views(), *self._operations()]:

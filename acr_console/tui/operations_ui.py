@@ -1,43 +1,113 @@
-"""Starting a write from any screen: the form, the plan, the confirmation, the execution."""
+"""Starting a write from any screen: the form, the plan, the confirmation, the execution.
+
+Each operation of the registry (operations/registry.py) has one row in OPERATION_UI: what it needs
+from the screen it starts on, and its form. The palette and the screens' bindings start operations
+by their one name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..models import Principal, PrincipalDetail, Registry
+from ..operations import registry as ops
 from ..presentation import printable
 
 if TYPE_CHECKING:
     from ..operations import Plan
     from .app import AcrConsoleApp
+    from .screens.forms.base import OperationForm
 
 
-def start_operation(app: AcrConsoleApp, kind: str, *, registry: Registry | None = None,
-                    principal: Principal | None = None, detail: PrincipalDetail | None = None) -> None:
-    from .screens.forms.add_certificate import AddCertificateForm
-    from .screens.forms.assign_role import AssignRoleForm
+@dataclass(frozen=True)
+class OperationContext:
+    """What the screen an operation starts on shows."""
+
+    registries: list[Registry]
+    registry: Registry | None = None
+    principal: Principal | None = None
+    detail: PrincipalDetail | None = None  # the principal with its credentials (the principal screen)
+
+
+@dataclass(frozen=True)
+class OperationUI:
+    help: str  # the palette's line under the operation's title
+    form: Callable[[OperationContext], OperationForm]
+    needs: str = ""  # "principal" or "detail": refused with a hint where the screen shows none
+
+
+# Forms are imported when one opens: Textual's form widgets are not needed for the first frame.
+def _create(c: OperationContext) -> OperationForm:
     from .screens.forms.create_principal import CreatePrincipalForm
+
+    return CreatePrincipalForm(c.registries, c.registry)
+
+
+def _reset(c: OperationContext) -> OperationForm:
     from .screens.forms.reset_credential import ResetCredentialForm
+
+    assert c.detail is not None
+    return ResetCredentialForm(c.detail)
+
+
+def _certificate(c: OperationContext) -> OperationForm:
+    from .screens.forms.add_certificate import AddCertificateForm
+
+    assert c.detail is not None
+    return AddCertificateForm(c.detail)
+
+
+def _remove(c: OperationContext) -> OperationForm:
+    from .screens.forms.remove_credential import RemoveCredentialForm
+
+    assert c.detail is not None
+    return RemoveCredentialForm(c.detail)
+
+
+def _assign(c: OperationContext) -> OperationForm:
+    from .screens.forms.assign_role import AssignRoleForm
+
+    return AssignRoleForm(c.registries, c.registry, c.principal)
+
+
+def _unassign(c: OperationContext) -> OperationForm:
+    from .screens.forms.assign_role import UnassignRoleForm
+
+    return UnassignRoleForm(c.registries, c.registry, c.principal)
+
+
+def _revoke(c: OperationContext) -> OperationForm:
     from .screens.forms.revoke import RevokeForm
 
+    assert c.principal is not None
+    return RevokeForm(c.principal, c.registries, c.registry)
+
+
+OPERATION_UI: dict[str, OperationUI] = {
+    ops.CREATE_PRINCIPAL.name: OperationUI("Create a principal with a registry role and a secret or certificate.",
+                                           _create),
+    ops.RESET_CREDENTIAL.name: OperationUI("Add or replace a principal's client secret.", _reset, "detail"),
+    ops.ADD_CERTIFICATE.name: OperationUI("Add a certificate credential to a principal.", _certificate, "detail"),
+    ops.REMOVE_CREDENTIAL.name: OperationUI("Remove one secret or certificate of a principal.", _remove, "detail"),
+    ops.ASSIGN.name: OperationUI("Give a principal a role on a registry.", _assign),
+    ops.UNASSIGN.name: OperationUI("Take a principal's role on a registry away.", _unassign),
+    ops.REVOKE.name: OperationUI("Remove a principal's credentials and registry roles.", _revoke, "principal"),
+}
+
+
+def start_operation(app: AcrConsoleApp, name: str, *, registry: Registry | None = None,
+                    principal: Principal | None = None, detail: PrincipalDetail | None = None) -> None:
+    op = ops.operation(name)
+    ui = OPERATION_UI[op.name]
     registries = app.backend.listing.registries if app.backend.listing is not None else []
     principal = principal or (detail.principal if detail is not None else None)
-    if kind == "create":
-        form = CreatePrincipalForm(registries, registry)
-    elif kind == "assign":
-        form = AssignRoleForm(registries, registry, principal)
-    elif kind in ("reset", "certificate"):
-        if detail is None:
-            app.notify("Open the principal first (:sp NAME), then press S or C.", severity="warning")
-            return
-        form = ResetCredentialForm(detail) if kind == "reset" else AddCertificateForm(detail)
-    elif kind == "revoke":
-        if principal is None:
-            app.notify("Open the principal first (:sp NAME), then press R.", severity="warning")
-            return
-        form = RevokeForm(principal, registries, registry)
-    else:
-        raise ValueError(f"unknown operation {kind}")
+    if (ui.needs == "detail" and detail is None) or (ui.needs == "principal" and principal is None):
+        where = "open it (:sp NAME)" if ui.needs == "detail" else "highlight it or open it (:sp NAME)"
+        app.notify(f"{op.title} needs a principal: {where}, then start it there.", severity="warning")
+        return
+    form = ui.form(OperationContext(registries, registry, principal, detail))
     app.push_screen(form, lambda plan: confirm_and_run(app, plan))
 
 
@@ -45,8 +115,8 @@ MAX_TYPED_NAME = 120
 
 
 def typed_confirmation(plan: Plan) -> str | None:
-    """The name to type before this plan may run: revoke, and a reset that removes secrets."""
-    if plan.operation == "revoke" or (plan.operation == "reset-credential" and plan.target.get("replace")):
+    """The name to type before this plan may run (see Plan.typed_confirmation), or None."""
+    if plan.typed_confirmation:
         name = str(plan.target.get("principal") or "")
         # A name nobody can type (control characters, shown as stand-ins; thousands of characters)
         # would make the plan impossible to confirm: the appId is asked for instead.
@@ -79,3 +149,5 @@ def _reload(app: AcrConsoleApp) -> None:
     reload = getattr(app.screen, "load", None)
     if callable(reload):
         reload()
+
+

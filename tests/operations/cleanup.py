@@ -11,7 +11,13 @@ from acr_console.azure import writes_graph
 from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import sandbox_connection
 from acr_console.azure.graph import graph_pages
-from acr_console.operations import AuditLog, RevokeRequest, plan_revoke, run_plan
+from acr_console.operations import (
+    AuditLog,
+    Reads,
+    RevokeRequest,
+    prepare,
+    run_plan,
+)
 
 TEST_PREFIX = "optest-"
 
@@ -20,8 +26,8 @@ async def remove_test_principals(connection: dict[str, Any], audit: AuditLog) ->
     async with AzureClients(sandbox_connection(connection)) as az:
         sps = await graph_pages(az, "servicePrincipals", {"$filter": f"startswith(displayName,'{TEST_PREFIX}')"})
         for sp in sps:
-            plan = await plan_revoke(az, RevokeRequest(sp["appId"], all_registries=True, include_broader_scopes=True,
-                                                       remove_credentials=True, delete_application=True))
+            plan = await prepare(RevokeRequest(sp["appId"], all_registries=True, include_broader_scopes=True,
+                                               remove_credentials=True, delete_application=True), Reads(az))
             await run_plan(az, plan, audit=audit)
         # Applications whose service principal was never created.
         for app in await graph_pages(az, "applications", {"$filter": f"startswith(displayName,'{TEST_PREFIX}')"}):

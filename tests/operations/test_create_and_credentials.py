@@ -23,13 +23,12 @@ from acr_console.operations import (
     CreatePrincipalRequest,
     InputError,
     Outcome,
+    Reads,
+    RemoveCredentialRequest,
     ResetCredentialRequest,
     StepStatus,
     create_result,
-    plan_add_certificate,
-    plan_create_principal,
-    plan_remove_credential,
-    plan_reset_credential,
+    prepare,
     run_plan,
 )
 from acr_console.secret import Secret
@@ -42,7 +41,7 @@ PUSH = "repository:team/app:pull,push"
 
 async def create(az: AzureClients, audit: AuditLog, **kw: Any) -> Outcome:
     req = CreatePrincipalRequest(**{"name": unique(), "registry": LEGACY_REGISTRY, "role": "AcrPush", **kw})
-    plan = await plan_create_principal(az, req)
+    plan = await prepare(req, Reads(az))
     outcome = await run_plan(az, plan, audit=audit)
     assert outcome.ok, outcome.to_json()
     return outcome
@@ -91,7 +90,7 @@ async def test_create_with_generated_certificate(az: AzureClients, audit: AuditL
 async def test_abac_registry_roles(az: AzureClients, audit: AuditLog, sandbox_server: Any) -> None:
     seq = sandbox_server.sandbox.store.last_request_seq()
     with pytest.raises(InputError, match="not honour"):
-        await plan_create_principal(az, CreatePrincipalRequest(unique(), ABAC_REGISTRY, "AcrPush"))
+        await prepare(CreatePrincipalRequest(unique(), ABAC_REGISTRY, "AcrPush"), Reads(az))
     assert not writes_since(sandbox_server, seq)
     outcome = await create(az, audit, registry=ABAC_REGISTRY, role="Container Registry Repository Writer")
     doc = create_result(outcome.plan)
@@ -103,7 +102,7 @@ async def test_existing_application_name_stops_the_create(az: AzureClients, audi
     outcome = await create(az, audit)
     name = outcome.plan.target["displayName"]
     with pytest.raises(InputError, match="already exists"):
-        await plan_create_principal(az, CreatePrincipalRequest(str(name), LEGACY_REGISTRY, "AcrPull"))
+        await prepare(CreatePrincipalRequest(str(name), LEGACY_REGISTRY, "AcrPull"), Reads(az))
 
 
 async def test_reset_appends_by_default_and_replace_keeps_only_the_new(
@@ -111,14 +110,14 @@ async def test_reset_appends_by_default_and_replace_keeps_only_the_new(
     outcome = await create(az, audit)
     doc = create_result(outcome.plan)
     app_oid, first = doc["applicationObjectId"], outcome.secrets["password"]
-    appended = await run_plan(az, await plan_reset_credential(az, ResetCredentialRequest(doc["appId"])), audit=audit)
+    appended = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), Reads(az)), audit=audit)
     assert appended.ok
     second = appended.secrets["password"]
     assert len(await passwords(az, CredentialOwner.APPLICATION, app_oid)) == 2
     for secret in (first, second):
         assert token_with_secret(connection, doc["appId"], secret.reveal())
 
-    plan = await plan_reset_credential(az, ResetCredentialRequest(doc["appId"], replace=True, display_name="rotated"))
+    plan = await prepare(ResetCredentialRequest(doc["appId"], replace=True, display_name="rotated"), Reads(az))
     removals = [s for s in plan.steps if s.id.startswith("remove-")]
     assert len(removals) == 2 and all("expires" in s.description for s in removals)
     assert all(s.depends_on == ("add-password",) for s in removals)  # only after the new one exists
@@ -141,7 +140,7 @@ async def test_reset_on_the_service_principal_object(az: AzureClients, audit: Au
     outcome = await create(az, audit)
     doc = create_result(outcome.plan)
     req = ResetCredentialRequest(doc["appId"], on=CredentialOwner.SERVICE_PRINCIPAL)
-    plan = await plan_reset_credential(az, req)
+    plan = await prepare(req, Reads(az))
     assert any("App registrations" in w for w in plan.warnings)
     result = await run_plan(az, plan, audit=audit)
     assert result.ok
@@ -156,14 +155,14 @@ async def test_add_certificate_keeps_existing_keys(az: AzureClients, audit: Audi
     outcome = await create(az, audit, certificate="generate", out=str(first))
     doc = create_result(outcome.plan)
     second = tmp_path / "second.pem"
-    plan = await plan_add_certificate(az, AddCertificateRequest(doc["appId"], generate=True, out=str(second)))
+    plan = await prepare(AddCertificateRequest(doc["appId"], generate=True, out=str(second)), Reads(az))
     assert len(plan.untouched) == 1 and "keeps every existing" in plan.untouched[0].why
     assert (await run_plan(az, plan, audit=audit)).ok
     # A third, uploaded from a public certificate file (no key in it).
     third = generate_self_signed("third", not_after=outcome.started.replace(year=outcome.started.year + 1))
     public = tmp_path / "third.crt"
     public.write_bytes(third.pem[third.pem.index(b"-----BEGIN CERTIFICATE"):])
-    plan = await plan_add_certificate(az, AddCertificateRequest(doc["appId"], file=str(public)))
+    plan = await prepare(AddCertificateRequest(doc["appId"], file=str(public)), Reads(az))
     result = await run_plan(az, plan, audit=audit)
     assert result.ok
     keys = await writes_graph.key_credentials_of(az, CredentialOwner.APPLICATION, doc["applicationObjectId"])
@@ -173,19 +172,19 @@ async def test_add_certificate_keeps_existing_keys(az: AzureClients, audit: Audi
     again = await run_plan(az, plan, audit=audit)
     assert again.results["add-certificate"].status is StepStatus.ALREADY_DONE
     with pytest.raises(InputError, match="already on the application"):
-        await plan_add_certificate(az, AddCertificateRequest(doc["appId"], file=str(public)))
+        await prepare(AddCertificateRequest(doc["appId"], file=str(public)), Reads(az))
 
 
 async def test_remove_credential_by_key_id(az: AzureClients, audit: AuditLog, connection: dict[str, Any]) -> None:
     outcome = await create(az, audit)
     doc = create_result(outcome.plan)
     key_id = doc["passwordKeyId"]
-    result = await run_plan(az, await plan_remove_credential(az, doc["appId"], key_id), audit=audit)
+    result = await run_plan(az, await prepare(RemoveCredentialRequest(doc["appId"], key_id), Reads(az)), audit=audit)
     assert result.ok
     assert await passwords(az, CredentialOwner.APPLICATION, doc["applicationObjectId"]) == set()
     assert sign_in_refused(connection, doc["appId"], outcome.secrets["password"].reveal())
     with pytest.raises(AzureCallError) as err:
-        await plan_remove_credential(az, doc["appId"], key_id)
+        await prepare(RemoveCredentialRequest(doc["appId"], key_id), Reads(az))
     assert err.value.exit_code == 3
 
 
@@ -204,7 +203,7 @@ async def test_add_certificate_with_addkey_proof(az: AzureClients, audit: AuditL
     second = tmp_path / "second.pem"
     seq = sandbox_server.sandbox.store.last_request_seq()
     req = AddCertificateRequest(doc["appId"], generate=True, out=str(second), proof=str(first))
-    plan = await plan_add_certificate(az, req)
+    plan = await prepare(req, Reads(az))
     assert "addKey" in plan.steps[-1].description
     result = await run_plan(az, plan, audit=audit)
     assert result.ok, result.to_json()
@@ -216,8 +215,8 @@ async def test_add_certificate_with_addkey_proof(az: AzureClients, audit: AuditL
     stranger.write_bytes(generate_self_signed("stranger", not_after=outcome.finished.replace(
         year=outcome.finished.year + 1)).pem)
     with pytest.raises(InputError, match="not on the application"):
-        await plan_add_certificate(az, AddCertificateRequest(doc["appId"], generate=True, out=str(tmp_path / "x.pem"),
-                                                             proof=str(stranger)))
+        await prepare(AddCertificateRequest(doc["appId"], generate=True, out=str(tmp_path / "x.pem"),
+                                            proof=str(stranger)), Reads(az))
 
 
 async def test_create_with_an_existing_certificate_file(az: AzureClients, audit: AuditLog, connection: dict[str, Any],

@@ -10,18 +10,17 @@ from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import sandbox_connection
 from acr_console.models import CredentialOwner
 from acr_console.operations import (
+    AssignRequest,
     AuditLog,
     CreatePrincipalRequest,
+    Reads,
+    ResetCredentialRequest,
     RevokeRequest,
     StepStatus,
     create_result,
-    plan_assign,
-    plan_create_principal,
-    plan_reset_credential,
-    plan_revoke,
+    prepare,
     run_plan,
 )
-from acr_console.operations.credentials import ResetCredentialRequest
 
 from .conftest import LEGACY_REGISTRY, OTHER_LEGACY_REGISTRY, unique
 from .helpers import sign_in_refused
@@ -31,15 +30,15 @@ async def test_revoke_interrupted_by_faults_finishes_on_rerun(fresh_sandbox: Any
     sb = fresh_sandbox.sandbox
     async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
         req = CreatePrincipalRequest(unique("faulty"), LEGACY_REGISTRY, "AcrPush")
-        created = await run_plan(az, await plan_create_principal(az, req), audit=audit)
+        created = await run_plan(az, await prepare(req, Reads(az)), audit=audit)
         assert created.ok
         doc = create_result(created.plan)
-        extra = await run_plan(az, await plan_reset_credential(az, ResetCredentialRequest(doc["appId"])), audit=audit)
+        extra = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), Reads(az)), audit=audit)
         assert extra.ok
-        assert (await run_plan(az, await plan_assign(az, doc["appId"], OTHER_LEGACY_REGISTRY, "AcrPull"),
-                               audit=audit)).ok
+        assign = AssignRequest(doc["appId"], OTHER_LEGACY_REGISTRY, "AcrPull")
+        assert (await run_plan(az, await prepare(assign, Reads(az)), audit=audit)).ok
         revoke = RevokeRequest(doc["appId"], all_registries=True, remove_credentials=True, disable=True)
-        plan = await plan_revoke(az, revoke)
+        plan = await prepare(revoke, Reads(az))
         seq = sb.store.last_request_seq()
         # Graph's 500s are not retried by msgraph, a dropped connection is not retried by httpx, and
         # ARM's 503 is retried by azure-core: two steps fail, the assignments get through.
@@ -54,7 +53,7 @@ async def test_revoke_interrupted_by_faults_finishes_on_rerun(fresh_sandbox: Any
         assert first.results["assignment-0"].status is StepStatus.DONE
         assert any(r.get("note", "").startswith("fault") for r in sb.store.request_log(seq) if r.get("note"))
 
-        second = await run_plan(az, await plan_revoke(az, revoke), audit=audit)
+        second = await run_plan(az, await prepare(revoke, Reads(az)), audit=audit)
         assert second.ok, second.to_json()
         # Executing the first plan object again changes nothing more either.
         third = await run_plan(az, plan, audit=audit)
@@ -82,7 +81,7 @@ async def test_create_rides_out_the_replication_delay(fresh_sandbox: Any, audit:
     async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
         seq = fresh_sandbox.sandbox.store.last_request_seq()
         req = CreatePrincipalRequest(unique("replica"), LEGACY_REGISTRY, "AcrPush", replication_timeout_s=30)
-        outcome = await run_plan(az, await plan_create_principal(az, req), audit=audit)
+        outcome = await run_plan(az, await prepare(req, Reads(az)), audit=audit)
         assert outcome.ok, outcome.to_json()
         assert outcome.results["role"].status is StepStatus.DONE
         puts = [r["status"] for r in fresh_sandbox.sandbox.store.request_log(seq)
@@ -97,7 +96,7 @@ async def test_replication_that_outlasts_the_bound_fails_clearly_and_rerun_finis
     fresh_sandbox.sandbox.settings.replication_delay_s = 4.0
     async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
         req = CreatePrincipalRequest(unique("slow-replica"), LEGACY_REGISTRY, "AcrPull", replication_timeout_s=1)
-        plan = await plan_create_principal(az, req)
+        plan = await prepare(req, Reads(az))
         first = await run_plan(az, plan, audit=audit)
         assert first.results["role"].status is StepStatus.FAILED
         assert first.results["role"].error.code == "PrincipalNotFound"

@@ -16,12 +16,11 @@ from acr_console.azure.registry_token import try_registry_login
 from acr_console.operations import (
     AuditLog,
     CreatePrincipalRequest,
+    Reads,
     ResetCredentialRequest,
     RevokeRequest,
     create_result,
-    plan_create_principal,
-    plan_reset_credential,
-    plan_revoke,
+    prepare,
     run_plan,
 )
 from acr_console.secret import Secret
@@ -37,20 +36,21 @@ async def test_no_secret_leaks_anywhere(az: Any, audit: AuditLog, sandbox_server
     secrets: list[str] = []
     texts: list[str] = []
 
-    created = await run_plan(az, await plan_create_principal(az, CreatePrincipalRequest(
-        unique("hygiene"), LEGACY_REGISTRY, "AcrPush", out=str(tmp_path / "first.json"))), audit=audit)
+    created = await run_plan(az, await prepare(CreatePrincipalRequest(
+        unique("hygiene"), LEGACY_REGISTRY, "AcrPush", out=str(tmp_path / "first.json")), Reads(az)), audit=audit)
     assert created.ok
     doc = create_result(created.plan)
     secrets.append(created.secrets["password"].reveal())
-    reset = await run_plan(az, await plan_reset_credential(az, ResetCredentialRequest(doc["appId"])), audit=audit)
+    reset = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), Reads(az)), audit=audit)
     secrets.append(reset.secrets["password"].reveal())
-    cert = await run_plan(az, await plan_create_principal(az, CreatePrincipalRequest(
-        unique("hygiene-cert"), LEGACY_REGISTRY, "AcrPull", certificate="generate", out=str(key_file))), audit=audit)
+    cert = await run_plan(az, await prepare(CreatePrincipalRequest(
+        unique("hygiene-cert"), LEGACY_REGISTRY, "AcrPull", certificate="generate", out=str(key_file)), Reads(az)),
+        audit=audit)
     key_pem = cert.secrets["privateKeyPem"].reveal()
     key_body = key_pem.split("-----")[2].strip().splitlines()[1]  # a line of the key's base64
     secrets.append(key_body)
-    revoked = await run_plan(az, await plan_revoke(az, RevokeRequest(doc["appId"], registry=LEGACY_REGISTRY,
-                                                                     remove_credentials=True, disable=True)),
+    revoked = await run_plan(az, await prepare(RevokeRequest(doc["appId"], registry=LEGACY_REGISTRY,
+                                                             remove_credentials=True, disable=True), Reads(az)),
                              audit=audit)
     assert revoked.ok
     try:

@@ -3,7 +3,7 @@
 TEXT is what a person, a script or a paste can put in any text field. Each argument of each command
 says what it must make of every TEXT entry (and of the values only it takes: numbers, dates, GUIDs,
 certificate files):
-- REFUSED: exit 2 with a message naming the argument, before anything is sent;
+- REFUSED: exit 2 with a message naming the argument (its flag, for an option), before anything is sent;
 - UNKNOWN: well-formed but names nothing: exit 3 after reads only (a name must be looked up);
 - ACCEPTED: a legal value (a display name may be "[bold]x" or Hebrew): the plan is made, literally.
 Nothing is ever written for any of them: the writes run with --dry-run, and the sandbox's request
@@ -58,12 +58,11 @@ class Argument:
 
     @property
     def says(self) -> str:
-        """The words a refusal must contain to name this argument."""
+        """The words a refusal must contain to name this argument: an option's flag, which the
+        command line puts before the message about that field; a positional one's name in words."""
         if self.name in ("SP", "REGISTRY", "KEYID"):
             return {"SP": "principal", "REGISTRY": "registry", "KEYID": "key id"}[self.name]
-        if self.kind in ("path", "new-path"):
-            return self.name
-        return self.name.lstrip("-").replace("-", " ")
+        return f"{self.name}:"
 
     def expected(self, label: str) -> str:
         value = TEXT[label]

@@ -1,8 +1,10 @@
 """The bad-input corpus in the console's forms: every text field of every form gets every entry; a
-refused one shows its error under that field, the form stays open, and nothing is sent."""
+refused one shows its error under that field, in words that name no command-line flag and no
+Python value, the form stays open, and nothing is sent."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ from textual.widgets import Input, Select, Static
 
 from acr_console.models import Credential, CredentialKind, CredentialOwner, Principal, PrincipalDetail, PrincipalType
 from acr_console.tui.screens.forms.add_certificate import AddCertificateForm
-from acr_console.tui.screens.forms.assign_role import AssignRoleForm
+from acr_console.tui.screens.forms.assign_role import AssignRoleForm, UnassignRoleForm
 from acr_console.tui.screens.forms.base import OperationForm
 from acr_console.tui.screens.forms.create_principal import CreatePrincipalForm
 from acr_console.tui.screens.forms.reset_credential import ResetCredentialForm
@@ -53,6 +55,7 @@ FIELDS: list[tuple[str, str, str, dict[str, str]]] = [
     ("add-certificate", "out", "new-path", {"source": "generate"}),
     ("add-certificate", "display-name", "credential-name", {"source": "generate"}),
     ("assign", "principal", "reference", {}),
+    ("unassign", "principal", "reference", {}),
 ]
 YEAR_FIELDS = [("create", {}), ("reset", {}), ("add-certificate", {"source": "generate"})]
 
@@ -61,7 +64,7 @@ def _form(kind: str, app: Any) -> OperationForm:
     registries = app.backend.listing.registries
     return {"create": lambda: CreatePrincipalForm(registries), "reset": lambda: ResetCredentialForm(DETAIL),
             "add-certificate": lambda: AddCertificateForm(DETAIL),
-            "assign": lambda: AssignRoleForm(registries)}[kind]()
+            "assign": lambda: AssignRoleForm(registries), "unassign": lambda: UnassignRoleForm(registries)}[kind]()
 
 
 async def _try(pilot: Any, form: OperationForm, field: str, value: str, request_seq: Callable[[], int],
@@ -78,6 +81,8 @@ async def _try(pilot: Any, form: OperationForm, field: str, value: str, request_
     assert error.strip(), f"{where}: no error under the field (form error: " \
                           f"{form.query_one('#form-error', Static).render()})"
     assert form.query_one(f"#group-{field}").display, f"{where}: the error is under a hidden field"
+    # The form speaks its own language: the field is the one the error is under, not a flag.
+    assert not re.search(r"--[a-z]|\bNone\b", error), f"{where}: {error!r}"
     assert request_seq() == before, f"{where}: sent a request"
     form.query_one(f"#field-{field}", Input).value = ""
     TRIED.append(1)

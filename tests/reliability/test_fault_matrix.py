@@ -47,19 +47,17 @@ from acr_console.main import main
 from acr_console.models import CredentialOwner, Right
 from acr_console.operations import (
     AddCertificateRequest,
+    AssignRequest,
     AuditLog,
     CreatePrincipalRequest,
     Outcome,
     Plan,
+    Reads,
     ResetCredentialRequest,
     RevokeRequest,
     StepStatus,
     create_result,
-    plan_add_certificate,
-    plan_assign,
-    plan_create_principal,
-    plan_reset_credential,
-    plan_revoke,
+    prepare,
     run_plan,
 )
 from acr_console.operations.validation import InputError
@@ -163,12 +161,12 @@ def _reported(outcomes: list[Outcome], key: str) -> set[str]:
 
 async def _base_principal(az: AzureClients, tmp: Path, *, extra_registry: bool = False) -> Subject:
     name = unique("base")
-    outcome = await run_plan(az, await plan_create_principal(az, CreatePrincipalRequest(name, REGISTRY, "AcrPush")),
+    outcome = await run_plan(az, await prepare(CreatePrincipalRequest(name, REGISTRY, "AcrPush"), Reads(az)),
                              audit=AuditLog(tmp / "setup.jsonl"))
     assert outcome.ok, outcome.to_json()
     doc = create_result(outcome.plan)
     if extra_registry:
-        assert (await run_plan(az, await plan_assign(az, doc["appId"], OTHER_REGISTRY, "AcrPull"),
+        assert (await run_plan(az, await prepare(AssignRequest(doc["appId"], OTHER_REGISTRY, "AcrPull"), Reads(az)),
                                audit=AuditLog(tmp / "setup.jsonl"))).ok
     return Subject(name, doc["appId"], doc["servicePrincipalObjectId"], doc["applicationObjectId"],
                    known_passwords={str(doc["passwordKeyId"]).lower()})
@@ -179,7 +177,7 @@ async def setup_create(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_create(az: AzureClients, s: Subject) -> Plan:
-    return await plan_create_principal(az, CreatePrincipalRequest(s.name, REGISTRY, "AcrPush"))
+    return await prepare(CreatePrincipalRequest(s.name, REGISTRY, "AcrPush"), Reads(az))
 
 
 async def verify_create(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
@@ -208,7 +206,7 @@ async def setup_reset(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_reset(az: AzureClients, s: Subject) -> Plan:
-    return await plan_reset_credential(az, ResetCredentialRequest(str(s.app_id), replace=True))
+    return await prepare(ResetCredentialRequest(str(s.app_id), replace=True), Reads(az))
 
 
 async def verify_reset(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
@@ -225,7 +223,7 @@ async def setup_certificate(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_certificate(az: AzureClients, s: Subject) -> Plan:
-    return await plan_add_certificate(az, AddCertificateRequest(str(s.app_id), generate=True, out=str(s.out)))
+    return await prepare(AddCertificateRequest(str(s.app_id), generate=True, out=str(s.out)), Reads(az))
 
 
 async def verify_certificate(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
@@ -252,7 +250,7 @@ async def setup_assign(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_assign_op(az: AzureClients, s: Subject) -> Plan:
-    return await plan_assign(az, str(s.app_id), OTHER_REGISTRY, "AcrPull")
+    return await prepare(AssignRequest(str(s.app_id), OTHER_REGISTRY, "AcrPull"), Reads(az))
 
 
 async def verify_assign(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
@@ -266,8 +264,8 @@ async def setup_revoke(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_revoke_op(az: AzureClients, s: Subject) -> Plan:
-    return await plan_revoke(az, RevokeRequest(str(s.app_id), all_registries=True, remove_credentials=True,
-                                               disable=True))
+    return await prepare(RevokeRequest(str(s.app_id), all_registries=True, remove_credentials=True,
+                                       disable=True), Reads(az))
 
 
 async def verify_revoke(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:

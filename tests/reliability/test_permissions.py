@@ -20,7 +20,7 @@ from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import Auth, AuthMethod, sandbox_connection
 from acr_console.azure.registry_access import find_registry
 from acr_console.main import main
-from acr_console.operations import AuditLog, CreatePrincipalRequest, create_result, plan_create_principal, run_plan
+from acr_console.operations import AuditLog, CreatePrincipalRequest, Reads, create_result, prepare, run_plan
 from acr_console.sandbox.directory import grant_directory_permissions
 from acr_console.sandbox.server import SandboxServer
 
@@ -33,8 +33,8 @@ REGISTRY = "contosoprod"
 async def _principal(az: AzureClients, audit: AuditLog, registry_reader: str, *, graph: list[str]) -> dict[str, str]:
     """An AcrPull principal that can also see the registry (a custom role of reads), with the Graph
     permissions given: what a CI or an auditing identity typically holds."""
-    outcome = await run_plan(az, await plan_create_principal(az, CreatePrincipalRequest(
-        f"optest-limited-{uuid.uuid4().hex[:8]}", REGISTRY, "AcrPull")), audit=audit)
+    outcome = await run_plan(az, await prepare(CreatePrincipalRequest(
+        f"optest-limited-{uuid.uuid4().hex[:8]}", REGISTRY, "AcrPull"), Reads(az)), audit=audit)
     assert outcome.ok
     doc = create_result(outcome.plan)
     registry = await find_registry(az, REGISTRY)

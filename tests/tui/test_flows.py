@@ -64,7 +64,8 @@ async def create_principal(pilot: Any, name: str, registry: str = "contosodev") 
     app = pilot.app
     app.run_command("registries")
     await settle(pilot)
-    app.start_operation("create", registry=next(r for r in app.backend.listing.registries if r.name == registry))
+    app.start_operation("create-principal",
+                        registry=next(r for r in app.backend.listing.registries if r.name == registry))
     await settle(pilot)
     app.screen.query_one("#field-name", Input).value = name
     await submit_form(pilot)

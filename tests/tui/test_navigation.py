@@ -105,12 +105,12 @@ async def test_read_only_refuses_writes(connection: dict[str, Any], request_seq:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = app.screen
-        assert screen.check_action("new_principal", ()) is None
+        assert screen.check_action("operation", ("create-principal",)) is None
         before = request_seq()
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, OperationForm)
-        app.start_operation("create")
+        app.start_operation("create-principal")
         await pilot.pause()
         assert not isinstance(app.screen, OperationForm)
         assert any("Read-only" in n.message for n in app._notifications)

@@ -12,7 +12,9 @@ from textual.widgets import DataTable, Static
 from ...access.resource_ids import subscription_of
 from ...azure.errors import from_exception
 from ...models import Credential, PrincipalDetail, RoleAssignment
+from ...operations.registry import ADD_CERTIFICATE, ASSIGN, RESET_CREDENTIAL, REVOKE
 from ...presentation import expiry_text, printable, scope_label, short_id, shown, type_label
+from ..actions import operation_binding
 from ..messages import LoadFailed, PrincipalLoaded
 from ..widgets.status_line import StatusLine
 from .base import ConsoleScreen
@@ -39,12 +41,10 @@ class PrincipalScreen(ConsoleScreen):
         Binding("r", "refresh", "Refresh", tooltip="Read the principal again.", id="principal.refresh", show=False),
         Binding("c", "copy_app_id", "Copy id", tooltip="Copy the appId to the clipboard (OSC 52).",
                 id="principal.copy-app-id"),
-        Binding("S", "reset_credential", "Reset", tooltip="Add or replace a client secret.",
-                id="principal.reset-credential"),
-        Binding("C", "add_certificate", "Cert", tooltip="Add a certificate credential.",
-                id="principal.add-certificate"),
-        Binding("a", "assign_role", "Assign", tooltip="Assign a registry role.", id="principal.assign-role"),
-        Binding("R", "revoke", "Revoke", tooltip="Revoke access (asks to type the name).", id="principal.revoke"),
+        operation_binding("S", "principal", RESET_CREDENTIAL, "Reset", "Add or replace a client secret."),
+        operation_binding("C", "principal", ADD_CERTIFICATE, "Cert", "Add a certificate credential."),
+        operation_binding("a", "principal", ASSIGN, "Assign", "Assign a registry role."),
+        operation_binding("R", "principal", REVOKE, "Revoke", "Revoke access (asks to type the name)."),
     ]
 
     def __init__(self, ref: str) -> None:
@@ -132,23 +132,11 @@ class PrincipalScreen(ConsoleScreen):
         self.app.copy_to_clipboard(self.detail.principal.app_id)
         self.notify(f"Copied appId {self.detail.principal.app_id}")
 
-    def _start(self, kind: str) -> None:
+    def action_operation(self, name: str) -> None:
         if self.detail is None:
             self.notify("The principal is still loading.", severity="warning")
             return
-        self.console.start_operation(kind, principal=self.detail.principal, detail=self.detail)
-
-    def action_reset_credential(self) -> None:
-        self._start("reset")
-
-    def action_add_certificate(self) -> None:
-        self._start("certificate")
-
-    def action_assign_role(self) -> None:
-        self._start("assign")
-
-    def action_revoke(self) -> None:
-        self._start("revoke")
+        self.console.start_operation(name, principal=self.detail.principal, detail=self.detail)
 
 
 def _credential_order(c: Credential) -> tuple[str, str]:

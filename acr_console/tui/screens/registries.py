@@ -8,7 +8,9 @@ from textual.binding import Binding
 from ... import startup_gc
 from ...azure.registries import RegistryListing
 from ...models import Registry
+from ...operations.registry import CREATE_PRINCIPAL
 from ...presentation import mode_label
+from ..actions import operation_binding
 from ..messages import LoadFailed
 from ..widgets.row_table import Row, Shown
 from .list_screen import Column, ListScreen
@@ -53,8 +55,8 @@ class RegistriesScreen(ListScreen[RegistryListing]):
         Binding("slash", "filter", "Filter", tooltip="Narrow the list by any column (Escape clears).",
                 id="registries.filter"),
         Binding("r", "refresh", "Refresh", tooltip="Read the registries again.", id="registries.refresh"),
-        Binding("n", "new_principal", "New SP", tooltip="Create a service principal for the highlighted registry.",
-                id="registries.new-principal"),
+        operation_binding("n", "registries", CREATE_PRINCIPAL, "New SP",
+                          "Create a service principal for the highlighted registry."),
     ]
 
     def first_load(self) -> None:
@@ -91,8 +93,9 @@ class RegistriesScreen(ListScreen[RegistryListing]):
         if isinstance(row.data, Registry):
             self.console.open_registry(row.data)
 
-    def action_new_principal(self) -> None:
-        self.console.start_operation("create", registry=self.current_registry)
+    def action_operation(self, name: str) -> None:
+        """Start a write for the highlighted registry."""
+        self.console.start_operation(name, registry=self.current_registry)
 
     @property
     def current_registry(self) -> Registry | None:

@@ -11,7 +11,9 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Right
+from ...operations.registry import ASSIGN, CREATE_PRINCIPAL, REVOKE
 from ...presentation import entry_roles, entry_scope, entry_via, printable, registry_heading, type_label
+from ..actions import operation_binding
 from ..widgets.path_detail import PathDetail
 from ..widgets.row_table import Row, Shown
 from .list_screen import Column, ListScreen
@@ -80,12 +82,10 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         Binding("slash", "filter", "Filter", tooltip="Narrow by name, appId, role or group.", id="access.filter",
                 show=False),
         Binding("r", "refresh", "Refresh", tooltip="Read the registry's access again.", id="access.refresh"),
-        Binding("n", "new_principal", "New SP", tooltip="Create a service principal with a role here.",
-                id="access.new-principal"),
-        Binding("a", "assign_role", "Assign", tooltip="Assign a role on this registry to the highlighted principal.",
-                id="access.assign-role"),
-        Binding("R", "revoke", "Revoke", tooltip="Revoke the highlighted principal (asks to type its name).",
-                id="access.revoke"),
+        operation_binding("n", "access", CREATE_PRINCIPAL, "New SP", "Create a service principal with a role here."),
+        operation_binding("a", "access", ASSIGN, "Assign",
+                          "Assign a role on this registry to the highlighted principal."),
+        operation_binding("R", "access", REVOKE, "Revoke", "Revoke the highlighted principal (asks to type its name)."),
     ]
 
     right: reactive[Right | None] = reactive(None, init=False)
@@ -166,16 +166,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
             return
         self.console.open_principal(p.object_id)
 
-    def action_new_principal(self) -> None:
-        self.console.start_operation("create", registry=self.registry)
-
-    def action_assign_role(self) -> None:
+    def action_operation(self, name: str) -> None:
+        """Start a write for this registry and the highlighted principal."""
         entry = self.current_entry
-        self.console.start_operation("assign", registry=self.registry,
+        self.console.start_operation(name, registry=self.registry,
                                      principal=entry.principal if entry is not None else None)
-
-    def action_revoke(self) -> None:
-        entry = self.current_entry
-        if entry is None:
-            return
-        self.console.start_operation("revoke", registry=self.registry, principal=entry.principal)

@@ -6,6 +6,7 @@ notification, a log, a table or a screenshot (masked by default; the screenshots
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from ...operations.registry import ADD_CERTIFICATE, CREATE_PRINCIPAL, RESET_CREDENTIAL
 from ...presentation import shown
 from .base import DialogScreen
 
@@ -32,31 +34,46 @@ class SecretView:
 
 
 def secret_view(plan: Plan, outcome: Outcome) -> SecretView | None:
-    from ...operations import certificate_result, create_result, credential_result
+    """What to show of the new credential, for the operations that make one (Operation.makes_secret)."""
+    view = _VIEWS.get(plan.operation)
+    return view(plan, outcome.secrets) if view is not None else None
 
-    secrets = outcome.secrets
-    if plan.operation == "create-principal":
-        r = create_result(plan)
-        facts = [("appId", str(r.get("appId"))), ("tenant", str(r.get("tenant"))),
-                 ("registry", str(r.get("loginServer"))), ("role", str(r.get("role")))]
-        if r.get("certificateFile"):
-            facts.append(("certificate and key", str(r["certificateFile"])))
-        return SecretView(f"New principal {r.get('displayName')}", secrets.get("password"), facts,
-                          [("docker", str(r.get("dockerLogin"))), ("az", str(r.get("azLogin")))])
-    if plan.operation == "reset-credential":
-        r = credential_result(plan)
-        app_id, tenant = r.get("appId"), r.get("tenant")
-        facts = [("appId", str(app_id)), ("tenant", str(tenant)), ("key id", str(r.get("keyId"))),
-                 ("expires", str(r.get("endDateTime")))]
-        return SecretView(f"New secret for {r.get('displayName')}", secrets.get("password"), facts,
-                          [("docker", f"docker login <registry>.azurecr.io --username {app_id} --password-stdin"),
-                           ("az", f"az login --service-principal --username {app_id} --tenant {tenant} "
-                                  "--password <secret>")])
-    if plan.operation == "add-certificate":
-        r = certificate_result(plan)
-        facts = [(k, str(v)) for k, v in r.items() if v is not None and k != "pem"]
-        return SecretView(f"New certificate for {plan.target.get('principal')}", None, facts, [])
-    return None
+
+def _created(plan: Plan, secrets: Mapping[str, Secret]) -> SecretView:
+    from ...operations import create_result
+
+    r = create_result(plan)
+    facts = [("appId", str(r.get("appId"))), ("tenant", str(r.get("tenant"))),
+             ("registry", str(r.get("loginServer"))), ("role", str(r.get("role")))]
+    if r.get("certificateFile"):
+        facts.append(("certificate and key", str(r["certificateFile"])))
+    return SecretView(f"New principal {r.get('displayName')}", secrets.get("password"), facts,
+                      [("docker", str(r.get("dockerLogin"))), ("az", str(r.get("azLogin")))])
+
+
+def _reset(plan: Plan, secrets: Mapping[str, Secret]) -> SecretView:
+    from ...operations import credential_result
+
+    r = credential_result(plan)
+    app_id, tenant = r.get("appId"), r.get("tenant")
+    facts = [("appId", str(app_id)), ("tenant", str(tenant)), ("key id", str(r.get("keyId"))),
+             ("expires", str(r.get("endDateTime")))]
+    return SecretView(f"New secret for {r.get('displayName')}", secrets.get("password"), facts,
+                      [("docker", f"docker login <registry>.azurecr.io --username {app_id} --password-stdin"),
+                       ("az", f"az login --service-principal --username {app_id} --tenant {tenant} "
+                              "--password <secret>")])
+
+
+def _certificate(plan: Plan, secrets: Mapping[str, Secret]) -> SecretView:
+    from ...operations import certificate_result
+
+    r = certificate_result(plan)
+    facts = [(k, str(v)) for k, v in r.items() if v is not None and k != "pem"]
+    return SecretView(f"New certificate for {plan.target.get('principal')}", None, facts, [])
+
+
+_VIEWS: dict[str, Callable[[Plan, Mapping[str, Secret]], SecretView]] = {
+    CREATE_PRINCIPAL.name: _created, RESET_CREDENTIAL.name: _reset, ADD_CERTIFICATE.name: _certificate}
 
 
 class SecretScreen(DialogScreen[None]):

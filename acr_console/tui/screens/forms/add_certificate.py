@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Select, Static
 
+from ....errors import InputError
 from ....models import PrincipalDetail
+from ....operations.registry import ADD_CERTIFICATE
 from ....presentation import printable
-from .base import FieldError, OperationForm, optional
+from .base import OperationForm, optional
 from .create_principal import parse_years
-
-if TYPE_CHECKING:
-    from ....operations import Plan
 
 
 class AddCertificateForm(OperationForm):
-    TITLE = "Add certificate"
+    OPERATION = ADD_CERTIFICATE
+    SELECTORS = frozenset({"source"})
 
     def __init__(self, detail: PrincipalDetail) -> None:
         super().__init__()
@@ -37,7 +34,7 @@ class AddCertificateForm(OperationForm):
         yield from self.field("out", "Write the new key and certificate to",
                               Input(placeholder="new file, 0600", compact=True))
         yield from self.field("years", "Lifetime in years (1–10; default 1)", Input(placeholder="1", compact=True))
-        yield from self.field("display-name", "Display name (optional)", Input(compact=True))
+        yield from self.field("display_name", "Display name (optional)", Input(compact=True))
 
     def on_mount(self) -> None:
         self._show("file")
@@ -52,37 +49,16 @@ class AddCertificateForm(OperationForm):
         self.show_field("out", source == "generate")
         self.show_field("years", source == "generate")
 
-    def validate_fields(self) -> object:
-        from ....operations import AddCertificateRequest, check_add_certificate
+    def request(self) -> object:
+        from ....operations import AddCertificateRequest
 
         source = str(self.query_one("#field-source", Select).value)
         path = optional(self.query_one("#field-file", Input).value)
         out = optional(self.query_one("#field-out", Input).value)
         if source == "file" and not path:
-            raise FieldError("file", "give the path of the certificate file")
-        if source == "generate" and not out:
-            raise FieldError("out", "the generated private key needs a new file to be written to")
-        request = AddCertificateRequest(
+            raise InputError("give the path of the certificate file", field="file")
+        return AddCertificateRequest(
             principal=self.detail.principal.object_id or "", file=path if source == "file" else None,
             generate=source == "generate", out=out if source == "generate" else None,
             years=parse_years(self.query_one("#field-years", Input).value) if source == "generate" else None,
             display_name=optional(self.query_one("#field-display-name", Input).value))
-        try:
-            check_add_certificate(request, self.console.now())
-        except ValueError as err:
-            raise FieldError(self.field_for(str(err)) or ("file" if source == "file" else "out"), str(err)) from None
-        return request
-
-    def field_for(self, message: str) -> str | None:
-        low = message.lower()
-        source = str(self.query_one("#field-source", Select).value)
-        if "display name" in low:
-            return "display-name"
-        if "years" in low or "end-date" in low:
-            return "years"
-        return "file" if source == "file" else "out"
-
-    def plan_maker(self, request: object) -> Callable[[], Awaitable[Plan]]:
-        from ....operations import plan_add_certificate
-
-        return lambda: plan_add_certificate(self.console.backend.az, request)  # type: ignore[arg-type]

@@ -1,14 +1,17 @@
 """What every operation form shares: fields with an error line under each, a Check button that
 validates locally, then builds the plan (reads only) in a worker, and returns it.
 
-Nothing is sent while a field is invalid: local checks (the operations layer's own validators)
-run first, and only a form that passes them asks Azure anything, and then only reads.
+Nothing is sent while a field is invalid: local checks (the operation's own `validate`) run first,
+and only a form that passes them asks Azure anything, and then only reads.
+
+A form's fields are named as its operation's request fields, so an InputError lands under the
+field it names (`display_name` is the widget `#field-display-name`); one the form has no field for
+is shown under the form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -19,11 +22,13 @@ from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 
 from ....azure.errors import from_exception
+from ....errors import InputError
 from ....presentation import shown
 from ..base import DialogScreen
 
 if TYPE_CHECKING:
-    from ....operations import Plan
+    from ....operations import Plan  # noqa: F401 (named in the ModalScreen type argument, a string)
+    from ....operations.registry import Operation
     from ...app import AcrConsoleApp
 
 
@@ -33,12 +38,9 @@ def optional(value: str) -> str | None:
     return value if value.strip() else None
 
 
-class FieldError(ValueError):
-    """A problem with one field of a form."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+def dom_name(field: str) -> str:
+    """A request field's name as a widget id part: `display_name` -> `display-name`."""
+    return field.replace("_", "-")
 
 
 class OperationForm(DialogScreen["Plan | None"]):
@@ -78,7 +80,11 @@ class OperationForm(DialogScreen["Plan | None"]):
         Binding("escape", "cancel", "Cancel", tooltip="Close the form; nothing is sent.", id="form.cancel"),
     ]
 
-    TITLE = "Operation"
+    # The registry entry of the operation this form starts: its title, its validation, its plan.
+    OPERATION: ClassVar[Operation[Any, Any]]
+    # Fields that are no request field: choices that decide which request fields apply, or a
+    # flag's value (append or replace). No InputError names them.
+    SELECTORS: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def console(self) -> AcrConsoleApp:
@@ -86,7 +92,7 @@ class OperationForm(DialogScreen["Plan | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.TITLE), classes="form-title")
+            yield Static(Text(self.OPERATION.title), classes="form-title")
             with VerticalScroll():
                 yield from self.compose_fields()
             yield Static("", id="form-error")
@@ -98,13 +104,15 @@ class OperationForm(DialogScreen["Plan | None"]):
         yield from ()
 
     def field(self, name: str, label: str, widget: Widget) -> ComposeResult:
-        """A labelled field with its error line; the widget's id becomes `field-<name>`."""
+        """A labelled field with its error line, for the request field `name`; the widget's id
+        becomes `field-<name>` (see dom_name)."""
+        name = dom_name(name)
         widget.id = f"field-{name}"
         yield Vertical(Label(label, classes="field-label"), widget,
                        Static("", id=f"error-{name}", classes="field-error"), id=f"group-{name}", classes="field")
 
     def show_field(self, name: str, shown: bool) -> None:
-        self.query_one(f"#group-{name}").display = shown
+        self.query_one(f"#group-{dom_name(name)}").display = shown
 
     def clear_errors(self) -> None:
         for error in self.query(".field-error").results(Static):
@@ -113,9 +121,10 @@ class OperationForm(DialogScreen["Plan | None"]):
         self.query_one("#form-error", Static).update("")
 
     def show_error(self, field: str | None, message: str) -> None:
+        """The message under the field it is about; under the form when the form has no such field."""
         target = None
         if field is not None:
-            found = self.query(f"#error-{field}")
+            found = self.query(f"#error-{dom_name(field)}")
             target = found.first(Static) if found else None
         if target is None:
             self.query_one("#form-error", Static).update(shown(message))
@@ -123,16 +132,16 @@ class OperationForm(DialogScreen["Plan | None"]):
         target.update(shown(message))
         target.add_class("-shown")
 
-    def validate_fields(self) -> object:
-        """Check the fields without sending anything; return a request or raise FieldError/ValueError."""
+    def request(self) -> Any:
+        """The operation's request from the fields; raise InputError(field=...) for what only the
+        form can tell (a choice left blank). The operation validates the request itself after."""
         raise NotImplementedError
 
-    def plan_maker(self, request: object) -> Callable[[], Awaitable[Plan]]:
-        raise NotImplementedError
-
-    def field_for(self, message: str) -> str | None:
-        """Which field an operations-layer message is about, when the form can tell."""
-        return None
+    def validate_fields(self) -> Any:
+        """Check the fields without sending anything; return the request or raise InputError/ValueError."""
+        request = self.request()
+        self.OPERATION.validate(request, self.console.now())
+        return request
 
     @on(Button.Pressed, "#form-cancel")
     def action_cancel(self) -> None:
@@ -143,11 +152,11 @@ class OperationForm(DialogScreen["Plan | None"]):
         self.clear_errors()
         try:
             request = self.validate_fields()
-        except FieldError as err:
-            self.show_error(err.field, str(err))
+        except InputError as err:
+            self.show_error(err.field, err.message)
             return
-        except ValueError as err:  # InputError, CertificateError: the operations layer's own words
-            self.show_error(self.field_for(str(err)), str(err))
+        except ValueError as err:  # e.g. a CertificateError: the operations layer's own words
+            self.show_error(None, str(err))
             return
         self.query_one("#form-submit", Button).disabled = True
         self.query_one("#form-error", Static).update(Text("Reading what the plan needs…", style="italic"))
@@ -155,11 +164,14 @@ class OperationForm(DialogScreen["Plan | None"]):
 
     @work(exclusive=True, group="plan", exit_on_error=False)
     async def make_plan(self, request: object) -> None:
+        from ....operations import Reads
+
         try:
-            plan = await self.plan_maker(request)()
+            plan = await self.OPERATION.prepare(request, Reads(self.console.backend.az))
         except ValueError as err:  # an input problem found by reading Azure (e.g. the name is taken)
             self.clear_errors()
-            self.show_error(self.field_for(str(err)), str(err))
+            self.show_error(err.field if isinstance(err, InputError) else None,
+                            err.message if isinstance(err, InputError) else str(err))
             self.query_one("#form-submit", Button).disabled = False
             return
         except Exception as exc:

@@ -3,28 +3,17 @@ a certificate, and its lifetime."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
-from ....models import Registry, RoleAssignmentMode
-from ....roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES
-from .base import FieldError, OperationForm, optional
-
-if TYPE_CHECKING:
-    from ....operations import Plan
+from ....errors import InputError
+from ....operations.registry import CREATE_PRINCIPAL
+from .base import optional
+from .registry_role import RegistryRoleForm
 
 CREDENTIAL_CHOICES = (("Password (shown once)", "password"), ("Generate a certificate and key", "generate"),
                       ("Certificate file (public part only)", "file"))
-
-
-def roles_for(registry: Registry | None) -> tuple[str, ...]:
-    if registry is None:
-        return LEGACY_DATA_ROLES
-    return ABAC_DATA_ROLES if registry.role_assignment_mode is RoleAssignmentMode.ABAC else LEGACY_DATA_ROLES
 
 
 def parse_years(text: str) -> int | None:
@@ -32,27 +21,18 @@ def parse_years(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise FieldError("years", f"'{text}' is not a whole number of years (1 to 10)")
+        raise InputError(f"'{text}' is not a whole number of years (1 to 10)", field="years")
     return int(text)
 
 
-class CreatePrincipalForm(OperationForm):
-    TITLE = "New service principal"
-
-    def __init__(self, registries: list[Registry], registry: Registry | None = None) -> None:
-        super().__init__()
-        self.registries = registries
-        self.initial = registry or (registries[0] if registries else None)
+class CreatePrincipalForm(RegistryRoleForm):
+    OPERATION = CREATE_PRINCIPAL
+    SELECTORS = frozenset({"credential"})
+    PREFERRED_ROLE = "AcrPush"
 
     def compose_fields(self) -> ComposeResult:
         yield from self.field("name", "Display name", Input(placeholder="e.g. ci-push-payments", compact=True))
-        yield from self.field("registry", "Registry", Select(
-            [(f"{r.name} ({r.role_assignment_mode.short.upper()})", r.id) for r in self.registries],
-            value=self.initial.id if self.initial else Select.BLANK, allow_blank=self.initial is None, compact=True))
-        roles = roles_for(self.initial)
-        yield from self.field("role", "Role (follows the registry's mode)",
-                              Select([(r, r) for r in roles], value="AcrPush" if "AcrPush" in roles else roles[0],
-                                     allow_blank=False, compact=True))
+        yield from self.registry_fields("Role (follows the registry's mode)")
         yield from self.field("credential", "Credential", Select(CREDENTIAL_CHOICES, value="password",
                                                                   allow_blank=False, compact=True))
         yield from self.field("certificate", "Certificate file (PEM, DER or CRT)",
@@ -65,19 +45,6 @@ class CreatePrincipalForm(OperationForm):
         self._show_credential_fields("password")
         self.query_one("#field-name", Input).focus()
 
-    @property
-    def registry(self) -> Registry | None:
-        value = self.query_one("#field-registry", Select).value
-        return next((r for r in self.registries if r.id == value), None)
-
-    @on(Select.Changed, "#field-registry")
-    def _registry_changed(self) -> None:
-        roles = roles_for(self.registry)
-        select = self.query_one("#field-role", Select)
-        current = select.value
-        select.set_options([(r, r) for r in roles])
-        select.value = current if current in roles else ("AcrPush" if "AcrPush" in roles else roles[0])
-
     @on(Select.Changed, "#field-credential")
     def _credential_changed(self, event: Select.Changed) -> None:
         self._show_credential_fields(str(event.value))
@@ -87,43 +54,23 @@ class CreatePrincipalForm(OperationForm):
         self.show_field("out", kind != "file")
         self.show_field("years", kind != "file")
 
-    def validate_fields(self) -> object:
-        from ....operations import CreatePrincipalRequest, check_create
+    def request(self) -> object:
+        from ....operations import CreatePrincipalRequest
         from ....operations.validation import check_display_name
 
-        name = self.query_one("#field-name", Input).value
-        try:
-            check_display_name(name)
-        except ValueError as err:
-            raise FieldError("name", str(err)) from None
+        # The fields in the order they are shown: the first problem a person sees is the top one.
+        name = check_display_name(self.query_one("#field-name", Input).value)
         registry = self.registry
         if registry is None:
-            raise FieldError("registry", "choose a registry")
+            raise InputError("choose a registry", field="registry")
         kind = str(self.query_one("#field-credential", Select).value)
         certificate = optional(self.query_one("#field-certificate", Input).value)
         out = optional(self.query_one("#field-out", Input).value)
         years = parse_years(self.query_one("#field-years", Input).value) if kind != "file" else None
         if kind == "file" and not certificate:
-            raise FieldError("certificate", "give the path of the certificate file")
-        if kind == "generate" and not out:
-            raise FieldError("out", "a generated private key needs a new file to be written to")
-        request = CreatePrincipalRequest(
-            name=name, registry=registry.id, role=str(self.query_one("#field-role", Select).value),
+            raise InputError("give the path of the certificate file", field="certificate")
+        return CreatePrincipalRequest(
+            name=name, registry=registry.id,
+            role=str(self.query_one("#field-role", Select).value),
             certificate=None if kind == "password" else ("generate" if kind == "generate" else certificate),
             out=out if kind != "file" else None, years=years)
-        check_create(request, self.console.now())
-        return request
-
-    def field_for(self, message: str) -> str | None:
-        low = message.lower()
-        for word, name in (("application named", "name"), ("years", "years"), ("end-date", "years"),
-                           ("overwrites", "out"), ("--out", "out"), ("folder", "out"), ("certificate", "certificate"),
-                           ("role", "role"), ("registry", "registry"), ("name", "name")):
-            if word in low:
-                return name
-        return None
-
-    def plan_maker(self, request: object) -> Callable[[], Awaitable[Plan]]:
-        from ....operations import plan_create_principal
-
-        return lambda: plan_create_principal(self.console.backend.az, request)  # type: ignore[arg-type]

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Select, Static
 
 from ....models import CredentialKind, CredentialOwner, PrincipalDetail
+from ....operations.registry import RESET_CREDENTIAL
 from ....presentation import expiry_text, printable
-from .base import FieldError, OperationForm, optional
+from .base import OperationForm, optional
 from .create_principal import parse_years
-
-if TYPE_CHECKING:
-    from ....operations import Plan
 
 
 class ResetCredentialForm(OperationForm):
-    TITLE = "Reset credential"
+    OPERATION = RESET_CREDENTIAL
+    SELECTORS = frozenset({"mode"})  # sets `replace`
 
     def __init__(self, detail: PrincipalDetail) -> None:
         super().__init__()
@@ -41,7 +37,7 @@ class ResetCredentialForm(OperationForm):
                               Select(owners, value=CredentialOwner.APPLICATION.value, allow_blank=False, compact=True))
         yield Static("", id="reset-removed")
         yield from self.field("years", "Lifetime in years (1–10; default 1)", Input(placeholder="1", compact=True))
-        yield from self.field("display-name", "Secret's display name (optional)",
+        yield from self.field("display_name", "Secret's display name (optional)",
                               Input(placeholder="acr-console", compact=True))
 
     def on_mount(self) -> None:
@@ -74,32 +70,12 @@ class ResetCredentialForm(OperationForm):
             text.append(f"  key {c.key_id}", style="dim")  # type: ignore[attr-defined]
         box.update(text)
 
-    def validate_fields(self) -> object:
-        from ....operations import ResetCredentialRequest, check_reset
+    def request(self) -> object:
+        from ....operations import ResetCredentialRequest
 
-        name = optional(self.query_one("#field-display-name", Input).value)
-        request = ResetCredentialRequest(
+        return ResetCredentialRequest(
             principal=self.detail.principal.object_id or "",
             replace=self.query_one("#field-mode", Select).value == "replace",
             on=CredentialOwner(str(self.query_one("#field-on", Select).value)),
-            years=parse_years(self.query_one("#field-years", Input).value), display_name=name)
-        try:
-            check_reset(request, self.console.now())
-        except ValueError as err:
-            raise FieldError(self.field_for(str(err)) or "years", str(err)) from None
-        return request
-
-    def field_for(self, message: str) -> str | None:
-        low = message.lower()
-        if "display name" in low:
-            return "display-name"
-        if "years" in low or "end-date" in low:
-            return "years"
-        if "another tenant" in low:
-            return "on"
-        return None
-
-    def plan_maker(self, request: object) -> Callable[[], Awaitable[Plan]]:
-        from ....operations import plan_reset_credential
-
-        return lambda: plan_reset_credential(self.console.backend.az, request)  # type: ignore[arg-type]
+            years=parse_years(self.query_one("#field-years", Input).value),
+            display_name=optional(self.query_one("#field-display-name", Input).value))

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Select, Static
 
+from ....errors import InputError
 from ....models import Principal, Registry
+from ....operations.registry import REVOKE
 from ....presentation import printable
-from .base import FieldError, OperationForm
-
-if TYPE_CHECKING:
-    from ....operations import Plan
+from .base import OperationForm
 
 ALL = "*all*"
 
 
 class RevokeForm(OperationForm):
-    TITLE = "Revoke principal"
+    OPERATION = REVOKE
 
     def __init__(self, principal: Principal, registries: list[Registry], registry: Registry | None = None) -> None:
         super().__init__()
@@ -45,25 +41,15 @@ class RevokeForm(OperationForm):
     def on_mount(self) -> None:
         self.query_one("#field-registry", Select).focus()
 
-    def validate_fields(self) -> object:
-        from ....operations import RevokeRequest, check_revoke
+    def request(self) -> object:
+        from ....operations import RevokeRequest
 
         if not self.principal.object_id:
-            raise FieldError("registry", "this principal has no directory object to revoke")
+            raise InputError("this principal has no directory object to revoke", field="principal")
         value = self.query_one("#field-registry", Select).value
-        request = RevokeRequest(
+        return RevokeRequest(
             principal=self.principal.object_id, registry=None if value == ALL else str(value),
             all_registries=value == ALL, include_broader_scopes=self.query_one("#field-broader", Checkbox).value,
             remove_credentials=self.query_one("#field-credentials", Checkbox).value,
             disable=self.query_one("#field-disable", Checkbox).value,
             delete_application=self.query_one("#field-delete", Checkbox).value)
-        check_revoke(request)
-        return request
-
-    def field_for(self, message: str) -> str | None:
-        return "registry" if "registry" in message.lower() else None
-
-    def plan_maker(self, request: object) -> Callable[[], Awaitable[Plan]]:
-        from ....operations import plan_revoke
-
-        return lambda: plan_revoke(self.console.backend.az, request)  # type: ignore[arg-type]

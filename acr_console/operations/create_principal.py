@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +25,16 @@ from ..certificates import (
     GeneratedCertificate,
     generate_self_signed,
 )
-from ..models import CredentialOwner
+from ..errors import InputError
+from ..models import CredentialOwner, Registry
 from ..paths import expand_user
 from ..secret import Secret
 from .credentials import password_step_functions
 from .files import save_key_step, save_secret_step
 from .plan import Plan, RunContext, Step, StepOutput, Untouched
+from .registry import CREATE_PRINCIPAL as OPERATION
+from .registry import Reads
 from .validation import (
-    InputError,
     certificate_file,
     check_display_name,
     check_reference,
@@ -43,7 +45,6 @@ from .validation import (
     role_guid,
 )
 
-OPERATION = "create-principal"
 PASSWORD_NAME = "acr-console"
 
 
@@ -59,8 +60,11 @@ class CreatePrincipalRequest:
     replication_timeout_s: float = writes_arm.PRINCIPAL_REPLICATION_TIMEOUT_S
 
 
+Request = CreatePrincipalRequest
+
+
 @dataclass(frozen=True)
-class CheckedCreate:
+class _Valid:
     name: str
     registry: str
     role: str
@@ -71,34 +75,46 @@ class CheckedCreate:
     out: Path | None = None
 
 
-def check_create(req: CreatePrincipalRequest, now: datetime | None = None) -> CheckedCreate:
-    """Everything that can be known wrong without asking Azure; raises InputError or CertificateError."""
-    now = now or datetime.now(UTC)
+@dataclass(frozen=True)
+class CheckedCreatePrincipal:
+    reads: Reads
+    request: CreatePrincipalRequest
+    valid: _Valid
+    registry: Registry
+    # The application an earlier run of this command made and left without a credential: this run completes it.
+    leftover: dict[str, Any] | None
+    tenant: str | None
+
+
+def validate(req: CreatePrincipalRequest, now: datetime) -> _Valid:
+    """Everything that can be known wrong without asking Azure; raises InputError."""
     name = check_display_name(req.name)
     registry = check_reference(req.registry, "registry")
     role = check_role_name(req.role)
     end = credential_end(req.years, req.end_date, now)
-    out = new_file(req.out, "--out")
+    out = new_file(req.out, "out")
     if req.certificate is None:
-        return CheckedCreate(name, registry, role, "password", end, out=out)
+        return _Valid(name, registry, role, "password", end, out=out)
     if req.certificate == "generate":
         if out is None:
-            raise InputError("--certificate generate needs --out PATH: the new private key is written there "
-                             "(mode 0600) and nowhere else")
-        return CheckedCreate(name, registry, role, "generate", end, out=out)
+            raise InputError("a generated certificate needs a new file for its private key: it is written there "
+                             "(mode 0600) and nowhere else", field="out")
+        return _Valid(name, registry, role, "generate", end, out=out)
     if out is not None:
-        raise InputError("--out is for a password or a generated certificate; with a certificate file nothing "
-                         "secret is created (the private key stays where it is)")
+        raise InputError("a file for the secret is only for a password or a generated certificate; with a "
+                         "certificate file nothing secret is created (the private key stays where it is)", field="out")
     if req.years is not None or req.end_date is not None:
-        raise InputError("--years and --end-date do not apply to a certificate file: its own validity is used")
-    info = certificate_file(req.certificate, "--certificate", now)
+        raise InputError("a lifetime does not apply to a certificate file: its own validity is used",
+                         field="years" if req.years is not None else "end_date")
+    info = certificate_file(req.certificate, "certificate", now)
     path = expand_user(req.certificate)
-    return CheckedCreate(name, registry, role, "file", info.not_after, certificate=info, certificate_path=path)
+    return _Valid(name, registry, role, "file", info.not_after, certificate=info, certificate_path=path)
 
 
-async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
-                                checked: CheckedCreate | None = None) -> Plan:
-    c = checked or check_create(req)
+
+async def check(req: CreatePrincipalRequest, reads: Reads) -> CheckedCreatePrincipal:
+    c = validate(req, reads.now)
+    az = reads.az
     registry = await find_registry(az, c.registry)
     check_role_for_mode(c.role, registry.role_assignment_mode, registry.name)
     existing = await writes_graph.applications_named(az, c.name)
@@ -107,9 +123,15 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
         ids = ", ".join(str(a.get("appId")) for a in existing[:3])
         raise InputError(f"an application named '{c.name}' already exists (appId {ids}). The console never "
                          "changes an existing application here: choose another name, or use reset-credential / "
-                         "assign on the existing principal")
+                         "assign on the existing principal", field="name")
     who = await signed_in(az)
-    tenant = who.tenant_id or az.connection.tenant_id
+    return CheckedCreatePrincipal(reads, req, c, registry, leftover,
+                                  who.tenant_id or az.connection.tenant_id)
+
+
+def plan(checked: CheckedCreatePrincipal) -> Plan:
+    az, req, c, registry, leftover, tenant = (checked.reads.az, checked.request, checked.valid, checked.registry,
+                                              checked.leftover, checked.tenant)
 
     ctx = RunContext()
     generated: GeneratedCertificate | None = None
@@ -213,7 +235,7 @@ async def plan_create_principal(az: AzureClients, req: CreatePrincipalRequest,
     if registry.admin_user_enabled:
         warnings.append(f"{registry.name} has its admin user enabled: a shared password grants full access "
                         "alongside this principal.")
-    return Plan(OPERATION, f"Create principal '{c.name}' for {registry.name}",
+    return Plan(OPERATION.name, f"Create principal '{c.name}' for {registry.name}",
                 {"displayName": c.name, "registry": registry.name, "registryId": registry.id, "role": c.role,
                  "credential": c.kind, "mode": registry.role_assignment_mode.short},
                 steps, warnings, untouched, ctx)
