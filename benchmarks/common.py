@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# Host variables that re-point TLS trust; the test suite removes them too (sdk-wiring.md §4).
+# Host variables that re-point TLS trust; the test suite removes them too (docs/reference/sdk-wiring.md §4).
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .common import SandboxProcess, Section, child_env, console_script, median_of, ratio, seconds, timed_run
 
-# Packages that must not load before the first frame or for `registries` (sdk-wiring.md §6.1).
+# Packages that must not load before the first frame or for `registries` (docs/reference/sdk-wiring.md §6.1).
 HEAVY = ("msgraph", "kiota_http", "textual", "azure.mgmt.authorization", "azure.mgmt.containerregistry", "aiohttp")
 
 

@@ -35,7 +35,7 @@ if os.environ.get("CI"):
 
 
 class Tripwire:
-    """A proxy that refuses everything and remembers who asked (sdk-wiring.md §7).
+    """A proxy that refuses everything and remembers who asked (docs/reference/sdk-wiring.md §7).
 
     HTTPS_PROXY points here and NO_PROXY exempts loopback, so a mis-wired client that tries to
     reach a real Azure host fails fast, names the host, and never leaves the machine.

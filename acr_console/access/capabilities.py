@@ -3,9 +3,9 @@
 Legacy mode ("RBAC Registry Permissions") reads rights from ``actions``; ABAC mode reads them from
 ``dataActions`` only, so AcrPull/AcrPush/AcrDelete/AcrImageSigner and Owner/Contributor/Reader yield
 no data-plane right there, while the quarantine roles still do through their ``quarantinedArtifacts``
-data actions (facts §1). Catalog listing is an ABAC data action only.
+data actions (docs/reference/acr-access.md §1). Catalog listing is an ABAC data action only.
 
-Latent rights are the paths to push without a push role (facts §2.3, §2.4 step 4). This module
+Latent rights are the paths to push without a push role (docs/reference/acr-access.md §2.3, §2.4 step 4). This module
 reports them *raw*: every latent right the role's permissions allow. Hiding a latent right that the
 principal already holds in full is an entry-level decision taken in :mod:`.analysis`.
 """
@@ -22,7 +22,7 @@ from acr_console.models import Confidence, Latent, Right, RoleAssignmentMode, Ro
 
 _REGISTRY = "Microsoft.ContainerRegistry/registries/"
 
-# Repository dataActions on a legacy-mode registry are documented only for ABAC (facts §8, open
+# Repository dataActions on a legacy-mode registry are documented only for ABAC (docs/reference/acr-access.md §8, open
 # question). Flip this to let them grant on legacy registries too (read at call time; results are
 # cached, so a run-time change needs role_capabilities.cache_clear()).
 REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY = False
@@ -142,7 +142,7 @@ def _latent_alternatives(mode: RoleAssignmentMode, admin_user_enabled: bool) -> 
     else:
         table[Latent.ENABLE_ADMIN_USER] = [(REGISTRY_WRITE,)]
     if mode is RoleAssignmentMode.LEGACY:
-        # ABAC tasks run as an identity that needs its own Repository roles (facts §2.3.3).
+        # ABAC tasks run as an identity that needs its own Repository roles (docs/reference/acr-access.md §2.3, item 3).
         table[Latent.RUN_TASKS] = [(TASKS_WRITE,), (SCHEDULE_RUN,)]
     return table
 

@@ -1,6 +1,6 @@
 """ABAC role-assignment conditions (``conditionVersion`` 2.0) restricting ACR repositories.
 
-The documented shape (facts §2.1) is one block per restricted action set::
+The documented shape (docs/reference/acr-access.md §2.1) is one block per restricted action set::
 
     ( ( !(ActionMatches{'…/repositories/content/read'}) AND !(ActionMatches{'…/metadata/read'}) )
       OR ( @Request[Microsoft.ContainerRegistry/registries/repositories:name]

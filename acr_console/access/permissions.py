@@ -1,6 +1,6 @@
 """Azure RBAC action matching.
 
-Semantics (facts §1, §2.2): ``*`` matches any run of characters, case-insensitively; effective
+Semantics (docs/reference/acr-access.md §1, §2.2): ``*`` matches any run of characters, case-insensitively; effective
 permissions are ``actions − notActions`` and ``dataActions − notDataActions`` of the *same* role
 (notActions is not a deny rule); ``actions`` never grant data actions, so the two lists are matched
 separately.

@@ -3,7 +3,7 @@ HTTP stack.
 
 msgraph (kiota) requires httpx; azure-core's own async transport is aiohttp's. Importing both costs
 every process that touches ARM about 0.2 s more than one of them: aiohttp alone loads the system CA
-store twice at import (for default contexts the console never uses, sdk-wiring.md §4). Errors map
+store twice at import (for default contexts the console never uses, docs/reference/sdk-wiring.md §4). Errors map
 to azure-core's exceptions exactly as its aiohttp transport maps aiohttp's, so its retry policy
 treats them the same: a connection that fails or drops → ServiceRequestError (retried for any
 method), a read that times out → ServiceResponseTimeoutError.

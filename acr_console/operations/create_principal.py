@@ -1,6 +1,6 @@
 """Create a principal for one registry: `az ad sp create-for-rbac`, done right.
 
-Differences from the Azure CLI that matter (acr-access §4.1, §7): an existing application of that
+Differences from the Azure CLI that matter (docs/reference/acr-access.md §4.1, §7): an existing application of that
 name is never patched and its passwords never removed; the role is assigned on the registry only,
 chosen from the roles the registry's mode honours; the assignment is retried through the directory's
 replication delay; a failure after the secret exists still reports the secret's key id and every

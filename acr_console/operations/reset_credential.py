@@ -1,6 +1,6 @@
 """reset-credential: add a password to a principal, and optionally retire the old ones once it exists.
 
-Unlike `az ad sp credential reset` (acr-access §4.2, §7.3) nothing is removed by default, and old
+Unlike `az ad sp credential reset` (docs/reference/acr-access.md §4.2, §7.3) nothing is removed by default, and old
 passwords are removed only after the new one exists (and is saved, when a file was asked for).
 """
 

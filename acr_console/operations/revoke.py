@@ -1,4 +1,4 @@
-"""Revoke a principal's registry access: the incident path (acr-access §6).
+"""Revoke a principal's registry access: the incident path (docs/reference/acr-access.md §6).
 
 Role assignments at registry scope are deleted; assignments above the registry that grant registry
 rights are listed and deleted only when asked (they reach beyond registries); group memberships

@@ -27,7 +27,7 @@ from ..roles import ABAC_DATA_ROLES, LEGACY_DATA_ROLES, builtin_by_name
 # Graph: "The display name for the application. Maximum length is 256 characters."
 MAX_DISPLAY_NAME = 256
 MAX_CREDENTIAL_NAME = 120
-DEFAULT_YEARS = 1  # the Azure CLI's default secret lifetime (acr-access §4.1)
+DEFAULT_YEARS = 1  # the Azure CLI's default secret lifetime (docs/reference/acr-access.md §4.1)
 MAX_YEARS = 10
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Bidirectional overrides and isolates let a name display as something it is not.

@@ -21,7 +21,8 @@ from .context import Sandbox
 from .directory import InvalidKey, load_certificate, parse_time, thumbprints
 from .errors import entra_error
 
-# RS256 from MSAL (sync credentials), PS256 from azure-identity's aio CertificateCredential (§3.1).
+# RS256 from MSAL (sync credentials), PS256 from azure-identity's aio CertificateCredential
+# (docs/reference/sdk-wiring.md §3.1).
 ALGORITHMS = ["RS256", "PS256"]
 # Graph's proof audience is the AAD Graph application id (application-addkey.md).
 PROOF_AUDIENCE = "00000002-0000-0000-c000-000000000000"

@@ -258,7 +258,7 @@ def thumbprints(cert: x509.Certificate) -> tuple[bytes, bytes]:
 def custom_key_identifier(cert: x509.Certificate) -> str:
     """Graph's default customKeyIdentifier: base64 of the SHA-1 thumbprint's 20 bytes.
 
-    The SDK models type the property as base64 `bytes` (sdk-wiring.md §8), so the hex thumbprint
+    The SDK models type the property as base64 `bytes` (docs/reference/sdk-wiring.md §8), so the hex thumbprint
     the portal shows would decode to garbage; base64 of the digest round-trips to it exactly."""
     return base64.b64encode(thumbprints(cert)[0]).decode()
 

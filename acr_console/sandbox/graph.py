@@ -109,7 +109,8 @@ async def dispatch(sb: Sandbox, caller: Caller, method: str, path: str, query_st
     inner = inner.removesuffix("/") if inner.endswith("/") and len(inner) > 1 else inner
     segments = inner.split("/")
     if any(s == "" for s in segments):
-        # `//` (e.g. from httpx base_url plus a leading slash, sdk-wiring §3.4): refused, never guessed at.
+        # `//` (e.g. from httpx base_url plus a leading slash, docs/reference/sdk-wiring.md §3.4): refused,
+        # never guessed at.
         raise ApiError(400, "BadRequest", f"Resource not found for the segment '{path}'.")
     alt = _ALT_KEY.match(segments[0])
     if alt is not None:

@@ -35,7 +35,7 @@ ADMIN_SECRET_NAME = "sandbox-admin"
 
 def _bind(port: int) -> socket.socket:
     # IPPROTO_TCP explicitly: with proto=0 asyncio skips TCP_NODELAY on accepted sockets and every
-    # response waits ~40 ms for Nagle and delayed ACK (sdk-wiring.md §5).
+    # response waits ~40 ms for Nagle and delayed ACK (docs/reference/sdk-wiring.md §5).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))

@@ -1,4 +1,4 @@
-"""Expected capabilities of the 24 built-in roles, written by hand from acr-access.md §1, §2.3, §2.4.
+"""Expected capabilities of the 24 built-in roles, written by hand from docs/reference/acr-access.md §1, §2.3, §2.4.
 
 Not computed by the code under test: a change in the analysis that changes a built-in role's
 result must change these tables too.

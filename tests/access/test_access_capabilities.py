@@ -1,5 +1,5 @@
 """Capabilities of every built-in role in both modes; the expected tables come from the facts file
-(acr-access.md §1, §2.3, §2.4), written out by hand rather than computed."""
+(docs/reference/acr-access.md §1, §2.3, §2.4), written out by hand rather than computed."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ The tenant starts empty (only the sandbox admin, Owner of every subscription). T
 one legacy and one ABAC registry: an AcrPull-only principal, a pusher reached through two nested
 groups, a Contributor inherited from the resource group, a custom role, and an ABAC Repository
 Writer limited by a condition. Every expectation below is written from the role facts
-(acr-access.md §1), not read back from the code under test.
+(docs/reference/acr-access.md §1), not read back from the code under test.
 """
 
 from __future__ import annotations

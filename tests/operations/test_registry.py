@@ -26,6 +26,7 @@ import pytest
 from textual.binding import Binding
 from textual.widgets import Input, Select
 
+from acr_console import main as entry_point
 from acr_console.cli import main as cli_main
 from acr_console.cli.ops_common import WriteCommand
 from acr_console.models import PrincipalDetail, Registry
@@ -70,7 +71,7 @@ def test_every_operation_is_a_cli_command_whose_arguments_are_its_request_fields
     assert sorted(commands) == sorted(NAMES)
     for name, command in commands.items():
         assert command.operation is operation(name)
-        parser = cli_main.build_parser([name])
+        parser = entry_point.build_parser([name])
         sub = next(a for a in parser._actions if a.dest == "command").choices[name]  # type: ignore[union-attr]
         fields = {f.name for f in dataclasses.fields(command.operation.request_type)}
         dests = {a.dest for a in sub._actions} - RUN_FLAGS
@@ -185,9 +186,9 @@ def test_each_operation_runs_by_its_name_and_plans_and_audits_under_it(
     ctx = _Ctx(tmp_path)
     for name in NAMES:
         base = ["--sandbox-data", str(sandbox_server.data_dir), name, *_argv(name, ctx), "--json"]
-        assert cli_main.main([*base, "--dry-run"]) == 0, capsys.readouterr().err
+        assert entry_point.main([*base, "--dry-run"]) == 0, capsys.readouterr().err
         assert json.loads(capsys.readouterr().out)["plan"]["operation"] == name
-        code = cli_main.main([*base, "--yes"])
+        code = entry_point.main([*base, "--yes"])
         out, err = capsys.readouterr()
         assert code == 0, err
         doc = json.loads(out)
@@ -199,7 +200,7 @@ def test_each_operation_runs_by_its_name_and_plans_and_audits_under_it(
 
 
 def test_a_read_command_imports_no_write_code() -> None:
-    code = ("import sys; from acr_console.cli.main import build_parser; build_parser(['access', 'contosoprod']); "
+    code = ("import sys; from acr_console.main import build_parser; build_parser(['access', 'contosoprod']); "
             "print(sorted(m for m in sys.modules if m.startswith(('acr_console.operations.', 'acr_console.cli.ops_'))"
             " and m.rsplit('.', 1)[1] not in ('registry', 'validation')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -1,4 +1,4 @@
-"""Clients for the Graph, certificate and registry-plane tests, wired as sdk-wiring.md §3.4 says:
+"""Clients for the Graph, certificate and registry-plane tests, wired as docs/reference/sdk-wiring.md §3.4 says:
 unmodified msgraph-sdk over its own httpx client, the sandbox's CA given explicitly."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ async def graph_client(conn: dict[str, Any], credential: Any = None) -> AsyncIte
 
 async def raw(graph: Any, method: str, path_or_url: str, body: Any = None,
               headers: dict[str, str] | None = None) -> Any:
-    """The raw-JSON path (§6.2): the adapter sends, ODataError maps errors, no models."""
+    """The raw-JSON path (docs/reference/sdk-wiring.md §6.2): the adapter sends, ODataError maps errors, no models."""
     from kiota_abstractions.method import Method
     from kiota_abstractions.request_information import RequestInformation
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError

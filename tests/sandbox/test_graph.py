@@ -265,7 +265,7 @@ async def test_filter_forms_clients_send(connection: dict[str, Any]) -> None:
         assert kubelets == ["aks-prod-neu-kubelet", "aks-prod-weu-kubelet"]
         disabled = await names("$filter=accountEnabled eq false")
         assert [n for n in disabled if not n.startswith("test-")] == ["azure-devops-legacy-erp"]
-        # kiota percent-encodes ( , and ' inside $filter (sdk-wiring §3.4): the model path proves it.
+        # kiota percent-encodes ( , and ' inside $filter (docs/reference/sdk-wiring.md §3.4): the model path proves it.
         params = ServicePrincipalsRequestBuilder.ServicePrincipalsRequestBuilderGetQueryParameters(
             filter="startswith(displayName,'github-actions-c')", select=["displayName"], top=50)
         got = await graph.service_principals.get(RequestConfiguration(query_parameters=params))

@@ -1,4 +1,4 @@
-"""Graph `$batch` by hand (the SDK's batch support is broken in this version set, sdk-wiring §3.5):
+"""Graph `$batch` by hand (the SDK's batch support is broken in this version set, docs/reference/sdk-wiring.md §3.5):
 plain HTTPS and the request adapter, relative URLs only, dependsOn, at most 20 requests, inner faults."""
 
 from __future__ import annotations
