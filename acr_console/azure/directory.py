@@ -203,9 +203,16 @@ def credentials_of(doc: dict[str, Any], owner: CredentialOwner) -> list[Credenti
 
 
 def _thumbprint(custom_key_identifier: str | None) -> str | None:
-    """Graph returns the SHA-1 thumbprint as base64 of the digest; people compare it as hex."""
+    """The SHA-1 thumbprint in hex, as people compare it.
+
+    Graph's default customKeyIdentifier is the thumbprint as 40 hex characters (keyCredential page;
+    `concepts/applications-how-to-add-certificate.md`). A value a client chose is base64 of its bytes:
+    20 of them are a thumbprint (this console writes base64 of the digest); anything else is shown
+    as it came. The hex form is read first: its characters are valid base64 too."""
     if not custom_key_identifier:
         return None
+    if re.fullmatch(r"[0-9A-Fa-f]{40}", custom_key_identifier):
+        return custom_key_identifier.upper()
     import base64
     import binascii
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import arm, authorization, entra, faults, graph, registry_plane
+from . import arm, authorization, entra, faults, graph, registry_plane, resources
 from .context import GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
 
@@ -110,7 +110,7 @@ def build_app(sb: Sandbox) -> ASGIApp:
         return arm_error(404, "InvalidResourceType" if "/providers/" in request.url.path else "NotFound",
                          f"No HTTP resource was found that matches the request URI '{request.url.path}'.")
 
-    routes: list[Any] = [*entra.routes(sb), *graph.routes(sb), *arm.routes(sb)]
+    routes: list[Any] = [*entra.routes(sb), *graph.routes(sb), *arm.routes(sb), *resources.routes(sb)]
     routes += [*authorization.routes(sb), *faults.control_routes(sb)]
     app = Starlette(
         routes=routes,

@@ -234,11 +234,34 @@ class InvalidKey(ValueError):
     """A keyCredential's `key` that is not a base64 DER (or PEM) X.509 certificate."""
 
 
-def load_certificate(key_b64: str) -> x509.Certificate:
+def decode_key(key_b64: str) -> bytes:
+    """The bytes of a keyCredential's `key` (Edm.Binary) in every form Graph takes.
+
+    Graph's JSON carries binary as base64, and the Azure CLI sends a certificate's PEM body as is:
+    base64 wrapped with a line break every 64 characters (`az ad sp credential reset --create-cert`
+    and `--cert`, azure-cli 2.91.0 role/custom.py `_build_key_credentials`; the Azure documentation's
+    service-principal scenario relies on Graph accepting it). Whitespace is therefore ignored, and
+    the URL-safe alphabet (RFC 4648 §5, what OData's JSON format uses for Edm.Binary) is accepted
+    with or without padding. Anything else raises InvalidKey."""
+    text = "".join(key_b64.split())
+    if not text:
+        raise InvalidKey("the key is empty")
+    if "-" in text or "_" in text:
+        if "+" in text or "/" in text:
+            raise InvalidKey("the key mixes the base64 and base64url alphabets")
+        text = text.replace("-", "+").replace("_", "/")
+    text = text.rstrip("=")
+    text += "=" * (-len(text) % 4)
     try:
-        raw = base64.b64decode(key_b64, validate=True)
-    except (binascii.Error, ValueError, TypeError):
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
         raise InvalidKey("the key is not valid base64") from None
+
+
+def load_certificate(key_b64: str) -> x509.Certificate:
+    """The X.509 certificate in a keyCredential's `key`: base64 (see decode_key) of its DER, or of a
+    PEM file. Raises InvalidKey for anything that does not parse as a certificate."""
+    raw = decode_key(key_b64)
     try:
         if raw.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_certificate(raw)
@@ -256,11 +279,17 @@ def thumbprints(cert: x509.Certificate) -> tuple[bytes, bytes]:
 
 
 def custom_key_identifier(cert: x509.Certificate) -> str:
-    """Graph's default customKeyIdentifier: base64 of the SHA-1 thumbprint's 20 bytes.
+    """Graph's default customKeyIdentifier: the certificate's SHA-1 thumbprint as 40 upper-case hex
+    characters.
 
-    The SDK models type the property as base64 `bytes` (docs/reference/sdk-wiring.md §8), so the hex thumbprint
-    the portal shows would decode to garbage; base64 of the digest round-trips to it exactly."""
-    return base64.b64encode(thumbprints(cert)[0]).decode()
+    The keyCredential page says it "defaults to the thumbprint of the certificate", and the how-to
+    `concepts/applications-how-to-add-certificate.md` shows it as `"customKeyIdentifier":
+    "BB5D1064437D8720A5C53078185E6A361A78B10A"` (microsoftgraph/microsoft-graph-docs-contrib; the
+    value quoted in microsoftgraph/msgraph-sdk-java#1823 has the same form). Base64 of the digest
+    was AAD Graph's manifest `$base64Thumbprint`, not what Microsoft Graph returns. SDK models that
+    type the property as base64 bytes therefore decode it to 30 meaningless bytes; readers that want
+    the thumbprint must take the text as it comes."""
+    return thumbprints(cert)[0].hex().upper()
 
 
 def certificate_credential(

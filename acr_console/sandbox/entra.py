@@ -76,8 +76,13 @@ def routes(sb: Sandbox) -> list[Route]:
             return entra_error("invalid_scope", scope=scope)
         app = sb.store.by_app_id(client_id, "application") if client_id else None
         sp = sb.store.by_app_id(client_id, "servicePrincipal") if client_id else None
-        if app is None or sp is None:
-            return entra_error("unknown_client", client=client_id)
+        # Entra tells the two apart: no application at all is AADSTS700016 (400 unauthorized_client);
+        # an application whose service principal is gone (`az ad sp delete`) is AADSTS7000229
+        # (401 invalid_client). tests/sandbox/test_entra_errors.py cites the sources.
+        if app is None:
+            return entra_error("unknown_client", client=client_id, tenant=sb.store.tenant_id)
+        if sp is None:
+            return entra_error("missing_service_principal", client=client_id, tenant=sb.store.tenant_id)
         failure = authenticate_client(sb, form, app, sp, f"{sb.base_url}/{tenant}/oauth2/v2.0/token")
         if failure is not None:
             return failure

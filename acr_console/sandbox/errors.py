@@ -48,8 +48,18 @@ def graph_error(status: int, code: str, message: str, headers: dict[str, str] | 
 
 # Entra's AADSTS codes for the failures the sandbox reproduces.
 AADSTS = {
+    # No application with this appId in the tenant (Azure/azure-powershell#9156 and many CI logs).
     "unknown_client": ("unauthorized_client", 400, "AADSTS700016",
-                       "Application with identifier '{client}' was not found in the directory."),
+                       "Application with identifier '{client}' was not found in the directory '{tenant}'. "
+                       "This can happen if the application has not been installed by the administrator of "
+                       "the tenant or consented to by any user in the tenant. You may have sent your "
+                       "authentication request to the wrong tenant."),
+    # The application exists but its service principal does not (deleted, or never created):
+    # Azure/Commercial-Marketplace-SaaS-Accelerator#830, Azure/azure-sdk-for-net#46762.
+    "missing_service_principal": ("invalid_client", 401, "AADSTS7000229",
+                                  "The client application {client} is missing service principal in the "
+                                  "tenant {tenant}. See instructions here: "
+                                  "https://go.microsoft.com/fwlink/?linkid=2225119"),
     "invalid_secret": ("invalid_client", 401, "AADSTS7000215",
                        "Invalid client secret provided. Ensure the secret being sent in the request is the "
                        "client secret value, not the client secret ID, for a secret added to app '{client}'."),

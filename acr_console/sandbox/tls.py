@@ -31,6 +31,22 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+# Registries answer at `<name>.azurecr.io` (their loginServer). A client we did not write, such as the
+# Azure CLI, connects to that name itself (`https://<loginServer>/v2/`), reaching this listener through
+# a proxy that routes the name here (tests/azcli/proxy.py); the certificate must then name it. Only
+# clients given this sandbox's own CA trust it.
+LOGIN_SERVER_WILDCARD = "*.azurecr.io"
+
+
+def _names_login_servers(server_cert: Path) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate(server_cert.read_bytes())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (ValueError, x509.ExtensionNotFound):
+        return False
+    return LOGIN_SERVER_WILDCARD in names.get_values_for_type(x509.DNSName)
+
+
 def _new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -39,8 +55,11 @@ def ensure_tls(data_dir: Path) -> TlsFiles:
     """Create the CA and a server certificate for 127.0.0.1/localhost once; reuse them after."""
     tls_dir = data_dir / "tls"
     files = TlsFiles(tls_dir / "ca.pem", tls_dir / "server.pem", tls_dir / "server-key.pem")
-    if files.ca_cert.exists() and files.server_cert.exists() and files.server_key.exists():
+    present = files.ca_cert.exists() and files.server_cert.exists() and files.server_key.exists()
+    if present and _names_login_servers(files.server_cert):
         return files
+    # Otherwise issue the set (anew, for a data folder from before the certificate named the
+    # registries' login servers: the CA key was never kept, so the old CA cannot sign the new name).
     tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = dt.datetime.now(dt.UTC)
     ca_key = _new_key()
@@ -79,7 +98,8 @@ def ensure_tls(data_dir: Path) -> TlsFiles:
         .not_valid_after(now + dt.timedelta(days=825))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost"),
+                 x509.DNSName(LOGIN_SERVER_WILDCARD)]
             ),
             critical=False,
         )

@@ -154,8 +154,10 @@ async def test_patch_key_credentials_replaces_the_collection(connection: dict[st
         listed = (await raw(graph, "GET", path))["keyCredentials"]
         assert [c["displayName"] for c in listed] == ["first", "second"]
         assert all(c["key"] is None for c in listed)  # keys only on $select of a single object
-        sha1 = hashlib.sha1(first.public_bytes(serialization.Encoding.DER)).digest()
-        assert listed[0]["customKeyIdentifier"] == base64.b64encode(sha1).decode()
+        # Graph's default: the SHA-1 thumbprint as 40 upper-case hex characters (keyCredential page;
+        # concepts/applications-how-to-add-certificate.md; tests/sandbox/test_key_credentials.py).
+        sha1 = hashlib.sha1(first.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+        assert listed[0]["customKeyIdentifier"] == sha1
         selected = (await raw(graph, "GET", f"{path}?$select=id,keyCredentials"))["keyCredentials"]
         assert selected[0]["key"] == der_b64(first)
         in_list = await raw(graph, "GET",
@@ -190,8 +192,10 @@ async def test_patch_key_credentials_with_the_model(connection: dict[str, Any]) 
             KeyCredential(display_name="model", key=der, type="AsymmetricX509Cert", usage="Verify")]))
         got = await graph.applications.by_application_id(app.id).get()
         assert got is not None and got.key_credentials and got.key_credentials[0].display_name == "model"
-        # The SDK reads customKeyIdentifier as base64 bytes: they are the SHA-1 thumbprint.
-        assert got.key_credentials[0].custom_key_identifier == hashlib.sha1(der).digest()
+        # The SDK types customKeyIdentifier as base64 bytes, so Graph's hex thumbprint reaches it decoded
+        # as base64: 30 bytes that re-encode to the hex text (msgraph-sdk-java#1823 trips on the same).
+        raw_cki = got.key_credentials[0].custom_key_identifier
+        assert raw_cki is not None and base64.b64encode(raw_cki).decode() == hashlib.sha1(der).hexdigest().upper()
         assert got.key_credentials[0].end_date_time.date() == cert.not_valid_after_utc.date()
 
 
