@@ -55,14 +55,6 @@ class Registry:
     role_assignment_mode: RoleAssignmentMode = RoleAssignmentMode.LEGACY
     anonymous_pull_enabled: bool = False
 
-    @property
-    def resource_group_scope(self) -> str:
-        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-
-    @property
-    def subscription_scope(self) -> str:
-        return f"/subscriptions/{self.subscription_id}"
-
 
 class PrincipalType(enum.StrEnum):
     """What a directory object is, as the JSON output names it."""

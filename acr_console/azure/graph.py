@@ -138,7 +138,7 @@ async def graph_request(
     info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
     try:
         # With the native handler kiota hands back httpx's response (its stub says "None").
-        response: Any = await adapter.send_primitive_async(info, "bytes", None)  # type: ignore[func-returns-value]
+        response: Any = await adapter.send_primitive_async(info, "bytes", None)
     except Exception as exc:
         import httpx
 

@@ -167,16 +167,6 @@ def render_result(step: Step, result: StepResult) -> Text:
     return line
 
 
-def render_outcome(outcome: Outcome, console: Console) -> None:
-    for sid, result in outcome.results.items():
-        console.print(render_result(outcome.plan.step(sid), result))
-    style = "bold green" if outcome.ok else "bold red"
-    console.print(Text(outcome.summary(), style=style))
-    if not outcome.ok:
-        console.print(Text("Run the same command again to finish what failed; steps already done are not "
-                           "repeated.", style="dim"))
-
-
 def confirm(console: Console) -> bool:
     console.print(Text("Proceed? [y/N] ", style="bold"), end="")
     try:

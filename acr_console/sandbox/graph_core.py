@@ -242,7 +242,8 @@ def list_objects(req: GraphRequest, otypes: tuple[str, ...], fragment: str, *, i
     if flt is None and order is None and ids is None:
         # The common unfiltered listing pages in SQL, so a 20,000-principal tenant stays cheap.
         marks = ",".join("?" * len(otypes))
-        total = int(store.row(f"SELECT COUNT(*) FROM directory_objects WHERE type IN ({marks})", otypes)[0])
+        counted = store.row(f"SELECT COUNT(*) FROM directory_objects WHERE type IN ({marks})", otypes)
+        total = int(counted[0]) if counted is not None else 0
         rows = store.rows(f"SELECT type, doc FROM directory_objects WHERE type IN ({marks}) ORDER BY seq "
                           "LIMIT ? OFFSET ?", [*otypes, size, offset])
         page = [(r["type"], _parsed(r["doc"])) for r in rows]

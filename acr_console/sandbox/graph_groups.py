@@ -126,7 +126,7 @@ async def create_group(req: GraphRequest) -> GraphResponse:
     required = (("displayName", str), ("mailNickname", str), ("mailEnabled", bool), ("securityEnabled", bool))
     for key, kind in required:
         value = body.get(key)
-        if not isinstance(value, kind) or (kind is str and not value.strip()):  # type: ignore[attr-defined]
+        if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
             raise bad_request(f"Invalid value specified for property '{key}' of resource 'Group'.")
     members = [_parse_bind(v, "members@odata.bind") for v in strings(body.get("members@odata.bind"),
                                                                      "members@odata.bind")]

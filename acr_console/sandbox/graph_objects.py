@@ -364,7 +364,7 @@ async def count_service_principals(req: GraphRequest) -> GraphResponse:
 async def create_service_principal(req: GraphRequest) -> GraphResponse:
     require(req, WRITE_APPS)
     body = body_object(req)
-    _check_properties(body, SP_WRITABLE, "servicePrincipal", extra={"appId"})
+    _check_properties(body, SP_WRITABLE, "servicePrincipal", extra=frozenset({"appId"}))
     app_id = body.get("appId")
     if not isinstance(app_id, str) or not GUID.match(app_id):
         raise bad_request("Invalid value specified for property 'appId' of resource 'ServicePrincipal'.")
