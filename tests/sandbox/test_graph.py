@@ -368,7 +368,7 @@ async def test_groups_members_ref_and_transitive_members(connection: dict[str, A
     )
     from msgraph.generated.models.reference_create import ReferenceCreate
 
-    SpCast = cast_builder.GraphServicePrincipalRequestBuilder  # noqa: N806
+    SpCast = cast_builder.GraphServicePrincipalRequestBuilder
 
     async with graph_client(connection) as graph:
         apps = [await raw(graph, "POST", "applications", {"displayName": unique(f"member{i}")})

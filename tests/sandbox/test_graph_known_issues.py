@@ -138,7 +138,7 @@ async def test_v1_transitive_members_and_service_principals_follow_the_setting(
     _settings(server).transitive_service_principals = setting
     v1 = _ids(await _ok(graph, f"/v1.0/groups/{PUSHERS}/transitiveMembers?$select=id"))
     beta = _ids(await _ok(graph, f"/beta/groups/{PUSHERS}/transitiveMembers?$select=id"))
-    assert NESTED_TEAMS < beta and PAYMENTS_SPS < beta
+    assert beta > NESTED_TEAMS and beta > PAYMENTS_SPS
     assert v1 == (beta if setting == "include" else NESTED_TEAMS)
 
 
@@ -159,7 +159,7 @@ async def test_a_transitive_cast_needs_both_advanced_query_parameters(
             assert r.status_code == 400 and r.json()["error"]["code"] == "Request_UnsupportedQuery"
             assert r.json()["error"]["message"].endswith(ADVANCED_TAIL)
     found = await _ok(graph, url + "?$count=true&$select=id", EVENTUAL)
-    assert PAYMENTS_SPS < _ids(found) and found["@odata.count"] == len(found["value"])
+    assert _ids(found) > PAYMENTS_SPS and found["@odata.count"] == len(found["value"])
     assert all("@odata.type" not in v for v in found["value"])
     groups = await _ok(graph, f"/beta/groups/{PUSHERS}/transitiveMembers/microsoft.graph.group?$count=true",
                        EVENTUAL)
@@ -206,7 +206,7 @@ async def test_batch_inner_requests_carry_their_own_headers(graph: httpx.AsyncCl
     assert r.status_code == 200
     answers = {a["id"]: a for a in r.json()["responses"]}
     assert answers["bare"]["status"] == 200 and answers["bare"]["body"]["value"] == []
-    assert PAYMENTS_SPS < {v["id"] for v in answers["own"]["body"]["value"]}
+    assert {v["id"] for v in answers["own"]["body"]["value"]} > PAYMENTS_SPS
     beta = await graph.post("/beta/$batch", json={"requests": [
         {"id": "1", "method": "GET", "url": f"/groups/{PAYMENTS}/members?$top=1&$select=id"}]})
     [answer] = beta.json()["responses"]
