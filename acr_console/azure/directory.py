@@ -99,7 +99,8 @@ async def group_tree(az: AzureClients, group_ids: list[str],
     frontier = [g.lower() for g in dict.fromkeys(group_ids)]
     first = True
     while frontier:
-        requests = [{"url": f"/groups/{gid}/members?$select={PRINCIPAL_SELECT}&$top=999"} for gid in frontier]
+        requests: list[dict[str, Any]] = [{"url": f"/groups/{gid}/members?$select={PRINCIPAL_SELECT}&$top=999"}
+                                          for gid in frontier]
         if first:
             requests += [{"url": f"/groups/{gid}/transitiveMembers/microsoft.graph.group?$count=true"
                                  "&$select=id,displayName&$top=999", "headers": ADVANCED_QUERY} for gid in frontier]
