@@ -64,7 +64,7 @@ class PrincipalType(enum.StrEnum):
     USER = "user"
     GROUP = "group"
     ADMIN_USER = "adminUser"
-    UNKNOWN = "unknown"  # a deleted principal that still holds assignments
+    UNKNOWN = "unknown"  # assigned, but the directory did not return it (see AccessEntry.orphaned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +227,9 @@ class AccessEntry:
 
     principal: Principal
     paths: tuple[AccessPath, ...] = ()
-    orphaned: bool = False  # assigned, but the principal no longer exists
+    # Assigned, but the directory did not return the principal: deleted, not replicated yet, or of a
+    # type the console does not read. The name is the JSON contract's; it says nothing more.
+    orphaned: bool = False
 
     @property
     def rights(self) -> frozenset[Right]:

@@ -192,8 +192,8 @@ def parse_select(raw: str | None, otypes: tuple[str, ...]) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
-def context_url(graph_base: str, fragment: str) -> str:
-    return f"{graph_base}/v1.0/$metadata#{fragment}"
+def context_url(graph_base: str, fragment: str, version: str = "v1.0") -> str:
+    return f"{graph_base}/{version}/$metadata#{fragment}"
 
 
 # -- $filter ------------------------------------------------------------------------------------
