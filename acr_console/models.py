@@ -73,6 +73,8 @@ class PrincipalType(enum.StrEnum):
     GROUP = "group"
     ADMIN_USER = "adminUser"
     UNKNOWN = "unknown"  # a deleted principal that still holds assignments
+    # Issue 13: anyone on the network, on a registry with anonymousPullEnabled (no directory object).
+    ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,8 @@ class PathKind(enum.StrEnum):
     ROLE_ASSIGNMENT = "role-assignment"
     ADMIN_USER = "admin-user"
     TOKEN = "token"
+    # Issue 13: the registry's anonymousPullEnabled; pull only, on every repository.
+    ANONYMOUS_PULL = "anonymous-pull"
 
 
 @dataclass(frozen=True, slots=True)
