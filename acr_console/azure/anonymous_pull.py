@@ -4,7 +4,8 @@ MicrosoftDocs/azure-management-docs `articles/container-registry/anonymous-pull-
 update --name R --anonymous-pull-enabled false` turns it off. What that sends (azure-cli
 `acr/custom.py`, a generic update) is `PATCH …/registries/R` with the body exactly
 `{"properties": {"anonymousPullEnabled": false}}`, a long-running operation; the management SDK's
-`registries.begin_update(rg, R, RegistryUpdateParameters(anonymous_pull_enabled=False))` serialises
+`registries.begin_update(rg, R, RegistryUpdateParameters(properties=RegistryPropertiesUpdateParameters(
+anonymous_pull_enabled=False)))` serialises
 to the same body at its api-version (2025-11-01 for azure-mgmt-containerregistry 15.0; the property
 is in every preview since 2020-11-01-preview and in the stable versions from 2025-04-01,
 docs/reference and the issue-13 brief §4). It needs `Microsoft.ContainerRegistry/registries/write`
@@ -54,12 +55,13 @@ async def disable_anonymous_pull(az: AzureClients, registry: Registry) -> Receip
     ensure_writable(az.connection, f"turn anonymous pull off on {registry.name}")
     await az.load()
     await asyncio.to_thread(_import_all, REGISTRY_SDK_MODULES)
-    from azure.mgmt.containerregistry.models import RegistryUpdateParameters
+    from azure.mgmt.containerregistry.models import RegistryPropertiesUpdateParameters, RegistryUpdateParameters
 
+    # Serialises to exactly {"properties": {"anonymousPullEnabled": false}} (tests/operations).
+    body = RegistryUpdateParameters(properties=RegistryPropertiesUpdateParameters(anonymous_pull_enabled=False))
     client = az.registry_client(registry.subscription_id)
     with translated(f"update registry {registry.name}"):
         poller = await client.registries.begin_update(
-            registry.resource_group, registry.name, RegistryUpdateParameters(anonymous_pull_enabled=False),
-            cls=_capture)
+            registry.resource_group, registry.name, body, cls=_capture)
         result: Any = await poller.result()  # what _capture returned for the final response
     return Receipt(result[1])

@@ -155,3 +155,34 @@ def test_a_reader_is_refused_with_not_permitted(anonymous_op_sandbox: SandboxSer
     assert result.status is StepStatus.FAILED and result.error is not None
     assert result.error.code == "AuthorizationFailed" and outcome.exit_code == 4
     assert stored_anonymous_pull(server, target) is True
+
+
+def test_the_request_sent_is_exactly_what_az_acr_update_sends(anonymous_op_sandbox: SandboxServer,
+                                                               tmp_path: Path) -> None:
+    """`az acr update -n R --anonymous-pull-enabled false` sends `PATCH …/registries/R` with the body
+    exactly `{"properties": {"anonymousPullEnabled": false}}` (azure-cli `acr/custom.py`, issue-13
+    brief §9). The bytes are read off the console's own HTTP client as they leave."""
+    server = anonymous_op_sandbox
+    assert server.sandbox is not None and server.connection is not None
+    target = "contosodatalab"
+    rows = server.sandbox.store.rows("SELECT doc FROM resources WHERE name_lower = ?", (target,))
+    doc = json.loads(rows[0]["doc"])
+    doc["properties"]["anonymousPullEnabled"] = True
+    server.sandbox.store.put_resource(doc)
+    sent: list[tuple[str, str, bytes]] = []
+
+    async def record(request: httpx.Request) -> None:
+        if request.method == "PATCH":
+            sent.append((request.method, request.url.path, request.content))
+
+    async def run() -> Any:
+        async with AzureClients(sandbox_connection(server.connection or {})) as az:
+            az.transport.client.event_hooks["request"].append(record)
+            plan = await prepare(DisableAnonymousPullRequest(registry=target), Reads(az))
+            return await run_plan(az, plan, audit=AuditLog(tmp_path / "audit.jsonl"))
+
+    outcome = asyncio.run(run())
+    assert outcome.ok, outcome.summary()
+    assert [(m, p.lower(), json.loads(b)) for m, p, b in sent] == [
+        ("PATCH", doc["id"].lower(), {"properties": {"anonymousPullEnabled": False}})]
+    assert stored_anonymous_pull(server, target) is False
