@@ -65,6 +65,8 @@ class PrincipalType(enum.StrEnum):
     GROUP = "group"
     ADMIN_USER = "adminUser"
     UNKNOWN = "unknown"  # assigned, but the directory did not return it (see AccessEntry.orphaned)
+    # Issue 13: anyone on the network, on a registry with anonymousPullEnabled (no directory object).
+    ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,8 @@ class PathKind(enum.StrEnum):
     ROLE_ASSIGNMENT = "role-assignment"
     ADMIN_USER = "admin-user"
     TOKEN = "token"
+    # Issue 13: the registry's anonymousPullEnabled; pull only, on every repository.
+    ANONYMOUS_PULL = "anonymous-pull"
 
 
 @dataclass(frozen=True, slots=True)
