@@ -30,6 +30,7 @@ _EXPORTS = {
     "AuditLog": ".audit",
     "CertificateError": "..certificates",
     "CreatePrincipalRequest": ".create_principal",
+    "DisableAnonymousPullRequest": ".disable_anonymous_pull",
     "Execution": ".executor",
     "InputError": "..errors",
     "OPERATIONS": ".registry",
@@ -66,6 +67,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .assign import AssignRequest
     from .audit import Actor, AuditLog
     from .create_principal import CreatePrincipalRequest, create_result
+    from .disable_anonymous_pull import DisableAnonymousPullRequest
     from .executor import Execution, ProgressCallback, execute
     from .plan import Outcome, Plan, RunContext, Step, StepError, StepOutput, StepResult, StepStatus, Untouched
     from .registry import OPERATIONS, Operation, Reads, operation, operation_for, prepare
@@ -93,6 +95,7 @@ __all__ = [
     "AuditLog",
     "CertificateError",
     "CreatePrincipalRequest",
+    "DisableAnonymousPullRequest",
     "Execution",
     "InputError",
     "Operation",

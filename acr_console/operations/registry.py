@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .add_certificate import AddCertificateRequest, CheckedAddCertificate
     from .assign import AssignRequest, CheckedAssign
     from .create_principal import CheckedCreatePrincipal, CreatePrincipalRequest
+    from .disable_anonymous_pull import CheckedDisableAnonymousPull, DisableAnonymousPullRequest
     from .plan import Plan
     from .remove_credential import CheckedRemoveCredential, RemoveCredentialRequest
     from .reset_credential import CheckedResetCredential, ResetCredentialRequest
@@ -110,9 +111,13 @@ REMOVE_CREDENTIAL: Operation[RemoveCredentialRequest, CheckedRemoveCredential] =
 ASSIGN: Operation[AssignRequest, CheckedAssign] = Operation("assign", "Assign role")
 UNASSIGN: Operation[UnassignRequest, CheckedUnassign] = Operation("unassign", "Remove role")
 REVOKE: Operation[RevokeRequest, CheckedRevoke] = Operation("revoke", "Revoke principal")
+# Issue 13: a registry's anonymous pull.
+DISABLE_ANONYMOUS_PULL: Operation[DisableAnonymousPullRequest, CheckedDisableAnonymousPull] = Operation(
+    "disable-anonymous-pull", "Turn off anonymous pull")
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (CREATE_PRINCIPAL, RESET_CREDENTIAL, ADD_CERTIFICATE, REMOVE_CREDENTIAL,
                                                ASSIGN, UNASSIGN, REVOKE)
+OPERATIONS += (DISABLE_ANONYMOUS_PULL,)  # issue 13
 _BY_NAME = {op.name: op for op in OPERATIONS}
 
 
