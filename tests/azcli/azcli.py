@@ -49,6 +49,14 @@ def find_az() -> Path | None:
     return None
 
 
+class Hidden(str):
+    """A secret the test holds: a str to every API, `'***'` to pytest's assertion messages (they
+    show the arguments of a failing call)."""
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
 @dataclass(frozen=True)
 class AzResult:
     args: tuple[str, ...]

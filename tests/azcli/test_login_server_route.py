@@ -3,6 +3,7 @@ nothing else anywhere but the tripwire."""
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -23,7 +24,8 @@ def test_login_servers_reach_the_sandbox_and_nothing_else_leaves(connection: dic
                                                                 own_tripwire: Tripwire) -> None:
     route = LoginServerRoute(connection["port"], own_tripwire.port)
     try:
-        with httpx.Client(proxy=route.url, verify=connection["ca_bundle"], timeout=10) as http:
+        trust = ssl.create_default_context(cafile=connection["ca_bundle"])
+        with httpx.Client(proxy=route.url, verify=trust, timeout=10) as http:
             challenge = http.get("https://contosodev.azurecr.io/v2/")
             assert challenge.status_code == 401
             assert 'service="contosodev.azurecr.io"' in challenge.headers["WWW-Authenticate"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import ssl
 import stat
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from acr_console.sandbox.client_versions import AZURE_CLI_2_91_0
 from acr_console.sandbox.server import SandboxServer
 
 from ..conftest import Tripwire
-from .azcli import Machines
+from .azcli import Hidden, Machines
 from .proxy import LoginServerRoute
 
 RESOURCE_GROUP = "msdocs-container-registry-rg-1"
@@ -61,8 +62,9 @@ class Sandbox:
         self.connection = server.connection
         self.tenant = self.connection["tenant_id"]
         # Through the same route az takes: the login server by name, the sandbox's CA only.
-        self.registry = httpx.Client(proxy=route.url, verify=self.connection["ca_bundle"], timeout=30)
-        self.entra = httpx.Client(verify=self.connection["ca_bundle"], timeout=30)
+        trust = ssl.create_default_context(cafile=self.connection["ca_bundle"])
+        self.registry = httpx.Client(proxy=route.url, verify=trust, timeout=30)
+        self.entra = httpx.Client(verify=trust, timeout=30, trust_env=False)
 
     def close(self) -> None:
         self.registry.close()
@@ -138,7 +140,7 @@ def test_the_documented_service_principal_scenario_passes_every_step(
     machines: Machines, sandbox: Sandbox, login_server_route: LoginServerRoute, tripwire: Tripwire,
 ) -> None:
     conn = sandbox.connection
-    admin_id, admin_secret = conn["admin"]["client_id"], conn["admin"]["client_secret"]
+    admin_id, admin_secret = conn["admin"]["client_id"], Hidden(conn["admin"]["client_secret"])
     acr_pull, acr_push = builtin_by_name("AcrPull"), builtin_by_name("AcrPush")
     assert acr_pull is not None and acr_push is not None
     secrets = machines.secrets
@@ -161,8 +163,8 @@ def test_the_documented_service_principal_scenario_passes_every_step(
     # service-principal-create.sh, line by line.
     registry_id = admin.tsv("acr", "show", "--name", REGISTRY, "--query", "id")  # no resource group
     assert registry_id == registry["id"]
-    password = admin.tsv("ad", "sp", "create-for-rbac", "--name", SERVICE_PRINCIPAL, "--scopes", registry_id,
-                         "--role", "acrpull", "--query", "password")
+    password = Hidden(admin.tsv("ad", "sp", "create-for-rbac", "--name", SERVICE_PRINCIPAL, "--scopes",
+                                registry_id, "--role", "acrpull", "--query", "password"))
     secrets.append(password)
     user_name = admin.tsv("ad", "sp", "list", "--display-name", SERVICE_PRINCIPAL, "--query", "[].appId")
     assert re.fullmatch(r"[0-9a-f-]{36}", user_name), user_name
@@ -182,6 +184,7 @@ def test_the_documented_service_principal_scenario_passes_every_step(
         out: dict[str, Any] = admin.json("ad", "sp", "credential", "reset", "--id", app_id, *extra)
         assert out["appId"] == app_id and out["tenant"] == sandbox.tenant
         if out.get("password"):
+            out["password"] = Hidden(out["password"])
             secrets.append(out["password"])
         return out
 
@@ -231,6 +234,7 @@ def test_the_documented_service_principal_scenario_passes_every_step(
     # no registries/read), so az falls back to R.azurecr.io and exchanges its Entra token there.
     exposed = build.json("acr", "login", "--name", REGISTRY, "--expose-token")
     secrets += [exposed["accessToken"], exposed["refreshToken"]]
+    exposed.update({key: Hidden(exposed[key]) for key in ("accessToken", "refreshToken")})
     assert exposed["loginServer"] == LOGIN_SERVER and exposed["username"] == NULL_GUID
     assert exposed["accessToken"] == exposed["refreshToken"]
     assert LOGIN_SERVER in login_server_route.routed
@@ -240,6 +244,7 @@ def test_the_documented_service_principal_scenario_passes_every_step(
     # The same for the admin, which finds the registry through ARM.
     admin_exposed = admin.json("acr", "login", "--name", REGISTRY, "--expose-token")
     secrets += [admin_exposed["accessToken"]]
+    admin_exposed.update({key: Hidden(admin_exposed[key]) for key in ("accessToken", "refreshToken")})
     assert admin_exposed["loginServer"] == LOGIN_SERVER and admin_exposed["username"] == NULL_GUID
     assert sandbox.granted(sandbox.refresh_to_access(admin_exposed["refreshToken"], "pull", "push")) == [
         "pull", "push"]
@@ -252,7 +257,8 @@ def test_the_documented_service_principal_scenario_passes_every_step(
     assert credentials["username"] == REGISTRY
     assert [p["name"] for p in credentials["passwords"]] == ["password", "password2"]
     for p in credentials["passwords"]:
-        assert sandbox.granted(sandbox.docker_login(REGISTRY, p["value"], "pull", "push")) == ["pull", "push"]
+        assert sandbox.granted(sandbox.docker_login(REGISTRY, Hidden(p["value"]), "pull", "push")) == [
+            "pull", "push"]
 
     # -- taking access away ---------------------------------------------------------------------------
     admin.run("role", "assignment", "delete", "--assignee", app_id, "--scope", registry_id, "--role", "acrpush")

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from typing import Any
 
@@ -23,7 +24,7 @@ from .test_certificate import new_principal, token_endpoint
 
 
 def sign_in(conn: dict[str, Any], client_id: str, secret: str) -> httpx.Response:
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False) as http:
+    with httpx.Client(verify=ssl.create_default_context(cafile=conn["ca_bundle"]), trust_env=False) as http:
         return http.post(token_endpoint(conn), data={"grant_type": "client_credentials", "client_id": client_id,
                                                      "client_secret": secret, "scope": ARM_SCOPE})
 
