@@ -12,7 +12,7 @@ from ..azure.registry_access import find_registry, read_registry_access
 from ..errors import EXIT_OK
 from ..models import AccessEntry, RegistryAccess, Right
 from ..operations.validation import check_reference
-from ..presentation import describe_path, mode_label, shown, type_label
+from ..presentation import describe_path, registry_heading, shown, type_label
 from .output import print_json, stdout_console
 
 if TYPE_CHECKING:  # rich is imported where a table is drawn: `--json` never needs it (0.05 s)
@@ -53,7 +53,7 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
         name = shown(entry.principal.display_name)
         if entry.orphaned:
             name.append(" (deleted)", style="red")
-        why = Text("\n").join(describe_path(p) for p in entry.paths)
+        why = Text("\n").join(describe_path(p, access.registry.role_assignment_mode) for p in entry.paths)
         table.add_row(name, Text(type_label(entry.principal.type)),
                       _mark(entry, Right.PULL), _mark(entry, Right.PUSH), _mark(entry, Right.DELETE), why)
     return table
@@ -71,13 +71,8 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
             doc["entries"] = [e for e in doc["entries"] if e[args.can]]
         print_json(doc)
         return EXIT_OK
-    mode = mode_label(registry.role_assignment_mode)
-    heading = f"{registry.name} ({registry.login_server}) · mode {mode} · admin user " + (
-        "ON" if registry.admin_user_enabled else "off")
     what = f"who can {args.can}" if args.can else "who has access"
-    from rich.text import Text
-
     console = stdout_console()
-    console.print(Text(heading, style="bold"))
+    console.print(registry_heading(access.registry))
     console.print(render_access(access, entries, f"{what}: {len(entries)} principal(s)"))
     return EXIT_OK
