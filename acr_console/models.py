@@ -61,14 +61,6 @@ class Registry:
     role_assignment_mode: RoleAssignmentMode = RoleAssignmentMode.LEGACY
     anonymous_pull_enabled: bool = False
 
-    @property
-    def resource_group_scope(self) -> str:
-        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-
-    @property
-    def subscription_scope(self) -> str:
-        return f"/subscriptions/{self.subscription_id}"
-
 
 class PrincipalType(enum.StrEnum):
     """What a directory object is, as the JSON output names it."""
@@ -78,7 +70,7 @@ class PrincipalType(enum.StrEnum):
     USER = "user"
     GROUP = "group"
     ADMIN_USER = "adminUser"
-    UNKNOWN = "unknown"  # a deleted principal that still holds assignments
+    UNKNOWN = "unknown"  # assigned, but the directory did not return it (see AccessEntry.orphaned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +235,9 @@ class AccessEntry:
 
     principal: Principal
     paths: tuple[AccessPath, ...] = ()
-    orphaned: bool = False  # assigned, but the principal no longer exists
+    # Assigned, but the directory did not return the principal: deleted, not replicated yet, or of a
+    # type the console does not read. The name is the JSON contract's; it says nothing more.
+    orphaned: bool = False
 
     @property
     def rights(self) -> frozenset[Right]:

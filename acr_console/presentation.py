@@ -70,9 +70,20 @@ TYPE_LABEL: dict[str, str] = {
     PrincipalType.MANAGED_IDENTITY.value: "MI",
     PrincipalType.USER.value: "user",
     PrincipalType.ADMIN_USER.value: "admin",
-    PrincipalType.UNKNOWN.value: "deleted",
+    # Not returned by the directory: deleted, not replicated yet, or a type the view does not read.
+    PrincipalType.UNKNOWN.value: "unknown",
     PrincipalType.GROUP.value: "group",
 }
+
+# A role assignment whose principal `directoryObjects/getByIds` did not return. Only that much is
+# known: Graph leaves out deleted objects, objects its replica does not have yet (moments after they
+# were created), and types the request did not ask for (the console asks for service principals,
+# users and groups). So the console says what is known and never tells anyone to delete it.
+NOT_RETURNED_SHORT = "not returned by the directory"
+NOT_RETURNED = (f"{NOT_RETURNED_SHORT}: role assignments name this object id, but Microsoft Entra ID did not "
+                "return it. It may have been deleted, be too new to have replicated, or be of a type this view "
+                "does not read (it reads service principals, users and groups). Look the object id up in "
+                "Entra ID to learn which.")
 
 LEVEL_LABEL: dict[ScopeLevel, str] = {
     ScopeLevel.REGISTRY: "registry",

@@ -29,8 +29,9 @@ Decisions:
 * An entry is listed when it has at least one path: a right, a latent right, or an assignment whose
   role definition is unknown (its path has no rights and the role GUID as its name, because an
   unreadable role may grant anything).
-* Orphans (principal id in neither ``principals`` nor ``groups``) get ``PrincipalType.UNKNOWN``,
-  the object id as display name, ``orphaned=True``, and what the role would grant.
+* Principals the directory did not return (id in neither ``principals`` nor ``groups``: deleted, not
+  replicated yet, or of a type not read) get ``PrincipalType.UNKNOWN``, the object id as display name,
+  ``orphaned=True``, and what the role would grant.
 * Entries sort by display name (case-insensitive), then object id: the admin user sorts as
   "admin user" among the rest. Paths sort by kind, role name, scope level (registry first), scope,
   groups, then every other field, so the output is independent of input order.

@@ -14,7 +14,10 @@
                              "rights": [rights this path grants, sorted]}]}]}
 
 Additions to the agreed shape: ``orphaned`` per entry, ``confidence`` and ``rights`` per path (two
-paths from one role, e.g. a condition limiting only reads, differ only in what they grant). ``pull`` /
+paths from one role, e.g. a condition limiting only reads, differ only in what they grant).
+``orphaned`` means the directory (``getByIds``) did not return the assignment's principal: it may
+have been deleted, be too new to have replicated, or be of a type the console does not read; it is
+not a verdict that the assignment is stale. ``pull`` /
 ``push`` / ``delete`` are true when any path grants the right, including conditional and possible
 paths (the paths say how). Entries and paths keep the analysis order.
 """

@@ -12,7 +12,7 @@ from ..azure.registry_access import find_registry, read_registry_access
 from ..errors import EXIT_OK
 from ..models import AccessEntry, RegistryAccess, Right
 from ..operations.validation import check_reference
-from ..presentation import describe_path, registry_heading, shown, type_label
+from ..presentation import NOT_RETURNED_SHORT, describe_path, registry_heading, shown, type_label
 from .output import print_json, stdout_console
 
 if TYPE_CHECKING:  # rich is imported where a table is drawn: `--json` never needs it (0.05 s)
@@ -52,7 +52,7 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
     for entry in entries:
         name = shown(entry.principal.display_name)
         if entry.orphaned:
-            name.append(" (deleted)", style="red")
+            name.append(f" ({NOT_RETURNED_SHORT})", style="red")
         why = Text("\n").join(describe_path(p, access.registry.role_assignment_mode) for p in entry.paths)
         table.add_row(name, Text(type_label(entry.principal.type)),
                       _mark(entry, Right.PULL), _mark(entry, Right.PUSH), _mark(entry, Right.DELETE), why)

@@ -39,7 +39,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api_versions import check_setting as check_registry_api_versions
-from .context import GRAPH_PREFIX, Sandbox
+from .context import CHOICES, GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
 
 PLANES = ("arm", "graph", "registry", "token", "any")
@@ -330,7 +330,7 @@ def settings_doc(sb: Sandbox) -> dict[str, Any]:
         "replication_delay_s": s.replication_delay_s,
         "page_size": s.page_size,
         "registry_api_versions": s.registry_api_versions,
-        "registry_unknown_properties": s.registry_unknown_properties,
+        **{name: getattr(s, name) for name in CHOICES},
     }
 
 
@@ -366,7 +366,7 @@ def control_routes(sb: Sandbox) -> list[Route]:
         if not isinstance(body, dict):
             raise ApiError(400, "InvalidRequest", "The body must be a JSON object.")
         unknown = set(body) - {"faults", "latency_ms", "replication_delay_s", "page_size", "registry_api_versions",
-                               "registry_unknown_properties"}
+                               *CHOICES}
         if unknown:
             raise ApiError(400, "InvalidRequest", f"Unknown settings: {', '.join(sorted(unknown))}.")
         # Validate everything before changing anything, so a bad request changes nothing.
@@ -393,10 +393,11 @@ def control_routes(sb: Sandbox) -> list[Route]:
                 changes["registry_api_versions"] = check_registry_api_versions(body["registry_api_versions"])
             except ValueError as exc:
                 raise ApiError(400, "InvalidRequest", str(exc)) from None
-        if "registry_unknown_properties" in body:
-            if body["registry_unknown_properties"] not in ("ignore", "reject"):
-                raise ApiError(400, "InvalidRequest", "registry_unknown_properties must be 'ignore' or 'reject'.")
-            changes["registry_unknown_properties"] = body["registry_unknown_properties"]
+        for name, allowed in CHOICES.items():
+            if name in body:
+                if body[name] not in allowed:
+                    raise ApiError(400, "InvalidRequest", f"{name} must be one of: {', '.join(allowed)}.")
+                changes[name] = body[name]
         for key, value in changes.items():
             setattr(sb.settings, key, value)
         return JSONResponse(settings_doc(sb))

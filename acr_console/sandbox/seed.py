@@ -412,7 +412,7 @@ def seed_demo(store: Store, now: float | None = None) -> None:
     """`now` pins the instant credential dates are counted from (screenshots and snapshots)."""
     seed_empty(store)
     t0 = time.time() if now is None else now
-    now = datetime.fromtimestamp(t0, UTC)
+    at = datetime.fromtimestamp(t0, UTC)
     subs = {key: stable_id("contoso", "sub", key) for key in ("prod", "dev", "shared")}
     reg: dict[str, str] = {}
     rgs: dict[str, str] = {}
@@ -437,7 +437,7 @@ def seed_demo(store: Store, now: float | None = None) -> None:
             if kind == "mi":
                 sp_id = _seed_managed_identity(store, key, subs["prod"], created)
             else:
-                sp_id = _seed_application(store, key, index, created, now)
+                sp_id = _seed_application(store, key, index, created, at)
             principals[key] = (sp_id, "ServicePrincipal")
             for group in member_of:
                 add_member(store, groups[group], sp_id)

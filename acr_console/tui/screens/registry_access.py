@@ -29,7 +29,7 @@ def _mark(entry: AccessEntry, right: Right) -> Text:
 def _flags(entry: AccessEntry) -> Text:
     text = Text()
     if entry.orphaned:
-        text.append("✗del", style="bold red")
+        text.append("?dir", style="bold red")  # not returned by the directory (presentation.NOT_RETURNED)
     if entry.latent:
         text.append("⚑", style="bold red")
     if not entry.principal.enabled:

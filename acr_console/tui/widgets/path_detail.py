@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...models import AccessEntry, PathKind, PrincipalType, Right, RoleAssignmentMode
-from ...presentation import LATENT_LABEL, describe_path, printable, shown, type_label
+from ...presentation import LATENT_LABEL, NOT_RETURNED, describe_path, printable, shown, type_label
 
 
 def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None) -> Text:
@@ -20,7 +20,7 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None) -
     if not p.enabled:
         text.append("  DISABLED", style="bold red")
     if entry.orphaned:
-        text.append("\n⚠ orphaned: the principal was deleted but its role assignments remain; remove them.",
+        text.append(f"\n⚠ {NOT_RETURNED}",
                     style="bold red")
     rights = [r.value for r in (Right.PULL, Right.PUSH, Right.DELETE) if entry.can(r)]
     text.append("\ncan: " + (", ".join(rights) if rights else "nothing directly"))
