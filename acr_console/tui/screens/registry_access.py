@@ -179,7 +179,7 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         return summary
 
     def show_detail(self, row: Row | None) -> None:
-        self.query_one(PathDetail).show_entry(_entry(row))
+        self.query_one(PathDetail).show_entry(_entry(row), self.registry.role_assignment_mode)
 
     def watch_right(self) -> None:
         self.render_rows()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ...models import AccessEntry, PathKind, PrincipalType, Right
+from ...models import AccessEntry, PathKind, PrincipalType, Right, RoleAssignmentMode
 from ...presentation import LATENT_LABEL, NOT_RETURNED, anonymous_hint, describe_path, printable, shown, type_label
 
 
-def describe_entry(entry: AccessEntry) -> Text:
+def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None) -> Text:
     p = entry.principal
     text = shown(p.display_name, style="bold")
     text.append(f"  {type_label(p.type)}")
@@ -26,7 +26,7 @@ def describe_entry(entry: AccessEntry) -> Text:
     text.append("\ncan: " + (", ".join(rights) if rights else "nothing directly"))
     for path in entry.paths:
         text.append("\n • ")
-        text.append_text(describe_path(path))
+        text.append_text(describe_path(path, mode))
         if path.kind is PathKind.ROLE_ASSIGNMENT and path.scope:
             text.append(f"\n   {printable(path.scope)}", style="dim")
         if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13
@@ -49,5 +49,5 @@ class PathDetail(Static):
     }
     """
 
-    def show_entry(self, entry: AccessEntry | None) -> None:
-        self.update(describe_entry(entry) if entry is not None else Text("No principal selected.", style="dim"))
+    def show_entry(self, entry: AccessEntry | None, mode: RoleAssignmentMode | None = None) -> None:
+        self.update(describe_entry(entry, mode) if entry is not None else Text("No principal selected.", style="dim"))
