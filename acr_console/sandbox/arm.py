@@ -51,7 +51,7 @@ _KEYWORDS = {
     for w in (
         "subscriptions", "resourceGroups", "providers", "registries", "roleAssignments", "roleDefinitions",
         "listCredentials", "regenerateCredential", "generateCredentials", "managementGroups", "locations",
-        "operations", "tenants",
+        "operations", "tenants", "scopeMaps", "tokens",
     )
 }
 _NAMESPACES = {
