@@ -12,7 +12,7 @@ from ..azure.registry_access import find_registry, read_registry_access
 from ..errors import EXIT_OK
 from ..models import AccessEntry, RegistryAccess, Right
 from ..operations.validation import check_reference
-from ..presentation import describe_path, mode_label, shown, type_label
+from ..presentation import describe_path, mode_label, shown, token_read_warning, token_status_text, type_label
 from .output import print_json, stdout_console
 
 if TYPE_CHECKING:  # rich is imported where a table is drawn: `--json` never needs it (0.05 s)
@@ -54,6 +54,10 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
         if entry.orphaned:
             name.append(" (deleted)", style="red")
         why = Text("\n").join(describe_path(p) for p in entry.paths)
+        status = token_status_text(entry)
+        if status is not None:
+            name.append(" (disabled)" if entry.token is not None and not entry.token.enabled else "", style="red")
+            why = Text("\n").join((why, status))
         table.add_row(name, Text(type_label(entry.principal.type)),
                       _mark(entry, Right.PULL), _mark(entry, Right.PUSH), _mark(entry, Right.DELETE), why)
     return table
@@ -80,4 +84,7 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     console = stdout_console()
     console.print(Text(heading, style="bold"))
     console.print(render_access(access, entries, f"{what}: {len(entries)} principal(s)"))
+    warning = token_read_warning(access)
+    if warning is not None:
+        console.print(warning)
     return EXIT_OK
