@@ -138,6 +138,21 @@ async def read_registry_tokens(az: AzureClients, registry: Registry,
     return found_tokens, found_maps, None
 
 
+async def read_token(az: AzureClients, registry: Registry, name: str) -> RegistryToken | None:
+    """One token of a registry (`tokens.get`), or None when the registry has no token of that name."""
+    if REGISTRY_SDK not in sys.modules:
+        await az.load()
+        await asyncio.to_thread(importlib.import_module, REGISTRY_SDK)
+    client = az.registry_client(registry.subscription_id)
+    try:
+        with translated(f"read token {name} of registry {registry.name}"):
+            return token_from_sdk(await client.tokens.get(registry.resource_group, registry.name, name))
+    except AzureCallError as err:
+        if err.not_found:
+            return None
+        raise
+
+
 def token_from_sdk(t: Any) -> RegistryToken:
     credentials = getattr(t, "credentials", None)
     passwords = tuple(

@@ -30,6 +30,7 @@ _EXPORTS = {
     "AuditLog": ".audit",
     "CertificateError": "..certificates",
     "CreatePrincipalRequest": ".create_principal",
+    "DisableTokenRequest": ".disable_token",
     "Execution": ".executor",
     "InputError": "..errors",
     "OPERATIONS": ".registry",
@@ -39,6 +40,7 @@ _EXPORTS = {
     "ProgressCallback": ".executor",
     "Reads": ".registry",
     "RemoveCredentialRequest": ".remove_credential",
+    "RemoveTokenPasswordRequest": ".remove_token_password",
     "ResetCredentialRequest": ".reset_credential",
     "RevokeRequest": ".revoke",
     "RunContext": ".plan",
@@ -66,10 +68,12 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .assign import AssignRequest
     from .audit import Actor, AuditLog
     from .create_principal import CreatePrincipalRequest, create_result
+    from .disable_token import DisableTokenRequest
     from .executor import Execution, ProgressCallback, execute
     from .plan import Outcome, Plan, RunContext, Step, StepError, StepOutput, StepResult, StepStatus, Untouched
     from .registry import OPERATIONS, Operation, Reads, operation, operation_for, prepare
     from .remove_credential import RemoveCredentialRequest
+    from .remove_token_password import RemoveTokenPasswordRequest
     from .reset_credential import ResetCredentialRequest, credential_result
     from .revoke import RevokeRequest
     from .runner import run_plan
@@ -93,6 +97,7 @@ __all__ = [
     "AuditLog",
     "CertificateError",
     "CreatePrincipalRequest",
+    "DisableTokenRequest",
     "Execution",
     "InputError",
     "Operation",
@@ -101,6 +106,7 @@ __all__ = [
     "ProgressCallback",
     "Reads",
     "RemoveCredentialRequest",
+    "RemoveTokenPasswordRequest",
     "ResetCredentialRequest",
     "RevokeRequest",
     "RunContext",

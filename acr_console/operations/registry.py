@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from .add_certificate import AddCertificateRequest, CheckedAddCertificate
     from .assign import AssignRequest, CheckedAssign
     from .create_principal import CheckedCreatePrincipal, CreatePrincipalRequest
+    from .disable_token import CheckedDisableToken, DisableTokenRequest
     from .plan import Plan
     from .remove_credential import CheckedRemoveCredential, RemoveCredentialRequest
+    from .remove_token_password import CheckedRemoveTokenPassword, RemoveTokenPasswordRequest
     from .reset_credential import CheckedResetCredential, ResetCredentialRequest
     from .revoke import CheckedRevoke, RevokeRequest
     from .unassign import CheckedUnassign, UnassignRequest
@@ -110,9 +112,14 @@ REMOVE_CREDENTIAL: Operation[RemoveCredentialRequest, CheckedRemoveCredential] =
 ASSIGN: Operation[AssignRequest, CheckedAssign] = Operation("assign", "Assign role")
 UNASSIGN: Operation[UnassignRequest, CheckedUnassign] = Operation("unassign", "Remove role")
 REVOKE: Operation[RevokeRequest, CheckedRevoke] = Operation("revoke", "Revoke principal")
+# registry tokens (issue 13 item 4)
+DISABLE_TOKEN: Operation[DisableTokenRequest, CheckedDisableToken] = Operation(
+    "disable-token", "Disable registry token")
+REMOVE_TOKEN_PASSWORD: Operation[RemoveTokenPasswordRequest, CheckedRemoveTokenPassword] = Operation(
+    "remove-token-password", "Remove token password")
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (CREATE_PRINCIPAL, RESET_CREDENTIAL, ADD_CERTIFICATE, REMOVE_CREDENTIAL,
-                                               ASSIGN, UNASSIGN, REVOKE)
+                                               ASSIGN, UNASSIGN, REVOKE, DISABLE_TOKEN, REMOVE_TOKEN_PASSWORD)
 _BY_NAME = {op.name: op for op in OPERATIONS}
 
 
