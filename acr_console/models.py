@@ -55,14 +55,6 @@ class Registry:
     role_assignment_mode: RoleAssignmentMode = RoleAssignmentMode.LEGACY
     anonymous_pull_enabled: bool = False
 
-    @property
-    def resource_group_scope(self) -> str:
-        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-
-    @property
-    def subscription_scope(self) -> str:
-        return f"/subscriptions/{self.subscription_id}"
-
 
 class PrincipalType(enum.StrEnum):
     """What a directory object is, as the JSON output names it."""
@@ -72,7 +64,9 @@ class PrincipalType(enum.StrEnum):
     USER = "user"
     GROUP = "group"
     ADMIN_USER = "adminUser"
-    UNKNOWN = "unknown"  # a deleted principal that still holds assignments
+    UNKNOWN = "unknown"  # assigned, but the directory did not return it (see AccessEntry.orphaned)
+    # Issue 13: anyone on the network, on a registry with anonymousPullEnabled (no directory object).
+    ANONYMOUS = "anonymous"
     # -- registry tokens (issue 13 item 4): a token is no directory object; its name signs in
     REGISTRY_TOKEN = "registryToken"
 
@@ -216,6 +210,8 @@ class PathKind(enum.StrEnum):
     ROLE_ASSIGNMENT = "role-assignment"
     ADMIN_USER = "admin-user"
     TOKEN = "token"
+    # Issue 13: the registry's anonymousPullEnabled; pull only, on every repository.
+    ANONYMOUS_PULL = "anonymous-pull"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +238,9 @@ class AccessEntry:
 
     principal: Principal
     paths: tuple[AccessPath, ...] = ()
-    orphaned: bool = False  # assigned, but the principal no longer exists
+    # Assigned, but the directory did not return the principal: deleted, not replicated yet, or of a
+    # type the console does not read. The name is the JSON contract's; it says nothing more.
+    orphaned: bool = False
     token: RegistryToken | None = None  # set on the entry of a registry token (PrincipalType.REGISTRY_TOKEN)
 
     @property

@@ -72,10 +72,22 @@ TYPE_LABEL: dict[str, str] = {
     PrincipalType.MANAGED_IDENTITY.value: "MI",
     PrincipalType.USER.value: "user",
     PrincipalType.ADMIN_USER.value: "admin",
-    PrincipalType.UNKNOWN.value: "deleted",
+    # Not returned by the directory: deleted, not replicated yet, or a type the view does not read.
+    PrincipalType.UNKNOWN.value: "unknown",
     PrincipalType.GROUP.value: "group",
+    PrincipalType.ANONYMOUS.value: "anyone",  # issue 13: anonymous pull
     PrincipalType.REGISTRY_TOKEN.value: "token",
 }
+
+# A role assignment whose principal `directoryObjects/getByIds` did not return. Only that much is
+# known: Graph leaves out deleted objects, objects its replica does not have yet (moments after they
+# were created), and types the request did not ask for (the console asks for service principals,
+# users and groups). So the console says what is known and never tells anyone to delete it.
+NOT_RETURNED_SHORT = "not returned by the directory"
+NOT_RETURNED = (f"{NOT_RETURNED_SHORT}: role assignments name this object id, but Microsoft Entra ID did not "
+                "return it. It may have been deleted, be too new to have replicated, or be of a type this view "
+                "does not read (it reads service principals, users and groups). Look the object id up in "
+                "Entra ID to learn which.")
 
 LEVEL_LABEL: dict[ScopeLevel, str] = {
     ScopeLevel.REGISTRY: "registry",
@@ -104,6 +116,11 @@ LATENT_LABEL: dict[Latent, str] = {
 }
 
 
+# Issue 13: anonymous pull, the widest grant there is, stands out wherever it is shown.
+ANONYMOUS_STYLE = "bold reverse red"
+ANONYMOUS_PATH_TEXT = "anonymous pull enabled on the registry: anyone who can reach it pulls every repository"
+
+
 def type_label(ptype: PrincipalType | str) -> str:
     value = ptype.value if isinstance(ptype, PrincipalType) else ptype
     return TYPE_LABEL.get(value, value)
@@ -123,6 +140,18 @@ def registry_heading(registry: Registry) -> Text:
         text.append("ON", style="bold yellow")
     else:
         text.append("off")
+    if registry.anonymous_pull_enabled:  # issue 13: said only when on, the exception
+        text.append(" · ")
+        text.append("anonymous pull ON", style=ANONYMOUS_STYLE)
+    return text
+
+
+def anonymous_hint(path: AccessPath, *, by_hand: bool = False) -> str:
+    """How to turn anonymous pull off, for the registry a path is on (its scope is the registry id)."""
+    name = printable((path.scope or "R").rstrip("/").rsplit("/", 1)[-1])
+    text = f"turn it off: acr-console disable-anonymous-pull --registry {name}"
+    if by_hand:
+        text += f" (by hand: az acr update --name {name} --anonymous-pull-enabled false)"
     return text
 
 
@@ -141,6 +170,8 @@ def describe_path(path: AccessPath) -> Text:
     """One line a person reads: role, where it is assigned, the group chain, the repositories."""
     if path.kind is PathKind.ADMIN_USER:
         return Text("admin user enabled on the registry", style="yellow")
+    if path.kind is PathKind.ANONYMOUS_PULL:
+        return Text(ANONYMOUS_PATH_TEXT, style="bold red")
     if path.kind is PathKind.TOKEN:
         return describe_token_path(path)
     text = Text(printable(path.role or "?"), style="bold")
@@ -164,6 +195,8 @@ def entry_roles(entry: AccessEntry) -> str:
     names = [p.role or "?" for p in entry.paths if p.kind in (PathKind.ROLE_ASSIGNMENT, PathKind.TOKEN)]
     if any(p.kind is PathKind.ADMIN_USER for p in entry.paths):
         names.insert(0, "admin user")
+    if any(p.kind is PathKind.ANONYMOUS_PULL for p in entry.paths):
+        names.insert(0, "anonymous pull")
     return printable(", ".join(dict.fromkeys(names)))
 
 

@@ -7,6 +7,8 @@ one place the user asked for it (a 0600 file, `--json` stdout, the TUI's one-tim
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class Secret:
     __slots__ = ("_value",)
@@ -38,5 +40,5 @@ class Secret:
     def __hash__(self) -> int:
         return hash(("Secret", self._value))
 
-    def __reduce__(self) -> object:  # no pickling into caches or worker queues
+    def __reduce__(self) -> str | tuple[Any, ...]:  # no pickling into caches or worker queues
         raise TypeError("a Secret cannot be pickled")

@@ -203,7 +203,10 @@ def naive_who_can_push(sbx: SandboxProcess, registry_name: str) -> tuple[float, 
         seen = set(groups)
         while groups:
             gid = groups.pop(0)
-            for m in all_pages(f"{g}/groups/{gid}/members", graph, "@odata.nextLink"):
+            # beta, as the console reads members: v1.0 leaves service principals out (a Graph known
+            # issue; see README "What is read"), and a baseline finding fewer principals would not
+            # be doing the same work.
+            for m in all_pages(f"/graph/beta/groups/{gid}/members", graph, "@odata.nextLink"):
                 mid = m["id"].lower()
                 if m.get("@odata.type") == "#microsoft.graph.group":
                     if mid not in seen:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         condition_not_understood,
         filter_entries,
     )
+    from acr_console.access.anonymous import ANONYMOUS_DISPLAY_NAME, anonymous_entry, is_anonymous
     from acr_console.access.capabilities import (
         LATENT_YIELDS,
         REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY,
@@ -47,6 +48,9 @@ _HOME = {
     "assignment_paths": "analysis",
     "condition_not_understood": "analysis",
     "filter_entries": "analysis",
+    "ANONYMOUS_DISPLAY_NAME": "anonymous",
+    "anonymous_entry": "anonymous",
+    "is_anonymous": "anonymous",
     "LATENT_YIELDS": "capabilities",
     "REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY": "capabilities",
     "Capabilities": "capabilities",
@@ -86,6 +90,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ADMIN_USER_NAME",
+    "ANONYMOUS_DISPLAY_NAME",
     "LATENT_YIELDS",
     "REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY",
     "Capabilities",
@@ -96,9 +101,11 @@ __all__ = [
     "RepositoryScope",
     "action_matches",
     "analyse",
+    "anonymous_entry",
     "assignment_paths",
     "condition_not_understood",
     "filter_entries",
+    "is_anonymous",
     "is_at_or_above",
     "is_inherited",
     "match_confidence",

@@ -25,11 +25,13 @@ Decisions:
 * An entry is listed when it has at least one path: a right, a latent right, or an assignment whose
   role definition is unknown (its path has no rights and the role GUID as its name, because an
   unreadable role may grant anything).
-* Orphans (principal id in neither ``principals`` nor ``groups``) get ``PrincipalType.UNKNOWN``,
-  the object id as display name, ``orphaned=True``, and what the role would grant.
+* Principals the directory did not return (id in neither ``principals`` nor ``groups``: deleted, not
+  replicated yet, or of a type not read) get ``PrincipalType.UNKNOWN``, the object id as display name,
+  ``orphaned=True``, and what the role would grant.
 * Entries sort by display name (case-insensitive), then object id: the admin user sorts as
   "admin user" among the rest. Paths sort by kind, role name, scope level (registry first), scope,
   groups, then every other field, so the output is independent of input order.
+* Anonymous pull (:mod:`.anonymous`), when the registry has it on, is the first entry (issue 13).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from acr_console.access.anonymous import anonymous_entry
 from acr_console.access.capabilities import LATENT_YIELDS, REPOSITORY_SCOPED_RIGHTS, Grant, role_capabilities
 from acr_console.access.conditions import ParsedCondition, RepositoryScope, parse_condition
 from acr_console.access.groups import GroupIndex
@@ -65,6 +68,7 @@ ADMIN_USER_NAME = "admin user"
 ADMIN_USER_RIGHTS = frozenset({Right.PULL, Right.PUSH, Right.DELETE})
 
 _KIND_ORDER = {PathKind.ADMIN_USER: 0, PathKind.ROLE_ASSIGNMENT: 1, PathKind.TOKEN: 2}
+_KIND_ORDER[PathKind.ANONYMOUS_PULL] = -1  # issue 13: anonymous pull (access/anonymous.py)
 _LEVEL_ORDER = {
     None: -1,
     ScopeLevel.REGISTRY: 0,
@@ -347,6 +351,9 @@ def analyse(
                 )
             )
     entries.sort(key=_entry_key)
+    anonymous = anonymous_entry(registry)  # issue 13: first, before every named principal
+    if anonymous is not None:
+        entries.insert(0, anonymous)
     return RegistryAccess(registry=registry, entries=tuple(entries))
 
 

@@ -7,7 +7,7 @@
                   "orphaned": bool,
                   "pull": bool, "push": bool, "delete": bool,
                   "latent": [latent values, sorted],
-                  "paths": [{"kind": "role-assignment" | "admin-user" | "token",
+                  "paths": [{"kind": "role-assignment" | "admin-user" | "token" | "anonymous-pull",
                              "role", "scope", "inherited": bool, "viaGroups": [names],
                              "repositories": [...] | null,
                              "confidence": "direct" | "conditional" | "possible",
@@ -19,9 +19,17 @@ A registry token's entry (principal type ``registryToken``, null ids) also has `
 id). When the tokens could not be read, the document has ``"tokenReadError": "<code: message>"``.
 
 Additions to the agreed shape: ``orphaned`` per entry, ``confidence`` and ``rights`` per path (two
-paths from one role, e.g. a condition limiting only reads, differ only in what they grant). ``pull`` /
+paths from one role, e.g. a condition limiting only reads, differ only in what they grant).
+``orphaned`` means the directory (``getByIds``) did not return the assignment's principal: it may
+have been deleted, be too new to have replicated, or be of a type the console does not read; it is
+not a verdict that the assignment is stale. ``pull`` /
 ``push`` / ``delete`` are true when any path grants the right, including conditional and possible
 paths (the paths say how). Entries and paths keep the analysis order.
+
+Anonymous pull (issue 13): a registry with it on has a first entry ``{"principal": {"type":
+"anonymous", "displayName": "anyone (anonymous pull)", "objectId": null, "appId": null}, "pull":
+true, "push": false, "delete": false, "paths": [{"kind": "anonymous-pull", "rights": ["pull"],
+"scope": <the registry id>, "repositories": null, ...}]}``.
 """
 
 from __future__ import annotations

@@ -86,9 +86,6 @@ class Connection:
     def label(self) -> str:
         return "sandbox" if self.sandbox else self.cloud.name
 
-    def with_subscriptions(self, subs: tuple[str, ...]) -> Connection:
-        return replace(self, subscriptions=subs)
-
     def registry_url(self, url: str) -> tuple[str, dict[str, str]]:
         """Where to send a registry data-plane request for `url` (https://{login server}/...), and
         the headers that choose the registry. On Azure that is the URL itself; with a

@@ -81,12 +81,12 @@ def build_credential(conn: Connection, transport: Callable[[], HttpxTransport]) 
         kwargs: dict[str, Any] = dict(common)
         if auth.device_code_prompt is not None:
             kwargs["prompt_callback"] = auth.device_code_prompt
-        return ThreadedCredential(DeviceCodeCredential(tenant_id=conn.tenant_id, connection_verify=verify,  # type: ignore[return-value]
+        return ThreadedCredential(DeviceCodeCredential(tenant_id=conn.tenant_id, connection_verify=verify,
                                                        **kwargs))
     if auth.method is AuthMethod.BROWSER:
         from azure.identity import InteractiveBrowserCredential
 
-        return ThreadedCredential(InteractiveBrowserCredential(  # type: ignore[return-value]
+        return ThreadedCredential(InteractiveBrowserCredential(
             tenant_id=conn.tenant_id, connection_verify=verify, **common))
     raise ValueError(f"unknown sign-in method {auth.method}")
 

@@ -16,6 +16,25 @@ from .graph import batch_error, chunked, graph_batch, graph_get_or_none, graph_j
 
 GET_BY_IDS_LIMIT = 1000
 PRINCIPAL_SELECT = "id,displayName,appId,servicePrincipalType,accountEnabled"
+# Group members are read from Graph's beta endpoint. v1.0 `GET /groups/{id}/members` does not list
+# service principals, managed identities included ("Known issues in Microsoft Graph": GET
+# /groups/{id}/members doesn't return service principals in v1.0,
+# learn.microsoft.com/graph/known-issues#get-groupsidmembers-doesnt-return-service-principals-in-v10),
+# so a pipeline that pushes through a group would be missing from every answer. Of the two ways to
+# get them:
+# - beta `/groups/{id}/members` is the workaround that page and the List group members page name;
+#   one request lists every member type, each with its `@odata.type`, paged like v1.0 ($top ≤ 999,
+#   @odata.nextLink). Beta is "subject to change", but this is the call Microsoft points to, and
+#   Microsoft's own PowerShell maintainers (msgraph-sdk-powershell#923) and others
+#   (ansible-collections/azure PR #2337) moved to it;
+# - v1.0 `/members/microsoft.graph.servicePrincipal` with the advanced query parameters returns them
+#   only by a third party's measurement: no Microsoft page says the cast escapes the known issue,
+#   and it doubles the requests (a second cast per group, whose items carry no @odata.type).
+# So beta, for members only; `$expand=members` is no option (at most 20 members, no nextLink).
+MEMBERS_VERSION = "beta"
+# An OData cast on a transitive list needs both, or Graph answers an empty list or an error
+# (learn.microsoft.com/graph/aad-advanced-queries, "Use of OData cast with transitive members list").
+ADVANCED_QUERY = {"ConsistencyLevel": "eventual"}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -67,10 +86,12 @@ async def group_tree(az: AzureClients, group_ids: list[str],
     """Expand groups into their direct members, in two batched rounds whatever the nesting depth.
 
     Returns the groups (with direct member ids) and every principal met on the way. Direct
-    membership, because the analysis reports the chain a right comes through; but the first round
-    also asks each group for the groups nested anywhere below it (`transitiveMembers`, groups only),
-    so the second round lists every nested group at once instead of one round per level. Groups the
-    answers do not foresee (a directory changing meanwhile) get further rounds, level by level.
+    membership (beta, see MEMBERS_VERSION), because the analysis reports the chain a right comes
+    through; but the first round also asks each group for the groups nested anywhere below it
+    (`transitiveMembers/microsoft.graph.group` with the advanced query parameters), so the second
+    round lists every nested group at once instead of one round per level. Groups the answers do
+    not foresee (a directory changing meanwhile, or a shortcut Graph answered empty) get further
+    rounds, level by level.
     """
     groups: dict[str, Group] = {}
     principals: dict[str, Principal] = {}
@@ -78,11 +99,12 @@ async def group_tree(az: AzureClients, group_ids: list[str],
     frontier = [g.lower() for g in dict.fromkeys(group_ids)]
     first = True
     while frontier:
-        requests = [{"url": f"/groups/{gid}/members?$select={PRINCIPAL_SELECT}&$top=999"} for gid in frontier]
+        requests: list[dict[str, Any]] = [{"url": f"/groups/{gid}/members?$select={PRINCIPAL_SELECT}&$top=999"}
+                                          for gid in frontier]
         if first:
-            requests += [{"url": f"/groups/{gid}/transitiveMembers/microsoft.graph.group?$select=id,displayName"
-                                 "&$top=999"} for gid in frontier]
-        responses = await graph_batch(az, requests)
+            requests += [{"url": f"/groups/{gid}/transitiveMembers/microsoft.graph.group?$count=true"
+                                 "&$select=id,displayName&$top=999", "headers": ADVANCED_QUERY} for gid in frontier]
+        responses = await graph_batch(az, requests, version=MEMBERS_VERSION)
         listed: dict[str, list[dict[str, Any]]] = {}
         more: dict[str, str] = {}
         for gid, resp in zip(frontier, responses, strict=False):
@@ -105,8 +127,9 @@ async def group_tree(az: AzureClients, group_ids: list[str],
                 if body.get("@odata.nextLink"):
                     more[f"t:{gid}"] = body["@odata.nextLink"]
         # Big groups: the rest of their pages directly, every group's at once.
-        for key, rest in zip(more, await asyncio.gather(*(_rest_of(az, link) for link in more.values())),
-                             strict=True):
+        rests = await asyncio.gather(*(_rest_of(az, link, ADVANCED_QUERY if key.startswith("t:") else None)
+                                       for key, link in more.items()))
+        for key, rest in zip(more, rests, strict=True):
             (listed if key.startswith("m:") else nested)[key[2:]] += rest
         found: dict[str, str] = {}  # groups met, by id: their names
         for gid, members in listed.items():
@@ -128,10 +151,11 @@ async def group_tree(az: AzureClients, group_ids: list[str],
     return groups, principals
 
 
-async def _rest_of(az: AzureClients, link: str | None) -> list[dict[str, Any]]:
+async def _rest_of(az: AzureClients, link: str | None, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The pages after the first; an advanced query's pages need its header again."""
     items: list[dict[str, Any]] = []
     while link:
-        page = await graph_json(az, "GET", link)
+        page = await graph_json(az, "GET", link, headers=headers)
         items.extend(page.get("value", []))
         link = page.get("@odata.nextLink")
     return items

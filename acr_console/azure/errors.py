@@ -24,10 +24,16 @@ _NOT_FOUND_CODES = {"ResourceNotFound", "ResourceGroupNotFound", "SubscriptionNo
 _WRONG_REQUEST_CODES = {"BadRequest", "Request_BadRequest", "InvalidResourceType", "InvalidResourceNamespace",
                         "NoRegisteredProviderFound"}
 # Right after a principal is created, other directory replicas may not know it yet. ARM says
-# PrincipalNotFound (Azure/azure-cli#22208: minutes, even with principalType set); Graph answers 400
-# with these messages to a service principal created for an application it cannot see yet, on which
-# the Azure CLI's `az ad sp create-for-rbac` retries 36 times 5 s apart.
-_NOT_REPLICATED_MESSAGES = ("does not reference", "does not exist", "must in the local tenant")
+# PrincipalNotFound (Azure/azure-cli#22208: minutes, even with principalType set). Graph refuses the
+# service principal of an application it cannot see yet with one of these messages, whatever the
+# status: 403 Authorization_RequestDenied "When using this permission, the backing application of the
+# service principal being created must in the local tenant" (Azure/azure-cli#28009,
+# hashicorp/terraform-provider-azuread#992), or 400 "The appId '…' of the service principal does not
+# reference a valid application object". These are the substrings on which the Azure CLI's
+# `az ad sp create-for-rbac` retries, 36 times 5 s apart, keyed on the message alone
+# (azure-cli 2.91.0 role/custom.py, create_service_principal_for_rbac).
+_NOT_REPLICATED_MESSAGES = (" does not reference ", " does not exist ",
+                            "service principal being created must in the local tenant")
 _HINTS = {
     "AuthorizationFailed": "Ask an Owner or User Access Administrator for a role that includes this action.",
     "Authorization_RequestDenied": "The signed-in identity lacks the directory permission for this request.",
@@ -94,6 +100,9 @@ class AzureCallError(ConsoleError):
     @property
     def hint(self) -> str | None:
         if self.code == "Authorization_RequestDenied":
+            if self.not_replicated:
+                return ("The application was created moments ago and this directory replica does not know it yet; "
+                        "run the same command again in a minute.")
             return (f"The signed-in identity lacks the Microsoft Graph permission {graph_permission(self.operation)} "
                     "(an application permission an administrator grants, with consent).")
         return _HINTS.get(self.code)
@@ -112,7 +121,9 @@ class AzureCallError(ConsoleError):
         """A principal created moments ago that this directory replica or ARM does not know yet."""
         if self.code == "PrincipalNotFound":
             return True
-        return self.status == 400 and any(m in self.message for m in _NOT_REPLICATED_MESSAGES)
+        if self.not_found:
+            return False  # the object the request addressed is absent: waiting does not bring it
+        return any(m in self.message for m in _NOT_REPLICATED_MESSAGES)
 
     def __str__(self) -> str:
         parts = [f"{self.code}: {self.message}"]

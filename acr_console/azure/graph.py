@@ -109,11 +109,12 @@ def graph_error(status: int, doc: Any, request_id: str | None, operation: str | 
 
 async def graph_request(
     az: AzureClients, method: str, path_or_url: str, params: dict[str, str] | None = None,
-    body: Any = None, headers: dict[str, str] | None = None, *, write: bool = False,
+    body: Any = None, headers: dict[str, str] | None = None, *, write: bool = False, version: str = "v1.0",
 ) -> GraphReply:
-    """One Graph request; `path_or_url` is relative to /v1.0 or absolute (a nextLink). Raises
-    AzureCallError (with Graph's code and request-id) on 4xx/5xx. A `write` is refused on a
-    read-only connection before anything is sent."""
+    """One Graph request; `path_or_url` is relative to the `version` endpoint (`v1.0`, or `beta` for
+    the few reads that need it) or absolute (a nextLink). Raises AzureCallError (with Graph's code
+    and request-id) on 4xx/5xx. A `write` is refused on a read-only connection before anything is
+    sent."""
     operation = f"{method.upper()} {path_or_url.split('?')[0]}"
     if write:
         ensure_writable(az.connection, f"{method} {path_or_url}")
@@ -128,7 +129,8 @@ async def graph_request(
     if path_or_url.startswith("https://"):
         info.url = path_or_url
     else:
-        info.url = f"{adapter.base_url}/{path_or_url.lstrip('/')}{_query(params)}"
+        base = adapter.base_url if version == "v1.0" else f"{adapter.base_url.removesuffix('/v1.0')}/{version}"
+        info.url = f"{base}/{path_or_url.lstrip('/')}{_query(params)}"
     info.headers.try_add("Accept", "application/json")
     for key, value in (headers or {}).items():
         info.headers.try_add(key, value)
@@ -138,7 +140,7 @@ async def graph_request(
     info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
     try:
         # With the native handler kiota hands back httpx's response (its stub says "None").
-        response: Any = await adapter.send_primitive_async(info, "bytes", None)  # type: ignore[func-returns-value]
+        response: Any = await adapter.send_primitive_async(info, "bytes", None)
     except Exception as exc:
         import httpx
 
@@ -161,10 +163,10 @@ async def graph_request(
 
 async def graph_json(
     az: AzureClients, method: str, path_or_url: str, params: dict[str, str] | None = None,
-    body: Any = None, headers: dict[str, str] | None = None,
+    body: Any = None, headers: dict[str, str] | None = None, *, version: str = "v1.0",
 ) -> Any:
     """A Graph read's JSON body (a POST here only reads: getByIds, $batch of GETs)."""
-    return (await graph_request(az, method, path_or_url, params, body, headers)).body
+    return (await graph_request(az, method, path_or_url, params, body, headers, version=version)).body
 
 
 async def graph_get_or_none(az: AzureClients, path: str,
@@ -190,10 +192,25 @@ async def graph_pages(az: AzureClients, path: str, params: dict[str, str] | None
         page = await graph_json(az, "GET", link, headers=headers)
 
 
-async def graph_batch(az: AzureClients, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Run requests (`method`, relative `url`, optional `body`) through `$batch`, 20 at a time,
-    retrying throttled inner requests after their Retry-After. Returns one response per request,
-    in order: `{"status", "body", "headers"}`."""
+def _batch_item(index: int, request: dict[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": str(index), "method": request.get("method", "GET"), "url": request["url"]}
+    # Headers belong to each inner request: Graph applies none of the outer POST's to them, so an
+    # advanced query's ConsistencyLevel goes here (learn.microsoft.com/graph/aad-advanced-queries:
+    # "specify the ConsistencyLevel header in the JSON body of the POST request").
+    headers = dict(request.get("headers") or {})
+    if "body" in request:
+        item["body"] = request["body"]
+        headers.setdefault("Content-Type", "application/json")
+    if headers:
+        item["headers"] = headers
+    return item
+
+
+async def graph_batch(az: AzureClients, requests: list[dict[str, Any]], *,
+                      version: str = "v1.0") -> list[dict[str, Any]]:
+    """Run requests (`method`, `url` relative to `version`, optional `body` and `headers`) through
+    that version's `$batch`, 20 at a time, retrying throttled inner requests after their
+    Retry-After. Returns one response per request, in order: `{"status", "body", "headers"}`."""
     results: list[dict[str, Any] | None] = [None] * len(requests)
     gate = asyncio.Semaphore(MAX_CONCURRENT_BATCHES)
 
@@ -202,16 +219,11 @@ async def graph_batch(az: AzureClients, requests: list[dict[str, Any]]) -> list[
 
         async def send() -> None:
             nonlocal pending
-            body = {"requests": [
-                {"id": str(i), "method": requests[i].get("method", "GET"), "url": requests[i]["url"],
-                 **({"body": requests[i]["body"], "headers": {"Content-Type": "application/json"}}
-                    if "body" in requests[i] else {})}
-                for i in pending
-            ]}
+            body = {"requests": [_batch_item(i, requests[i]) for i in pending]}
             for i in pending:
                 results[i] = None  # an answer an earlier round throttled is not an answer
             async with gate:
-                answer = await graph_json(az, "POST", "$batch", body=body)
+                answer = await graph_json(az, "POST", "$batch", body=body, version=version)
             throttled: list[int] = []
             after: float | None = None
             for resp in answer.get("responses", []):

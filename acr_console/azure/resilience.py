@@ -133,7 +133,7 @@ class ResilientGraphTransport(httpx.AsyncBaseTransport):
             return await retrying(send, backoff=TRANSIENT, attempts=READ_RETRIES + 1,
                                   retry_on=lambda exc: repeatable and isinstance(exc, httpx.TransportError))
         except Again as last:  # out of tries: the last transient answer is the answer
-            return last.answer  # type: ignore[no-any-return]
+            return last.answer
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -80,7 +80,7 @@ class HttpxTransport(AsyncHttpTransport):
     async def close(self) -> None:
         return None
 
-    async def send(self, request: Any, *, stream: bool = False, **config: Any) -> HttpxTransportResponse:  # type: ignore[override]
+    async def send(self, request: Any, *, stream: bool = False, **config: Any) -> HttpxTransportResponse:
         if request.files:
             raise ValueError("multipart request bodies are not supported by this transport")
         body = request.data

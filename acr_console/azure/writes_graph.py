@@ -101,8 +101,16 @@ async def create_service_principal(
         reply = await graph_call(az, "POST", "servicePrincipals", body={"appId": app_id, "accountEnabled": True})
         return reply.body, reply.receipt
 
-    return await retrying(create, backoff=REPLICATION, deadline_s=timeout_s, sleep=sleep,
-                          retry_on=lambda exc: isinstance(exc, AzureCallError) and exc.not_replicated)
+    # Graph's refusal while the application replicates is keyed on its message, never on the status:
+    # 403 Authorization_RequestDenied today, 400 in older answers (see errors._NOT_REPLICATED_MESSAGES).
+    try:
+        return await retrying(create, backoff=REPLICATION, deadline_s=timeout_s, sleep=sleep,
+                              retry_on=lambda exc: isinstance(exc, AzureCallError) and exc.not_replicated)
+    except AzureCallError as err:
+        if err.not_replicated:
+            err.message += (f" (the application was still not replicated after {timeout_s:.0f} s; "
+                            "run the same command again later: it finishes what is missing)")
+        raise
 
 
 async def set_account_enabled(az: AzureClients, sp_object_id: str, enabled: bool) -> Receipt:

@@ -10,9 +10,19 @@ from ..azure.authorization import RoleDefinitions
 from ..azure.clients import AzureClients
 from ..azure.registry_access import find_registry, read_registry_access
 from ..errors import EXIT_OK
-from ..models import AccessEntry, RegistryAccess, Right
+from ..models import AccessEntry, PathKind, RegistryAccess, Right
 from ..operations.validation import check_reference
-from ..presentation import describe_path, mode_label, shown, token_read_warning, token_status_text, type_label
+from ..presentation import (
+    ANONYMOUS_STYLE,
+    NOT_RETURNED_SHORT,
+    anonymous_hint,
+    describe_path,
+    mode_label,
+    shown,
+    token_read_warning,
+    token_status_text,
+    type_label,
+)
 from .output import print_json, stdout_console
 
 if TYPE_CHECKING:  # rich is imported where a table is drawn: `--json` never needs it (0.05 s)
@@ -52,8 +62,12 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
     for entry in entries:
         name = shown(entry.principal.display_name)
         if entry.orphaned:
-            name.append(" (deleted)", style="red")
+            name.append(f" ({NOT_RETURNED_SHORT})", style="red")
         why = Text("\n").join(describe_path(p) for p in entry.paths)
+        for path in entry.paths:
+            if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13: the row that must not be missed
+                name.stylize(ANONYMOUS_STYLE)
+                why.append("\n" + anonymous_hint(path), style="dim")
         status = token_status_text(entry)
         if status is not None:
             name.append(" (disabled)" if entry.token is not None and not entry.token.enabled else "", style="red")
@@ -78,6 +92,8 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     mode = mode_label(registry.role_assignment_mode)
     heading = f"{registry.name} ({registry.login_server}) · mode {mode} · admin user " + (
         "ON" if registry.admin_user_enabled else "off")
+    if registry.anonymous_pull_enabled:
+        heading += " · anonymous pull ON: anyone can pull"
     what = f"who can {args.can}" if args.can else "who has access"
     from rich.text import Text
 

@@ -28,6 +28,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ops_credentials": ("reset-credential", "add-certificate", "remove-credential"),
     "ops_assign": ("assign", "unassign"),
     "ops_revoke": ("revoke",),
+    "ops_anonymous": ("disable-anonymous-pull",),
     "ops_login": ("test-login",),
     "ops_audit": ("audit",),
     "sandbox_cmd": ("sandbox",),

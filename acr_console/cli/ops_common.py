@@ -26,6 +26,7 @@ from ..azure.writes import ensure_writable
 from ..certificates import CertificateError
 from ..errors import EXIT_OK, EXIT_USAGE, UsageError
 from ..operations import InputError, Operation, Outcome, Plan, Reads, Step, StepResult, StepStatus, run_plan
+from ..secret import Secret
 from .output import make_console, print_error, print_json
 
 Report = Callable[[Outcome], int]
@@ -167,16 +168,6 @@ def render_result(step: Step, result: StepResult) -> Text:
     return line
 
 
-def render_outcome(outcome: Outcome, console: Console) -> None:
-    for sid, result in outcome.results.items():
-        console.print(render_result(outcome.plan.step(sid), result))
-    style = "bold green" if outcome.ok else "bold red"
-    console.print(Text(outcome.summary(), style=style))
-    if not outcome.ok:
-        console.print(Text("Run the same command again to finish what failed; steps already done are not "
-                           "repeated.", style="dim"))
-
-
 def confirm(console: Console) -> bool:
     console.print(Text("Proceed? [y/N] ", style="bold"), end="")
     try:
@@ -233,6 +224,14 @@ def render_outcome_summary(outcome: Outcome, console: Console) -> None:
             if not result.ok:
                 console.print(render_result(outcome.plan.step(sid), result))
     console.print(Text(outcome.summary(), style="bold green" if outcome.ok else "bold red"))
+
+
+def print_result_json(doc: dict[str, Any], outcome: Outcome, secret: Secret | None = None) -> int:
+    """A write's result for scripts: its facts, the new password if it made one, and the outcome."""
+    if secret is not None:
+        doc = {**doc, "password": secret.reveal()}
+    print_json({**doc, "ok": outcome.ok, "outcome": outcome.to_json()})
+    return outcome.exit_code
 
 
 def report_empty(args: argparse.Namespace, plan: Plan) -> int:

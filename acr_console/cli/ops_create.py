@@ -9,8 +9,7 @@ from rich.text import Text
 
 from ..operations import CreatePrincipalRequest, Outcome, create_result
 from ..operations.registry import CREATE_PRINCIPAL
-from .ops_common import Report, WriteCommand, _console, add_commands, add_secret_flags
-from .output import print_json
+from .ops_common import Report, WriteCommand, _console, add_commands, add_secret_flags, print_result_json
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -33,10 +32,7 @@ def report(args: argparse.Namespace, req: CreatePrincipalRequest) -> Report:
         doc = create_result(outcome.plan)
         secret = outcome.secrets.get("password")
         if args.json:
-            if secret is not None:
-                doc["password"] = secret.reveal()
-            print_json({**doc, "ok": outcome.ok, "outcome": outcome.to_json()})
-            return outcome.exit_code
+            return print_result_json(doc, outcome, secret)
         console = _console(args)
         for key, value in doc.items():
             if value is not None:

@@ -9,8 +9,7 @@ from rich.text import Text
 from ..models import CredentialOwner
 from ..operations import AddCertificateRequest, Outcome, ResetCredentialRequest, certificate_result, credential_result
 from ..operations.registry import ADD_CERTIFICATE, REMOVE_CREDENTIAL, RESET_CREDENTIAL
-from .ops_common import Report, WriteCommand, _console, add_commands, add_secret_flags
-from .output import print_json
+from .ops_common import Report, WriteCommand, _console, add_commands, add_secret_flags, print_result_json
 
 _ON = {"application": CredentialOwner.APPLICATION, "service-principal": CredentialOwner.SERVICE_PRINCIPAL}
 
@@ -33,10 +32,7 @@ def reset_report(args: argparse.Namespace, req: ResetCredentialRequest) -> Repor
         doc = credential_result(outcome.plan)
         secret = outcome.secrets.get("password")
         if args.json:
-            if secret is not None:
-                doc["password"] = secret.reveal()
-            print_json({**doc, "ok": outcome.ok, "outcome": outcome.to_json()})
-            return outcome.exit_code
+            return print_result_json(doc, outcome, secret)
         console = _console(args)
         console.print(Text(f"  new password: key id {doc.get('keyId')}, hint '{doc.get('hint')}…', "
                            f"expires {doc.get('endDateTime')}", style="dim"))
@@ -66,8 +62,7 @@ def certificate_report(args: argparse.Namespace, req: AddCertificateRequest) -> 
     def report(outcome: Outcome) -> int:
         doc = certificate_result(outcome.plan)
         if args.json:
-            print_json({**doc, "ok": outcome.ok, "outcome": outcome.to_json()})
-            return outcome.exit_code
+            return print_result_json(doc, outcome)
         console = _console(args)
         for key in ("thumbprint", "subject", "notBefore", "notAfter", "keyId", "certificateFile"):
             if doc.get(key):

@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
     serve.add_argument("--faults", default="", help="fault spec, e.g. 'arm:429:0.2,graph:503:0.1'")
     serve.add_argument("--replication-delay", type=float, default=0.0, metavar="SECONDS",
-                       help="PrincipalNotFound for this long after a principal is created")
+                       help="for this long after an object is created: PrincipalNotFound for a new principal, "
+                       "403 for the service principal of a new application")
     serve.set_defaults(handler=serve_command, needs_azure=False)
 
 

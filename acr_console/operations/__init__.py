@@ -30,6 +30,7 @@ _EXPORTS = {
     "AuditLog": ".audit",
     "CertificateError": "..certificates",
     "CreatePrincipalRequest": ".create_principal",
+    "DisableAnonymousPullRequest": ".disable_anonymous_pull",
     "DisableTokenRequest": ".disable_token",
     "Execution": ".executor",
     "InputError": "..errors",
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .assign import AssignRequest
     from .audit import Actor, AuditLog
     from .create_principal import CreatePrincipalRequest, create_result
+    from .disable_anonymous_pull import DisableAnonymousPullRequest
     from .disable_token import DisableTokenRequest
     from .executor import Execution, ProgressCallback, execute
     from .plan import Outcome, Plan, RunContext, Step, StepError, StepOutput, StepResult, StepStatus, Untouched
@@ -97,6 +99,7 @@ __all__ = [
     "AuditLog",
     "CertificateError",
     "CreatePrincipalRequest",
+    "DisableAnonymousPullRequest",
     "DisableTokenRequest",
     "Execution",
     "InputError",

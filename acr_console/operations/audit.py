@@ -89,7 +89,7 @@ class AuditLog:
     def write(self, outcome: Outcome, actor: Actor, *, extra_forbidden: Iterable[str] = ()) -> dict[str, Any]:
         # Longest first, so a secret containing another is struck out whole.
         forbidden = sorted({*outcome.plan.context.secret_texts(), *extra_forbidden}, key=len, reverse=True)
-        record = _scrubbed(record_for(outcome, actor), [f for f in forbidden if f])
+        record: dict[str, Any] = _scrubbed(record_for(outcome, actor), [f for f in forbidden if f])
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .add_certificate import AddCertificateRequest, CheckedAddCertificate
     from .assign import AssignRequest, CheckedAssign
     from .create_principal import CheckedCreatePrincipal, CreatePrincipalRequest
+    from .disable_anonymous_pull import CheckedDisableAnonymousPull, DisableAnonymousPullRequest
     from .disable_token import CheckedDisableToken, DisableTokenRequest
     from .plan import Plan
     from .remove_credential import CheckedRemoveCredential, RemoveCredentialRequest
@@ -112,14 +113,21 @@ REMOVE_CREDENTIAL: Operation[RemoveCredentialRequest, CheckedRemoveCredential] =
 ASSIGN: Operation[AssignRequest, CheckedAssign] = Operation("assign", "Assign role")
 UNASSIGN: Operation[UnassignRequest, CheckedUnassign] = Operation("unassign", "Remove role")
 REVOKE: Operation[RevokeRequest, CheckedRevoke] = Operation("revoke", "Revoke principal")
+# Issue 13: a registry's anonymous pull.
+DISABLE_ANONYMOUS_PULL: Operation[DisableAnonymousPullRequest, CheckedDisableAnonymousPull] = Operation(
+    "disable-anonymous-pull", "Turn off anonymous pull")
+
+OPERATIONS: tuple[Operation[Any, Any], ...] = (CREATE_PRINCIPAL, RESET_CREDENTIAL, ADD_CERTIFICATE, REMOVE_CREDENTIAL,
+                                               ASSIGN, UNASSIGN, REVOKE)
+OPERATIONS += (DISABLE_ANONYMOUS_PULL,)  # issue 13
+
 # registry tokens (issue 13 item 4)
 DISABLE_TOKEN: Operation[DisableTokenRequest, CheckedDisableToken] = Operation(
     "disable-token", "Disable registry token")
 REMOVE_TOKEN_PASSWORD: Operation[RemoveTokenPasswordRequest, CheckedRemoveTokenPassword] = Operation(
     "remove-token-password", "Remove token password")
 
-OPERATIONS: tuple[Operation[Any, Any], ...] = (CREATE_PRINCIPAL, RESET_CREDENTIAL, ADD_CERTIFICATE, REMOVE_CREDENTIAL,
-                                               ASSIGN, UNASSIGN, REVOKE, DISABLE_TOKEN, REMOVE_TOKEN_PASSWORD)
+OPERATIONS += (DISABLE_TOKEN, REMOVE_TOKEN_PASSWORD)  # issue 13 item 4
 _BY_NAME = {op.name: op for op in OPERATIONS}
 
 

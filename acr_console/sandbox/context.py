@@ -15,6 +15,11 @@ from .tokens import InvalidToken, TokenIssuer
 PUBLIC_ARM_AUDIENCES = {"https://management.azure.com/", "https://management.core.windows.net/"}
 PUBLIC_GRAPH_AUDIENCES = {"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"}
 GRAPH_PREFIX = "/graph"
+# The values each choice setting takes, the default first.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "transitive_service_principals": ("omit", "include"),
+    "bare_transitive_cast": ("empty", "error"),
+}
 
 
 @dataclass
@@ -23,8 +28,18 @@ class Settings:
 
     page_size: int = 100
     latency_ms: float = 0.0
-    # Seconds after a principal is created during which ARM answers PrincipalNotFound for it.
+    # Seconds after a principal is created during which ARM answers PrincipalNotFound for it, and
+    # after an application is created during which Graph refuses to create its service principal
+    # (403 Authorization_RequestDenied, as Azure/azure-cli#28009 logged).
     replication_delay_s: float = 0.0
+    # Whether v1.0 `/groups/{id}/transitiveMembers` lists service principals. Microsoft documents
+    # nothing either way (docs/reference/real-azure.md, "Open"); users report them missing
+    # (microsoftgraph/microsoft-graph-docs#13029, #3410): "omit" (the default) or "include".
+    transitive_service_principals: str = "omit"
+    # An OData cast on a transitive list (`/transitiveMembers/microsoft.graph.group`) sent without both
+    # `ConsistencyLevel: eventual` and `$count=true`: "empty" (200 with an empty value, as measured on a
+    # tenant) or "error" (400 Request_UnsupportedQuery, as Graph documents for other advanced-only queries).
+    bare_transitive_cast: str = "empty"
     # faults.FaultRule objects (or a spec string, parsed on first use); see faults.py for the grammar.
     # Count-limited rules count down in place, so replace the list to re-arm them.
     faults: list[Any] = field(default_factory=list)

@@ -192,7 +192,7 @@ def add_password(
     with store.transaction():
         owner.setdefault("passwordCredentials", []).append(cred)
         store.put_object(owner, owner_type, time.time())
-        store.add_password_hash(cred["keyId"], owner["id"], secret)
+        store.add_password_hash(str(cred["keyId"]), owner["id"], secret)
     return cred, secret
 
 

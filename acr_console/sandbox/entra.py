@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -133,7 +133,3 @@ def authenticate_client(
     if cred is None or (end is not None and end <= time.time()):
         return entra_error("expired_secret", client=client_id)
     return None
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

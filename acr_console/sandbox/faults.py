@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .context import GRAPH_PREFIX, Sandbox
+from .context import CHOICES, GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
 
 PLANES = ("arm", "graph", "registry", "token", "any")
@@ -328,6 +328,7 @@ def settings_doc(sb: Sandbox) -> dict[str, Any]:
         "latency_ms": s.latency_ms,
         "replication_delay_s": s.replication_delay_s,
         "page_size": s.page_size,
+        **{name: getattr(s, name) for name in CHOICES},
     }
 
 
@@ -362,7 +363,7 @@ def control_routes(sb: Sandbox) -> list[Route]:
             raise ApiError(400, "InvalidRequest", "The body must be a JSON object.") from None
         if not isinstance(body, dict):
             raise ApiError(400, "InvalidRequest", "The body must be a JSON object.")
-        unknown = set(body) - {"faults", "latency_ms", "replication_delay_s", "page_size"}
+        unknown = set(body) - {"faults", "latency_ms", "replication_delay_s", "page_size", *CHOICES}
         if unknown:
             raise ApiError(400, "InvalidRequest", f"Unknown settings: {', '.join(sorted(unknown))}.")
         # Validate everything before changing anything, so a bad request changes nothing.
@@ -384,6 +385,11 @@ def control_routes(sb: Sandbox) -> list[Route]:
             if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 999:
                 raise ApiError(400, "InvalidRequest", "page_size must be an integer from 1 to 999.")
             changes["page_size"] = size
+        for name, allowed in CHOICES.items():
+            if name in body:
+                if body[name] not in allowed:
+                    raise ApiError(400, "InvalidRequest", f"{name} must be one of: {', '.join(allowed)}.")
+                changes[name] = body[name]
         for key, value in changes.items():
             setattr(sb.settings, key, value)
         return JSONResponse(settings_doc(sb))

@@ -1,8 +1,11 @@
-"""Microsoft Graph v1.0 under `/graph/v1.0`: applications, servicePrincipals, groups, directoryObjects
-and `$batch`.
+"""Microsoft Graph under `/graph/v1.0` and `/graph/beta`: applications, servicePrincipals, groups,
+directoryObjects and `$batch`.
 
-One Starlette route takes every Graph path and hands it to a small router of its own, so `$batch`
-can run each inner request through the very same handlers, with the outer request's caller.
+One Starlette route per version takes every Graph path and hands it to a small router of its own, so
+`$batch` can run each inner request through the very same handlers, with the outer request's caller
+and version (inner URLs are relative to the version the batch was posted to). Both versions share
+the handlers; where Graph's versions answer differently (group members and service principals, see
+graph_groups.py) the handler looks at `GraphRequest.version`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,6 +39,7 @@ from .graph_core import (
 from .graph_odata import bad_request
 
 BATCH_LIMIT = 20
+VERSIONS = ("v1.0", "beta")
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 _ALT_KEY = re.compile(r"^(applications|servicePrincipals)\(appId='([^']*)'\)$", re.IGNORECASE)
 _CAST = re.compile(r"^(?:microsoft\.)?graph\.\w+$")
@@ -103,7 +108,7 @@ def parse_query(query_string: str) -> tuple[dict[str, str], list[tuple[str, str]
 
 
 async def dispatch(sb: Sandbox, caller: Caller, method: str, path: str, query_string: str,
-                   headers: dict[str, str], body: Any) -> GraphResponse:
+                   headers: dict[str, str], body: Any, version: str = "v1.0") -> GraphResponse:
     """Run one Graph request; ApiError propagates to the caller, which shapes it."""
     inner = path.removeprefix("/")
     inner = inner.removesuffix("/") if inner.endswith("/") and len(inner) > 1 else inner
@@ -125,17 +130,18 @@ async def dispatch(sb: Sandbox, caller: Caller, method: str, path: str, query_st
     if [x.lower() for x in segments] == ["$batch"]:
         if method != "POST":
             raise method_not_allowed()
-        return await run_batch(sb, caller, body)
+        return await run_batch(sb, caller, body, version)
     handler, params = route(method, segments)
     query, raw_query = parse_query(query_string)
-    req = GraphRequest(sb, caller, method, "/" + inner, query, raw_query, headers, body, params)
+    req = GraphRequest(sb, caller, method, "/" + inner, query, raw_query, headers, body, params, version)
     return await handler(req)
 
 
 def _error_body(exc: ApiError) -> dict[str, Any]:
     request_id = str(uuid.uuid4())
     return {"error": {"code": exc.code, "message": exc.message,
-                      "innerError": {"request-id": request_id, "client-request-id": request_id}}}
+                      "innerError": {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                                     "request-id": request_id, "client-request-id": request_id}}}
 
 
 # -- $batch --------------------------------------------------------------------------------------
@@ -215,7 +221,7 @@ def _batch_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [by_id[rid] for rid in done]
 
 
-async def _run_item(sb: Sandbox, caller: Caller, item: dict[str, Any]) -> GraphResponse:
+async def _run_item(sb: Sandbox, caller: Caller, item: dict[str, Any], version: str) -> GraphResponse:
     url: str = item["url"].strip()
     method = str(item["method"]).upper()
     if url.lower().startswith(("http://", "https://")):
@@ -223,18 +229,22 @@ async def _run_item(sb: Sandbox, caller: Caller, item: dict[str, Any]) -> GraphR
                        "version, e.g. /users.")
     path, _, query_string = url.partition("?")
     first = path.lstrip("/").split("/", 1)[0]
-    if first in ("v1.0", "beta"):
+    if first in VERSIONS:
         raise ApiError(400, "BadRequest", f"Resource not found for the segment '{first}'.")
     if first == "$batch":
         raise ApiError(400, "BadRequest", "A batch request cannot contain a batch request.")
     fault = _batch_fault(sb, method)
     if fault is not None:
         return fault
+    # Each inner request carries its own headers, and only those: the outer POST's are not inherited
+    # (learn.microsoft.com/graph/aad-advanced-queries: "To use advanced query capabilities in batch
+    # requests, specify the ConsistencyLevel header in the JSON body of the POST request").
     headers = {k.lower(): str(v) for k, v in (item.get("headers") or {}).items()}
-    return await dispatch(sb, caller, method, "/" + path.lstrip("/"), query_string, headers, item.get("body"))
+    return await dispatch(sb, caller, method, "/" + path.lstrip("/"), query_string, headers, item.get("body"),
+                          version)
 
 
-async def run_batch(sb: Sandbox, caller: Caller, body: Any) -> GraphResponse:
+async def run_batch(sb: Sandbox, caller: Caller, body: Any, version: str = "v1.0") -> GraphResponse:
     if not isinstance(body, dict) or not isinstance(body.get("requests"), list):
         raise ApiError(400, "BadRequest", "Invalid batch payload format.")
     items = body["requests"]
@@ -258,7 +268,7 @@ async def run_batch(sb: Sandbox, caller: Caller, body: Any) -> GraphResponse:
                                    "body": _error_body(failure)}
             continue
         try:
-            resp = await _run_item(sb, caller, item)
+            resp = await _run_item(sb, caller, item, version)
         except ApiError as exc:
             resp = GraphResponse(exc.status, _error_body(exc), dict(exc.headers))
         out: dict[str, Any] = {"id": item["id"], "status": resp.status}
@@ -285,7 +295,13 @@ def _to_response(resp: GraphResponse, request_id: str, client_request_id: str) -
 
 
 def routes(sb: Sandbox) -> list[Route]:
-    async def endpoint(request: Request) -> Response:
+    def endpoint_for(version: str) -> Any:
+        async def endpoint(request: Request) -> Response:
+            return await serve(request, version)
+
+        return endpoint
+
+    async def serve(request: Request, version: str) -> Response:
         caller = sb.authenticate(request, "graph")
         raw = await request.body()
         body: Any = None
@@ -299,9 +315,11 @@ def routes(sb: Sandbox) -> list[Route]:
         client_request_id = request.headers.get("client-request-id", request_id)
         try:
             resp = await dispatch(sb, caller, request.method, "/" + request.path_params["path"],
-                                  request.url.query, {k.lower(): v for k, v in request.headers.items()}, body)
+                                  request.url.query, {k.lower(): v for k, v in request.headers.items()}, body,
+                                  version)
         except ApiError as exc:
             return graph_error(exc.status, exc.code, exc.message, exc.headers)
         return _to_response(resp, request_id, client_request_id)
 
-    return [Route(GRAPH_PREFIX + "/v1.0/{path:path}", endpoint, methods=list(METHODS))]
+    return [Route(f"{GRAPH_PREFIX}/{version}/{{path:path}}", endpoint_for(version), methods=list(METHODS))
+            for version in VERSIONS]

@@ -54,16 +54,30 @@ class GraphRequest:
     sb: Sandbox
     caller: Caller
     method: str
-    path: str  # below /v1.0, starting with "/"
+    path: str  # below the version (/v1.0 or /beta), starting with "/"
     query: dict[str, str]  # system query options, keys normalised to start with "$"
     raw_query: list[tuple[str, str]]
     headers: dict[str, str]  # lower-cased names
     body: Any = None
     params: dict[str, str] = field(default_factory=dict)  # path placeholders, filled by the router
+    version: str = "v1.0"  # "v1.0" or "beta": the endpoint the request came in on
 
     @property
     def eventual(self) -> bool:
         return self.headers.get("consistencylevel", "").lower() == "eventual"
+
+    @property
+    def advanced(self) -> bool:
+        """Graph's advanced query parameters are both present: the `ConsistencyLevel: eventual`
+        header and `$count=true` (learn.microsoft.com/graph/aad-advanced-queries: "the requestor
+        must also set the ConsistencyLevel header to eventual and, with the exception of $search,
+        use the $count query parameter")."""
+        return self.eventual and self.query.get("$count", "").lower() == "true"
+
+    @property
+    def base(self) -> str:
+        """The Graph URL this request's version answers under, for nextLinks and contexts."""
+        return f"{self.sb.graph_base}/{self.version}"
 
 
 @dataclass
@@ -132,7 +146,7 @@ def single(req: GraphRequest, doc: dict[str, Any], otype: str, *, entity_set: st
     select = select_of(req, (otype,))
     coll = entity_set or COLLECTION_OF[otype]
     fragment = f"{coll}({','.join(select)})/$entity" if select else f"{coll}/$entity"
-    body = {"@odata.context": context_url(req.sb.graph_base, fragment),
+    body = {"@odata.context": context_url(req.sb.graph_base, fragment, req.version),
             **render(doc, otype, select=select, single=True, with_type=with_type)}
     return ok(body)
 
@@ -146,12 +160,19 @@ def reject_unsupported_options(req: GraphRequest) -> None:
                            f"The query option '{option}' is not supported here.")
 
 
+def advanced_query_error(what: str) -> ApiError:
+    """Graph's refusal of a query that needs the advanced query parameters, in the words of its
+    documented example (learn.microsoft.com/graph/aad-advanced-queries: "Operator 'endsWith' is
+    not supported because the required parameters might be missing. Try adding $count=true …")."""
+    return ApiError(400, "Request_UnsupportedQuery",
+                    f"{what} is not supported because the required parameters might be missing. "
+                    "Try adding $count=true query parameter and ConsistencyLevel:eventual header. "
+                    "Refer to https://aka.ms/graph-docs/advanced-queries for more information")
+
+
 def _require_advanced(req: GraphRequest, what: str) -> None:
-    if not (req.eventual and req.query.get("$count", "").lower() == "true"):
-        raise ApiError(400, "Request_UnsupportedQuery",
-                       f"{what} is not supported because the required parameters might be missing. "
-                       "Try adding $count=true query parameter and ConsistencyLevel:eventual header. "
-                       "Refer to https://aka.ms/graph-docs/advanced-queries for more information")
+    if not req.advanced:
+        raise advanced_query_error(what)
 
 
 def _count_allowed(req: GraphRequest) -> bool:
@@ -195,7 +216,7 @@ def _parsed(doc: str) -> dict[str, Any]:
     return json.loads(doc)
 
 
-def _fetch(req: GraphRequest, otypes: tuple[str, ...], ids: list[str] | None,
+def fetch_objects(req: GraphRequest, otypes: tuple[str, ...], ids: list[str] | None,
            flt: Filter | None) -> Iterable[tuple[str, dict[str, Any]]]:
     store = req.sb.store
     type_marks = ",".join("?" * len(otypes))
@@ -242,24 +263,25 @@ def list_objects(req: GraphRequest, otypes: tuple[str, ...], fragment: str, *, i
     if flt is None and order is None and ids is None:
         # The common unfiltered listing pages in SQL, so a 20,000-principal tenant stays cheap.
         marks = ",".join("?" * len(otypes))
-        total = int(store.row(f"SELECT COUNT(*) FROM directory_objects WHERE type IN ({marks})", otypes)[0])
+        counted = store.row(f"SELECT COUNT(*) FROM directory_objects WHERE type IN ({marks})", otypes)
+        total = int(counted[0]) if counted is not None else 0
         rows = store.rows(f"SELECT type, doc FROM directory_objects WHERE type IN ({marks}) ORDER BY seq "
                           "LIMIT ? OFFSET ?", [*otypes, size, offset])
         page = [(r["type"], _parsed(r["doc"])) for r in rows]
     else:
-        matched = [(t, d) for t, d in _fetch(req, otypes, ids, flt) if flt is None or flt.predicate(d)]
+        matched = [(t, d) for t, d in fetch_objects(req, otypes, ids, flt) if flt is None or flt.predicate(d)]
         if order is not None:
             matched.sort(key=lambda td: (td[1].get("displayName") or "").lower(), reverse=descending)
         total = len(matched)
         page = matched[offset : offset + size]
     body: dict[str, Any] = {"@odata.context": context_url(req.sb.graph_base, fragment + (
-        f"({','.join(select)})" if select else ""))}
+        f"({','.join(select)})" if select else ""), req.version)}
     if want_count:
         body["@odata.count"] = total
     if offset + size < total:
         params = [(k, v) for k, v in req.raw_query if k.lstrip("$").lower() != "skiptoken"]
         params.append(("$skiptoken", encode_skiptoken(offset + size)))
-        body["@odata.nextLink"] = f"{req.sb.graph_base}/v1.0{req.path}?{encode_query(params)}"
+        body["@odata.nextLink"] = f"{req.base}{req.path}?{encode_query(params)}"
     body["value"] = [render(d, t, select=select, with_type=with_type) for t, d in page]
     return ok(body)
 
@@ -269,7 +291,7 @@ def count_objects(req: GraphRequest, otypes: tuple[str, ...], ids: list[str] | N
     if not req.eventual:
         raise bad_request("Count is not currently supported.")
     flt = parse_filter(req.query["$filter"], otypes) if req.query.get("$filter") else None
-    n = sum(1 for _, d in _fetch(req, otypes, ids, flt) if flt is None or flt.predicate(d))
+    n = sum(1 for _, d in fetch_objects(req, otypes, ids, flt) if flt is None or flt.predicate(d))
     return GraphResponse(200, str(n), {"Content-Type": "text/plain"})
 
 

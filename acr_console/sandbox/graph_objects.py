@@ -361,10 +361,15 @@ async def count_service_principals(req: GraphRequest) -> GraphResponse:
     return count_objects(req, ("servicePrincipal",))
 
 
+# Graph's answer to creating the service principal of an application its replica does not know yet.
+SP_APP_NOT_REPLICATED = ("When using this permission, the backing application of the service principal being "
+                         "created must in the local tenant")
+
+
 async def create_service_principal(req: GraphRequest) -> GraphResponse:
     require(req, WRITE_APPS)
     body = body_object(req)
-    _check_properties(body, SP_WRITABLE, "servicePrincipal", extra={"appId"})
+    _check_properties(body, SP_WRITABLE, "servicePrincipal", extra=frozenset({"appId"}))
     app_id = body.get("appId")
     if not isinstance(app_id, str) or not GUID.match(app_id):
         raise bad_request("Invalid value specified for property 'appId' of resource 'ServicePrincipal'.")
@@ -374,6 +379,12 @@ async def create_service_principal(req: GraphRequest) -> GraphResponse:
         if app is None:
             raise bad_request(f"The appId '{app_id}' of the service principal does not reference a valid "
                               "application object.")
+        created = store.object_created(app["id"])
+        delay = req.sb.settings.replication_delay_s
+        if created is not None and delay > 0 and time.time() - created < delay:
+            # The application is not on this replica yet: Graph answers 403 with this message, its
+            # grammar as sent (Azure/azure-cli#28009, hashicorp/terraform-provider-azuread#992).
+            raise ApiError(403, "Authorization_RequestDenied", SP_APP_NOT_REPLICATED)
         if store.by_app_id(app_id, "servicePrincipal") is not None:
             raise ApiError(409, "Request_MultipleObjectsWithSameKeyValue",
                            "Another object with the same value for property servicePrincipalNames already "

@@ -150,8 +150,8 @@ def render(doc: dict[str, Any], otype: str, *, select: list[str] | None = None, 
     keyCredentials (Graph: "Returned only on $select for a single object"); `secretText` is never
     returned after addPassword."""
     if select is not None and _DERIVED.isdisjoint(select):
-        full = _selected(doc, otype, select)
-        return {"@odata.type": f"#microsoft.graph.{otype}", **full} if with_type else full
+        selected = _selected(doc, otype, select)
+        return {"@odata.type": f"#microsoft.graph.{otype}", **selected} if with_type else selected
     full: dict[str, Any] = {"id": doc.get("id")}  # Graph writes the id first
     if otype in ("application", "servicePrincipal"):
         if otype == "servicePrincipal":
@@ -192,8 +192,8 @@ def parse_select(raw: str | None, otypes: tuple[str, ...]) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
-def context_url(graph_base: str, fragment: str) -> str:
-    return f"{graph_base}/v1.0/$metadata#{fragment}"
+def context_url(graph_base: str, fragment: str, version: str = "v1.0") -> str:
+    return f"{graph_base}/{version}/$metadata#{fragment}"
 
 
 # -- $filter ------------------------------------------------------------------------------------
@@ -209,7 +209,6 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _OPS = {"eq", "ne", "gt", "ge", "lt", "le"}
-ADVANCED_ONLY = {"ne", "not", "endswith"}
 
 
 @dataclass

@@ -6,7 +6,8 @@ assignments at or above the registry (its groups' too), read the way the registr
 them. Legacy registries honour `actions` (AcrPull, AcrPush, AcrDelete, Owner's `*`, Reader's
 `*/read`); ABAC registries honour only `dataActions`, limited by each assignment's condition.
 A request for more than that is not refused: the token simply lists less (as ACR does). Only bad
-credentials get a 401.
+credentials get a 401, and a request without any on a registry without anonymous pull; with it, such
+a request gets pull on every repository (see "anonymous pull" below).
 """
 
 from __future__ import annotations
@@ -332,6 +333,74 @@ def granted_access(sb: Sandbox, registry: dict[str, Any], principal_id: str | No
     return out
 
 
+# -- anonymous pull -----------------------------------------------------------------------------
+#
+# MicrosoftDocs/azure-management-docs articles/container-registry/anonymous-pull-access.md:
+# "Enabling anonymous (unauthenticated) pull access makes all registry content publicly available
+# for read (pull) actions", "Only data-plane operations are available to unauthenticated clients",
+# and (a warning) it "applies to all repositories in the registry" whatever token or Entra
+# repository permissions say. Azure/azure-sdk-for-net PR #20919: anonymously "The service supports
+# all list operations (list repositories, list manifests, list tags…)". What ACR answers to an
+# anonymous push request, and to an anonymous request where anonymous pull is off, is not
+# documented: per the token spec (distribution/distribution docs/content/spec/auth/token.md, "If the
+# client only has a subset of the requested access it must not be considered an error") the first
+# gets the intersection (pull), and the second a 401 UNAUTHORIZED in the registry API's error shape
+# (PowerShell/PSResourceGet PR #1918 saw anonymous tokens carry no push).
+
+ANONYMOUS = "anonymous"  # the request log's principal and the token's subject (the sandbox's own label)
+# Token actions an anonymous client gets on every repository: content and metadata reads.
+ANONYMOUS_REPOSITORY_ACTIONS = ("pull", "metadata_read")
+
+
+def is_anonymous_request(request: Request, grant: str | None, fields: dict[str, str]) -> bool:
+    """No credential at all. Docker and oras send `GET /oauth2/token?service=…&scope=…` without an
+    Authorization header; azure-containerregistry's anonymous client (`_anonymous_exchange_client.py`)
+    sends `POST /oauth2/token` with `grant_type=password`, an empty `refresh_token`, `service` and
+    `scope`, also without one."""
+    if request.headers.get("authorization"):
+        return False
+    if grant is None:
+        return True
+    return grant == "password" and not any(fields.get(k) for k in ("username", "password", "refresh_token"))
+
+
+def anonymous_access(scopes: list[TokenScope]) -> list[dict[str, Any]]:
+    """The `access` claim of an anonymous token on a registry with anonymous pull: of what was asked,
+    pull and metadata reads on any repository and the catalog; never push, delete or `*` on a
+    repository (a subset of the request, not an error)."""
+    out: list[dict[str, Any]] = []
+    for scope in scopes:
+        kind = scope.type.split("(", 1)[0]
+        if kind == "registry" and scope.name == "catalog":
+            actions = ["*"] if "*" in scope.actions else []
+        elif kind in ("repository", "artifact-repository"):
+            actions = [a for a in dict.fromkeys(scope.actions) if a in ANONYMOUS_REPOSITORY_ACTIONS]
+        else:
+            actions = []
+        if actions:
+            out.append({"type": kind, "name": scope.name, "actions": actions})
+    return out
+
+
+def anonymous_token(sb: Sandbox, request: Request, registry: dict[str, Any],
+                    params: list[tuple[str, str]]) -> Response:
+    """The token service's answer to a request without credentials."""
+    login = registry["properties"]["loginServer"]
+    request.state.principal = ANONYMOUS
+    scopes = parse_scopes([v for k, v in params if k == "scope"])
+    if not registry["properties"].get("anonymousPullEnabled"):
+        # The shape of the registry API's errors, with the scopes asked for as ACR's own 401 lists them.
+        detail = [{"Type": s.type, "Name": s.name, "Action": a} for s in scopes for a in s.actions] or None
+        return JSONResponse({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required",
+                                         "detail": detail}]}, status_code=401)
+    claims: dict[str, Any] = {
+        "iss": ACR_ISSUER, "aud": login, "sub": ANONYMOUS, "jti": str(uuid.uuid4()), "version": "1.0",
+        "grant_type": "access_token", "tenant": sb.store.tenant_id, "access": anonymous_access(scopes),
+    }
+    token = sb.issuer.issue(claims, lifetime_s=ACCESS_TOKEN_LIFETIME_S)
+    return JSONResponse({"access_token": token}, headers={"Cache-Control": "no-store"})
+
+
 # -- credentials --------------------------------------------------------------------------------
 
 
@@ -518,6 +587,8 @@ async def _token(sb: Sandbox, request: Request, registry: dict[str, Any]) -> Res
     if service is not None and service.lower() != login.lower():
         return _wrong_service(service, login)
     grant = fields.get("grant_type")
+    if is_anonymous_request(request, grant, fields):
+        return anonymous_token(sb, request, registry, params)
     try:
         if grant == "refresh_token":
             identity = _verify_refresh_token(sb, registry, fields.get("refresh_token", ""))

@@ -217,6 +217,10 @@ DEMO_REGISTRIES = [
     ("shared", "rg-shared-images", "contosobase", "Premium", False, False),
     ("shared", "rg-shared-images", "contosomirror", "Standard", False, False),
 ]
+# Registries with anonymous pull on: the shared base images, public on purpose (anyone may pull them)
+# and so an entry "anyone (anonymous pull)" in who can pull, which a reviewer may want to turn off.
+# Anonymous pull needs Standard or Premium (anonymous-pull-access.md).
+DEMO_ANONYMOUS_PULL = ("contosobase",)
 
 _ACR = "Microsoft.ContainerRegistry/registries/"
 CUSTOM_ROLE_NAME = "Contoso Image Promoter"
@@ -412,7 +416,7 @@ def seed_demo(store: Store, now: float | None = None) -> None:
     """`now` pins the instant credential dates are counted from (screenshots and snapshots)."""
     seed_empty(store)
     t0 = time.time() if now is None else now
-    now = datetime.fromtimestamp(t0, UTC)
+    at = datetime.fromtimestamp(t0, UTC)
     subs = {key: stable_id("contoso", "sub", key) for key in ("prod", "dev", "shared")}
     reg: dict[str, str] = {}
     rgs: dict[str, str] = {}
@@ -422,6 +426,7 @@ def seed_demo(store: Store, now: float | None = None) -> None:
             if store.resource_group(sub_id, rg) is None:
                 store.put_resource_group(sub_id, rg, resource_group_doc(sub_id, rg))
             doc = registry_doc(sub_id, rg, name, sku=sku, admin=admin, abac=abac)
+            doc["properties"]["anonymousPullEnabled"] = name in DEMO_ANONYMOUS_PULL
             store.put_resource(doc)
             reg[name] = doc["id"]
             rgs[rg] = f"/subscriptions/{sub_id}/resourceGroups/{rg}"
@@ -437,7 +442,7 @@ def seed_demo(store: Store, now: float | None = None) -> None:
             if kind == "mi":
                 sp_id = _seed_managed_identity(store, key, subs["prod"], created)
             else:
-                sp_id = _seed_application(store, key, index, created, now)
+                sp_id = _seed_application(store, key, index, created, at)
             principals[key] = (sp_id, "ServicePrincipal")
             for group in member_of:
                 add_member(store, groups[group], sp_id)
@@ -466,7 +471,8 @@ DEMO_TOKEN_REGISTRY = "contososandbox"
 DEMO_SCOPE_MAP = ("team-push", "CI of the team repositories: pull and push team/*",
                   ["repositories/team/*/content/read", "repositories/team/*/content/write",
                    "repositories/team/*/metadata/read"])
-DEMO_TOKENS = [  # (name, scope map, status, {password: days to expiry or None})
+DEMO_TOKENS: list[tuple[str, str, str, dict[str, float | None]]] = [
+    # (name, scope map, status, {password: days to expiry or None})
     ("ci-team-push", "team-push", "enabled", {"password1": 20.0}),
     ("vendor-readonly", "_repositories_pull", "disabled", {"password1": None}),
 ]

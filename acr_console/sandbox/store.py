@@ -135,7 +135,7 @@ class Store:
 
     def executemany(self, sql: str, params: Iterable[Iterable[Any]]) -> None:
         with self._lock:
-            self._conn.executemany(sql, params)
+            self._conn.executemany(sql, (tuple(p) for p in params))
 
     def next_seq(self, table: str) -> int:
         row = self.row(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}")

@@ -85,6 +85,12 @@ def _revoke(c: OperationContext) -> OperationForm:
     return RevokeForm(c.principal, c.registries, c.registry)
 
 
+def _disable_anonymous_pull(c: OperationContext) -> OperationForm:
+    from .screens.forms.disable_anonymous_pull import DisableAnonymousPullForm
+
+    return DisableAnonymousPullForm(c.registries, c.registry)
+
+
 OPERATION_UI: dict[str, OperationUI] = {
     ops.CREATE_PRINCIPAL.name: OperationUI("Create a principal with a registry role and a secret or certificate.",
                                            _create),
@@ -94,6 +100,8 @@ OPERATION_UI: dict[str, OperationUI] = {
     ops.ASSIGN.name: OperationUI("Give a principal a role on a registry.", _assign),
     ops.UNASSIGN.name: OperationUI("Take a principal's role on a registry away.", _unassign),
     ops.REVOKE.name: OperationUI("Remove a principal's credentials and registry roles.", _revoke, "principal"),
+    ops.DISABLE_ANONYMOUS_PULL.name: OperationUI("Make pulling from a registry need a credential (anonymous pull off).",
+                                                 _disable_anonymous_pull),
 }
 
 

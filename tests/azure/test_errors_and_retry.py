@@ -110,16 +110,31 @@ def test_any_404_still_exits_not_found() -> None:
     assert AzureCallError("InvalidResourceType", "m", 404).exit_code == EXIT_NOT_FOUND
 
 
+LOCAL_TENANT = ("When using this permission, the backing application of the service principal being created must "
+                "in the local tenant")
+
+
 @pytest.mark.parametrize(("code", "status", "message", "lagging"), [
     ("PrincipalNotFound", 400, "Principal abc does not exist in the directory", True),
     ("Request_BadRequest", 400, "The appId 'x' of the service principal does not reference a valid application", True),
-    ("Request_BadRequest", 400, "When using this permission, the backing application of the service principal "
-                                "being created must in the local tenant", True),
+    # Graph sends it as 403 (Azure/azure-cli#28009); azure-cli retries on the message whatever the status.
+    ("Authorization_RequestDenied", 403, LOCAL_TENANT, True),
+    ("Request_BadRequest", 400, LOCAL_TENANT, True),
+    ("Authorization_RequestDenied", 403, "Insufficient privileges to complete the operation.", False),
     ("Request_BadRequest", 400, "Invalid value", False),
-    ("Request_ResourceNotFound", 404, "Resource 'x' does not exist", False),
+    ("Request_ResourceNotFound", 404, "Resource 'x' does not exist or one of its queried reference-property objects "
+                                      "are not present.", False),
 ])
 def test_not_replicated(code: str, status: int, message: str, lagging: bool) -> None:
     assert AzureCallError(code, message, status).not_replicated is lagging
+
+
+def test_a_replica_that_lags_is_not_called_a_missing_permission() -> None:
+    lagging = AzureCallError("Authorization_RequestDenied", LOCAL_TENANT, 403, operation="POST servicePrincipals")
+    assert lagging.hint is not None and "replica" in lagging.hint and "permission" not in lagging.hint
+    refused = AzureCallError("Authorization_RequestDenied", "Insufficient privileges to complete the operation.", 403,
+                             operation="POST servicePrincipals")
+    assert refused.hint is not None and "Application.ReadWrite.All" in refused.hint
 
 
 # -- the retry loop ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from acr_console.azure.directory import signed_in
 from acr_console.azure.errors import AzureCallError
 from acr_console.azure.graph import BATCH_RETRIES, graph_batch, graph_json
 from acr_console.azure.resilience import READ_RETRIES
-from acr_console.azure.writes_graph import graph_call
+from acr_console.azure.writes_graph import create_service_principal, graph_call
 from acr_console.models import SignedInIdentity
 from acr_console.sandbox.server import SandboxServer
 
@@ -92,3 +92,35 @@ async def test_the_signed_in_identity_is_typed_and_asked_for_once(fresh_sandbox:
     since = fresh_sandbox.sandbox.store.last_request_seq()
     assert await signed_in(az) == who
     assert fresh_sandbox.sandbox.store.request_log(since) == []
+
+
+async def test_a_service_principal_waits_for_its_application_to_replicate(fresh_sandbox: SandboxServer,
+                                                                          az: AzureClients) -> None:
+    """Graph refuses the service principal of an application its replica does not know yet with 403
+    Authorization_RequestDenied "…must in the local tenant" (Azure/azure-cli#28009); the console tries
+    again on that message, as azure-cli does, whatever the status."""
+    assert fresh_sandbox.sandbox is not None
+    app = await graph_json(az, "POST", "applications", body={"displayName": "replica-wait"})
+    fresh_sandbox.sandbox.settings.replication_delay_s = 2.0
+    since = fresh_sandbox.sandbox.store.last_request_seq()
+    doc, _ = await create_service_principal(az, app["appId"], timeout_s=60)
+    assert doc["appId"] == app["appId"]
+    statuses = [r["status"] for r in _requests(fresh_sandbox, since, "POST", "/servicePrincipals")]
+    assert statuses[0] == 403 and statuses[-1] == 201
+
+
+async def test_a_replica_that_never_catches_up_is_reported_as_such(fresh_sandbox: SandboxServer,
+                                                                   az: AzureClients) -> None:
+    assert fresh_sandbox.sandbox is not None
+    app = await graph_json(az, "POST", "applications", body={"displayName": "replica-never"})
+    fresh_sandbox.sandbox.settings.replication_delay_s = 3600
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    with pytest.raises(AzureCallError) as info:
+        await create_service_principal(az, app["appId"], timeout_s=5, sleep=no_wait)
+    err = info.value
+    assert (err.status, err.code) == (403, "Authorization_RequestDenied")
+    assert "still not replicated after 5 s" in err.message
+    assert err.hint is not None and "replica" in err.hint

@@ -170,6 +170,8 @@ ARGV: dict[str, Callable[[_Ctx], list[str]]] = {
     "assign": lambda c: [c.app_id, "--registry", OTHER_REGISTRY, "--role", "AcrPull"],
     "unassign": lambda c: [c.app_id, "--registry", OTHER_REGISTRY, "--role", "AcrPull"],
     "revoke": lambda c: [c.app_id, "--all-registries", "--remove-credentials", "--disable", "--delete-application"],
+    # Off already on contosoprod: the shared sandbox keeps contosobase's anonymous pull for other tests.
+    "disable-anonymous-pull": lambda c: ["--registry", REGISTRY],
 }
 
 

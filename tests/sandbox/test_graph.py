@@ -363,7 +363,12 @@ async def test_wrong_audience_and_badly_signed_tokens_are_refused(connection: di
 
 
 async def test_groups_members_ref_and_transitive_members(connection: dict[str, Any]) -> None:
+    from msgraph.generated.groups.item.transitive_members.graph_service_principal import (
+        graph_service_principal_request_builder as cast_builder,
+    )
     from msgraph.generated.models.reference_create import ReferenceCreate
+
+    SpCast = cast_builder.GraphServicePrincipalRequestBuilder
 
     async with graph_client(connection) as graph:
         apps = [await raw(graph, "POST", "applications", {"displayName": unique(f"member{i}")})
@@ -388,16 +393,22 @@ async def test_groups_members_ref_and_transitive_members(connection: dict[str, A
                                     {"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/"
                                                   + stable_id("nobody")}))
         assert err.response_status_code == 404
-        direct = await raw(graph, "GET", f"groups/{outer['id']}/members")
+        # v1.0 lists no service principal among a group's members (a known issue, see
+        # test_graph_known_issues.py); beta lists them all.
+        direct = await raw(graph, "GET", f"{connection['microsoft_graph']}/beta/groups/{outer['id']}/members")
         assert {(v["@odata.type"], v["id"]) for v in direct["value"]} == {
             ("#microsoft.graph.group", inner["id"]), ("#microsoft.graph.servicePrincipal", sps[1]["id"])}
-        flat = await raw(graph, "GET", f"groups/{outer['id']}/transitiveMembers?$select=id")
+        flat = await raw(graph, "GET", f"{connection['microsoft_graph']}/beta/groups/{outer['id']}/"
+                                       "transitiveMembers?$select=id")
         assert {v["id"] for v in flat["value"]} == {inner["id"], sps[0]["id"], sps[1]["id"]}
         cast = await raw(graph, "GET",
-                         f"groups/{outer['id']}/transitiveMembers/microsoft.graph.servicePrincipal")
-        assert {v["id"] for v in cast["value"]} == {sps[0]["id"], sps[1]["id"]}
+                         f"groups/{outer['id']}/transitiveMembers/microsoft.graph.servicePrincipal?$count=true",
+                         headers={"ConsistencyLevel": "eventual"})
+        assert {v["id"] for v in cast["value"]} == {sps[0]["id"], sps[1]["id"]} and cast["@odata.count"] == 2
         outer_group = graph.groups.by_group_id(outer["id"])
-        modelled = await outer_group.transitive_members.graph_service_principal.get()
+        config = _eventual()
+        config.query_parameters = SpCast.GraphServicePrincipalRequestBuilderGetQueryParameters(count=True)
+        modelled = await outer_group.transitive_members.graph_service_principal.get(request_configuration=config)
         assert {s.id for s in modelled.value} == {sps[0]["id"], sps[1]["id"]}
         member_of = await raw(graph, "GET", f"servicePrincipals/{sps[0]['id']}/memberOf")
         assert [v["id"] for v in member_of["value"]] == [inner["id"]]

@@ -82,9 +82,11 @@ async def test_batch_limits_and_malformed_batches(connection: dict[str, Any]) ->
 
 
 async def test_batch_through_the_request_adapter(connection: dict[str, Any]) -> None:
+    """Posted to beta's `$batch`, inner URLs are relative to beta: group members include service
+    principals there (v1.0 omits them, a known issue: test_graph_known_issues.py)."""
     ids = [stable_id("contoso", "group", g) for g in ("acr-pushers", "team-payments-ci")]
     async with graph_client(connection) as graph:
-        answer = await raw(graph, "POST", "$batch", {"requests": [
+        answer = await raw(graph, "POST", f"{connection['microsoft_graph']}/beta/$batch", {"requests": [
             {"id": str(n), "method": "GET", "url": f"/groups/{gid}/members?$select=id,displayName&$top=999"}
             for n, gid in enumerate(ids)]})
     members = {r["id"]: {m["displayName"] for m in r["body"]["value"]} for r in answer["responses"]}

@@ -109,7 +109,7 @@ async def test_demo_groups_nest_as_graph_shows(connection: dict[str, Any]) -> No
     pushers = stable_id("contoso", "group", "acr-pushers")
     async with graph_client(connection) as graph:
         flat = await raw(graph, "GET", f"groups/{pushers}/transitiveMembers/microsoft.graph.servicePrincipal"
-                                       "?$select=displayName")
+                                       "?$select=displayName&$count=true", headers={"ConsistencyLevel": "eventual"})
         payments = stable_id("contoso", "sp", "github-actions-payments")
         member_of = await raw(graph, "GET",
                               f"servicePrincipals/{payments}/transitiveMemberOf?$select=displayName")

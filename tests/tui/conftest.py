@@ -49,10 +49,12 @@ async def settle(pilot: Pilot[Any], timeout: float = SETTLE_TIMEOUT_S) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        running = [w for w in app.workers if w.is_running]
+        # Unfinished, not just running: a worker a handler has just created is still PENDING until
+        # the loop starts it, and a check for RUNNING ones alone returns before it has begun.
+        running = [w for w in app.workers if not w.is_finished]
         if not running:
             await pilot.pause()  # handle what the last worker posted; that may start another
-            if not any(w.is_running for w in app.workers):
+            if all(w.is_finished for w in app.workers):
                 return
             continue
         # Not asyncio.timeout around WorkerManager.wait_for_complete: that swallows the

@@ -48,6 +48,9 @@ class HelpScreen(DialogScreen[None]):
         with VerticalScroll():
             yield Static(Text("Keys on this screen", style="bold"))
             yield Static(bindings_table(self.below))
+            notes = getattr(self.below, "HELP_NOTES", None)  # what a screen's marks mean, if it says
+            if isinstance(notes, str) and notes:
+                yield Static(Text("\n" + notes))
             yield Static(Text("\nCommand line (:)", style="bold"))
             yield Static(Text(COMMAND_HELP))
             yield Static(Text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -11,9 +12,17 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Right
-from ...operations.registry import ASSIGN, CREATE_PRINCIPAL, REVOKE
-from ...presentation import entry_roles, entry_scope, entry_via, printable, registry_heading, type_label
-from ..actions import operation_binding
+from ...operations.registry import ASSIGN, CREATE_PRINCIPAL, DISABLE_ANONYMOUS_PULL, REVOKE
+from ...presentation import (
+    ANONYMOUS_STYLE,
+    entry_roles,
+    entry_scope,
+    entry_via,
+    printable,
+    registry_heading,
+    type_label,
+)
+from ..actions import OPERATION_ACTION, operation_binding
 from ..widgets.path_detail import PathDetail
 from ..widgets.row_table import Row, Shown
 from .list_screen import Column, ListScreen
@@ -28,8 +37,10 @@ def _mark(entry: AccessEntry, right: Right) -> Text:
 
 def _flags(entry: AccessEntry) -> Text:
     text = Text()
+    if entry.principal.type is PrincipalType.ANONYMOUS:
+        text.append("anon", style=ANONYMOUS_STYLE)
     if entry.orphaned:
-        text.append("✗del", style="bold red")
+        text.append("?dir", style="bold red")  # not returned by the directory (presentation.NOT_RETURNED)
     if entry.latent:
         text.append("⚑", style="bold red")
     if not entry.principal.enabled:
@@ -49,6 +60,8 @@ def access_rows(access: RegistryAccess, name_width: int) -> list[Row]:
         name.truncate(name_width, overflow="ellipsis")
         if p.type is PrincipalType.ADMIN_USER:
             name.stylize("yellow")
+        elif p.type is PrincipalType.ANONYMOUS:
+            name.stylize(ANONYMOUS_STYLE)  # issue 13: the first row, and it must not be missed
         cells = (
             name,
             Text(type_label(p.type)),
@@ -86,7 +99,18 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         operation_binding("a", "access", ASSIGN, "Assign",
                           "Assign a role on this registry to the highlighted principal."),
         operation_binding("R", "access", REVOKE, "Revoke", "Revoke the highlighted principal (asks to type its name)."),
+        # Issue 13: shown only on a registry with anonymous pull (check_action).
+        operation_binding("P", "access", DISABLE_ANONYMOUS_PULL, "Anon pull off",
+                          "Turn this registry's anonymous pull off (a plan, asked first)."),
     ]
+    # Read by `?` (help.py): what the marks in the table mean.
+    HELP_NOTES = (
+        "Marks in the ! column: ✗del the principal was deleted but keeps its role assignments; "
+        "⚑ it can give itself more rights (latent); off its sign-in is disabled; "
+        "anon the registry has anonymous pull on: the first row, 'anyone (anonymous pull)', "
+        "means anyone who can reach the registry pulls every repository without signing in "
+        "(P turns it off, with a plan first)."
+    )
 
     right: reactive[Right | None] = reactive(None, init=False)
 
@@ -116,11 +140,26 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
                 Column("Scope", "scope"), Column("Via group", "via"))
 
     async def fetch(self, refresh: bool) -> RegistryAccess:
-        return await self.backend.registry_access(self.registry)
+        registry = self.registry
+        if refresh or registry.anonymous_pull_enabled:
+            # Issue 13: read again after it may have been turned off (here, or by hand): one GET.
+            from ...azure.anonymous_pull import read_anonymous_pull
+
+            now = await read_anonymous_pull(self.backend.az, registry)
+            if now is not None and now != registry.anonymous_pull_enabled:
+                registry = dataclasses.replace(registry, anonymous_pull_enabled=now)
+        return await self.backend.registry_access(registry)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if (action == OPERATION_ACTION and parameters == (DISABLE_ANONYMOUS_PULL.name,)
+                and not self.registry.anonymous_pull_enabled):
+            return False  # nothing to turn off here: not in the footer
+        return super().check_action(action, parameters)
 
     def loaded(self, data: RegistryAccess) -> None:
         self.registry = data.registry
         self.query_one("#access-heading", Static).update(registry_heading(self.registry))
+        self.refresh_bindings()  # anonymous pull may have changed (check_action)
         super().loaded(data)
 
     def build_rows(self, data: RegistryAccess) -> list[Row]:
@@ -157,6 +196,11 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         if entry is None:
             return
         p = entry.principal
+        if p.type is PrincipalType.ANONYMOUS:
+            self.notify(f"Anyone who can reach {self.registry.name} pulls every repository without signing in. "
+                        "Press P to turn anonymous pull off (a plan, asked before anything is sent).",
+                        severity="warning")
+            return
         if entry.orphaned or p.type is PrincipalType.ADMIN_USER or not p.object_id:
             self.notify("That path has no directory object to open.", severity="warning")
             return

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...models import AccessEntry, PathKind, PrincipalType, Right
-from ...presentation import LATENT_LABEL, describe_path, printable, shown, type_label
+from ...presentation import LATENT_LABEL, NOT_RETURNED, anonymous_hint, describe_path, printable, shown, type_label
 
 
 def describe_entry(entry: AccessEntry) -> Text:
@@ -20,7 +20,7 @@ def describe_entry(entry: AccessEntry) -> Text:
     if not p.enabled:
         text.append("  DISABLED", style="bold red")
     if entry.orphaned:
-        text.append("\n⚠ orphaned: the principal was deleted but its role assignments remain; remove them.",
+        text.append(f"\n⚠ {NOT_RETURNED}",
                     style="bold red")
     rights = [r.value for r in (Right.PULL, Right.PUSH, Right.DELETE) if entry.can(r)]
     text.append("\ncan: " + (", ".join(rights) if rights else "nothing directly"))
@@ -29,6 +29,9 @@ def describe_entry(entry: AccessEntry) -> Text:
         text.append_text(describe_path(path))
         if path.kind is PathKind.ROLE_ASSIGNMENT and path.scope:
             text.append(f"\n   {printable(path.scope)}", style="dim")
+        if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13
+            text.append("\n   P here, or " + anonymous_hint(path, by_hand=True).removeprefix("turn it off: "),
+                        style="dim")
     for latent in sorted(entry.latent, key=lambda x: x.value):
         text.append("\n ⚑ ", style="bold red")
         text.append(LATENT_LABEL.get(latent, latent.value), style="red")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select
 
 from ....errors import InputError
 from ....models import PrincipalDetail
 from ....operations.registry import ADD_CERTIFICATE
-from ....presentation import printable
-from .base import OperationForm, optional
+from .base import OperationForm, optional, principal_heading
 from .create_principal import parse_years
 
 
@@ -24,8 +22,7 @@ class AddCertificateForm(OperationForm):
         self.detail = detail
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Text.assemble(("Principal ", "dim"), (printable(self.detail.principal.display_name), "bold"),
-                                   (f"  appId {self.detail.principal.app_id}", "dim")))
+        yield principal_heading(self.detail.principal)
         yield from self.field("source", "Certificate", Select(
             [("A certificate file (PEM, DER or CRT)", "file"), ("Generate a self-signed one", "generate")],
             value="file", allow_blank=False, compact=True))

@@ -23,7 +23,8 @@ from textual.widgets import Button, Label, Static
 
 from ....azure.errors import from_exception
 from ....errors import InputError
-from ....presentation import shown
+from ....models import Principal
+from ....presentation import printable, shown
 from ..base import DialogScreen
 
 if TYPE_CHECKING:
@@ -36,6 +37,15 @@ def optional(value: str) -> str | None:
     """A blank optional field is "not given"; anything else is checked as typed, surrounding spaces
     included, so the form refuses what the command line refuses instead of quietly changing it."""
     return value if value.strip() else None
+
+
+def principal_heading(principal: Principal) -> Static:
+    """The line naming whom a form acts on. A principal without an appId (a managed identity read
+    without one, an assignment the directory did not return) shows none, rather than "None"."""
+    text = Text.assemble(("Principal ", "dim"), (printable(principal.display_name), "bold"))
+    if principal.app_id:
+        text.append(f"  appId {principal.app_id}", style="dim")
+    return Static(text)
 
 
 def dom_name(field: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Select, Static
+from textual.widgets import Select
 
 from ....errors import InputError
 from ....models import Credential, CredentialKind, CredentialOwner, PrincipalDetail
 from ....operations.registry import REMOVE_CREDENTIAL
 from ....presentation import printable
-from .base import OperationForm
+from .base import OperationForm, principal_heading
 
 
 def credential_label(c: Credential) -> Text:
@@ -33,8 +33,7 @@ class RemoveCredentialForm(OperationForm):
         self.detail = detail  # captured now: the plan names this principal's credential
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Text.assemble(("Principal ", "dim"), (printable(self.detail.principal.display_name), "bold"),
-                                   (f"  appId {self.detail.principal.app_id}", "dim")))
+        yield principal_heading(self.detail.principal)
         options = [(credential_label(c), c.key_id) for c in self.detail.credentials]
         yield from self.field("key_id", "Credential to remove", Select(options, compact=True))
 

@@ -9,8 +9,8 @@ from textual.widgets import Input, Select, Static
 
 from ....models import CredentialKind, CredentialOwner, PrincipalDetail
 from ....operations.registry import RESET_CREDENTIAL
-from ....presentation import expiry_text, printable
-from .base import OperationForm, optional
+from ....presentation import expiry_text
+from .base import OperationForm, optional, principal_heading
 from .create_principal import parse_years
 
 
@@ -25,8 +25,7 @@ class ResetCredentialForm(OperationForm):
         self.detail = detail
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Text.assemble(("Principal ", "dim"), (printable(self.detail.principal.display_name), "bold"),
-                                   (f"  appId {self.detail.principal.app_id}", "dim")))
+        yield principal_heading(self.detail.principal)
         yield from self.field("mode", "Append a new secret, or replace the existing ones",
                               Select([("Append (keep existing secrets)", "append"),
                                       ("Replace (remove existing secrets after the new one exists)", "replace")],

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Select, Static
+from textual.widgets import Checkbox, Select
 
 from ....errors import InputError
 from ....models import Principal, Registry
 from ....operations.registry import REVOKE
-from ....presentation import printable
-from .base import OperationForm
+from .base import OperationForm, principal_heading
 
 ALL = "*all*"
 
@@ -25,8 +23,7 @@ class RevokeForm(OperationForm):
         self.initial = registry
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Text.assemble(("Principal ", "dim"), (printable(self.principal.display_name), "bold"),
-                                   (f"  appId {self.principal.app_id}", "dim")))
+        yield principal_heading(self.principal)
         options = [("Every visible registry", ALL)] + [(r.name, r.id) for r in self.registries]
         yield from self.field("registry", "Remove its roles on", Select(
             options, value=self.initial.id if self.initial else ALL, allow_blank=False, compact=True))
