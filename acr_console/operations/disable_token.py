@@ -52,7 +52,7 @@ def plan(c: CheckedDisableToken) -> Plan:
     registry, token = target.registry, target.token
     title = f"Disable token {token.name} on {registry.name}"
     untouched = [
-        Untouched(f"its password(s): {', '.join(p.name for p in token.passwords) or 'none'}",
+        Untouched(f"its password(s) {', '.join(p.name for p in token.passwords) or '(none)'}",
                   "kept: enabling the token again brings them back; remove one with remove-token-password",
                   target.by_hand("credential delete") + " --password1 --password2"),
         Untouched(f"scope map {token.scope_map_name}", "other tokens may use it"),
