@@ -29,7 +29,7 @@ class _TokenForm(OperationForm):
     def compose_fields(self) -> ComposeResult:
         yield Static(Text(self.EXPLAIN, style="dim"))
         yield from self.field("registry", "Registry", Select(
-            [(r.name, r.id) for r in self.registries], value=self.initial.id if self.initial else Select.BLANK,
+            [(r.name, r.id) for r in self.registries], value=self.initial.id if self.initial else Select.NULL,
             allow_blank=self.initial is None, compact=True))
         yield from self.field("token", "Token (its name)", Input(value=self.token, placeholder="e.g. ci-team-push",
                                                                  compact=True))
