@@ -337,3 +337,26 @@ def test_the_demo_has_a_team_push_token_and_a_disabled_one(tokens_sandbox: Sandb
     expiry = tokens["ci-team-push"]["properties"]["credentials"]["passwords"][0]["expiry"]
     days = (datetime.fromisoformat(expiry[:26] + "+00:00").timestamp() - seeded) / 86400
     assert 19.9 < days < 20.1
+
+
+def test_a_create_that_names_its_passwords_answers_their_values_once(conn: dict[str, Any],
+                                                                     acr: ContainerRegistryManagementClient) -> None:
+    """(inference, see sandbox/registry_tokens.py) A PUT naming passwords generates them and shows their
+    values in its answer only; a GET never does. The token's access token then opens `/v2/` as docker's does."""
+    http = httpx.Client(verify=conn["ca_bundle"], trust_env=False)
+    headers = {"Authorization": f"Bearer {_credential(conn).get_token(ARM_SCOPE).token}"}
+    url = f"{conn['resource_manager'].rstrip('/')}{REGISTRY_ID}/tokens/{name('tok')}?api-version=2025-11-01"
+    made = http.put(url, headers=headers, json={"properties": {
+        "scopeMapId": f"{REGISTRY_ID}/scopeMaps/_repositories_pull",
+        "credentials": {"passwords": [{"name": "password1"}]}}})
+    assert made.status_code == 201, made.text
+    [password] = made.json()["properties"]["credentials"]["passwords"]
+    assert password["name"] == "password1" and password["expiry"] is None and len(password["value"]) >= 32
+    again = http.get(url, headers=headers).json()
+    assert "value" not in again["properties"]["credentials"]["passwords"][0]
+    service = TokenService(conn)
+    answer = service.basic(made.json()["name"], password["value"], "repository:any/repo:pull")
+    assert service.access(answer) == {"repository:any/repo": ["pull"]}
+    ping = service.http.get(f"{conn['registry_endpoint']}/v2/",
+                            headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
+    assert ping.status_code == 200
