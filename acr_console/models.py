@@ -15,22 +15,28 @@ from datetime import datetime
 class RoleAssignmentMode(enum.StrEnum):
     """How a registry's data plane honours role assignments.
 
-    Values are ARM's `properties.roleAssignmentMode`; an absent value means legacy.
+    LEGACY and ABAC are ARM's `properties.roleAssignmentMode` values. UNKNOWN is the console's own: the
+    registry's answer did not state a mode (an api-version older than 2025-03-01-preview / 2025-11-01
+    has no such property) or stated one the console does not know. An absent mode is never taken for
+    legacy: the analysis then reports what differs between the modes as only possible.
     """
 
     LEGACY = "LegacyRegistryPermissions"
     ABAC = "AbacRepositoryPermissions"
+    UNKNOWN = "Unknown"
 
     @property
     def short(self) -> str:
-        """The short name used in JSON output and the UI: ``rbac`` or ``abac``."""
-        return "abac" if self is RoleAssignmentMode.ABAC else "rbac"
+        """The short name used in JSON output and the UI: ``rbac``, ``abac`` or ``unknown``."""
+        return {RoleAssignmentMode.ABAC: "abac", RoleAssignmentMode.UNKNOWN: "unknown"}.get(self, "rbac")
 
     @classmethod
     def parse(cls, value: str | None) -> RoleAssignmentMode:
-        if value and value.lower() == cls.ABAC.value.lower():
-            return cls.ABAC
-        return cls.LEGACY
+        """ARM's value, case-insensitively; UNKNOWN for an absent or unrecognised one."""
+        for mode in (cls.LEGACY, cls.ABAC):
+            if value and value.lower() == mode.value.lower():
+                return mode
+        return cls.UNKNOWN
 
 
 
@@ -195,7 +201,9 @@ class Latent(enum.StrEnum):
 class Confidence(enum.StrEnum):
     DIRECT = "direct"  # the role grants it registry-wide
     CONDITIONAL = "conditional"  # an ABAC condition limits it to some repositories
-    POSSIBLE = "possible"  # matched only through a wildcard in a custom role (unverified by ACR)
+    # matched only through a wildcard in a custom role (unverified by ACR), or held in one registry
+    # mode and not the other on a registry whose mode is unknown
+    POSSIBLE = "possible"
 
 
 class ScopeLevel(enum.StrEnum):

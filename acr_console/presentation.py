@@ -126,23 +126,38 @@ def type_label(ptype: PrincipalType | str) -> str:
     return TYPE_LABEL.get(value, value)
 
 
+# Why a registry's mode can be unknown, said where the mode is shown: its answer did not state it.
+MODE_UNKNOWN_LABEL = "UNKNOWN (not stated by Azure; what differs between the modes is only possible)"
+MODE_UNKNOWN_SHORT = "UNKNOWN"
+
+
 def mode_label(mode: RoleAssignmentMode, *, short: bool = False) -> str:
+    if mode is RoleAssignmentMode.UNKNOWN:
+        return MODE_UNKNOWN_SHORT if short else MODE_UNKNOWN_LABEL
     if short:
         return mode.short.upper()
     return "ABAC (repository permissions)" if mode is RoleAssignmentMode.ABAC else "RBAC (legacy)"
 
 
+def mode_style(mode: RoleAssignmentMode) -> str:
+    """How a mode stands out in a list: ABAC in magenta, unknown in yellow (a warning), legacy plain."""
+    return {RoleAssignmentMode.ABAC: "bold magenta", RoleAssignmentMode.UNKNOWN: "bold yellow"}.get(mode, "")
+
+
 def registry_heading(registry: Registry) -> Text:
     """Name, login server, mode and the admin user, the facts that change what "can push" means."""
     text = Text(registry.name, style="bold")
-    text.append(f" ({registry.login_server}) · mode {mode_label(registry.role_assignment_mode)} · admin user ")
+    text.append(f" ({registry.login_server}) · mode ")
+    mode = registry.role_assignment_mode
+    text.append(mode_label(mode), style=mode_style(mode) if mode is RoleAssignmentMode.UNKNOWN else "")
+    text.append(" · admin user ")
     if registry.admin_user_enabled:
         text.append("ON", style="bold yellow")
     else:
         text.append("off")
     if registry.anonymous_pull_enabled:  # issue 13: said only when on, the exception
         text.append(" · ")
-        text.append("anonymous pull ON", style=ANONYMOUS_STYLE)
+        text.append("anonymous pull ON: anyone can pull", style=ANONYMOUS_STYLE)
     return text
 
 
@@ -166,8 +181,11 @@ def scope_text(path: AccessPath) -> Text:
     return text
 
 
-def describe_path(path: AccessPath) -> Text:
-    """One line a person reads: role, where it is assigned, the group chain, the repositories."""
+def describe_path(path: AccessPath, mode: RoleAssignmentMode | None = None) -> Text:
+    """One line a person reads: role, where it is assigned, the group chain, the repositories.
+
+    `mode`, the registry's, names why a path is only possible: on a registry whose mode is unknown,
+    because the modes disagree about it (or a custom role's wildcard), otherwise the wildcard."""
     if path.kind is PathKind.ADMIN_USER:
         return Text("admin user enabled on the registry", style="yellow")
     if path.kind is PathKind.ANONYMOUS_PULL:
@@ -185,7 +203,8 @@ def describe_path(path: AccessPath) -> Text:
     if path.repositories is not None:
         text.append(" repos: " + printable(", ".join(path.repositories) or "condition not understood"), style="cyan")
     if path.confidence is Confidence.POSSIBLE:
-        text.append(" (possible: wildcard)", style="magenta")
+        why = "mode unknown" if mode is RoleAssignmentMode.UNKNOWN else "wildcard"
+        text.append(f" (possible: {why})", style="magenta")
     if path.latent and not path.rights:
         text.append(" latent: " + ", ".join(sorted(x.value for x in path.latent)), style="red")
     return text

@@ -14,6 +14,10 @@ Decisions:
   says "condition not understood" (:func:`condition_not_understood`). Likewise a latent right is
   dropped when the condition narrows its action to repositories, and drops to POSSIBLE when the
   condition on its action is not understood (e.g. an RBAC Administrator delegation condition).
+* A registry whose mode is unknown (:attr:`RoleAssignmentMode.UNKNOWN`: the registry's answer did not
+  state it) is read both ways: a right or latent right that comes out the same in legacy and in ABAC
+  mode keeps its answer; one that differs (AcrPush's push, a Repository role's pull, tasks) is
+  reported with the wider of the two outcomes and confidence POSSIBLE. Never legacy by default.
 * Latent rights: GRANT_ROLES is always reported, because whoever can assign roles can hand any right
   to anyone. Every other latent right is hidden when the principal already holds everything it
   would yield (``capabilities.LATENT_YIELDS``) registry-wide and DIRECT through some path; a path
@@ -80,6 +84,7 @@ _LEVEL_ORDER = {
 _CONFIDENCE_ORDER = {Confidence.DIRECT: 0, Confidence.CONDITIONAL: 1, Confidence.POSSIBLE: 2}
 
 _Outcome = tuple[tuple[str, ...] | None, Confidence]
+_Outcomes = tuple[tuple[frozenset[Right], frozenset[Latent], tuple[str, ...] | None, Confidence], ...]
 
 
 def condition_not_understood(path: AccessPath) -> bool:
@@ -180,9 +185,13 @@ def assignment_paths(
 @lru_cache(maxsize=1024)
 def _outcomes(definition: RoleDefinition, mode: RoleAssignmentMode, admin_user_enabled: bool,
               condition_text: str | None, condition_version: str | None,
-              ) -> tuple[tuple[frozenset[Right], frozenset[Latent], tuple[str, ...] | None, Confidence], ...]:
+              ) -> _Outcomes:
     """(rights, latent, repositories, confidence) of each path one role with one condition gives:
     the same for every assignment of that role and condition (a registry has hundreds of them)."""
+    if mode is RoleAssignmentMode.UNKNOWN:
+        return _either_mode(
+            _outcomes(definition, RoleAssignmentMode.LEGACY, admin_user_enabled, condition_text, condition_version),
+            _outcomes(definition, RoleAssignmentMode.ABAC, admin_user_enabled, condition_text, condition_version))
     caps = role_capabilities(definition, mode, admin_user_enabled=admin_user_enabled)
     condition = parse_condition(condition_text, condition_version)
     rights: dict[_Outcome, set[Right]] = {}
@@ -196,6 +205,46 @@ def _outcomes(definition: RoleDefinition, mode: RoleAssignmentMode, admin_user_e
         if confidences:
             best = min(confidences, key=_CONFIDENCE_ORDER.__getitem__)
             latent.setdefault((None, best), set()).add(item)
+    return tuple(
+        (frozenset(rights.get(outcome, ())), frozenset(latent.get(outcome, ())), outcome[0], outcome[1])
+        for outcome in {**rights, **latent}
+    )
+
+
+def _by_item(outcomes: _Outcomes) -> tuple[dict[Right, _Outcome], dict[Latent, Confidence]]:
+    rights: dict[Right, _Outcome] = {}
+    latent: dict[Latent, Confidence] = {}
+    for right_set, latent_set, repositories, confidence in outcomes:
+        for right in right_set:
+            rights[right] = (repositories, confidence)
+        for item in latent_set:
+            latent[item] = confidence
+    return rights, latent
+
+
+def _either_mode(legacy: _Outcomes, abac: _Outcomes) -> _Outcomes:
+    """The outcomes on a registry that may be in either mode: what both modes agree on as it is,
+    the rest at its wider outcome and only POSSIBLE."""
+    legacy_rights, legacy_latent = _by_item(legacy)
+    abac_rights, abac_latent = _by_item(abac)
+    rights: dict[_Outcome, set[Right]] = {}
+    latent: dict[_Outcome, set[Latent]] = {}
+    for right in Right:  # enum order, so the result does not depend on set iteration
+        one, other = legacy_rights.get(right), abac_rights.get(right)
+        if one is None and other is None:
+            continue
+        if one == other:
+            outcome: _Outcome = one  # type: ignore[assignment]  # equal and not both None
+        else:
+            wider = max((o for o in (one, other) if o is not None), key=_outcome_rank)
+            outcome = (wider[0], Confidence.POSSIBLE)
+        rights.setdefault(outcome, set()).add(right)
+    for item in Latent:
+        first, second = legacy_latent.get(item), abac_latent.get(item)
+        if first is None and second is None:
+            continue
+        confidence = first if first == second else Confidence.POSSIBLE
+        latent.setdefault((None, confidence), set()).add(item)  # type: ignore[arg-type]
     return tuple(
         (frozenset(rights.get(outcome, ())), frozenset(latent.get(outcome, ())), outcome[0], outcome[1])
         for outcome in {**rights, **latent}

@@ -5,6 +5,10 @@ Legacy mode ("RBAC Registry Permissions") reads rights from ``actions``; ABAC mo
 no data-plane right there, while the quarantine roles still do through their ``quarantinedArtifacts``
 data actions (docs/reference/acr-access.md §1). Catalog listing is an ABAC data action only.
 
+A registry whose mode is unknown (``RoleAssignmentMode.UNKNOWN``) gets both readings: what the two
+modes yield alike stays as it is, what only one mode yields (or yields differently) comes with
+confidence POSSIBLE.
+
 Latent rights are the paths to push without a push role (docs/reference/acr-access.md §2.3, §2.4 step 4). This module
 reports them *raw*: every latent right the role's permissions allow. Hiding a latent right that the
 principal already holds in full is an entry-level decision taken in :mod:`.analysis`.
@@ -12,10 +16,12 @@ principal already holds in full is an entry-level decision taken in :mod:`.analy
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
+from typing import Any
 
 from acr_console.access.permissions import EffectivePermissions
 from acr_console.models import Confidence, Latent, Right, RoleAssignmentMode, RoleDefinition
@@ -156,6 +162,9 @@ def role_capabilities(
     ``admin_user_enabled`` decides between READ_ADMIN_PASSWORD (admin on: listCredentials reads
     the passwords) and ENABLE_ADMIN_USER (admin off: registries/write turns it on).
     """
+    if mode is RoleAssignmentMode.UNKNOWN:
+        return _either(role_capabilities(definition, RoleAssignmentMode.LEGACY, admin_user_enabled=admin_user_enabled),
+                       role_capabilities(definition, RoleAssignmentMode.ABAC, admin_user_enabled=admin_user_enabled))
     perms = EffectivePermissions.of(definition)
     rights: dict[Right, list[Grant]] = {}
 
@@ -184,4 +193,27 @@ def role_capabilities(
     return Capabilities(
         rights=MappingProxyType({r: tuple(g) for r, g in rights.items()}),
         latent=MappingProxyType(latent),
+    )
+
+
+def _possible(grants: tuple[Grant, ...]) -> tuple[Grant, ...]:
+    return tuple(dataclasses.replace(g, confidence=Confidence.POSSIBLE) for g in grants)
+
+
+def _either(legacy: Capabilities, abac: Capabilities) -> Capabilities:
+    """Capabilities on a registry that may be in either mode: grants both modes have alike stay;
+    otherwise every grant of either mode, only POSSIBLE (order: legacy's, then ABAC's)."""
+
+    def merge(one: Mapping[Any, tuple[Grant, ...]], other: Mapping[Any, tuple[Grant, ...]],
+              items: Iterable[Any]) -> dict[Any, tuple[Grant, ...]]:
+        out: dict[Any, tuple[Grant, ...]] = {}
+        for item in items:
+            a, b = one.get(item, ()), other.get(item, ())
+            if a or b:
+                out[item] = a if a == b else _possible(a + b)
+        return out
+
+    return Capabilities(
+        rights=MappingProxyType(merge(legacy.rights, abac.rights, Right)),
+        latent=MappingProxyType(merge(legacy.latent, abac.latent, Latent)),
     )

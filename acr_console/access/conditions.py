@@ -1,4 +1,4 @@
-"""ABAC role-assignment conditions (``conditionVersion`` 2.0) restricting ACR repositories.
+r"""ABAC role-assignment conditions (``conditionVersion`` 2.0) restricting ACR repositories.
 
 The documented shape (docs/reference/acr-access.md §2.1) is one block per restricted action set::
 
@@ -13,12 +13,25 @@ over the repository name whose solution is a set of exact names and prefixes. So
 only names read actions leaves write unrestricted, and blocks for different actions combine.
 
 Supported comparisons on ``@Request[Microsoft.ContainerRegistry/registries/repositories:name]``:
-``StringEquals[IgnoreCase]``, ``StringStartsWith[IgnoreCase]``, ``StringLike[IgnoreCase]`` with at
-most one trailing ``*``, each optionally as ``ForAnyOfAnyValues:<op> {'a', 'b'}``. ACR repository
-names are lower case (distribution spec), so a case-sensitive comparison against a value with
-capitals matches nothing. Anything else (negated operators, other attributes, other functions) is
-*not understood*: where it can change the outcome for an action, that action gets no known
-repository (``()``), never more than the condition could allow.
+``StringEquals[IgnoreCase]``, ``StringStartsWith[IgnoreCase]``, ``StringLike[IgnoreCase]``, each
+optionally as ``ForAnyOfAnyValues:<op> {'a', 'b'}``. ACR repository names are lower case
+(distribution spec), so a case-sensitive comparison against a value with capitals matches nothing.
+Anything else (negated operators, other attributes, other functions) is *not understood*: where it
+can change the outcome for an action, that action gets no known repository (``()``), never more than
+the condition could allow.
+
+``StringLike`` is matched as Azure documents it (MicrosoftDocs/azure-docs `articles/role-based-access-
+control/conditions-format.md`, StringLike: "The values can include a multi-character match wildcard
+(``*``) or a single-character match wildcard (``?``) anywhere in the string. If needed, these
+characters can be escaped by add a backslash ``\*`` and ``\?``"; ``'a*c'`` does not match "abcd"):
+``*`` any run of characters, the empty one included; ``?`` exactly one character; ``\*`` and ``\?``
+a literal ``*`` and ``?``; anchored to the whole name (:func:`string_like`). How a backslash before
+any other character reads is not documented: here it is a literal backslash. A value is kept as a
+pattern over repository names: an exact name, a prefix (``team/*``) or a wildcard pattern
+(``team-?/app*``), shown with the same ``*`` and ``?``. No repository name contains ``*``, ``?`` or
+``\`` (the distribution spec's name grammar), so a value needing one of them literally allows no
+repository. Where two wildcard patterns must both hold (AND) and neither contains nor excludes the
+other, the result is not understood rather than guessed.
 
 Results are per action (:meth:`ParsedCondition.scope_for`); what a repository list means for an
 action without a repository in the request (catalog, quarantine, control plane) is the analysis's
@@ -32,7 +45,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from acr_console.access.permissions import action_matches
 
@@ -63,7 +76,9 @@ class _NotUnderstood(Exception):
 
 _EQ = "eq"
 _PREFIX = "prefix"
+_LIKE = "like"  # a wildcard pattern: `*` any run, `?` one character, no escapes (see _like_pattern)
 _Pattern = tuple[str, str]  # (kind, lower-case value)
+_UNSURE = ("unsure", "")  # an intersection this module cannot write as one pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,31 +92,108 @@ _UNKNOWN = _RepoSet("unknown")
 _NONE = _RepoSet("some")
 
 
+def string_like(value: str, pattern: str) -> bool:
+    """Azure's ``StringLike``, case-sensitive (fold both sides for ``StringLikeIgnoreCase``): ``*`` any
+    run including the empty one, ``?`` exactly one character, ``\\*`` and ``\\?`` literal, anchored
+    to the whole value (module docstring)."""
+    return _like_regex(pattern).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=4096)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern) and pattern[i + 1] in "*?":
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _canonical_glob(glob: str) -> str:
+    """A run of wildcards written one way (``?`` first, then at most one ``*``), so patterns that
+    match the same names are equal."""
+    return re.sub(r"[*?]+", lambda m: "?" * m.group(0).count("?") + ("*" if "*" in m.group(0) else ""), glob)
+
+
+def _like_pattern(value: str) -> _Pattern | None:
+    """A StringLike value (lower case) as a pattern over repository names; None when it needs a
+    character no repository name has (an escaped ``*`` or ``?``, a backslash)."""
+    if "\\" in value:
+        return None
+    glob = _canonical_glob(value)
+    if "?" not in glob and "*" not in glob.removesuffix("*"):
+        return (_PREFIX, glob[:-1]) if glob.endswith("*") else (_EQ, glob)
+    return (_LIKE, glob)
+
+
+def _glob(p: _Pattern) -> str:
+    return p[1] + "*" if p[0] == _PREFIX else p[1]
+
+
+@lru_cache(maxsize=4096)
+def _glob_covers(a: str, b: str) -> bool:
+    """Whether glob a matches every name glob b matches (a sound test: True only when it does)."""
+
+    @cache
+    def go(i: int, j: int) -> bool:
+        if i == len(a):
+            return j == len(b)
+        if a[i] == "*":
+            return any(go(i + 1, k) for k in range(j, len(b) + 1))
+        if j == len(b) or b[j] == "*":
+            return False  # only a `*` of a takes a `*` of b
+        if a[i] == "?":
+            return go(i + 1, j + 1)
+        return a[i] == b[j] and go(i + 1, j + 1)
+
+    return go(0, 0)
+
+
 def _covers(a: _Pattern, b: _Pattern) -> bool:
     """Whether pattern a matches every name pattern b matches."""
-    if a[0] == _EQ:
-        return b == a
-    return b[1].startswith(a[1])
+    return _glob_covers(_glob(a), _glob(b))
 
 
 def _some(patterns: set[_Pattern]) -> _RepoSet:
     if (_PREFIX, "") in patterns:
         return _ALL
     patterns.discard((_EQ, ""))
-    kept = {p for p in patterns if not any(q != p and _covers(q, p) for q in patterns)}
+    # A pattern another one covers goes; of two that cover each other, the smaller text stays.
+    kept = {p for p in patterns
+            if not any(q != p and _covers(q, p) and (not _covers(p, q) or _glob(q) < _glob(p)) for q in patterns)}
     return _RepoSet("some", frozenset(kept))
 
 
+def _literal_ends(glob: str) -> tuple[str, str]:
+    """The text before the first wildcard and after the last one: every matching name has them."""
+    head = re.split(r"[*?]", glob, maxsplit=1)[0]
+    tail = re.split(r"[*?]", glob)[-1]
+    return head, tail
+
+
 def _intersect_patterns(a: _Pattern, b: _Pattern) -> _Pattern | None:
+    """The names both match, as one pattern; None: none; `_UNSURE`: not writable as one pattern."""
     if a[0] == _EQ and b[0] == _EQ:
         return a if a == b else None
     if a[0] == _EQ:
-        return a if a[1].startswith(b[1]) else None
+        return a if string_like(a[1], _glob(b)) else None
     if b[0] == _EQ:
-        return b if b[1].startswith(a[1]) else None
-    if a[1].startswith(b[1]):
+        return b if string_like(b[1], _glob(a)) else None
+    if _covers(b, a):
         return a
-    return b if b[1].startswith(a[1]) else None
+    if _covers(a, b):
+        return b
+    (head_a, tail_a), (head_b, tail_b) = _literal_ends(_glob(a)), _literal_ends(_glob(b))
+    if not (head_a.startswith(head_b) or head_b.startswith(head_a)):
+        return None
+    if not (tail_a.endswith(tail_b) or tail_b.endswith(tail_a)):
+        return None
+    return _UNSURE
 
 
 def _union(values: list[_RepoSet]) -> _RepoSet:
@@ -128,6 +220,8 @@ def _intersection(values: list[_RepoSet]) -> _RepoSet:
             result = v
             continue
         out = {p for a in result.patterns for b in v.patterns if (p := _intersect_patterns(a, b)) is not None}
+        if _UNSURE in out:
+            return _UNKNOWN
         result = _some(out)
     return result
 
@@ -226,10 +320,9 @@ def _comparison(source: str, attribute: str, operator: str, values: tuple[str, .
         elif base == "stringstartswith":
             patterns.add((_PREFIX, lowered))
         elif base == "stringlike":
-            stem = lowered.removesuffix("*")
-            if "*" in stem:
-                return _Opaque(raw)
-            patterns.add((_PREFIX, stem) if lowered.endswith("*") else (_EQ, lowered))
+            pattern = _like_pattern(lowered)
+            if pattern is not None:
+                patterns.add(pattern)
         else:
             return _Opaque(raw)
     return _Repository(_some(patterns))
@@ -451,8 +544,14 @@ class ParsedCondition:
 
 
 def render(patterns: frozenset[_Pattern]) -> tuple[str, ...]:
-    """Exact names as they are, prefixes as ``prefix*``, sorted."""
-    return tuple(sorted(v if k == _EQ else v + "*" for k, v in patterns))
+    """Exact names as they are, prefixes as ``prefix*``, wildcard patterns with their ``*`` and ``?``
+    (no repository name has either, so each reads one way: :func:`repository_matches`), sorted."""
+    return tuple(sorted(_glob(p) for p in patterns))
+
+
+def repository_matches(pattern: str, name: str) -> bool:
+    """Whether a rendered repository pattern (``render``) allows the repository ``name``."""
+    return string_like(name, pattern)
 
 
 @lru_cache(maxsize=1024)

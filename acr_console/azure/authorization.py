@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 from ..access import resource_ids
-from ..access.resource_ids import role_guid
+from ..access.resource_ids import ROLE_DEFINITION_TYPE, role_guid
 from ..models import RoleAssignment, RoleDefinition
 from ..roles import builtin_by_guid
 from .clients import AzureClients
@@ -107,44 +107,78 @@ async def assignments_of(az: AzureClients, subscription_id: str, principal_id: s
     return [assignment_from_json(doc) for doc in items]
 
 
+def definition_read_id(ref: str | RoleAssignment) -> str:
+    """The id to read a role definition by: the assignment's own `roleDefinitionId`, except where that
+    id is the tenant form (`/providers/Microsoft.Authorization/roleDefinitions/{guid}`, what an
+    assignment at a management group carries) and the assignment sits at a management group: then
+    the definition is read at that management group, where it is assignable and so readable.
+
+    Why: the tenant form reads tenant-level (built-in) role definitions ("…/roleDefinitions/{id} for
+    tenant level role definitions", Role Definitions - Get By Id, azure-mgmt-authorization 4.0
+    `v2022_04_01` `RoleDefinitionsOperations.get_by_id`); a custom role is read at a scope among its
+    assignable scopes or below them, a management group being one ("List a custom role definition by
+    ID", MicrosoftDocs/azure-docs `articles/role-based-access-control/custom-roles-rest.md`). Guessing
+    a subscription to read it through, as this once did, failed whenever the guess was not under the
+    role's management group, and without `--subscription` there was no guess at all.
+    """
+    if isinstance(ref, str):
+        return ref
+    rid = ref.role_definition_id
+    parsed = resource_ids.try_parse_resource_id(rid)
+    scope = resource_ids.try_parse_resource_id(ref.scope)
+    if (parsed is not None and parsed.subscription is None and parsed.management_group is None
+            and scope is not None and scope.management_group is not None):
+        return str(resource_ids.parse_resource_id(
+            f"/providers/{resource_ids.MANAGEMENT_GROUP_TYPE}/{scope.management_group}"
+        ).child(ROLE_DEFINITION_TYPE, role_guid(rid)))
+    return rid
+
+
 class RoleDefinitions:
     """Role definitions by id, fetched once per session; built-in data answers when ARM cannot."""
 
     def __init__(self, az: AzureClients) -> None:
         self._az = az
         self._cache: dict[str, RoleDefinition] = {}
-        self._inflight: dict[str, asyncio.Task[RoleDefinition | None]] = {}
+        # By the id read (lower case): a role that failed to read one way can still be read another.
+        self._inflight: dict[str, asyncio.Future[RoleDefinition | None]] = {}
 
     def cached(self) -> dict[str, RoleDefinition]:
         """By lower-case role GUID, the key the analysis uses."""
         return {d.guid: d for d in self._cache.values()}
 
-    async def resolve(self, role_definition_ids: list[str]) -> dict[str, RoleDefinition]:
+    async def resolve(self, refs: Iterable[str | RoleAssignment]) -> dict[str, RoleDefinition]:
+        """Definitions by GUID, for role definition ids or, better, the assignments that carry them
+        (an assignment says where its role can be read: `definition_read_id`)."""
         # By GUID: a role's id differs per subscription (…/subscriptions/{id}/…/roleDefinitions/{guid}),
         # the definition does not, so an assignment list over three subscriptions asks once.
-        wanted = {role_guid(rid): rid for rid in role_definition_ids}
+        wanted: dict[str, str] = {}
+        for ref in refs:
+            rid = definition_read_id(ref)
+            key = role_guid(rid)
+            # A read at a management group beats the tenant form another assignment of the role carries.
+            if key not in wanted or (not isinstance(ref, str) and rid != ref.role_definition_id):
+                wanted[key] = rid
         missing = [(key, rid) for key, rid in wanted.items() if key not in self._cache]
+        for _, rid in missing:
+            if rid.lower() not in self._inflight:
+                self._inflight[rid.lower()] = asyncio.ensure_future(self._fetch(rid))
         for key, rid in missing:
-            if key not in self._inflight:
-                self._inflight[key] = asyncio.ensure_future(self._fetch(rid))
-        for key, _ in missing:
-            definition = await self._inflight[key]
+            definition = await self._inflight[rid.lower()]
             if definition is not None:
                 self._cache[key] = definition
         return {self._cache[k].guid: self._cache[k] for k in wanted if k in self._cache}
 
     async def _fetch(self, role_definition_id: str) -> RoleDefinition | None:
-        sub = resource_ids.subscription_of(role_definition_id)
-        if sub is None and self._az.connection.subscriptions:
-            sub = self._az.connection.subscriptions[0]
-        if sub is not None:
-            try:
-                doc = await self._az.arm_json("GET", role_definition_id, {"api-version": RBAC_API},
-                                              operation=f"read role definition {role_definition_id}")
-                return definition_from_json(doc)
-            except AzureCallError as err:
-                if not err.not_found:  # a missing definition falls back below; anything else is real
-                    raise
+        # Read by its id wherever that is (a subscription, a management group, the tenant root), never
+        # through a subscription guessed from --subscription: see definition_read_id.
+        try:
+            doc = await self._az.arm_json("GET", role_definition_id, {"api-version": RBAC_API},
+                                          operation=f"read role definition {role_definition_id}")
+            return definition_from_json(doc)
+        except AzureCallError as err:
+            if not err.not_found:  # a missing definition falls back below; anything else is real
+                raise
         builtin = builtin_by_guid(role_guid(role_definition_id))
         if builtin is None:
             return None

@@ -71,6 +71,9 @@ class AzureClients:
         self._writes_warm: asyncio.Future[None] | None = None
         # Set by directory.signed_in(): who this session acts as, asked once.
         self.identity: SignedInIdentity | None = None
+        # What the readers learnt about this cloud, kept for the session (registries.py: the
+        # registry api-version it serves), by the reader's own key.
+        self.learnt: dict[str, Any] = {}
 
     async def __aenter__(self) -> AzureClients:
         return self

@@ -42,7 +42,7 @@ async def read_principal_detail(az: AzureClients, ref: str, definitions: RoleDef
         *(assignments_of(az, s.id, sp["id"]) for s in subscriptions),
     )
     assignments = [a for chunk in per_sub for a in chunk]
-    defs = await definitions.resolve(list({a.role_definition_id for a in assignments}))
+    defs = await definitions.resolve(assignments)  # each assignment says where its role can be read
     credentials = credentials_of(sp, CredentialOwner.SERVICE_PRINCIPAL)
     if app is not None:
         credentials = credentials_of(app, CredentialOwner.APPLICATION) + credentials

@@ -60,7 +60,11 @@ async def _read_role_access(az: AzureClients, registry: Registry, definitions: R
     try:
         async for page in pages:
             assignments += page
-            roles = _new(seen_roles, (a.role_definition_id for a in page))
+            # The first assignment of each role: it says where the role can be read.
+            carrying: dict[str, RoleAssignment] = {}
+            for a in page:
+                carrying.setdefault(a.role_definition_id, a)
+            roles = [carrying[rid] for rid in _new(seen_roles, carrying)]
             ids = _new(seen_ids, (a.principal_id.lower() for a in page))
             said_groups = [a.principal_id.lower() for a in page
                            if a.principal_type.lower() == "group" and a.principal_id.lower() in ids]

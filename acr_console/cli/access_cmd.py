@@ -17,7 +17,7 @@ from ..presentation import (
     NOT_RETURNED_SHORT,
     anonymous_hint,
     describe_path,
-    mode_label,
+    registry_heading,
     shown,
     token_read_warning,
     token_status_text,
@@ -63,7 +63,7 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
         name = shown(entry.principal.display_name)
         if entry.orphaned:
             name.append(f" ({NOT_RETURNED_SHORT})", style="red")
-        why = Text("\n").join(describe_path(p) for p in entry.paths)
+        why = Text("\n").join(describe_path(p, access.registry.role_assignment_mode) for p in entry.paths)
         for path in entry.paths:
             if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13: the row that must not be missed
                 name.stylize(ANONYMOUS_STYLE)
@@ -89,16 +89,9 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
             doc["entries"] = [e for e in doc["entries"] if e[args.can]]
         print_json(doc)
         return EXIT_OK
-    mode = mode_label(registry.role_assignment_mode)
-    heading = f"{registry.name} ({registry.login_server}) · mode {mode} · admin user " + (
-        "ON" if registry.admin_user_enabled else "off")
-    if registry.anonymous_pull_enabled:
-        heading += " · anonymous pull ON: anyone can pull"
     what = f"who can {args.can}" if args.can else "who has access"
-    from rich.text import Text
-
     console = stdout_console()
-    console.print(Text(heading, style="bold"))
+    console.print(registry_heading(access.registry))
     console.print(render_access(access, entries, f"{what}: {len(entries)} principal(s)"))
     warning = token_read_warning(access)
     if warning is not None:

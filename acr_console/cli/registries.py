@@ -8,6 +8,7 @@ from ..azure.clients import AzureClients
 from ..azure.registries import list_registries
 from ..errors import EXIT_FAILED, EXIT_OK
 from ..models import Registry
+from ..presentation import mode_label, mode_style
 from .output import print_json, print_warning, stdout_console
 
 
@@ -63,7 +64,7 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
             cells = [
                 Text(sub_name if sub_name != previous else ""), Text(r.name),
                 *([Text(r.login_server)] if wide else []), Text(r.resource_group), Text(r.sku),
-                Text(r.role_assignment_mode.short.upper()),
+                Text(mode_label(r.role_assignment_mode, short=True), style=mode_style(r.role_assignment_mode)),
                 Text("ON", style="bold yellow") if r.admin_user_enabled else Text("off", style="dim"),
             ]
             previous = sub_name

@@ -166,7 +166,7 @@ async def check(req: RevokeRequest, reads: Reads) -> CheckedRevoke:
     group_names = {g.object_id.lower(): g.display_name for g in groups}
     sp_id = target.object_id.lower()
     found = _in_reach(assignments, registries, {sp_id, *group_names})
-    definitions = await RoleDefinitions(az).resolve(list({a.role_definition_id for a, _ in found.values()}))
+    definitions = await RoleDefinitions(az).resolve([a for a, _ in found.values()])
 
     direct_registry: list[_Found] = []
     broader: list[_Found] = []

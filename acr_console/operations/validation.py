@@ -180,6 +180,8 @@ def check_any_role(role: str, *, field: str = "role") -> str:
 
 
 def check_role_for_mode(role: str, mode: RoleAssignmentMode, registry_name: str, *, field: str = "role") -> str:
+    if mode is RoleAssignmentMode.UNKNOWN:
+        return check_role_name(role, field=field)  # the mode is not stated: every data role may be the right one
     choices = ABAC_DATA_ROLES if mode is RoleAssignmentMode.ABAC else LEGACY_DATA_ROLES
     if role not in choices:
         why = ("ABAC-mode registries do not honour AcrPull/AcrPush/AcrDelete"

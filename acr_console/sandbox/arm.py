@@ -19,7 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import rbac
+from . import api_versions, rbac
+from .api_versions import RegistryApiVersion
 from .context import Caller, Sandbox
 from .errors import ApiError, arm_error
 from .paging import arm_page
@@ -36,6 +37,9 @@ RG_WRITE = "Microsoft.Resources/subscriptions/resourceGroups/write"
 RG_DELETE = "Microsoft.Resources/subscriptions/resourceGroups/delete"
 
 ADMIN_PASSWORD_NAMES = ("password", "password2")
+# The location named in ARM's refusal of an api-version for a request that has no registry of its own
+# (a list). Which location ARM names there is not documented (inference: the seed's region).
+HOME_LOCATION = "westeurope"
 ROLE_ASSIGNMENT_MODES = ("LegacyRegistryPermissions", "AbacRepositoryPermissions")
 SKUS = ("Basic", "Standard", "Premium")
 _REGISTRY_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
@@ -339,6 +343,23 @@ def routes(sb: Sandbox) -> list[Route]:
         return Response(status_code=200)
 
     # registries ---------------------------------------------------------------------------------
+    # Every registry route answers at the request's api-version (api_versions.py): one the provider
+    # does not serve here is refused with ARM's NoRegisteredProviderFound, and the registry is shown
+    # as that version shows it.
+
+    def api_version(request: Request, location: str | None = None) -> RegistryApiVersion:
+        requested = next((v for k, v in request.query_params.multi_items() if k.lower() == "api-version"), None)
+        return api_versions.resolve(requested, sb.settings.registry_api_versions, location or HOME_LOCATION)
+
+    def located(request: Request) -> str | None:
+        """The location of the registry a request names, if it exists (for ARM's refusal message)."""
+        p = request.path_params
+        group = store.resource_group(p["sub"].lower(), p["rg"]) if "rg" in p else None
+        if group is None or "name" not in p:
+            return None
+        doc = store.resource(f"/subscriptions/{p['sub'].lower()}/resourceGroups/{group['name']}/providers/"
+                             f"{REGISTRY_TYPE}/{p['name']}")
+        return str(doc["location"]) if doc is not None else None
 
     def readable_registries(caller: Caller, sub_id: str, rg: str | None) -> list[dict[str, Any]]:
         rights = rbac.CallerRights(store, caller.object_id)
@@ -346,19 +367,21 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def list_registries(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
+        version = api_version(request)
         sub_id = request.path_params["sub"].lower()
         require_subscription(sb, caller, sub_id)
-        items = readable_registries(caller, sub_id, None)
+        items = [api_versions.render(d, version) for d in readable_registries(caller, sub_id, None)]
         return JSONResponse(arm_page(request, sb.base_url, items, sb.settings.page_size))
 
     async def list_registries_in_group(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
+        version = api_version(request)
         sub_id = request.path_params["sub"].lower()
         rg = request.path_params["rg"]
         require_subscription(sb, caller, sub_id)
         if store.resource_group(sub_id, rg) is None:
             raise resource_group_not_found(rg)
-        items = readable_registries(caller, sub_id, rg)
+        items = [api_versions.render(d, version) for d in readable_registries(caller, sub_id, rg)]
         return JSONResponse(arm_page(request, sb.base_url, items, sb.settings.page_size))
 
     def registry_target(request: Request) -> tuple[str, dict[str, Any], str, str]:
@@ -383,8 +406,9 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def get_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
+        version = api_version(request, located(request))
         require_subscription(sb, caller, request.path_params["sub"].lower())
-        return JSONResponse(existing_registry(request, caller, REGISTRY_READ))
+        return JSONResponse(api_versions.render(existing_registry(request, caller, REGISTRY_READ), version))
 
     async def put_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
@@ -394,9 +418,12 @@ def routes(sb: Sandbox) -> list[Route]:
                            f"The registry name '{name}' is invalid: use 5 to 50 letters and digits only.")
         require_permission(sb, caller, rid, REGISTRY_WRITE)
         body = await json_body(request)
+        body_location = body.get("location") if isinstance(body.get("location"), str) else None
+        version = api_version(request, located(request) or body_location)
         props = body.get("properties") or {}
         if not isinstance(props, dict):
             raise ApiError(400, "InvalidRequestContent", "The properties of the registry must be an object.")
+        props = api_versions.unknown_property(props, version, sb.settings.registry_unknown_properties, update=False)
         _validate_registry_properties(props)
         existing = store.resource(rid)
         taken = store.resource_named(REGISTRY_TYPE, name)
@@ -426,15 +453,17 @@ def routes(sb: Sandbox) -> list[Route]:
         store.put_resource(doc)
         if doc["properties"].get("adminUserEnabled"):
             ensure_admin_passwords(doc["id"])
-        return JSONResponse(doc, status_code=200 if existing else 201)
+        return JSONResponse(api_versions.render(doc, version), status_code=200 if existing else 201)
 
     async def patch_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
+        version = api_version(request, located(request))
         doc = existing_registry(request, caller, REGISTRY_WRITE)
         body = await json_body(request)
         props = body.get("properties") or {}
         if not isinstance(props, dict):
             raise ApiError(400, "InvalidRequestContent", "The properties of the registry must be an object.")
+        props = api_versions.unknown_property(props, version, sb.settings.registry_unknown_properties, update=True)
         _validate_registry_properties(props)
         if "sku" in body and body["sku"] is not None:
             sku = _validate_sku(body["sku"])
@@ -448,10 +477,11 @@ def routes(sb: Sandbox) -> list[Route]:
         store.put_resource(doc)
         if doc["properties"].get("adminUserEnabled"):
             ensure_admin_passwords(doc["id"])
-        return JSONResponse(doc)
+        return JSONResponse(api_versions.render(doc, version))
 
     async def delete_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
+        api_version(request, located(request))
         _, _, _, rid = registry_target(request)
         require_permission(sb, caller, rid, REGISTRY_DELETE)
         if not store.delete_resource(rid):
@@ -466,12 +496,14 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def list_credentials(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
+        api_version(request, located(request))
         doc = existing_registry(request, caller, LIST_CREDENTIALS)
         require_admin_user(doc)
         return JSONResponse(credentials_doc(doc, ensure_admin_passwords(doc["id"])))
 
     async def regenerate_credential(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
+        api_version(request, located(request))
         doc = existing_registry(request, caller, REGENERATE_CREDENTIAL)
         body = await json_body(request)
         which = body.get("name")

@@ -226,11 +226,18 @@ def routes(sb: Sandbox) -> list[Route]:
     async def get_definition(request: Request) -> Response:
         # Role definitions are readable by every principal of the tenant: they describe permissions,
         # not who holds them, and clients read them before they know what they may do.
+        # A custom role is read at a scope where it is visible, as the list shows it: at or below one
+        # of its assignable scopes ("List a custom role definition by ID": GET {scope}/providers/
+        # Microsoft.Authorization/roleDefinitions/{id}, {scope} a subscription, resource group,
+        # resource or management group; MicrosoftDocs/azure-docs articles/role-based-access-control/
+        # custom-roles-rest.md). The tenant form `/providers/Microsoft.Authorization/roleDefinitions/
+        # {id}` reads "tenant level role definitions" (Role Definitions - Get By Id), the built-in ones:
+        # a custom role of a subscription or a management group is not found there.
         sb.authenticate(request, "arm")
         scope = scope_of(request)
         guid = request.path_params["name"].lower()
         doc = store.role_definition(guid)
-        if doc is None:
+        if doc is None or not visible_definition(doc, store.role_definition_is_custom(guid), scope):
             raise definition_not_found(guid)
         return JSONResponse(definition_doc(doc, scope))
 

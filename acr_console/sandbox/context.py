@@ -19,6 +19,7 @@ GRAPH_PREFIX = "/graph"
 CHOICES: dict[str, tuple[str, ...]] = {
     "transitive_service_principals": ("omit", "include"),
     "bare_transitive_cast": ("empty", "error"),
+    "registry_unknown_properties": ("ignore", "reject"),
 }
 
 
@@ -43,6 +44,13 @@ class Settings:
     # faults.FaultRule objects (or a spec string, parsed on first use); see faults.py for the grammar.
     # Count-limited rules count down in place, so replace the list to re-arm them.
     faults: list[Any] = field(default_factory=list)
+    # The container registry api-versions this cloud or region serves (api_versions.py); None: every
+    # version azure-rest-api-specs publishes. A shorter list plays a cloud that lags behind, e.g. the
+    # uksouth list of 2024-11 that AzGovViz#266 quotes, which ends at 2023-11-01-preview.
+    registry_api_versions: list[str] | None = None
+    # What a registry PUT/PATCH naming a property its api-version lacks gets: "ignore" (dropped, as
+    # the Container Registry team describes it) or "reject" (400 InvalidRequestContent).
+    registry_unknown_properties: str = "ignore"
 
 
 @dataclass(frozen=True)

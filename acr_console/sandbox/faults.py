@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .api_versions import check_setting as check_registry_api_versions
 from .context import CHOICES, GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
 
@@ -328,6 +329,7 @@ def settings_doc(sb: Sandbox) -> dict[str, Any]:
         "latency_ms": s.latency_ms,
         "replication_delay_s": s.replication_delay_s,
         "page_size": s.page_size,
+        "registry_api_versions": s.registry_api_versions,
         **{name: getattr(s, name) for name in CHOICES},
     }
 
@@ -363,7 +365,8 @@ def control_routes(sb: Sandbox) -> list[Route]:
             raise ApiError(400, "InvalidRequest", "The body must be a JSON object.") from None
         if not isinstance(body, dict):
             raise ApiError(400, "InvalidRequest", "The body must be a JSON object.")
-        unknown = set(body) - {"faults", "latency_ms", "replication_delay_s", "page_size", *CHOICES}
+        unknown = set(body) - {"faults", "latency_ms", "replication_delay_s", "page_size", "registry_api_versions",
+                               *CHOICES}
         if unknown:
             raise ApiError(400, "InvalidRequest", f"Unknown settings: {', '.join(sorted(unknown))}.")
         # Validate everything before changing anything, so a bad request changes nothing.
@@ -385,6 +388,11 @@ def control_routes(sb: Sandbox) -> list[Route]:
             if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 999:
                 raise ApiError(400, "InvalidRequest", "page_size must be an integer from 1 to 999.")
             changes["page_size"] = size
+        if "registry_api_versions" in body:
+            try:
+                changes["registry_api_versions"] = check_registry_api_versions(body["registry_api_versions"])
+            except ValueError as exc:
+                raise ApiError(400, "InvalidRequest", str(exc)) from None
         for name, allowed in CHOICES.items():
             if name in body:
                 if body[name] not in allowed:

@@ -45,8 +45,9 @@ def scope_covers(assignment_scope: str, target: str) -> bool:
     if a == "":  # root scope "/"
         return True
     if a.startswith("/providers/microsoft.management/managementgroups/"):
-        # The sandbox puts every subscription under every management group it knows.
-        return True
+        # The sandbox puts every subscription under every management group it knows (only the tenant
+        # root group exists); the root scope "/" lies above them all.
+        return t != ""
     return t == a or t.startswith(a + "/")
 
 

@@ -100,7 +100,21 @@ _COND_TOKEN = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 def _like(value: str, pattern: str) -> bool:
-    return re.fullmatch(".*".join(re.escape(p) for p in pattern.split("*")), value, re.S) is not None
+    """ABAC `StringLike` as MicrosoftDocs/azure-docs articles/role-based-access-control/conditions-format.md
+    states it: `*` "multi-character match wildcard" (any run, the empty one too), `?` "single-character
+    match wildcard", "escaped by add a backslash `\\*` and `\\?`", matched against the whole value
+    ('a*c' does not match "abcd"). A backslash before anything else stands for itself (undocumented).
+    `pattern` is the value as written in the condition, its backslashes kept."""
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and pattern[i + 1:i + 2] in ("*", "?"):
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        parts.append({"*": ".*", "?": "."}.get(pattern[i], re.escape(pattern[i])))
+        i += 1
+    return re.fullmatch("".join(parts), value, re.S) is not None
 
 
 _STRING_OPS = {
@@ -206,16 +220,18 @@ def parse_condition(text: str) -> Condition:
         base = op_low.removesuffix("ignorecase")
         if base not in _STRING_OPS or quantifier.lower() not in ("", "foranyofanyvalues"):
             raise ConditionError(f"the operator {op_word} is not supported")
+        # StringLike reads its own backslashes (`\*`, `\?`): its values are kept as written.
+        value_of = (lambda raw: raw[1:-1]) if base in ("stringlike", "stringnotlike") else string_value
         values: list[str]
         if peek() == ("punct", "{"):
             i += 1
-            values = [string_value(take("str"))]
+            values = [value_of(take("str"))]
             while peek() == ("punct", ","):
                 i += 1
-                values.append(string_value(take("str")))
+                values.append(value_of(take("str")))
             take("punct", "}")
         else:
-            values = [string_value(take("str"))]
+            values = [value_of(take("str"))]
         fn = _STRING_OPS[base]
         negative = base.startswith("stringnot")
 

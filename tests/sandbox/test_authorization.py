@@ -35,6 +35,8 @@ from acr_console.sandbox.seed import assign, stable_id
 from acr_console.sandbox.server import SandboxServer
 from acr_console.sandbox.store import Store
 
+from ..support.sandbox import sandbox_fixture
+
 ARM_SCOPE = "https://management.azure.com/.default"
 API = "api-version=2022-04-01"
 SUB_PROD = stable_id("contoso", "sub", "prod")
@@ -347,3 +349,59 @@ def test_paging_follows_next_link(fresh_sandbox: SandboxServer) -> None:
         again = http.get(f"{url}&$skiptoken={token}").json()
         followed = http.get(first["nextLink"]).json()
         assert [a["name"] for a in again["value"]] == [a["name"] for a in followed["value"]]
+
+
+# -- custom roles of a management group ----------------------------------------------------------
+
+mg_sandbox = sandbox_fixture("sandbox-mg-roles", seed="empty",
+                             doc="An empty tenant whose admin is also Owner of the tenant root group.")
+OWNER = builtin_by_name("Owner").guid  # type: ignore[union-attr]
+ACR_PUSH_ACTIONS = ["Microsoft.ContainerRegistry/registries/pull/read",
+                    "Microsoft.ContainerRegistry/registries/push/write"]
+
+
+def test_custom_roles_of_a_management_group(mg_sandbox: SandboxServer) -> None:
+    """A custom role whose assignable scope is a management group is created, listed and read at
+    that group and at the subscriptions below it, and not as a tenant-level role: MicrosoftDocs/
+    azure-docs articles/role-based-access-control/custom-roles-rest.md ("List a custom role definition
+    by ID": GET {scope}/providers/Microsoft.Authorization/roleDefinitions/{id}, {scope} among them
+    `providers/Microsoft.Management/managementGroups/{groupId1}`; create at "the first
+    assignableScopes"), and Role Definitions - Get By Id (`/providers/Microsoft.Authorization/
+    roleDefinitions/{id}` "for tenant level role definitions"). An assignment at the group carries
+    the tenant form of the role's id, as assignments above subscriptions do."""
+    conn = mg_sandbox.connection
+    assert conn is not None and mg_sandbox.sandbox is not None
+    store = mg_sandbox.sandbox.store
+    mg = f"/providers/Microsoft.Management/managementGroups/{conn['tenant_id']}"
+    admin_sp = store.by_app_id(conn["admin"]["client_id"], "servicePrincipal")
+    assert admin_sp is not None
+    assign(store, mg, OWNER, admin_sp["id"], "ServicePrincipal")  # the tenant's set-up: an MG owner
+    token = credential(conn, conn["admin"]["client_id"], conn["admin"]["client_secret"]).get_token(ARM_SCOPE).token
+    sub = conn["subscriptions"][0]
+    guid, name = str(uuid.uuid4()), f"Test MG Pusher {uuid.uuid4().hex[:6]}"
+    with httpx.Client(base_url=conn["resource_manager"], verify=ssl.create_default_context(cafile=conn["ca_bundle"]),
+                      headers={"Authorization": f"Bearer {token}"}) as http:
+        created = http.put(f"{mg}/providers/Microsoft.Authorization/roleDefinitions/{guid}?{API}", json={
+            "properties": {"roleName": name, "type": "CustomRole", "assignableScopes": [mg],
+                           "permissions": [{"actions": ACR_PUSH_ACTIONS}]}})
+        assert created.status_code == 201, created.text
+        for scope in (mg, f"/subscriptions/{sub}"):
+            got = http.get(f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}?{API}")
+            assert got.status_code == 200 and got.json()["properties"]["roleName"] == name, (scope, got.text)
+            listed = http.get(f"{scope}/providers/Microsoft.Authorization/roleDefinitions?{API}"
+                              "&$filter=type eq 'CustomRole'").json()["value"]
+            assert guid in {d["name"] for d in listed}
+        tenant_form = http.get(f"/providers/Microsoft.Authorization/roleDefinitions/{guid}?{API}")
+        assert tenant_form.status_code == 404
+        assert tenant_form.json()["error"]["code"] == "RoleDefinitionDoesNotExist"
+        _, sp, _ = new_principal(store, "mg-role")
+        ra = http.put(f"{mg}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}?{API}", json={
+            "properties": {"roleDefinitionId": f"{mg}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+                           "principalId": sp["id"], "principalType": "ServicePrincipal"}})
+        assert ra.status_code == 201, ra.text
+        tenant_id = f"/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+        assert ra.json()["properties"]["roleDefinitionId"] == tenant_id
+        # Seen from a subscription below the group, the assignment is inherited.
+        at_sub = http.get(f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?{API}"
+                          "&$filter=atScope()").json()["value"]
+        assert ra.json()["id"] in {a["id"] for a in at_sub}

@@ -9,7 +9,7 @@ from ... import startup_gc
 from ...azure.registries import RegistryListing
 from ...models import Registry
 from ...operations.registry import CREATE_PRINCIPAL
-from ...presentation import mode_label
+from ...presentation import mode_label, mode_style
 from ..actions import operation_binding
 from ..messages import LoadFailed
 from ..widgets.row_table import Row, Shown
@@ -22,13 +22,12 @@ def registry_rows(listing: RegistryListing) -> list[Row]:
     previous = None
     for reg in listing.registries:
         sub_name = names.get(reg.subscription_id, reg.subscription_id)
-        abac = reg.role_assignment_mode.short == "abac"
         cells = (
             # The subscription is named once per group, so the eye finds the boundaries.
             Text(sub_name if sub_name != previous else "", style="dim" if sub_name == previous else ""),
             Text(reg.name, style="bold"),
             Text(reg.sku),
-            Text(mode_label(reg.role_assignment_mode, short=True), style="bold magenta" if abac else ""),
+            Text(mode_label(reg.role_assignment_mode, short=True), style=mode_style(reg.role_assignment_mode)),
             Text("ON ⚠", style="bold yellow") if reg.admin_user_enabled else Text("off", style="dim"),
             Text(reg.login_server),
             Text(reg.resource_group),

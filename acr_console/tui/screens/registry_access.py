@@ -204,7 +204,7 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         return summary
 
     def show_detail(self, row: Row | None) -> None:
-        self.query_one(PathDetail).show_entry(_entry(row))
+        self.query_one(PathDetail).show_entry(_entry(row), self.registry.role_assignment_mode)
         self.refresh_bindings()  # a token's row shows its writes (check_action)
 
     def watch_right(self) -> None:

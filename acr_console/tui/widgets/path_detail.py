@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...access import token_credentials
-from ...models import AccessEntry, PathKind, PrincipalType, Right
+from ...models import AccessEntry, PathKind, PrincipalType, Right, RoleAssignmentMode
 from ...presentation import (
     LATENT_LABEL,
     NOT_RETURNED,
@@ -45,7 +45,7 @@ def describe_token(entry: AccessEntry, now: datetime) -> Text:
     return text
 
 
-def describe_entry(entry: AccessEntry, now: datetime | None = None) -> Text:
+def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, now: datetime | None = None) -> Text:
     p = entry.principal
     text = shown(p.display_name, style="bold")
     text.append(f"  {type_label(p.type)}")
@@ -64,7 +64,7 @@ def describe_entry(entry: AccessEntry, now: datetime | None = None) -> Text:
         text.append_text(describe_token(entry, now or datetime.now(UTC)))
     for path in entry.paths:
         text.append("\n • ")
-        text.append_text(describe_path(path))
+        text.append_text(describe_path(path, mode))
         if path.kind is PathKind.ROLE_ASSIGNMENT and path.scope:
             text.append(f"\n   {printable(path.scope)}", style="dim")
         if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13
@@ -87,7 +87,8 @@ class PathDetail(Static):
     }
     """
 
-    def show_entry(self, entry: AccessEntry | None) -> None:
+    def show_entry(self, entry: AccessEntry | None, mode: RoleAssignmentMode | None = None) -> None:
         clock = getattr(self.app, "now", None)  # the console's clock (pinned for pictures)
         now = clock() if callable(clock) else None
-        self.update(describe_entry(entry, now) if entry is not None else Text("No principal selected.", style="dim"))
+        self.update(describe_entry(entry, mode, now) if entry is not None else
+                    Text("No principal selected.", style="dim"))

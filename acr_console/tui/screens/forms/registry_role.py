@@ -16,6 +16,8 @@ from .base import OperationForm
 def roles_for(registry: Registry | None) -> tuple[str, ...]:
     if registry is None:
         return LEGACY_DATA_ROLES
+    if registry.role_assignment_mode is RoleAssignmentMode.UNKNOWN:
+        return (*LEGACY_DATA_ROLES, *ABAC_DATA_ROLES)  # the mode is not stated: offer every data role
     return ABAC_DATA_ROLES if registry.role_assignment_mode is RoleAssignmentMode.ABAC else LEGACY_DATA_ROLES
 
 
