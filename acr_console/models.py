@@ -73,6 +73,8 @@ class PrincipalType(enum.StrEnum):
     UNKNOWN = "unknown"  # assigned, but the directory did not return it (see AccessEntry.orphaned)
     # Issue 13: anyone on the network, on a registry with anonymousPullEnabled (no directory object).
     ANONYMOUS = "anonymous"
+    # -- registry tokens (issue 13 item 4): a token is no directory object; its name signs in
+    REGISTRY_TOKEN = "registryToken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,7 @@ class CredentialOwner(enum.StrEnum):
 
     APPLICATION = "application"
     SERVICE_PRINCIPAL = "servicePrincipal"
+    REGISTRY_TOKEN = "registryToken"  # password1/password2 of an ACR registry token (ARM, not Entra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,10 @@ class Right(enum.StrEnum):
     QUARANTINE_READ = "quarantineRead"
     QUARANTINE_WRITE = "quarantineWrite"
     CATALOG = "catalog"
+    # Registry token scope maps grant metadata/read and metadata/write on their own (list tags,
+    # lock tags); role assignments always grant them with content/* (capabilities.py).
+    METADATA_READ = "metadataRead"
+    METADATA_WRITE = "metadataWrite"
 
 
 class Latent(enum.StrEnum):
@@ -242,6 +249,7 @@ class AccessEntry:
     # Assigned, but the directory did not return the principal: deleted, not replicated yet, or of a
     # type the console does not read. The name is the JSON contract's; it says nothing more.
     orphaned: bool = False
+    token: RegistryToken | None = None  # set on the entry of a registry token (PrincipalType.REGISTRY_TOKEN)
 
     @property
     def rights(self) -> frozenset[Right]:
@@ -265,6 +273,49 @@ class AccessEntry:
 class RegistryAccess:
     registry: Registry
     entries: tuple[AccessEntry, ...] = ()
+    # Why the registry's tokens and scope maps could not be read (e.g. no tokens/read), else None:
+    # the entries then lack any token, and the front ends say so.
+    token_read_error: str | None = None
+
+
+# -- registry tokens and scope maps (ARM `registries/{r}/tokens`, `…/scopeMaps`) --------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeMap:
+    """A registry's scope map: the repository actions a token gets, e.g. `repositories/team/*/content/write`."""
+
+    id: str
+    name: str
+    actions: tuple[str, ...] = ()
+    type: str = "UserDefined"  # or "SystemDefined" (_repositories_pull, …)
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPassword:
+    name: str  # "password1" or "password2"
+    expiry: datetime | None = None  # None: never expires
+    created: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryToken:
+    """A registry token: a user name with up to two passwords and one scope map (no Entra identity)."""
+
+    id: str
+    name: str
+    status: str = "enabled"  # "enabled" | "disabled", as ARM spells it
+    scope_map_id: str | None = None
+    passwords: tuple[TokenPassword, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        return self.status.lower() == "enabled"
+
+    @property
+    def scope_map_name(self) -> str | None:
+        return self.scope_map_id.rstrip("/").rsplit("/", 1)[-1] if self.scope_map_id else None
 
 
 @dataclass(frozen=True, slots=True)

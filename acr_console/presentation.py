@@ -17,10 +17,12 @@ from .models import (
     AccessPath,
     Confidence,
     Credential,
+    CredentialOwner,
     Latent,
     PathKind,
     PrincipalType,
     Registry,
+    RegistryAccess,
     RoleAssignmentMode,
     ScopeLevel,
 )
@@ -74,6 +76,7 @@ TYPE_LABEL: dict[str, str] = {
     PrincipalType.UNKNOWN.value: "unknown",
     PrincipalType.GROUP.value: "group",
     PrincipalType.ANONYMOUS.value: "anyone",  # issue 13: anonymous pull
+    PrincipalType.REGISTRY_TOKEN.value: "token",
 }
 
 # A role assignment whose principal `directoryObjects/getByIds` did not return. Only that much is
@@ -187,6 +190,8 @@ def describe_path(path: AccessPath, mode: RoleAssignmentMode | None = None) -> T
         return Text("admin user enabled on the registry", style="yellow")
     if path.kind is PathKind.ANONYMOUS_PULL:
         return Text(ANONYMOUS_PATH_TEXT, style="bold red")
+    if path.kind is PathKind.TOKEN:
+        return describe_token_path(path)
     text = Text(printable(path.role or "?"), style="bold")
     level = LEVEL_LABEL.get(path.scope_level, "scope") if path.scope_level else "scope"
     text.append(f" @ {level}")
@@ -206,7 +211,7 @@ def describe_path(path: AccessPath, mode: RoleAssignmentMode | None = None) -> T
 
 
 def entry_roles(entry: AccessEntry) -> str:
-    names = [p.role or "?" for p in entry.paths if p.kind is PathKind.ROLE_ASSIGNMENT]
+    names = [p.role or "?" for p in entry.paths if p.kind in (PathKind.ROLE_ASSIGNMENT, PathKind.TOKEN)]
     if any(p.kind is PathKind.ADMIN_USER for p in entry.paths):
         names.insert(0, "admin user")
     if any(p.kind is PathKind.ANONYMOUS_PULL for p in entry.paths):
@@ -278,3 +283,55 @@ def scope_label(scope: str, registries: list[Registry] | None = None, subscripti
     if inside:
         text.append(f" ↓ {len(inside)} registr{'y' if len(inside) == 1 else 'ies'}: " + ", ".join(inside), style="dim")
     return text
+
+
+# -- registry tokens (issue 13 item 4) ------------------------------------------------------------
+
+CREDENTIAL_OWNER_SHORT: dict[str, str] = {
+    CredentialOwner.APPLICATION.value: "app",
+    CredentialOwner.SERVICE_PRINCIPAL.value: "SP",
+    CredentialOwner.REGISTRY_TOKEN.value: "token",
+}
+
+
+def owner_short(credential: Credential) -> str:
+    """Where a credential lives, for a narrow column: app, SP, or token (a registry token's password)."""
+    return CREDENTIAL_OWNER_SHORT.get(credential.owner.value, credential.owner.value)
+
+
+def describe_token_path(path: AccessPath) -> Text:
+    """A token's path: its scope map, what it grants and where ("grants nothing" when disabled or
+    when its scope map is gone)."""
+    text = Text("token", style="bold")
+    text.append(" scope map ")
+    text.append(printable(path.role or "?"), style="bold")
+    if not path.rights:
+        text.append(": grants nothing", style="red")
+        return text
+    text.append(": " + ", ".join(sorted(r.value for r in path.rights)))
+    if path.repositories is None:
+        text.append(" on every repository", style="cyan")
+    else:
+        text.append(" repos: " + printable(", ".join(path.repositories)), style="cyan")
+    return text
+
+
+def token_status_text(entry: AccessEntry) -> Text | None:
+    """What a person must know about a token entry beyond its paths: disabled, or no usable password."""
+    token = entry.token
+    if token is None:
+        return None
+    if not token.enabled:
+        return Text("token DISABLED: it grants nothing until enabled again", style="bold red")
+    if not token.passwords:
+        return Text("no password: nobody can sign in with it until one is generated", style="yellow")
+    return None
+
+
+def token_read_warning(access: RegistryAccess) -> Text | None:
+    """Said when the registry's tokens could not be read, so a missing token is not taken for none."""
+    if access.token_read_error is None:
+        return None
+    return Text("registry tokens not read (" + printable(access.token_read_error) + "): a token that can push "
+                "would not be listed", style="yellow")
+

@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from acr_console.access.permissions import EffectivePermissions, action_matches, match_confidence
     from acr_console.access.report import to_json
     from acr_console.access.scopes import is_at_or_above, is_inherited, normalise_scope, scope_level
+    from acr_console.access.tokens import (
+        rights_by_repository,
+        rights_on,
+        token_credentials,
+        token_entry,
+        with_tokens,
+    )
 
 # Which submodule holds each public name.
 _HOME = {
@@ -63,6 +70,12 @@ _HOME = {
     "is_inherited": "scopes",
     "normalise_scope": "scopes",
     "scope_level": "scopes",
+    # registry tokens (issue 13 item 4)
+    "rights_by_repository": "tokens",
+    "rights_on": "tokens",
+    "token_credentials": "tokens",
+    "token_entry": "tokens",
+    "with_tokens": "tokens",
 }
 
 
@@ -100,7 +113,12 @@ __all__ = [
     "normalise_scope",
     "parse_condition",
     "repositories_for",
+    "rights_by_repository",
+    "rights_on",
     "role_capabilities",
     "scope_level",
     "to_json",
+    "token_credentials",
+    "token_entry",
+    "with_tokens",
 ]

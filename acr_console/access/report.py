@@ -13,6 +13,11 @@
                              "confidence": "direct" | "conditional" | "possible",
                              "rights": [rights this path grants, sorted]}]}]}
 
+A registry token's entry (principal type ``registryToken``, null ids) also has ``"token": {"name",
+"status": "enabled" | "disabled", "scopeMap", "credentials": [{"name": "password1" | "password2",
+"expiry": ISO | null}]}``; its paths are of kind ``token`` (``role`` the scope map's name, ``scope`` its
+id). When the tokens could not be read, the document has ``"tokenReadError": "<code: message>"``.
+
 Additions to the agreed shape: ``orphaned`` per entry, ``confidence`` and ``rights`` per path (two
 paths from one role, e.g. a condition limiting only reads, differ only in what they grant).
 ``orphaned`` means the directory (``getByIds``) did not return the assignment's principal: it may
@@ -29,9 +34,10 @@ true, "push": false, "delete": false, "paths": [{"kind": "anonymous-pull", "righ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from acr_console.models import AccessEntry, AccessPath, RegistryAccess, Right
+from acr_console.models import AccessEntry, AccessPath, RegistryAccess, RegistryToken, Right
 
 
 def _path(path: AccessPath) -> dict[str, Any]:
@@ -47,10 +53,23 @@ def _path(path: AccessPath) -> dict[str, Any]:
     }
 
 
+def _token(token: RegistryToken) -> dict[str, Any]:
+    return {
+        "name": token.name,
+        "status": token.status,
+        "scopeMap": token.scope_map_name,
+        "credentials": [{"name": p.name, "expiry": _iso(p.expiry)} for p in token.passwords],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
 def _entry(entry: AccessEntry) -> dict[str, Any]:
     principal = entry.principal
     rights = entry.rights
-    return {
+    doc = {
         "principal": {
             "objectId": principal.object_id,
             "appId": principal.app_id,
@@ -64,12 +83,15 @@ def _entry(entry: AccessEntry) -> dict[str, Any]:
         "latent": sorted(x.value for x in entry.latent),
         "paths": [_path(p) for p in entry.paths],
     }
+    if entry.token is not None:  # a registry token's entry only (issue 13 item 4)
+        doc["token"] = _token(entry.token)
+    return doc
 
 
 def to_json(access: RegistryAccess) -> dict[str, Any]:
     """A JSON-ready dict (only str, bool, None, list, dict) in the shape above."""
     registry = access.registry
-    return {
+    doc = {
         "registry": {
             "id": registry.id,
             "name": registry.name,
@@ -79,3 +101,6 @@ def to_json(access: RegistryAccess) -> dict[str, Any]:
         },
         "entries": [_entry(e) for e in access.entries],
     }
+    if access.token_read_error is not None:  # the registry's tokens could not be read: say so
+        doc["tokenReadError"] = access.token_read_error
+    return doc

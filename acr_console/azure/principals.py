@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..access import token_credentials
 from ..models import (
     Credential,
     CredentialOwner,
@@ -112,5 +113,18 @@ async def read_expiring(az: AzureClients, within_days: int, definitions: RoleDef
         for cred in creds:
             if cred.expires_within(now, within_days):
                 out.append(ExpiringCredential(principal, cred, tuple(sorted(reach[oid]))))
+    out += _expiring_token_passwords(accesses, within_days, now)
     out.sort(key=lambda x: (x.credential.end or now, x.principal.display_name.lower()))
+    return out
+
+
+def _expiring_token_passwords(accesses: list[RegistryAccess], within_days: int,
+                              now: datetime) -> list[ExpiringCredential]:
+    """Passwords of enabled registry tokens (read with each registry's access; no request of their own)."""
+    out: list[ExpiringCredential] = []
+    for access in accesses:
+        for entry in access.entries:
+            if entry.token is not None and entry.token.enabled:
+                out += [ExpiringCredential(entry.principal, cred, (access.registry.name,))
+                        for cred in token_credentials(entry.token) if cred.expires_within(now, within_days)]
     return out

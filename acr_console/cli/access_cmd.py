@@ -19,6 +19,8 @@ from ..presentation import (
     describe_path,
     registry_heading,
     shown,
+    token_read_warning,
+    token_status_text,
     type_label,
 )
 from .output import print_json, stdout_console
@@ -66,6 +68,10 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
             if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13: the row that must not be missed
                 name.stylize(ANONYMOUS_STYLE)
                 why.append("\n" + anonymous_hint(path), style="dim")
+        status = token_status_text(entry)
+        if status is not None:
+            name.append(" (disabled)" if entry.token is not None and not entry.token.enabled else "", style="red")
+            why = Text("\n").join((why, status))
         table.add_row(name, Text(type_label(entry.principal.type)),
                       _mark(entry, Right.PULL), _mark(entry, Right.PUSH), _mark(entry, Right.DELETE), why)
     return table
@@ -87,4 +93,7 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     console = stdout_console()
     console.print(registry_heading(access.registry))
     console.print(render_access(access, entries, f"{what}: {len(entries)} principal(s)"))
+    warning = token_read_warning(access)
+    if warning is not None:
+        console.print(warning)
     return EXIT_OK

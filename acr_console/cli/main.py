@@ -29,6 +29,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ops_assign": ("assign", "unassign"),
     "ops_revoke": ("revoke",),
     "ops_anonymous": ("disable-anonymous-pull",),
+    "ops_tokens": ("disable-token", "remove-token-password"),
     "ops_login": ("test-login",),
     "ops_audit": ("audit",),
     "sandbox_cmd": ("sandbox",),

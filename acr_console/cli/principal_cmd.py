@@ -17,7 +17,7 @@ from ..azure.principals import ExpiringCredential, read_expiring, read_principal
 from ..errors import EXIT_OK, EXIT_USAGE
 from ..models import Credential, PrincipalDetail
 from ..operations.validation import check_reference
-from ..presentation import expiry_text, scope_label, short_id, shown
+from ..presentation import expiry_text, owner_short, scope_label, short_id, shown
 from .output import print_error, print_json, stdout_console
 
 
@@ -131,7 +131,7 @@ async def run_expiring(args: argparse.Namespace, az: AzureClients) -> int:
     table.add_column("Registries", overflow="fold")
     for x in items:
         kind = "secret" if x.credential.kind.value == "password" else "cert"
-        on = "app" if x.credential.owner.value == "application" else "SP"
+        on = owner_short(x.credential)
         table.add_row(shown(x.principal.display_name), f"{kind} ({on})", expiry_text(x.credential, now),
                       shown(", ".join(x.registries)))
     stdout_console().print(table)

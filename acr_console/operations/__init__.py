@@ -31,6 +31,7 @@ _EXPORTS = {
     "CertificateError": "..certificates",
     "CreatePrincipalRequest": ".create_principal",
     "DisableAnonymousPullRequest": ".disable_anonymous_pull",
+    "DisableTokenRequest": ".disable_token",
     "Execution": ".executor",
     "InputError": "..errors",
     "OPERATIONS": ".registry",
@@ -40,6 +41,7 @@ _EXPORTS = {
     "ProgressCallback": ".executor",
     "Reads": ".registry",
     "RemoveCredentialRequest": ".remove_credential",
+    "RemoveTokenPasswordRequest": ".remove_token_password",
     "ResetCredentialRequest": ".reset_credential",
     "RevokeRequest": ".revoke",
     "RunContext": ".plan",
@@ -68,10 +70,12 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .audit import Actor, AuditLog
     from .create_principal import CreatePrincipalRequest, create_result
     from .disable_anonymous_pull import DisableAnonymousPullRequest
+    from .disable_token import DisableTokenRequest
     from .executor import Execution, ProgressCallback, execute
     from .plan import Outcome, Plan, RunContext, Step, StepError, StepOutput, StepResult, StepStatus, Untouched
     from .registry import OPERATIONS, Operation, Reads, operation, operation_for, prepare
     from .remove_credential import RemoveCredentialRequest
+    from .remove_token_password import RemoveTokenPasswordRequest
     from .reset_credential import ResetCredentialRequest, credential_result
     from .revoke import RevokeRequest
     from .runner import run_plan
@@ -96,6 +100,7 @@ __all__ = [
     "CertificateError",
     "CreatePrincipalRequest",
     "DisableAnonymousPullRequest",
+    "DisableTokenRequest",
     "Execution",
     "InputError",
     "Operation",
@@ -104,6 +109,7 @@ __all__ = [
     "ProgressCallback",
     "Reads",
     "RemoveCredentialRequest",
+    "RemoveTokenPasswordRequest",
     "ResetCredentialRequest",
     "RevokeRequest",
     "RunContext",

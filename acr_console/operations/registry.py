@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from .assign import AssignRequest, CheckedAssign
     from .create_principal import CheckedCreatePrincipal, CreatePrincipalRequest
     from .disable_anonymous_pull import CheckedDisableAnonymousPull, DisableAnonymousPullRequest
+    from .disable_token import CheckedDisableToken, DisableTokenRequest
     from .plan import Plan
     from .remove_credential import CheckedRemoveCredential, RemoveCredentialRequest
+    from .remove_token_password import CheckedRemoveTokenPassword, RemoveTokenPasswordRequest
     from .reset_credential import CheckedResetCredential, ResetCredentialRequest
     from .revoke import CheckedRevoke, RevokeRequest
     from .unassign import CheckedUnassign, UnassignRequest
@@ -118,6 +120,14 @@ DISABLE_ANONYMOUS_PULL: Operation[DisableAnonymousPullRequest, CheckedDisableAno
 OPERATIONS: tuple[Operation[Any, Any], ...] = (CREATE_PRINCIPAL, RESET_CREDENTIAL, ADD_CERTIFICATE, REMOVE_CREDENTIAL,
                                                ASSIGN, UNASSIGN, REVOKE)
 OPERATIONS += (DISABLE_ANONYMOUS_PULL,)  # issue 13
+
+# registry tokens (issue 13 item 4)
+DISABLE_TOKEN: Operation[DisableTokenRequest, CheckedDisableToken] = Operation(
+    "disable-token", "Disable registry token")
+REMOVE_TOKEN_PASSWORD: Operation[RemoveTokenPasswordRequest, CheckedRemoveTokenPassword] = Operation(
+    "remove-token-password", "Remove token password")
+
+OPERATIONS += (DISABLE_TOKEN, REMOVE_TOKEN_PASSWORD)  # issue 13 item 4
 _BY_NAME = {op.name: op for op in OPERATIONS}
 
 

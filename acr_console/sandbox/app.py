@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import arm, authorization, entra, faults, graph, registry_plane, resources
+from . import arm, authorization, entra, faults, graph, registry_plane, registry_tokens, resources
 from .context import GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
 
@@ -112,6 +112,7 @@ def build_app(sb: Sandbox) -> ASGIApp:
 
     routes: list[Any] = [*entra.routes(sb), *graph.routes(sb), *arm.routes(sb), *resources.routes(sb)]
     routes += [*authorization.routes(sb), *faults.control_routes(sb)]
+    routes += registry_tokens.routes(sb)  # ARM: registries/{r}/scopeMaps, /tokens, /generateCredentials
     app = Starlette(
         routes=routes,
         exception_handlers={ApiError: on_api_error, 404: not_found, 405: not_found},

@@ -55,7 +55,7 @@ _KEYWORDS = {
     for w in (
         "subscriptions", "resourceGroups", "providers", "registries", "roleAssignments", "roleDefinitions",
         "listCredentials", "regenerateCredential", "generateCredentials", "managementGroups", "locations",
-        "operations", "tenants", "resources",
+        "operations", "tenants", "resources", "scopeMaps", "tokens",
     )
 }
 _NAMESPACES = {

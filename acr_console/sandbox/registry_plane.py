@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import rbac
+from . import rbac, registry_tokens
 from .context import Sandbox
 from .directory import check_password
 from .tokens import InvalidToken
@@ -425,6 +425,7 @@ class Identity:
     principal_id: str | None  # None: the registry's admin user
     app_id: str
     label: str  # for the request log: an appId or the admin user's name
+    token_id: str | None = None  # a registry token's ARM id: its scope map decides (token_access)
 
 
 class Refused(Exception):
@@ -479,7 +480,42 @@ def authenticate(sb: Sandbox, registry: dict[str, Any], username: str, password:
         if not sp.get("accountEnabled", True):
             raise Refused("Invalid clientid or client secret.")
         return Identity(sp["id"], sp["appId"], sp["appId"])
-    raise Refused("incorrect username or password")
+    return _registry_token(sb, registry, username, password)
+
+
+# -- registry tokens (Basic TOKEN_NAME:password) ----------------------------------------------------
+
+
+def _registry_token(sb: Sandbox, registry: dict[str, Any], username: str, password: str) -> Identity:
+    """A registry token signs in with its name as the user name and one of its passwords, enabled and
+    unexpired (MicrosoftDocs/azure-management-docs `container-registry-token-based-repository-
+    permissions.md`, "Authenticate with token"); docker sends them as Basic on GET /oauth2/token
+    (Azure/acr docs/Token-BasicAuth.md), az as a `grant_type=password` form."""
+    try:
+        token = registry_tokens.verify_password(sb.store, registry, username, password)
+    except registry_tokens.TokenRefused as exc:
+        raise Refused(exc.message) from None
+    return Identity(None, token["name"], token["name"], token_id=token["id"])
+
+
+def token_access(sb: Sandbox, registry: dict[str, Any], token_id: str,
+                 scopes: list[TokenScope]) -> list[dict[str, Any]]:
+    """What a registry token gets: per requested repository, the requested actions its scope map
+    grants there (rules add up; a subset is no error, as the distribution token spec says). Never the
+    catalog: "Repository-scoped permissions do not support the ability to list the catalog"."""
+    token = registry_tokens.get_child(sb.store, registry["id"], "tokens", token_id.rstrip("/").rsplit("/", 1)[-1])
+    actions = registry_tokens.token_actions(sb.store, registry, token) if token is not None else ()
+    out: list[dict[str, Any]] = []
+    for scope in scopes:
+        kind = scope.type.split("(", 1)[0]
+        if kind not in ("repository", "artifact-repository"):
+            continue
+        held = registry_tokens.repository_actions(actions, scope.name)
+        granted = [a for a in dict.fromkeys(scope.actions)
+                   if a in held or (a == "*" and {"pull", "push", "delete"} <= held)]
+        if granted:
+            out.append({"type": kind, "name": scope.name, "actions": granted})
+    return out
 
 
 # -- the ASGI side ----------------------------------------------------------------------------
@@ -585,7 +621,8 @@ async def _token(sb: Sandbox, request: Request, registry: dict[str, Any]) -> Res
         return distribution_error(401, "UNAUTHORIZED", exc.message)
     request.state.principal = identity.label
     scopes = parse_scopes([v for k, v in params if k == "scope"])
-    access = granted_access(sb, registry, identity.principal_id, scopes)
+    access = (token_access(sb, registry, identity.token_id, scopes) if identity.token_id
+              else granted_access(sb, registry, identity.principal_id, scopes))
     claims: dict[str, Any] = {
         "iss": ACR_ISSUER, "aud": login, "sub": identity.principal_id or identity.label,
         "jti": str(uuid.uuid4()), "version": "1.0", "grant_type": "access_token",

@@ -460,8 +460,36 @@ def seed_demo(store: Store, now: float | None = None) -> None:
                                     ["Directory.Read.All", "GroupMember.Read.All"])
         grant_directory_permissions(store, principals["terraform-platform-prod"][0],
                                     ["Application.ReadWrite.OwnedBy"])
+        _seed_tokens(store, reg, t0)
         store.set_meta("seed", "demo")
         store.set_meta("seeded_at", str(t0))
+
+
+# Registry tokens (issue 13 item 4): a CI outside Entra pushes team/* with a token whose password
+# expires soon, and a vendor's pull token was switched off.
+DEMO_TOKEN_REGISTRY = "contososandbox"
+DEMO_SCOPE_MAP = ("team-push", "CI of the team repositories: pull and push team/*",
+                  ["repositories/team/*/content/read", "repositories/team/*/content/write",
+                   "repositories/team/*/metadata/read"])
+DEMO_TOKENS: list[tuple[str, str, str, dict[str, float | None]]] = [
+    # (name, scope map, status, {password: days to expiry or None})
+    ("ci-team-push", "team-push", "enabled", {"password1": 20.0}),
+    ("vendor-readonly", "_repositories_pull", "disabled", {"password1": None}),
+]
+
+
+def _seed_tokens(store: Store, reg: dict[str, str], t0: float) -> None:
+    from . import registry_tokens
+
+    registry = store.resource(reg[DEMO_TOKEN_REGISTRY])
+    assert registry is not None
+    name, description, actions = DEMO_SCOPE_MAP
+    registry_tokens.put_child(store, registry["id"], "scopeMaps", registry_tokens.scope_map_doc(
+        registry["id"], name, actions, description, created=_arm_time(t0 - 90 * DAY)))
+    for token, scope_map, status, passwords in DEMO_TOKENS:
+        registry_tokens.seed_token(
+            store, registry, token, scope_map, status=status, created=_arm_time(t0 - 80 * DAY), now=t0 - 10 * DAY,
+            passwords={p: None if days is None else _arm_time(t0 + days * DAY) for p, days in passwords.items()})
 
 
 def _seed_custom_role(store: Store, subs: dict[str, str]) -> None:

@@ -55,6 +55,13 @@ CREATE INDEX IF NOT EXISTS pw_by_owner ON password_hashes(owner_id);
 -- Application permissions granted to a service principal on the directory (Graph `roles` claim).
 CREATE TABLE IF NOT EXISTS directory_grants(
     principal_id TEXT NOT NULL, permission TEXT NOT NULL, PRIMARY KEY(principal_id, permission));
+-- Registry tokens and scope maps (ARM child resources of a registry: kind 'tokens' or 'scopeMaps'),
+-- kept apart from `resources` because ARM lists them only under their registry. Token passwords are
+-- salted hashes in password_hashes (owner_id = the token's lower-cased id); see registry_tokens.py.
+CREATE TABLE IF NOT EXISTS registry_children(
+    id_lower TEXT PRIMARY KEY, registry_id_lower TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS children_by_registry ON registry_children(registry_id_lower, kind, seq);
 CREATE TABLE IF NOT EXISTS request_log(
     seq INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     query TEXT NOT NULL, status INTEGER NOT NULL, principal TEXT, api_version TEXT,
@@ -353,6 +360,7 @@ class Store:
         with self.transaction():
             gone = self.execute("DELETE FROM resources WHERE id_lower = ?", (rid,))
             self.execute("DELETE FROM registry_credentials WHERE registry_id_lower = ?", (rid,))
+            self.delete_registry_children_under(rid)
             self.delete_role_assignments_under(rid)
         return gone > 0
 
@@ -366,8 +374,17 @@ class Store:
             )
             self.execute("DELETE FROM resources WHERE subscription_id = ? AND resource_group_lower = ?",
                          (sub_id.lower(), name.lower()))
+            self.delete_registry_children_under(rg_id)
             self.delete_role_assignments_under(rg_id)
         return gone > 0
+
+    def delete_registry_children_under(self, scope: str) -> None:
+        """Tokens, scope maps and token password hashes of every registry at or below `scope`
+        (ARM deletes a resource's child resources with it)."""
+        s = scope.lower().rstrip("/")
+        self.execute("DELETE FROM registry_children WHERE registry_id_lower = ? OR "
+                     "(registry_id_lower >= ? AND registry_id_lower < ?)", (s, s + "/", s + "0"))
+        self.execute("DELETE FROM password_hashes WHERE owner_id >= ? AND owner_id < ?", (s + "/", s + "0"))
 
     def set_registry_password(self, registry_id: str, name: str, value: str, created: float) -> None:
         self.execute(

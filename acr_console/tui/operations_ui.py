@@ -91,6 +91,18 @@ def _disable_anonymous_pull(c: OperationContext) -> OperationForm:
     return DisableAnonymousPullForm(c.registries, c.registry)
 
 
+def _disable_token(c: OperationContext) -> OperationForm:
+    from .screens.forms.registry_token import DisableTokenForm
+
+    return DisableTokenForm(c.registries, c.registry, c.principal)
+
+
+def _remove_token_password(c: OperationContext) -> OperationForm:
+    from .screens.forms.registry_token import RemoveTokenPasswordForm
+
+    return RemoveTokenPasswordForm(c.registries, c.registry, c.principal)
+
+
 OPERATION_UI: dict[str, OperationUI] = {
     ops.CREATE_PRINCIPAL.name: OperationUI("Create a principal with a registry role and a secret or certificate.",
                                            _create),
@@ -102,6 +114,10 @@ OPERATION_UI: dict[str, OperationUI] = {
     ops.REVOKE.name: OperationUI("Remove a principal's credentials and registry roles.", _revoke, "principal"),
     ops.DISABLE_ANONYMOUS_PULL.name: OperationUI("Make pulling from a registry need a credential (anonymous pull off).",
                                                  _disable_anonymous_pull),
+    # registry tokens (issue 13 item 4)
+    ops.DISABLE_TOKEN.name: OperationUI("Disable a registry token: its passwords stop signing in.", _disable_token),
+    ops.REMOVE_TOKEN_PASSWORD.name: OperationUI("Remove password1 or password2 of a registry token.",
+                                                _remove_token_password),
 }
 
 

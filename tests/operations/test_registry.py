@@ -32,6 +32,8 @@ from acr_console.cli.ops_common import WriteCommand
 from acr_console.models import PrincipalDetail, Registry
 from acr_console.operations import OPERATIONS, AuditLog, operation
 from acr_console.operations.registry import REVOKE
+from acr_console.sandbox import registry_tokens
+from acr_console.sandbox.seed import DEMO_TOKEN_REGISTRY, DEMO_TOKENS
 from acr_console.tui import screens
 from acr_console.tui.actions import OPERATION_ACTION
 from acr_console.tui.commands import ConsoleCommands
@@ -45,6 +47,7 @@ from .cleanup import TEST_PREFIX
 
 NAMES = [op.name for op in OPERATIONS]
 REGISTRY, OTHER_REGISTRY = "contosoprod", "contosobase"
+TOKEN_REGISTRY = DEMO_TOKEN_REGISTRY
 # Flags every write command has that are not request fields: how to run it, not what to do.
 RUN_FLAGS = {"help", "yes", "dry_run", "json", "show_secret"}
 
@@ -108,6 +111,9 @@ def _fill(form: OperationForm, detail: PrincipalDetail, registries: list[Registr
         form.query_one("#field-out", Input).value = str(tmp / "palette-key.pem")
     elif name == "remove-credential":
         form.query_one("#field-key-id", Select).value = detail.credentials[0].key_id
+    elif name in ("disable-token", "remove-token-password"):  # the demo's token: planned, never run here
+        form.query_one("#field-registry", Select).value = next(r.id for r in registries if r.name == TOKEN_REGISTRY)
+        form.query_one("#field-token", Input).value = DEMO_TOKENS[0][0]
     elif name == "unassign":  # one of the principal's own roles on a registry, so there is a step
         by_id = {r.id.lower(): r for r in registries}
         mine = next(a for a in detail.assignments
@@ -159,6 +165,7 @@ class _Ctx:
     app_id: str = "00000000-0000-0000-0000-000000000000"
     key_id: str = "00000000-0000-0000-0000-000000000000"
     name: str = dataclasses.field(default_factory=lambda: f"{TEST_PREFIX}registry-{uuid.uuid4().hex[:8]}")
+    token: str = dataclasses.field(default_factory=lambda: f"{TEST_PREFIX}tok-{uuid.uuid4().hex[:8]}")
 
 
 # How the test runs each operation on one principal, in the registry's order: its whole life.
@@ -172,6 +179,9 @@ ARGV: dict[str, Callable[[_Ctx], list[str]]] = {
     "revoke": lambda c: [c.app_id, "--all-registries", "--remove-credentials", "--disable", "--delete-application"],
     # Off already on contosoprod: the shared sandbox keeps contosobase's anonymous pull for other tests.
     "disable-anonymous-pull": lambda c: ["--registry", REGISTRY],
+    # A token of the test's own (made below), so the demo's ci-team-push stays as seeded.
+    "disable-token": lambda c: ["--registry", TOKEN_REGISTRY, c.token],
+    "remove-token-password": lambda c: ["--registry", TOKEN_REGISTRY, c.token, "--password", "password1"],
 }
 
 
@@ -186,6 +196,18 @@ def test_each_operation_runs_by_its_name_and_plans_and_audits_under_it(
     monkeypatch.setenv("ACR_CONSOLE_AUDIT_LOG", str(audit))
     assert sorted(ARGV) == sorted(NAMES), "every operation needs a line here"
     ctx = _Ctx(tmp_path)
+    store = sandbox_server.sandbox.store
+    registry = store.resource_named("Microsoft.ContainerRegistry/registries", TOKEN_REGISTRY)
+    token, _ = registry_tokens.seed_token(store, registry, ctx.token, "team-push",
+                                          passwords={"password1": None, "password2": None})
+    try:
+        _run_each_operation(sandbox_server, ctx, capsys)
+    finally:
+        registry_tokens.delete_child(store, token)
+    assert [r["operation"] for r in AuditLog(audit).read()] == NAMES
+
+
+def _run_each_operation(sandbox_server: Any, ctx: _Ctx, capsys: pytest.CaptureFixture[str]) -> None:
     for name in NAMES:
         base = ["--sandbox-data", str(sandbox_server.data_dir), name, *_argv(name, ctx), "--json"]
         assert entry_point.main([*base, "--dry-run"]) == 0, capsys.readouterr().err
@@ -198,7 +220,6 @@ def test_each_operation_runs_by_its_name_and_plans_and_audits_under_it(
         ctx.app_id = doc.get("appId", ctx.app_id)
         if name == "reset-credential":
             ctx.key_id = doc["keyId"]  # the password it added, removed next
-    assert [r["operation"] for r in AuditLog(audit).read()] == NAMES
 
 
 def test_a_read_command_imports_no_write_code() -> None:

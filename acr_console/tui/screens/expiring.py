@@ -8,7 +8,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from ...presentation import expiry_text, shown, type_label
+from ...models import PrincipalType
+from ...presentation import expiry_text, owner_short, shown, type_label
 from ..widgets.row_table import Row, Shown
 from .list_screen import Column, ListScreen
 
@@ -51,7 +52,7 @@ class ExpiringScreen(ListScreen["list[ExpiringCredential]"]):
         for x in data:
             p = x.principal
             cells = (shown(p.display_name), Text(type_label(p.type)), Text(x.credential.kind.value[:4]),
-                     Text("app" if x.credential.owner.value == "application" else "SP"),
+                     Text(owner_short(x.credential)),
                      expiry_text(x.credential, now, warn), Text(", ".join(x.registries)))
             search = " ".join((p.display_name, p.app_id or "", *x.registries)).lower()
             rows.append(Row(f"{p.object_id}:{x.credential.key_id}", cells, search, x))
@@ -65,6 +66,9 @@ class ExpiringScreen(ListScreen["list[ExpiringCredential]"]):
 
     def open_row(self, row: Row) -> None:
         item = cast("ExpiringCredential", row.data)  # build_rows put it there
+        if item.principal.type is PrincipalType.REGISTRY_TOKEN and item.registries:
+            self.console.open_registry_named(item.registries[0])  # a token lives in its registry's access view
+            return
         if item.principal.object_id:
             self.console.open_principal(item.principal.object_id)
 

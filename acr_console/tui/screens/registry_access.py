@@ -12,7 +12,14 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Right
-from ...operations.registry import ASSIGN, CREATE_PRINCIPAL, DISABLE_ANONYMOUS_PULL, REVOKE
+from ...operations.registry import (
+    ASSIGN,
+    CREATE_PRINCIPAL,
+    DISABLE_ANONYMOUS_PULL,
+    DISABLE_TOKEN,
+    REMOVE_TOKEN_PASSWORD,
+    REVOKE,
+)
 from ...presentation import (
     ANONYMOUS_STYLE,
     entry_roles,
@@ -20,6 +27,7 @@ from ...presentation import (
     entry_via,
     printable,
     registry_heading,
+    token_read_warning,
     type_label,
 )
 from ..actions import OPERATION_ACTION, operation_binding
@@ -62,6 +70,8 @@ def access_rows(access: RegistryAccess, name_width: int) -> list[Row]:
             name.stylize("yellow")
         elif p.type is PrincipalType.ANONYMOUS:
             name.stylize(ANONYMOUS_STYLE)  # issue 13: the first row, and it must not be missed
+        elif p.type is PrincipalType.REGISTRY_TOKEN:
+            name.stylize("cyan")  # a registry token: no Entra identity behind it
         cells = (
             name,
             Text(type_label(p.type)),
@@ -102,6 +112,11 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         # Issue 13: shown only on a registry with anonymous pull (check_action).
         operation_binding("P", "access", DISABLE_ANONYMOUS_PULL, "Anon pull off",
                           "Turn this registry's anonymous pull off (a plan, asked first)."),
+        # Issue 13 item 4: shown only while a registry token's row is highlighted (check_action).
+        operation_binding("D", "access", DISABLE_TOKEN, "Disable token",
+                          "Disable the highlighted registry token (a plan, asked first)."),
+        operation_binding("X", "access", REMOVE_TOKEN_PASSWORD, "Token password",
+                          "Remove password1 or password2 of the highlighted registry token."),
     ]
     # Read by `?` (help.py): what the marks in the table mean.
     HELP_NOTES = (
@@ -109,7 +124,9 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         "⚑ it can give itself more rights (latent); off its sign-in is disabled; "
         "anon the registry has anonymous pull on: the first row, 'anyone (anonymous pull)', "
         "means anyone who can reach the registry pulls every repository without signing in "
-        "(P turns it off, with a plan first)."
+        "(P turns it off, with a plan first). "
+        "Rows of type token are registry tokens (user name and password, repositories set by a scope map, "
+        "no Entra identity): D disables the highlighted one, X removes one of its passwords."
     )
 
     right: reactive[Right | None] = reactive(None, init=False)
@@ -154,6 +171,10 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         if (action == OPERATION_ACTION and parameters == (DISABLE_ANONYMOUS_PULL.name,)
                 and not self.registry.anonymous_pull_enabled):
             return False  # nothing to turn off here: not in the footer
+        if action == OPERATION_ACTION and parameters in ((DISABLE_TOKEN.name,), (REMOVE_TOKEN_PASSWORD.name,)):
+            entry = self.current_entry if self.is_mounted else None
+            if entry is None or entry.token is None:
+                return False  # a token's writes, on a token's row only
         return super().check_action(action, parameters)
 
     def loaded(self, data: RegistryAccess) -> None:
@@ -176,10 +197,15 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         if right is not None:
             summary.append(f" (of {len(self.rows)} with any access)", style="dim")
         summary.append("   1 push · 2 pull · 3 delete · 0 all · / filter", style="dim")
+        warning = token_read_warning(self.data) if self.data is not None else None
+        if warning is not None:  # one line: the reason is in the text, cut by the width if need be
+            summary.append("   ⚠ ", style="yellow")
+            summary.append_text(warning)
         return summary
 
     def show_detail(self, row: Row | None) -> None:
         self.query_one(PathDetail).show_entry(_entry(row), self.registry.role_assignment_mode)
+        self.refresh_bindings()  # a token's row shows its writes (check_action)
 
     def watch_right(self) -> None:
         self.render_rows()
@@ -200,6 +226,10 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
             self.notify(f"Anyone who can reach {self.registry.name} pulls every repository without signing in. "
                         "Press P to turn anonymous pull off (a plan, asked before anything is sent).",
                         severity="warning")
+            return
+        if p.type is PrincipalType.REGISTRY_TOKEN:
+            self.notify(f"{p.display_name} is a registry token, not a directory object: D disables it, X removes "
+                        "one of its passwords.", severity="information")
             return
         if entry.orphaned or p.type is PrincipalType.ADMIN_USER or not p.object_id:
             self.notify("That path has no directory object to open.", severity="warning")

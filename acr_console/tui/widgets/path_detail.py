@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.text import Text
 from textual.widgets import Static
 
+from ...access import token_credentials
 from ...models import AccessEntry, PathKind, PrincipalType, Right, RoleAssignmentMode
-from ...presentation import LATENT_LABEL, NOT_RETURNED, anonymous_hint, describe_path, printable, shown, type_label
+from ...presentation import (
+    LATENT_LABEL,
+    NOT_RETURNED,
+    anonymous_hint,
+    describe_path,
+    expiry_text,
+    printable,
+    shown,
+    token_status_text,
+    type_label,
+)
 
 
-def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None) -> Text:
+def describe_token(entry: AccessEntry, now: datetime) -> Text:
+    """A registry token's status, scope map and passwords with their expiry (issue 13 item 4)."""
+    token = entry.token
+    text = Text()
+    if token is None:
+        return text
+    text.append(f"\ntoken {token.status}", style="bold" if token.enabled else "bold red")
+    text.append(" · scope map " + printable(token.scope_map_name or "?"))
+    text.append("\npasswords: ")
+    if not token.passwords:
+        text.append("none", style="yellow")
+    for n, cred in enumerate(token_credentials(token)):
+        if n:
+            text.append(", ")
+        text.append(f"{cred.display_name} expires ")
+        text.append_text(expiry_text(cred, now))
+    status = token_status_text(entry)
+    if status is not None:
+        text.append("\n")
+        text.append_text(status)
+    return text
+
+
+def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, now: datetime | None = None) -> Text:
     p = entry.principal
     text = shown(p.display_name, style="bold")
     text.append(f"  {type_label(p.type)}")
@@ -24,6 +60,8 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None) -
                     style="bold red")
     rights = [r.value for r in (Right.PULL, Right.PUSH, Right.DELETE) if entry.can(r)]
     text.append("\ncan: " + (", ".join(rights) if rights else "nothing directly"))
+    if entry.token is not None:
+        text.append_text(describe_token(entry, now or datetime.now(UTC)))
     for path in entry.paths:
         text.append("\n • ")
         text.append_text(describe_path(path, mode))
@@ -50,4 +88,7 @@ class PathDetail(Static):
     """
 
     def show_entry(self, entry: AccessEntry | None, mode: RoleAssignmentMode | None = None) -> None:
-        self.update(describe_entry(entry, mode) if entry is not None else Text("No principal selected.", style="dim"))
+        clock = getattr(self.app, "now", None)  # the console's clock (pinned for pictures)
+        now = clock() if callable(clock) else None
+        self.update(describe_entry(entry, mode, now) if entry is not None else
+                    Text("No principal selected.", style="dim"))
