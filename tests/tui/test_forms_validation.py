@@ -21,6 +21,7 @@ from acr_console.tui.screens.forms.add_certificate import AddCertificateForm
 from acr_console.tui.screens.forms.assign_role import AssignRoleForm
 from acr_console.tui.screens.forms.base import OperationForm
 from acr_console.tui.screens.forms.create_principal import CreatePrincipalForm
+from acr_console.tui.screens.forms.disable_anonymous_pull import DisableAnonymousPullForm
 from acr_console.tui.screens.forms.reset_credential import ResetCredentialForm
 
 from .conftest import PINNED_NOW, make_app, settle
@@ -162,3 +163,22 @@ async def test_assign_form_needs_a_principal(connection: dict[str, Any], request
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, OperationForm)
+
+
+@pytest.mark.parametrize("form_type", [CreatePrincipalForm, AssignRoleForm, DisableAnonymousPullForm])
+async def test_forms_open_when_no_registry_is_known(connection: dict[str, Any], request_seq: Any,
+                                                    form_type: type[OperationForm]) -> None:
+    """With no registry to preselect (none listed yet, or none visible), a form opens blank and asks
+    for one: Textual 8's blank Select value is Select.NULL; Select.BLANK (False) crashed the form."""
+    app = make_app(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        form = await open_form(pilot, form_type([], None))  # type: ignore[call-arg]
+        assert form.query_one("#field-registry", Select).value is Select.NULL
+        for name_field in form.query("#field-name").results(Input):  # fields above the registry: valid
+            name_field.value = "ci-no-registry"
+        before = request_seq()
+        await submit(pilot, form)
+        assert app.screen is form, "a form without a registry must stay open"
+        assert "registry" in error_of(form, "registry")
+        assert request_seq() == before, "nothing may be sent without a registry"

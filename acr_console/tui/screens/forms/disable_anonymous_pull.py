@@ -31,7 +31,7 @@ class DisableAnonymousPullForm(OperationForm):
                           "tokens stay as they are.", style="dim"))
         yield from self.field("registry", "Registry", Select(
             [(registry_label(r), r.id) for r in self.registries],
-            value=self.initial.id if self.initial else Select.BLANK, allow_blank=self.initial is None, compact=True))
+            value=self.initial.id if self.initial else Select.NULL, allow_blank=self.initial is None, compact=True))
 
     def on_mount(self) -> None:
         self.query_one("#field-registry", Select).focus()

@@ -39,7 +39,7 @@ class RegistryRoleForm(OperationForm):
     def registry_fields(self, role_label: str) -> ComposeResult:
         yield from self.field("registry", "Registry", Select(
             [(f"{r.name} ({r.role_assignment_mode.short.upper()})", r.id) for r in self.registries],
-            value=self.initial.id if self.initial else Select.BLANK, allow_blank=self.initial is None, compact=True))
+            value=self.initial.id if self.initial else Select.NULL, allow_blank=self.initial is None, compact=True))
         roles = self.roles(self.initial)
         yield from self.field("role", role_label, Select([(r, r) for r in roles], value=self._default_role(roles),
                                                          allow_blank=False, compact=True))
