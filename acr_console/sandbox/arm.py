@@ -244,6 +244,19 @@ def _validate_sku(sku: Any) -> str:
 # -- routes --------------------------------------------------------------------------------------
 
 
+def registry_target(sb: Sandbox, request: Request) -> tuple[str, dict[str, Any], str, str]:
+    """(subscription, resource group doc, registry name, registry id) of a request under a
+    registry's path; 404 for a missing subscription or group."""
+    p = request.path_params
+    sub_id, rg, name = p["sub"].lower(), p["rg"], p["name"]
+    require_subscription_exists(sb, sub_id)
+    group = sb.store.resource_group(sub_id, rg)
+    if group is None:
+        raise resource_group_not_found(rg)
+    rid = f"/subscriptions/{sub_id}/resourceGroups/{group['name']}/providers/{REGISTRY_TYPE}/{name}"
+    return sub_id, group, name, rid
+
+
 def routes(sb: Sandbox) -> list[Route]:
     store = sb.store
 
@@ -384,20 +397,8 @@ def routes(sb: Sandbox) -> list[Route]:
         items = [api_versions.render(d, version) for d in readable_registries(caller, sub_id, rg)]
         return JSONResponse(arm_page(request, sb.base_url, items, sb.settings.page_size))
 
-    def registry_target(request: Request) -> tuple[str, dict[str, Any], str, str]:
-        """(subscription, resource group doc, registry name, registry id) of the request; 404 for a
-        missing subscription or group."""
-        p = request.path_params
-        sub_id, rg, name = p["sub"].lower(), p["rg"], p["name"]
-        require_subscription_exists(sb, sub_id)
-        group = store.resource_group(sub_id, rg)
-        if group is None:
-            raise resource_group_not_found(rg)
-        rid = f"/subscriptions/{sub_id}/resourceGroups/{group['name']}/providers/{REGISTRY_TYPE}/{name}"
-        return sub_id, group, name, rid
-
     def existing_registry(request: Request, caller: Caller, action: str) -> dict[str, Any]:
-        _, group, name, rid = registry_target(request)
+        _, group, name, rid = registry_target(sb, request)
         require_permission(sb, caller, rid, action)
         doc = store.resource(rid)
         if doc is None:
@@ -412,7 +413,7 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def put_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
-        sub_id, group, name, rid = registry_target(request)
+        sub_id, group, name, rid = registry_target(sb, request)
         if not _REGISTRY_NAME.match(name):
             raise ApiError(400, "InvalidResourceName",
                            f"The registry name '{name}' is invalid: use 5 to 50 letters and digits only.")
@@ -482,7 +483,7 @@ def routes(sb: Sandbox) -> list[Route]:
     async def delete_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
         api_version(request, located(request))
-        _, _, _, rid = registry_target(request)
+        _, _, _, rid = registry_target(sb, request)
         require_permission(sb, caller, rid, REGISTRY_DELETE)
         if not store.delete_resource(rid):
             return Response(status_code=204)

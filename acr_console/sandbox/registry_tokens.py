@@ -40,13 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .arm import (
-    json_body,
-    registry_not_found,
-    require_permission,
-    require_subscription_exists,
-    resource_group_not_found,
-)
+from .arm import json_body, registry_not_found, registry_target, require_permission
 from .context import Sandbox
 from .errors import ApiError
 from .paging import arm_page
@@ -376,13 +370,7 @@ def routes(sb: Sandbox) -> list[Route]:
         """The registry of the request once the caller may do `action` on it (or on its `child`);
         404 for a missing subscription, group or registry, 403 before 404 as ARM does."""
         caller = sb.authenticate(request, "arm")
-        p = request.path_params
-        sub_id, rg, name = p["sub"].lower(), p["rg"], p["name"]
-        require_subscription_exists(sb, sub_id)
-        group = store.resource_group(sub_id, rg)
-        if group is None:
-            raise resource_group_not_found(rg)
-        rid = f"/subscriptions/{sub_id}/resourceGroups/{group['name']}/providers/{_RP.rstrip('/')}/{name}"
+        _, group, name, rid = registry_target(sb, request)
         target = _child_id(rid, *child.split("/", 1)) if child else rid
         require_permission(sb, caller, target, action)
         doc = store.resource(rid)
