@@ -257,6 +257,18 @@ def registry_target(sb: Sandbox, request: Request) -> tuple[str, dict[str, Any],
     return sub_id, group, name, rid
 
 
+def existing_registry(sb: Sandbox, request: Request, caller: Caller, action: str,
+                      child: str | None = None) -> dict[str, Any]:
+    """The registry document of a request under a registry's path, once the caller may do `action`
+    on it (or on its `child`, e.g. "tokens/T"); 403 before 404, as ARM answers."""
+    _, group, name, rid = registry_target(sb, request)
+    require_permission(sb, caller, f"{rid}/{child}" if child else rid, action)
+    doc = sb.store.resource(rid)
+    if doc is None:
+        raise registry_not_found(group["name"], name)
+    return doc
+
+
 def routes(sb: Sandbox) -> list[Route]:
     store = sb.store
 
@@ -397,19 +409,11 @@ def routes(sb: Sandbox) -> list[Route]:
         items = [api_versions.render(d, version) for d in readable_registries(caller, sub_id, rg)]
         return JSONResponse(arm_page(request, sb.base_url, items, sb.settings.page_size))
 
-    def existing_registry(request: Request, caller: Caller, action: str) -> dict[str, Any]:
-        _, group, name, rid = registry_target(sb, request)
-        require_permission(sb, caller, rid, action)
-        doc = store.resource(rid)
-        if doc is None:
-            raise registry_not_found(group["name"], name)
-        return doc
-
     async def get_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
         version = api_version(request, located(request))
         require_subscription(sb, caller, request.path_params["sub"].lower())
-        return JSONResponse(api_versions.render(existing_registry(request, caller, REGISTRY_READ), version))
+        return JSONResponse(api_versions.render(existing_registry(sb, request, caller, REGISTRY_READ), version))
 
     async def put_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
@@ -459,7 +463,7 @@ def routes(sb: Sandbox) -> list[Route]:
     async def patch_registry(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
         version = api_version(request, located(request))
-        doc = existing_registry(request, caller, REGISTRY_WRITE)
+        doc = existing_registry(sb, request, caller, REGISTRY_WRITE)
         body = await json_body(request)
         props = body.get("properties") or {}
         if not isinstance(props, dict):
@@ -498,14 +502,14 @@ def routes(sb: Sandbox) -> list[Route]:
     async def list_credentials(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
         api_version(request, located(request))
-        doc = existing_registry(request, caller, LIST_CREDENTIALS)
+        doc = existing_registry(sb, request, caller, LIST_CREDENTIALS)
         require_admin_user(doc)
         return JSONResponse(credentials_doc(doc, ensure_admin_passwords(doc["id"])))
 
     async def regenerate_credential(request: Request) -> Response:
         caller = sb.authenticate(request, "arm")
         api_version(request, located(request))
-        doc = existing_registry(request, caller, REGENERATE_CREDENTIAL)
+        doc = existing_registry(sb, request, caller, REGENERATE_CREDENTIAL)
         body = await json_body(request)
         which = body.get("name")
         if which not in ADMIN_PASSWORD_NAMES:

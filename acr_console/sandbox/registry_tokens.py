@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .arm import json_body, registry_not_found, registry_target, require_permission
+from .arm import existing_registry, json_body
 from .context import Sandbox
 from .errors import ApiError
 from .paging import arm_page
@@ -369,14 +369,7 @@ def routes(sb: Sandbox) -> list[Route]:
     def registry_of(request: Request, action: str, child: str | None = None) -> dict[str, Any]:
         """The registry of the request once the caller may do `action` on it (or on its `child`);
         404 for a missing subscription, group or registry, 403 before 404 as ARM does."""
-        caller = sb.authenticate(request, "arm")
-        _, group, name, rid = registry_target(sb, request)
-        target = _child_id(rid, *child.split("/", 1)) if child else rid
-        require_permission(sb, caller, target, action)
-        doc = store.resource(rid)
-        if doc is None:
-            raise registry_not_found(group["name"], name)
-        return doc
+        return existing_registry(sb, request, sb.authenticate(request, "arm"), action, child)
 
     # scope maps ------------------------------------------------------------------------------
 
