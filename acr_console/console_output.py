@@ -24,7 +24,16 @@ def make_console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
 
     console = Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
     console.push_render_hook(_printable_hook())
+    # rich's own answer to a closed pipe is SystemExit(1) with no word, which would also skip what a
+    # write still has to say (the undelivered password's key id): the pipe error goes to the caller.
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
     return console
+
+
+def _broken_pipe() -> None:
+    import errno
+
+    raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
 
 def _printable_hook() -> Any:

@@ -37,3 +37,58 @@ class InputError(UsageError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP outside a running plan: ends the command as Ctrl+C's KeyboardInterrupt
+    does (a BaseException, so no `except Exception` swallows it). A running plan handles the
+    signals itself (operations/runner.py) and stops cleanly instead."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def exit_code_for_signal(signum: int) -> int:
+    """128 + the signal's number, as shells report a process a signal ended (130 for SIGINT, 129
+    for SIGHUP, 143 for SIGTERM): a script tells an interrupted write from a failed one."""
+    return 128 + signum
+
+
+class LocalError(ConsoleError):
+    """Something on this machine failed during a write (a file, the terminal, the audit log), not
+    Azure. `code` names the kind for step results and JSON."""
+
+    code = "LocalFailure"
+
+
+class OutputError(LocalError):
+    """A result or a secret could not be written where it was to go: standard output closed
+    (EPIPE) or full (ENOSPC), a terminal that cannot encode it, a file."""
+
+    code = "OutputFailed"
+
+
+class AuditError(LocalError):
+    """The audit log cannot be written: a write is refused before anything is sent."""
+
+    code = "AuditLogUnwritable"
+
+
+class BusyError(LocalError):
+    """Another operator's write on the same target holds it (see operations/locks.py)."""
+
+    code = "TargetBusy"
+
+
+def describe_os_error(exc: BaseException) -> str:
+    """An OSError as a person reads it: 'No space left on device (ENOSPC)', never the class name."""
+    import errno
+
+    if isinstance(exc, UnicodeError):
+        return "the terminal's character encoding cannot show it"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        name = errno.errorcode.get(exc.errno)
+        text = exc.strerror or str(exc)
+        return f"{text} ({name})" if name else text
+    return str(exc) or type(exc).__name__

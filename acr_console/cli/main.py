@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
+import signal
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from ..config import load_settings
 from ..console_output import print_error
-from ..errors import EXIT_FAILED, ConsoleError
+from ..errors import EXIT_FAILED, ConsoleError, Stopped, exit_code_for_signal
 from ..session import VALUED_OPTIONS, Session, SessionOptions
 
 # Each module adds its sub-commands; keeping the list here makes the command set visible at a glance.
@@ -81,8 +84,25 @@ async def _run_with_azure(args: argparse.Namespace, options: SessionOptions) -> 
             return await args.handler(args, az)
 
 
+def _tolerant_streams() -> None:
+    """Text a terminal cannot encode (a Latin-1 or ASCII locale) is escaped, not a UnicodeEncodeError
+    half-way through a result: a display name's accent must not cost a write its report."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
 def run(args: argparse.Namespace, options: SessionOptions) -> int:
     """Run the parsed command; every failure is one line on stderr and the family's exit code."""
+    _tolerant_streams()
+    # A hang-up or SIGTERM ends a command as Ctrl+C does: the session closes (its sandbox stops),
+    # and the exit status is the shell's 128 + n. A write in progress stops itself more gently.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_stopped)
     try:
         if getattr(args, "needs_azure", True):
             return asyncio.run(_run_with_azure(args, options))
@@ -93,6 +113,17 @@ def run(args: argparse.Namespace, options: SessionOptions) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return 130
+    except Stopped as stop:
+        with contextlib.suppress(OSError):  # after a hang-up there may be no terminal left to tell
+            print_error(f"stopped by {signal.Signals(stop.signum).name}")
+        return exit_code_for_signal(stop.signum)
+    except BrokenPipeError:
+        # The reader went away (`| head`): as a pipeline expects, no message, SIGPIPE's status.
+        # Writes are not affected: their reports catch output failures themselves (ops_common).
+        from .handover import silence_stdout
+
+        silence_stdout()
+        return exit_code_for_signal(signal.SIGPIPE)
     except Exception as exc:  # the last line of defence: a message, never a traceback
         from ..azure.errors import from_exception
 

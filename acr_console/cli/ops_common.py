@@ -24,10 +24,10 @@ from rich.text import Text
 from ..azure.clients import AzureClients
 from ..azure.writes import ensure_writable
 from ..certificates import CertificateError
-from ..errors import EXIT_OK, EXIT_USAGE, UsageError
+from ..errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, describe_os_error
 from ..operations import InputError, Operation, Outcome, Plan, Reads, Step, StepResult, StepStatus, run_plan
-from ..secret import Secret
-from .output import make_console, print_error, print_json
+from .handover import StdoutHandOver, silence_stdout
+from .output import make_console, print_error, print_json, print_warning
 
 Report = Callable[[Outcome], int]
 
@@ -73,8 +73,13 @@ class WriteCommand:
             require_secret_destination(args, self.needs_secret_destination(request))
             op.validate(request)
 
+        # A new password is printed mid-plan, before anything is removed (cli/handover.py); with
+        # --out (and no --show-secret) the file is its only destination.
+        wants_stdout = getattr(args, "show_secret", False) or (args.json and not getattr(args, "out", None))
+        args.hand_over = StdoutHandOver(as_json=args.json) if op.makes_secret and wants_stdout else None
         report = self.report(args, request) if self.report is not None else generic_report(args)
-        return await run_write(args, az, lambda: op.prepare(request, Reads(az)), report, check=check)
+        return await run_write(args, az, lambda: op.prepare(request, Reads(az, hand_over=args.hand_over)), report,
+                               check=check)
 
 
 def add_commands(sub: argparse._SubParsersAction, commands: tuple[WriteCommand, ...]) -> None:
@@ -206,16 +211,37 @@ async def run_write(args: argparse.Namespace, az: AzureClients, build: Callable[
         if result.status.final and not args.json:
             console.print(render_result(step, result))
 
-    outcome = await run_plan(az, plan, progress)
-    if args.json:
-        render_outcome_summary(outcome, console)
-    else:
-        style = "bold green" if outcome.ok else "bold red"
-        console.print(Text(outcome.summary(), style=style))
-        if not outcome.ok:
-            console.print(Text("Run the same command again to finish what failed; steps already done are not "
-                               "repeated.", style="dim"))
-    return report(outcome)
+    def waiting(holder: Any) -> None:
+        who = holder.describe() if holder is not None else "another acr-console process"
+        print_warning(f"waiting for {who} to finish…")
+
+    outcome = await run_plan(az, plan, progress, on_wait=waiting)
+    if outcome.audit_error:
+        print_error(f"{outcome.audit_error}; what was done is reported below and in the intent record written "
+                    "before the run")
+    try:
+        if args.json:
+            render_outcome_summary(outcome, console)
+        else:
+            style = "bold green" if outcome.ok else "bold red"
+            console.print(Text(outcome.summary(), style=style))
+            if not outcome.ok and outcome.stopped_by is None:
+                console.print(Text("Run the same command again to finish what failed; steps already done are not "
+                                   "repeated.", style="dim"))
+        return report(outcome)
+    except (OSError, UnicodeError, ValueError) as exc:  # stdout closed, full or unable to encode
+        silence_stdout()
+        return output_failed(outcome, exc)
+
+
+def output_failed(outcome: Outcome, exc: BaseException) -> int:
+    """The result could not be printed: one line on stderr with what was done, never an exception."""
+    key_id = outcome.plan.context.values.get("keyId") or outcome.plan.context.values.get("passwordKeyId")
+    secret = f"; the new password (key id {key_id}) was handed over before anything was removed" if (
+        key_id and outcome.results.get("hand-over") and outcome.results["hand-over"].ok) else ""
+    print_error(f"the result could not be written to standard output ({describe_os_error(exc)}); "
+                f"{outcome.summary()}{secret}. The audit log has every step ('acr-console audit').")
+    return outcome.exit_code if not outcome.ok else EXIT_FAILED
 
 
 def render_outcome_summary(outcome: Outcome, console: Console) -> None:
@@ -226,12 +252,41 @@ def render_outcome_summary(outcome: Outcome, console: Console) -> None:
     console.print(Text(outcome.summary(), style="bold green" if outcome.ok else "bold red"))
 
 
-def print_result_json(doc: dict[str, Any], outcome: Outcome, secret: Secret | None = None) -> int:
-    """A write's result for scripts: its facts, the new password if it made one, and the outcome."""
-    if secret is not None:
-        doc = {**doc, "password": secret.reveal()}
-    print_json({**doc, "ok": outcome.ok, "outcome": outcome.to_json()})
+def print_result_json(doc: dict[str, Any], outcome: Outcome, hand_over: StdoutHandOver | None = None) -> int:
+    """A write's result for scripts: its facts, the new password if it was handed over (the first
+    part of this same document, written mid-plan), and the outcome."""
+    rest = {**doc, "ok": outcome.ok, "outcome": outcome.to_json()}
+    if hand_over is not None and hand_over.written is not None:
+        hand_over.finish(rest)
+    else:
+        print_json(rest)
     return outcome.exit_code
+
+
+def delivered(outcome: Outcome) -> bool:
+    """The new password was printed here (and its facts with it)."""
+    result = outcome.results.get("hand-over")
+    return result is not None and result.ok
+
+
+def saved(outcome: Outcome) -> bool:
+    """The new password's --out file was written: only then may the output say where it is."""
+    result = outcome.results.get("save-secret")
+    return result is not None and result.ok
+
+
+def undelivered(outcome: Outcome) -> str | None:
+    """When a new password exists but its hand-over failed: what to tell the person (its key id,
+    that nothing was removed, how to remove it)."""
+    result = outcome.results.get("hand-over") or outcome.results.get("save-secret")
+    if result is None or result.ok or result.status is not StepStatus.FAILED:
+        return None
+    values = outcome.plan.context.values
+    key_id = values.get("keyId") or values.get("passwordKeyId")
+    app_id = outcome.plan.target.get("appId") or (values.get("app") or {}).get("appId")
+    return (f"{result.error.message if result.error else 'the new password was not delivered'}; nothing was "
+            f"removed or granted after it. The undelivered password (key id {key_id}) is still on the application: "
+            f"remove it with 'acr-console remove-credential {app_id} {key_id}'")
 
 
 def report_empty(args: argparse.Namespace, plan: Plan) -> int:

@@ -9,7 +9,17 @@ from rich.text import Text
 
 from ..operations import CreatePrincipalRequest, Outcome, create_result
 from ..operations.registry import CREATE_PRINCIPAL
-from .ops_common import Report, WriteCommand, _console, add_commands, add_secret_flags, print_result_json
+from .ops_common import (
+    Report,
+    WriteCommand,
+    _console,
+    add_commands,
+    add_secret_flags,
+    print_error,
+    print_result_json,
+    saved,
+    undelivered,
+)
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -30,19 +40,20 @@ def arguments(p: argparse.ArgumentParser) -> None:
 def report(args: argparse.Namespace, req: CreatePrincipalRequest) -> Report:
     def report(outcome: Outcome) -> int:
         doc = create_result(outcome.plan)
-        secret = outcome.secrets.get("password")
+        problem = undelivered(outcome)
+        if problem:
+            print_error(problem)
         if args.json:
-            return print_result_json(doc, outcome, secret)
+            return print_result_json({**doc, **({"passwordFile": args.out} if saved(outcome) else {})}, outcome,
+                                     args.hand_over)
         console = _console(args)
         for key, value in doc.items():
             if value is not None:
                 console.print(Text(f"  {key}: ", style="dim") + Text(str(value)))
-        if secret is not None:
-            if args.show_secret:
-                console.print(Text("  password: ", style="dim") + Text(secret.reveal(), style="bold"))
-            if args.out:
-                console.print(Text(f"  the password is in {args.out} (mode 0600)", style="dim"))
-        elif req.certificate == "generate" and args.out:
+        if saved(outcome):
+            console.print(Text(f"  the password is in {args.out} (mode 0600)", style="dim"))
+        elif req.certificate == "generate" and args.out and outcome.results.get("save-certificate") and \
+                outcome.results["save-certificate"].ok:
             console.print(Text(f"  certificate and private key: {args.out} (mode 0600)", style="dim"))
         if not outcome.ok and doc.get("appId"):
             # Half a principal is still a principal: say exactly what exists and how to remove it.
@@ -67,7 +78,7 @@ def existing(doc: dict[str, Any]) -> list[str]:
 
 COMMANDS = (
     WriteCommand(CREATE_PRINCIPAL, "create a service principal with access to one registry", arguments,
-                 json_help="print the result as JSON (includes the password)",
+                 json_help="print the result as JSON (includes the password, unless --out is given)",
                  needs_secret_destination=lambda req: req.certificate is None, report=report),
 )
 

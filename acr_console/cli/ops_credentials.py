@@ -9,7 +9,18 @@ from rich.text import Text
 from ..models import CredentialOwner
 from ..operations import AddCertificateRequest, Outcome, ResetCredentialRequest, certificate_result, credential_result
 from ..operations.registry import ADD_CERTIFICATE, REMOVE_CREDENTIAL, RESET_CREDENTIAL
-from .ops_common import Report, WriteCommand, _console, add_commands, add_secret_flags, print_result_json
+from .ops_common import (
+    Report,
+    WriteCommand,
+    _console,
+    add_commands,
+    add_secret_flags,
+    delivered,
+    print_error,
+    print_result_json,
+    saved,
+    undelivered,
+)
 
 _ON = {"application": CredentialOwner.APPLICATION, "service-principal": CredentialOwner.SERVICE_PRINCIPAL}
 
@@ -30,15 +41,17 @@ def reset_arguments(r: argparse.ArgumentParser) -> None:
 def reset_report(args: argparse.Namespace, req: ResetCredentialRequest) -> Report:
     def report(outcome: Outcome) -> int:
         doc = credential_result(outcome.plan)
-        secret = outcome.secrets.get("password")
+        problem = undelivered(outcome)
+        if problem:
+            print_error(problem)
         if args.json:
-            return print_result_json(doc, outcome, secret)
+            return print_result_json({**doc, **({"passwordFile": args.out} if saved(outcome) else {})}, outcome,
+                                     args.hand_over)
         console = _console(args)
-        console.print(Text(f"  new password: key id {doc.get('keyId')}, hint '{doc.get('hint')}…', "
-                           f"expires {doc.get('endDateTime')}", style="dim"))
-        if secret is not None and args.show_secret:
-            console.print(Text("  password: ", style="dim") + Text(secret.reveal(), style="bold"))
-        elif secret is not None and args.out:
+        if doc.get("keyId") and not delivered(outcome):
+            console.print(Text(f"  new password: key id {doc.get('keyId')}, hint '{doc.get('hint')}…', "
+                               f"expires {doc.get('endDateTime')}", style="dim"))
+        if saved(outcome):
             console.print(Text(f"  the password is in {args.out} (mode 0600)", style="dim"))
         return outcome.exit_code
 
@@ -79,7 +92,8 @@ def remove_arguments(d: argparse.ArgumentParser) -> None:
 
 COMMANDS = (
     WriteCommand(RESET_CREDENTIAL, "add a new password (and optionally remove the old ones)", reset_arguments,
-                 json_help="print the result as JSON (includes the password)", convert={"on": _ON.__getitem__},
+                 json_help="print the result as JSON (includes the password, unless --out is given)",
+                 convert={"on": _ON.__getitem__},
                  needs_secret_destination=lambda req: True, report=reset_report),
     WriteCommand(ADD_CERTIFICATE, "add a certificate to a principal's application, keeping the others",
                  certificate_arguments, report=certificate_report),

@@ -1,4 +1,9 @@
-"""The audit log: one JSON line per executed operation, in the user's log folder.
+"""The audit log: JSON lines in the user's log folder, two per executed operation.
+
+An intent record (`"phase": "started"`) is written before the first request, and a write whose
+intent cannot be recorded is refused: a process killed outright (SIGKILL, a power cut) still
+leaves a trace. The outcome record (`"phase": "finished"`, the same `run` id) follows with what
+each step did. Reading folds the two: a run with no outcome shows as `unfinished`.
 
 What was asked, by whom, against which tenant, what each step did, and the correlation ids that
 let Microsoft support find the requests. Never a secret or a token: records are built only from
@@ -10,18 +15,22 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..azure.errors import scrub
+from ..errors import AuditError, describe_os_error
 from ..paths import expand_user
-from .plan import Outcome, result_json
+from .plan import Outcome, Plan, result_json
 
 ENV_VAR = "ACR_CONSOLE_AUDIT_LOG"
 FILE_NAME = "audit.jsonl"
 RECORD_VERSION = 1
+UNFINISHED = "unfinished"  # the result shown for a run whose outcome record never came
 
 
 def default_path() -> Path:
@@ -63,10 +72,36 @@ def _scrubbed(value: Any, forbidden: list[str]) -> Any:
     raise TypeError(f"refusing to audit a {type(value).__name__}")
 
 
-def record_for(outcome: Outcome, actor: Actor) -> dict[str, Any]:
+def _time(value: Any) -> str:
+    return str(value.isoformat()).replace("+00:00", "Z")
+
+
+def intent_for(plan: Plan, actor: Actor, run: str, started: Any) -> dict[str, Any]:
+    """What is about to be done: the plan's steps as planned, before any request."""
+    return {
+        "v": RECORD_VERSION,
+        "run": run,
+        "phase": "started",
+        "time": _time(started),
+        "started": _time(started),
+        "cloud": actor.cloud,
+        "tenant": actor.tenant_id,
+        "identity": actor.to_json(),
+        "operation": plan.operation,
+        "title": plan.title,
+        "target": dict(plan.target),
+        "result": UNFINISHED,
+        "steps": [{"id": s.id, "description": s.description, "status": "pending"} for s in plan.steps],
+        "untouched": [u.to_json() for u in plan.untouched],
+        "correlationIds": [],
+    }
+
+
+def record_for(outcome: Outcome, actor: Actor, run: str | None = None) -> dict[str, Any]:
     plan = outcome.plan
     return {
         "v": RECORD_VERSION,
+        **({"run": run, "phase": "finished"} if run else {}),
         "time": outcome.finished.isoformat().replace("+00:00", "Z"),
         "started": outcome.started.isoformat().replace("+00:00", "Z"),
         "cloud": actor.cloud,
@@ -79,30 +114,76 @@ def record_for(outcome: Outcome, actor: Actor) -> dict[str, Any]:
         "steps": [result_json(plan.step(sid), r) for sid, r in outcome.results.items()],
         "untouched": [u.to_json() for u in plan.untouched],
         "correlationIds": outcome.correlation_ids,
+        **({"stoppedBy": outcome.to_json()["stoppedBy"]} if outcome.stopped_by is not None else {}),
     }
+
+
+def checkpoint_for(plan: Plan, run: str, done: list[dict[str, Any]], now: Any) -> dict[str, Any]:
+    """A secret was handed over: recorded at once (not only in the outcome), so a process killed
+    outright afterwards still leaves the fact that lets a re-run finish without a new secret."""
+    return {"v": RECORD_VERSION, "run": run, "phase": "progress", "time": _time(now), "operation": plan.operation,
+            "title": plan.title, "target": dict(plan.target), "steps": done}
+
+
+def new_run_id() -> str:
+    return str(uuid.uuid4())
+
+
+def fold_runs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per run, in the order written: the outcome where there is one, else the intent
+    (result `unfinished`: the process ended before it could say how the run went). Checkpoints
+    (`progress`) are for re-runs, not for reading."""
+    finished = {r["run"] for r in records if r.get("phase") == "finished" and r.get("run")}
+    return [r for r in records if r.get("phase") != "progress"
+            and not (r.get("phase") == "started" and r.get("run") in finished)]
 
 
 class AuditLog:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = expand_user(path) if path is not None else default_path()
 
-    def write(self, outcome: Outcome, actor: Actor, *, extra_forbidden: Iterable[str] = ()) -> dict[str, Any]:
+    def begin(self, plan: Plan, actor: Actor, run: str, started: Any) -> dict[str, Any]:
+        """The intent record; raises AuditError (and the write must not start) when it cannot be written."""
+        forbidden = sorted(plan.context.secret_texts(), key=len, reverse=True)
+        return self._append(_scrubbed(intent_for(plan, actor, run, started), [f for f in forbidden if f]))
+
+    def checkpoint(self, plan: Plan, run: str, done: list[dict[str, Any]], now: Any) -> dict[str, Any]:
+        forbidden = sorted(plan.context.secret_texts(), key=len, reverse=True)
+        return self._append(_scrubbed(checkpoint_for(plan, run, done, now), [f for f in forbidden if f]))
+
+    def write(self, outcome: Outcome, actor: Actor, *, extra_forbidden: Iterable[str] = (),
+              run: str | None = None) -> dict[str, Any]:
         # Longest first, so a secret containing another is struck out whole.
         forbidden = sorted({*outcome.plan.context.secret_texts(), *extra_forbidden}, key=len, reverse=True)
-        record: dict[str, Any] = _scrubbed(record_for(outcome, actor), [f for f in forbidden if f])
+        return self._append(_scrubbed(record_for(outcome, actor, run), [f for f in forbidden if f]))
+
+    def _append(self, record: dict[str, Any]) -> dict[str, Any]:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of hanging the write.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
+        except OSError as exc:
+            raise AuditError(f"the audit log {self.path} cannot be written: {describe_os_error(exc)}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                # /dev/zero, /dev/full, a FIFO or a terminal would swallow (or never take) the record.
+                raise AuditError(f"the audit log {self.path} is not a regular file")
             # An existing file created under a looser umask is tightened; the log names principals.
             os.fchmod(fd, 0o600)
             # One write of one line with O_APPEND: concurrent consoles never interleave records.
-            os.write(fd, line.encode())
+            data = line.encode()
+            if os.write(fd, data) != len(data):
+                raise AuditError(f"the audit log {self.path} took only part of a record (disk full?)")
+            # On disk before the first request goes out (intent) and before the result is shown.
+            os.fsync(fd)
+        except OSError as exc:
+            raise AuditError(f"the audit log {self.path} cannot be written: {describe_os_error(exc)}") from None
         finally:
             os.close(fd)
         return record
 
-    def read(self, limit: int | None = None) -> list[dict[str, Any]]:
+    def read(self, limit: int | None = None, *, fold: bool = True) -> list[dict[str, Any]]:
         """Records, oldest first; lines that are not JSON (a torn write, an edit) are skipped."""
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -116,4 +197,5 @@ class AuditLog:
                 continue
             if isinstance(doc, dict):
                 records.append(doc)
+        records = fold_runs(records) if fold else records
         return records[-limit:] if limit else records

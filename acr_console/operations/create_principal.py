@@ -31,6 +31,7 @@ from ..paths import expand_user
 from ..secret import Secret
 from .credentials import password_step_functions
 from .files import save_key_step, save_secret_step
+from .handover import hand_over_step
 from .plan import Plan, RunContext, Step, StepOutput, Untouched
 from .registry import CREATE_PRINCIPAL as OPERATION
 from .registry import Reads
@@ -114,6 +115,9 @@ def validate(req: CreatePrincipalRequest, now: datetime) -> _Valid:
 
 async def check(req: CreatePrincipalRequest, reads: Reads) -> CheckedCreatePrincipal:
     c = validate(req, reads.now)
+    if c.kind == "password" and c.out is None and reads.hand_over is None:
+        raise InputError("a new secret is shown once: give a new file for it (mode 0600), or ask for it to be shown",
+                         field="out")
     az = reads.az
     registry = await find_registry(az, c.registry)
     check_role_for_mode(c.role, registry.role_assignment_mode, registry.name)
@@ -151,11 +155,19 @@ def plan(checked: CheckedCreatePrincipal) -> Plan:
     }
     tag = f"acr-console-op:{uuid.uuid4()}"
     warnings = []
+    delivered = leftover.get("delivered") if leftover is not None else None
     if leftover is not None:
         # Running the same command again finishes it, as every other write does.
         ctx.values["app"] = {"id": leftover["id"], "appId": leftover["appId"]}
-        warnings.append(f"Application '{c.name}' (appId {leftover['appId']}) was made by an earlier run of this "
-                        "command that did not finish; it has no credential yet. This run completes it.")
+        if delivered:
+            ctx.values["passwordKeyId"] = delivered.get("keyId")
+            warnings.append(f"Application '{c.name}' (appId {leftover['appId']}) was made by an earlier run of this "
+                            f"command that stopped after handing its password over (key id {delivered.get('keyId')}, "
+                            f"{delivered.get('time')}; see 'acr-console audit'). The password is not shown again; "
+                            "this run completes the rest.")
+        else:
+            warnings.append(f"Application '{c.name}' (appId {leftover['appId']}) was made by an earlier run of this "
+                            "command that did not finish; it has no credential yet. This run completes it.")
     assignment_name = str(uuid.uuid4())
     steps: list[Step] = []
 
@@ -180,7 +192,8 @@ def plan(checked: CheckedCreatePrincipal) -> Plan:
         doc, receipt = await writes_graph.create_application(
             az, c.name, tags=["acr-console", tag], key_credentials=[key_cred] if key_cred else None)
         ctx.values["app"] = {"id": doc["id"], "appId": doc["appId"]}
-        return StepOutput(_app_details(doc), receipt.correlation_ids)
+        note = await _claim_name(az, c.name, doc)
+        return StepOutput(_app_details(doc), receipt.correlation_ids, note=note)
 
     cert_text = f" with certificate {cert.thumbprint} ({cert.subject})" if cert else ""
     steps.append(Step("application", f"Create application '{c.name}'{cert_text}", create_app, find_app,
@@ -202,7 +215,9 @@ def plan(checked: CheckedCreatePrincipal) -> Plan:
     steps.append(Step("service-principal", "Create its service principal, enabled for sign-in", create_sp, find_sp,
                       depends_on=("application",)))
 
-    if c.kind == "password":
+    handed: tuple[str, ...] = ()
+    hand_over = checked.reads.hand_over if c.kind == "password" and not delivered else None
+    if c.kind == "password" and not delivered:
         password_there, add_password = password_step_functions(
             az, CredentialOwner.APPLICATION, lambda ctx: ctx.values["app"]["id"], PASSWORD_NAME, c.end, set(),
             "passwordKeyId")
@@ -213,6 +228,11 @@ def plan(checked: CheckedCreatePrincipal) -> Plan:
             steps.append(save_secret_step(c.out, "password", lambda ctx: {
                 "appId": ctx.values["app"]["appId"], "displayName": c.name, "tenant": tenant,
                 "keyId": ctx.values.get("passwordKeyId")}))
+            handed += (steps[-1].id,)
+        if hand_over is not None:
+            # After the service principal too, so the facts handed over are complete but the role.
+            steps.append(hand_over_step(hand_over, OPERATION.name, ("password", "service-principal"), create_facts))
+            handed += (steps[-1].id,)
 
     async def role_there(ctx: RunContext) -> StepOutput | None:
         found = await writes_arm.find_assignment(az, scope, role_def, ctx.values["sp"]["id"])
@@ -225,8 +245,9 @@ def plan(checked: CheckedCreatePrincipal) -> Plan:
         return StepOutput({"assignmentId": ra.id}, receipt.correlation_ids,
                           note="already assigned" if receipt.already else None)
 
+    # The role makes the principal live: never before its secret has reached someone (handover.py).
     steps.append(Step("role", f"Assign {c.role} on registry {registry.name} (that registry only), retrying while "
-                      "the new principal replicates", assign, role_there, depends_on=("service-principal",)))
+                      "the new principal replicates", assign, role_there, depends_on=("service-principal", *handed)))
 
     untouched = [Untouched("other registries and scopes", "the role is assigned at this registry's scope only")]
     if c.kind == "password":
@@ -241,6 +262,50 @@ def plan(checked: CheckedCreatePrincipal) -> Plan:
                 steps, warnings, untouched, ctx)
 
 
+async def _claim_name(az: AzureClients, name: str, ours: dict[str, Any]) -> str | None:
+    """Graph lets two applications share a display name, and two operators on two machines (no
+    common lock) can both find the name free and both create. Re-read the name after creating: of
+    twins, the oldest (then the lowest object id) keeps it; a younger one is ours to remove, before
+    it has a credential or a role. Both racers apply the same rule, so exactly one survives."""
+    apps = await writes_graph.applications_named(az, name)
+    twins = [a for a in apps if a.get("id") != ours["id"]]
+    if not twins:
+        return None
+    apps_known = [*twins, {**ours, "createdDateTime": ours.get("createdDateTime") or "9999"}]
+    keeper = min(apps_known, key=lambda a: (str(a.get("createdDateTime") or "9999"), str(a.get("id"))))
+    others = ", ".join(str(a.get("appId")) for a in twins)
+    if keeper.get("id") == ours["id"]:
+        return f"another application named '{name}' appeared at the same time (appId {others}); this one is older " \
+               "and keeps the name"
+    receipt = await writes_graph.delete_application(az, ours["id"])
+    raise AzureCallError("NameTaken", f"another application named '{name}' was created at the same time (appId "
+                         f"{others}), probably by another operator; the one this run made ({ours['appId']}) was "
+                         "deleted again, and nothing else was changed", 409, receipt.correlation_id)
+
+
+def _earlier_delivery(app_id: str) -> dict[str, Any] | None:
+    """This machine's audit record of the create-principal run that made application `app_id`
+    and handed its password over (printed, shown or saved), if there is one."""
+    from .audit import AuditLog
+
+    try:
+        records = AuditLog().read(fold=False)
+    except Exception:  # an unreadable log: the run is not known, so nothing is assumed
+        return None
+    for record in reversed(records):
+        if record.get("operation") != OPERATION.name:
+            continue
+        steps = {s.get("id"): s for s in record.get("steps", []) if isinstance(s, dict)}
+        made = (steps.get("application") or {}).get("details") or {}
+        if made.get("appId") != app_id:
+            continue
+        handed = [steps[i] for i in ("hand-over", "save-secret") if i in steps]
+        if any(h.get("status") in ("done", "already-done") for h in handed):
+            key = ((steps.get("password") or {}).get("details") or {}).get("keyId")
+            return {"time": record.get("time"), "keyId": key}
+    return None
+
+
 async def _unfinished_run(az: AzureClients, apps: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The one application of this name when the console made it and no credential exists on it or
     its service principal: what a create leaves when it fails before the password (nothing anyone
@@ -248,8 +313,16 @@ async def _unfinished_run(az: AzureClients, apps: list[dict[str, Any]]) -> dict[
     if len(apps) != 1:
         return None
     app = apps[0]
-    if "acr-console" not in (app.get("tags") or []) or app.get("passwordCredentials") or app.get("keyCredentials"):
+    if "acr-console" not in (app.get("tags") or []) or app.get("keyCredentials"):
         return None
+    if app.get("passwordCredentials"):
+        # A password exists: finish only what this machine's audit log shows was handed over (a run
+        # stopped between the secret and the role); anyone else's application stays refused.
+        delivered = _earlier_delivery(str(app.get("appId")))
+        known = {str(p.get("keyId")) for p in app["passwordCredentials"]}
+        if delivered is None or len(known) != 1 or delivered.get("keyId") not in known:
+            return None
+        return {**app, "delivered": delivered}
     sp = await writes_graph.service_principal_for_app(az, app["appId"])
     if sp is not None and (sp.get("passwordCredentials") or sp.get("keyCredentials")):
         return None
@@ -267,7 +340,10 @@ def _app_output(doc: dict[str, Any], note: str) -> StepOutput:
 def create_result(plan: Plan) -> dict[str, Any]:
     """The result in the Azure CLI's key names where they overlap; never the secret (a front end adds
     `password` only where the user asked for it)."""
-    ctx = plan.context
+    return create_facts(plan.context)
+
+
+def create_facts(ctx: RunContext) -> dict[str, Any]:
     r = ctx.values["result"]
     app = ctx.values.get("app") or {}
     app_id = app.get("appId")

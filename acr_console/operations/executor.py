@@ -7,6 +7,10 @@ An idempotent step (a delete) skips that read on the plan's first execution: the
 from fresh reads, and the action itself reports when there was nothing left to do.
 A step whose dependency did not succeed is skipped, not attempted: deleting an application while
 its credentials could not be removed would leave nothing to find the remains by.
+
+Stopping (`Execution.stop`, what a signal asks for) is not cancelling: the steps in flight finish
+(or, after a grace period, are cancelled and reported as unknown), the rest are skipped. A step
+cut off mid-request leaves Azure in a state nobody knows; one allowed to finish leaves a result.
 """
 
 from __future__ import annotations
@@ -19,13 +23,18 @@ from collections import Counter
 from collections.abc import Callable
 
 from ..azure.errors import AzureCallError, from_exception
-from .plan import Outcome, Plan, Step, StepError, StepOutput, StepResult, StepStatus, utcnow
+from ..errors import LocalError
+from .plan import Outcome, Plan, Step, StepError, StepOutput, StepResult, StepStatus, signal_name, utcnow
 
 ProgressCallback = Callable[[Step, StepResult], None]
 # Independent steps in flight at once. A revoke's 50 assignment deletes go out in four waves (eight
 # before), which fit inside its critical path (the credential chain on one object, let in first:
 # see _Gate); more at once only adds connections and TLS handshakes to the client's one event loop.
 DEFAULT_CONCURRENCY = 16
+# How long the steps in flight may take to finish once a stop was asked for. A write's own retries
+# are bounded well below this (azure/retry.py); past it the process is probably stuck, and the
+# person (or a service manager's stop timeout, systemd's default 90 s) is waiting.
+STOP_GRACE_S = 30.0
 
 
 class _Run:
@@ -39,6 +48,8 @@ class _Run:
         self.results: dict[str, StepResult] = {s.id: StepResult(s.id, StepStatus.PENDING) for s in plan.steps}
         self.finished_events = {s.id: asyncio.Event() for s in plan.steps}
         self.interrupted = False
+        self.stopped_by: int | None = None  # the signal that asked the run to stop
+        self.tasks: list[asyncio.Future[None]] = []
 
     def record(self, step: Step, result: StepResult) -> None:
         self.results[step.id] = result
@@ -59,7 +70,8 @@ class _Run:
                     sid, StepStatus.FAILED, started=result.started, finished=utcnow(),
                     error=StepError("Interrupted", "interrupted while running; whether it took effect is unknown "
                                     "until the plan is run again"))
-        return Outcome(self.plan, results, self.started, utcnow(), interrupted=self.interrupted)
+        return Outcome(self.plan, results, self.started, utcnow(), interrupted=self.interrupted,
+                       stopped_by=self.stopped_by)
 
 
 class _Gate:
@@ -107,6 +119,10 @@ async def _run_step(run: _Run, step: Step, gate: _Gate, locks: dict[str, asyncio
     async with lock:
         await gate.acquire(priority)
         try:
+            if run.stopped_by is not None:  # asked to stop: nothing new starts
+                run.record(step, StepResult(step.id, StepStatus.SKIPPED,
+                                            note=f"not started: stopped by {signal_name(run.stopped_by)}"))
+                return
             await _attempt(run, step, first)
         finally:
             gate.release()
@@ -126,6 +142,10 @@ async def _attempt(run: _Run, step: Step, first: bool) -> None:
             output = await step.action(run.plan.context)
             if output is not None and output.already:
                 status = StepStatus.ALREADY_DONE
+    except LocalError as exc:  # this machine failed (a file, the terminal), not Azure
+        run.record(step, StepResult(step.id, StepStatus.FAILED, error=StepError.local(exc), started=started,
+                                    finished=utcnow()))
+        return
     except Exception as exc:  # every failure becomes this step's result, never the caller's exception
         err = exc if isinstance(exc, AzureCallError) else from_exception(exc, step.description)
         run.record(step, StepResult(step.id, StepStatus.FAILED, error=StepError.of(err),
@@ -159,8 +179,12 @@ async def _execute(run: _Run, concurrency: int) -> None:
     chain = Counter(s.lock for s in run.plan.steps if s.lock)
     tasks = [asyncio.ensure_future(_run_step(run, s, gate, locks, first, -chain[s.lock] if s.lock else -1))
              for s in run.plan.steps]
+    run.tasks = list(tasks)
     try:
-        await asyncio.gather(*tasks)
+        # return_exceptions: a step cancelled after a stop's grace period ends only that step.
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if run.stopped_by is not None:
+            run.interrupted = True
     except BaseException:
         run.interrupted = True
         for t in tasks:
@@ -184,3 +208,14 @@ class Execution:
 
     def outcome(self) -> Outcome:
         return self._run.outcome()
+
+    def stop(self, signum: int, *, grace_s: float = STOP_GRACE_S) -> None:
+        """Let the steps in flight finish, start no other; cancel what is still running after
+        `grace_s`. A second stop cancels at once (a second Ctrl+C means now)."""
+        run = self._run
+        if run.stopped_by is not None:
+            grace_s = 0.0
+        else:
+            run.stopped_by = signum
+        loop = asyncio.get_running_loop()
+        loop.call_later(grace_s, lambda: [t.cancel() for t in run.tasks if not t.done()])

@@ -10,13 +10,14 @@ context, typed as `Secret`, and never in a result.
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ..azure.errors import AzureCallError, exit_code_of
-from ..errors import EXIT_FAILED, EXIT_NOT_PERMITTED, EXIT_OK
+from ..errors import EXIT_FAILED, EXIT_NOT_PERMITTED, EXIT_OK, LocalError, exit_code_for_signal
 from ..secret import Secret
 
 Detail = str | int | bool | None
@@ -73,6 +74,11 @@ class StepError:
     @classmethod
     def of(cls, err: AzureCallError) -> StepError:
         return cls(err.code, err.message, err.status, err.correlation_id, err.hint)
+
+    @classmethod
+    def local(cls, err: LocalError) -> StepError:
+        # A failure on this machine (a file, the terminal): no status, no correlation id.
+        return cls(err.code, str(err))
 
     def __str__(self) -> str:
         text = f"{self.code}: {self.message}"
@@ -161,6 +167,10 @@ class Plan:
     # the principal's name to be typed before it runs.
     typed_confirmation: bool = False
     executions: int = 0  # how many times an executor has started on this plan
+    # When the reads it was made from began (Operation.prepare sets it): a write by someone else
+    # on the same target after this makes the plan stale (operations/locks.py).
+    read_at: datetime | None = None
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
         _check_details(self.target)
@@ -181,6 +191,18 @@ class Plan:
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
 
+    @property
+    def claims(self) -> tuple[str, ...]:
+        """What one writer at a time may change (operations/locks.py), from the target: a principal
+        by appId, a registry token by id, a new principal's name; otherwise the registry."""
+        t = self.target
+        if self.operation == "create-principal":
+            return (f"name:{str(t.get('displayName') or '').casefold()}",)
+        for key, kind in (("appId", "principal"), ("tokenId", "token"), ("registryId", "registry")):
+            if t.get(key):
+                return (f"{kind}:{str(t[key]).lower()}",)
+        return ()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "operation": self.operation, "title": self.title, "target": dict(self.target),
@@ -196,6 +218,8 @@ class Outcome:
     started: datetime
     finished: datetime
     interrupted: bool = False
+    # The signal that stopped the run (SIGINT, SIGTERM, SIGHUP), when one did.
+    stopped_by: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -216,6 +240,8 @@ class Outcome:
     def exit_code(self) -> int:
         if self.ok:
             return EXIT_OK
+        if self.stopped_by is not None:
+            return exit_code_for_signal(self.stopped_by)
         failed = self.failed
         # Refused for want of a right, and nothing else went wrong: "not permitted", as a read says it.
         if failed and not self.interrupted and all(
@@ -231,6 +257,12 @@ class Outcome:
     def secrets(self) -> dict[str, Secret]:
         return self.plan.context.secrets
 
+    @property
+    def audit_error(self) -> str | None:
+        """Why the outcome record could not be written (runner.run_plan), if it could not."""
+        value = self.plan.context.values.get("auditError")
+        return str(value) if value else None
+
     def detail(self, step_id: str, key: str) -> Detail:
         result = self.results.get(step_id)
         return result.details.get(key) if result else None
@@ -239,6 +271,8 @@ class Outcome:
         counts = {s: len(self.by_status(s)) for s in StepStatus if self.by_status(s)}
         parts = [f"{n} {s.value}" for s, n in counts.items()]
         verdict = "complete" if self.ok else ("interrupted" if self.interrupted else "incomplete")
+        if self.stopped_by is not None:
+            verdict += f" by {signal_name(self.stopped_by)}"
         return f"{self.plan.title}: {verdict} ({', '.join(parts) or 'nothing to do'})"
 
     def to_json(self) -> dict[str, Any]:
@@ -246,6 +280,7 @@ class Outcome:
             "operation": self.plan.operation,
             "ok": self.ok,
             "interrupted": self.interrupted,
+            "stoppedBy": signal_name(self.stopped_by) if self.stopped_by is not None else None,
             "target": dict(self.plan.target),
             "steps": [result_json(self.plan.step(sid), r) for sid, r in self.results.items()],
             "untouched": [u.to_json() for u in self.plan.untouched],
@@ -266,6 +301,15 @@ def result_json(step: Step, r: StepResult) -> dict[str, Any]:
     if r.correlation_ids:
         doc["correlationIds"] = list(r.correlation_ids)
     return doc
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def utcnow() -> datetime:

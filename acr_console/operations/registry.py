@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .create_principal import CheckedCreatePrincipal, CreatePrincipalRequest
     from .disable_anonymous_pull import CheckedDisableAnonymousPull, DisableAnonymousPullRequest
     from .disable_token import CheckedDisableToken, DisableTokenRequest
+    from .handover import HandOver
     from .plan import Plan
     from .remove_credential import CheckedRemoveCredential, RemoveCredentialRequest
     from .remove_token_password import CheckedRemoveTokenPassword, RemoveTokenPasswordRequest
@@ -46,10 +47,13 @@ def _now() -> datetime:
 
 @dataclass(frozen=True)
 class Reads:
-    """What a check may consult: Azure, to read only, and the time the plan is made at."""
+    """What a check may consult: Azure, to read only, and the time the plan is made at; and how the
+    front end hands a new password over (handover.py), so a plan that makes one can order its
+    delivery before anything destructive. None: only an --out file can take a new password."""
 
     az: AzureClients
     now: datetime = field(default_factory=_now)
+    hand_over: HandOver | None = None
 
 
 RequestT = TypeVar("RequestT")
@@ -99,7 +103,9 @@ class Operation(Generic[RequestT, CheckedT]):
 
     async def prepare(self, request: RequestT, reads: Reads) -> Plan:
         """check, then plan: what every front end does with a request."""
-        return self.plan(await self.check(request, reads))
+        plan = self.plan(await self.check(request, reads))
+        plan.read_at = reads.now
+        return plan
 
 
 CREATE_PRINCIPAL: Operation[CreatePrincipalRequest, CheckedCreatePrincipal] = Operation(

@@ -13,9 +13,11 @@ from typing import Any
 
 from ..azure import writes_graph
 from ..azure.directory import signed_in
+from ..errors import InputError
 from ..models import Credential, CredentialKind, CredentialOwner
 from .credentials import owner_id, owner_label, password_step_functions, remove_credential_step
 from .files import save_secret_step
+from .handover import hand_over_step
 from .plan import Plan, RunContext, Step, Untouched
 from .registry import RESET_CREDENTIAL as OPERATION
 from .registry import Reads
@@ -61,6 +63,9 @@ def validate(req: ResetCredentialRequest, now: datetime) -> tuple[datetime, Path
 
 async def check(req: ResetCredentialRequest, reads: Reads) -> CheckedResetCredential:
     end, out = validate(req, reads.now)
+    if out is None and reads.hand_over is None:
+        raise InputError("a new secret is shown once: give a new file for it (mode 0600), or ask for it to be shown",
+                         field="out")
     az = reads.az
     target = await resolve_principal(az, req.principal)
     oid = owner_id(target, req.on)
@@ -83,12 +88,16 @@ def plan(c: CheckedResetCredential) -> Plan:
 
     steps = [Step("add-password", f"Add password \"{name}\" to the {label}, valid until {end.date().isoformat()}",
                   add, there, lock=c.owner_id)]
+    # Every delivery of the new password comes before any removal (handover.py).
     before_removal: tuple[str, ...] = ("add-password",)
     if out is not None:
         steps.append(save_secret_step(out, "add-password", lambda ctx: {
             "appId": target.app_id, "displayName": target.display_name, "tenant": tenant,
             "keyId": ctx.values.get("keyId")}))
-        before_removal = ("add-password", "save-secret")
+        before_removal += ("save-secret",)
+    if c.reads.hand_over is not None:
+        steps.append(hand_over_step(c.reads.hand_over, OPERATION.name, ("add-password",), credential_facts))
+        before_removal += (steps[-1].id,)
     if req.replace:
         steps += [remove_credential_step(az, target, x, depends_on=before_removal) for x in old]
 
@@ -120,7 +129,11 @@ def plan(c: CheckedResetCredential) -> Plan:
 
 def credential_result(plan: Plan) -> dict[str, Any]:
     """The new password's facts for output; the secret itself is added by a front end when asked."""
-    r = dict(plan.context.values.get("result", {}))
-    r["keyId"] = plan.context.values.get("keyId")
-    r["hint"] = plan.context.values.get("hint")
+    return credential_facts(plan.context)
+
+
+def credential_facts(ctx: RunContext) -> dict[str, Any]:
+    r = dict(ctx.values.get("result", {}))
+    r["keyId"] = ctx.values.get("keyId")
+    r["hint"] = ctx.values.get("hint")
     return r

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,11 +15,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from ...errors import ConsoleError
+from ...operations.handover import STEP_ID as HAND_OVER
 from ...presentation import printable_text, shown
 from .base import DialogScreen
 
 if TYPE_CHECKING:
     from ...operations import Outcome, Plan, Step, StepResult
+    from ...operations.locks import Holder
 
 _ICON = {"pending": ("·", "dim"), "running": ("…", "bold cyan"), "done": ("✓", "bold green"),
          "already-done": ("✓", "green"), "failed": ("✗", "bold red"), "skipped": ("–", "yellow")}
@@ -76,9 +80,20 @@ class ExecutionScreen(DialogScreen[bool]):
         def progress(step: Step, result: StepResult) -> None:
             self.post_message(StepProgress(step.id, result))
 
+        def waiting(holder: Holder | None) -> None:
+            who = holder.describe() if holder is not None else "another acr-console process"
+            self.query_one("#execution-summary", Static).update(Text(f"Waiting for {who} to finish…",
+                                                                     style="italic"))
+
         self.console.write_running = True
         try:
-            outcome = await run_plan(self.console.backend.az, self.plan, progress, audit=AuditLog())
+            outcome = await run_plan(self.console.backend.az, self.plan, progress, audit=AuditLog(), on_wait=waiting)
+        except ConsoleError as err:  # refused before anything was sent: busy, stale, no audit log, read-only
+            self.query_one("#execution-summary", Static).update(Text(str(err), style="bold red"))
+            close = self.query_one("#execution-close", Button)
+            close.disabled = False
+            close.focus()
+            return
         finally:
             self.console.write_running = False
         self.post_message(PlanFinished(outcome))
@@ -95,10 +110,16 @@ class ExecutionScreen(DialogScreen[bool]):
         self.changed = self.changed or outcome.changed_anything
         self._render_steps()
         summary = Text(outcome.summary(), style="bold green" if outcome.ok else "bold red")
+        if outcome.audit_error:
+            summary.append(f"\n{outcome.audit_error}", style="bold red")
         if outcome.correlation_ids:
             summary.append(f"\ncorrelation ids: {', '.join(outcome.correlation_ids[:3])}", style="dim")
         self.query_one("#execution-summary", Static).update(summary)
         self.query_one("#execution-retry").display = bool(outcome.failed) or outcome.interrupted
+        handed = outcome.results.get(HAND_OVER)
+        if handed is not None and handed.ok:
+            # Already on its own screen (shown mid-plan, before any removal): never twice.
+            outcome.plan.context.secrets.clear()
         self.query_one("#execution-secret").display = bool(outcome.secrets) and outcome.ok
         close = self.query_one("#execution-close", Button)
         close.disabled = False
@@ -106,6 +127,10 @@ class ExecutionScreen(DialogScreen[bool]):
             self.query_one("#execution-secret", Button).focus()
         else:
             close.focus()
+        if outcome.stopped_by is not None and outcome.stopped_by != signal.SIGINT:
+            # The terminal hung up or the process was told to end: the write stopped cleanly and is
+            # audited; there is nobody left to show it to.
+            self.app.exit(return_code=outcome.exit_code)
 
     def _render_steps(self) -> None:
         if self.plan is None:

@@ -6,9 +6,9 @@ notification, a log, a table or a screenshot (masked by default; the screenshots
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,11 +16,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from ...errors import OutputError
 from ...operations.registry import ADD_CERTIFICATE, CREATE_PRINCIPAL, RESET_CREDENTIAL
 from ...presentation import shown
 from .base import DialogScreen
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from ...operations import Outcome, Plan
     from ...secret import Secret
 
@@ -35,45 +38,50 @@ class SecretView:
 
 def secret_view(plan: Plan, outcome: Outcome) -> SecretView | None:
     """What to show of the new credential, for the operations that make one (Operation.makes_secret)."""
-    view = _VIEWS.get(plan.operation)
-    return view(plan, outcome.secrets) if view is not None else None
+    from ...operations import certificate_result, create_result, credential_result
+
+    if plan.operation == ADD_CERTIFICATE.name:
+        facts = certificate_result(plan)
+        return SecretView(f"New certificate for {plan.target.get('principal')}", None,
+                          [(k, str(v)) for k, v in facts.items() if v is not None and k != "pem"], [])
+    facts = create_result(plan) if plan.operation == CREATE_PRINCIPAL.name else credential_result(plan)
+    return password_view(plan.operation, facts, outcome.secrets.get("password"))
 
 
-def _created(plan: Plan, secrets: Mapping[str, Secret]) -> SecretView:
-    from ...operations import create_result
-
-    r = create_result(plan)
-    facts = [("appId", str(r.get("appId"))), ("tenant", str(r.get("tenant"))),
-             ("registry", str(r.get("loginServer"))), ("role", str(r.get("role")))]
-    if r.get("certificateFile"):
-        facts.append(("certificate and key", str(r["certificateFile"])))
-    return SecretView(f"New principal {r.get('displayName')}", secrets.get("password"), facts,
-                      [("docker", str(r.get("dockerLogin"))), ("az", str(r.get("azLogin")))])
-
-
-def _reset(plan: Plan, secrets: Mapping[str, Secret]) -> SecretView:
-    from ...operations import credential_result
-
-    r = credential_result(plan)
-    app_id, tenant = r.get("appId"), r.get("tenant")
-    facts = [("appId", str(app_id)), ("tenant", str(tenant)), ("key id", str(r.get("keyId"))),
-             ("expires", str(r.get("endDateTime")))]
-    return SecretView(f"New secret for {r.get('displayName')}", secrets.get("password"), facts,
-                      [("docker", f"docker login <registry>.azurecr.io --username {app_id} --password-stdin"),
-                       ("az", f"az login --service-principal --username {app_id} --tenant {tenant} "
-                              "--password <secret>")])
+def password_view(operation: str, r: Mapping[str, Any], secret: Secret | None) -> SecretView | None:
+    """A new password with its facts (create_result's or credential_result's keys)."""
+    if operation == CREATE_PRINCIPAL.name:
+        facts = [("appId", str(r.get("appId"))), ("tenant", str(r.get("tenant"))),
+                 ("registry", str(r.get("loginServer"))), ("role", str(r.get("role")))]
+        if r.get("certificateFile"):
+            facts.append(("certificate and key", str(r["certificateFile"])))
+        return SecretView(f"New principal {r.get('displayName')}", secret, facts,
+                          [("docker", str(r.get("dockerLogin"))), ("az", str(r.get("azLogin")))])
+    if operation == RESET_CREDENTIAL.name:
+        app_id, tenant = r.get("appId"), r.get("tenant")
+        facts = [("appId", str(app_id)), ("tenant", str(tenant)), ("key id", str(r.get("keyId"))),
+                 ("expires", str(r.get("endDateTime")))]
+        return SecretView(f"New secret for {r.get('displayName')}", secret, facts,
+                          [("docker", f"docker login <registry>.azurecr.io --username {app_id} --password-stdin"),
+                           ("az", f"az login --service-principal --username {app_id} --tenant {tenant} "
+                                  "--password <secret>")])
+    return None
 
 
-def _certificate(plan: Plan, secrets: Mapping[str, Secret]) -> SecretView:
-    from ...operations import certificate_result
+class ScreenHandOver:
+    """Shows a new password on its own screen the moment it exists, over the running plan: the
+    plan's removals wait for that screen to be up (operations/handover.py)."""
 
-    r = certificate_result(plan)
-    facts = [(k, str(v)) for k, v in r.items() if v is not None and k != "pem"]
-    return SecretView(f"New certificate for {plan.target.get('principal')}", None, facts, [])
+    description = "Show the new password on screen"
 
+    def __init__(self, app: App[object]) -> None:
+        self.app = app
 
-_VIEWS: dict[str, Callable[[Plan, Mapping[str, Secret]], SecretView]] = {
-    CREATE_PRINCIPAL.name: _created, RESET_CREDENTIAL.name: _reset, ADD_CERTIFICATE.name: _certificate}
+    async def deliver(self, operation: str, facts: dict[str, Any], secret: Secret) -> None:
+        view = password_view(operation, facts, secret)
+        if view is None:
+            raise OutputError(f"no way to show a password made by {operation}")
+        await self.app.push_screen(SecretScreen(view))
 
 
 class SecretScreen(DialogScreen[None]):

@@ -177,7 +177,11 @@ class OperationForm(DialogScreen["Plan | None"]):
         from ....operations import Reads
 
         try:
-            plan = await self.OPERATION.prepare(request, Reads(self.console.backend.az))
+            from ..secret import ScreenHandOver
+
+            # The console always shows a new password itself, on its own screen, before anything is removed.
+            plan = await self.OPERATION.prepare(request, Reads(self.console.backend.az,
+                                                               hand_over=ScreenHandOver(self.app)))
         except ValueError as err:  # an input problem found by reading Azure (e.g. the name is taken)
             self.clear_errors()
             self.show_error(err.field if isinstance(err, InputError) else None,
