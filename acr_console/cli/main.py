@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -101,8 +102,9 @@ def run(args: argparse.Namespace, options: SessionOptions) -> int:
     _tolerant_streams()
     # A hang-up or SIGTERM ends a command as Ctrl+C does: the session closes (its sandbox stops),
     # and the exit status is the shell's 128 + n. A write in progress stops itself more gently.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_stopped)
+    if threading.current_thread() is threading.main_thread():  # signal handlers can be set nowhere else
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _raise_stopped)
     try:
         if getattr(args, "needs_azure", True):
             return asyncio.run(_run_with_azure(args, options))

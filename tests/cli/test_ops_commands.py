@@ -93,7 +93,8 @@ def test_dry_run_prints_the_plan_and_changes_nothing(capsys, sandbox_server) -> 
     assert code == 0, err
     doc = json.loads(out)
     assert doc["dryRun"] is True
-    assert [s["id"] for s in doc["plan"]["steps"]] == ["application", "service-principal", "password", "role"]
+    assert [s["id"] for s in doc["plan"]["steps"]] == ["application", "service-principal", "password", "hand-over",
+                                                        "role"]
     code, out, _ = run(capsys, sandbox_server, "principal", n)
     assert code == 3
 

@@ -155,7 +155,7 @@ def test_a_hang_up_at_each_step_boundary_never_loses_a_secret(slow_sandbox: Sand
         assert new_works
     # The audit log says what happened: an intent and an outcome for the run, the outcome naming
     # the signal when it stopped the run.
-    run_records = records(audit_log)[before:]
+    run_records = [r for r in records(audit_log)[before:] if r["phase"] != "progress"]
     if boundary == BOUNDARIES[0] and not run_records:  # stopped before the plan ran: nothing was sent
         assert old_works and not delivered
         return

@@ -23,7 +23,6 @@ from acr_console.operations import (
     CreatePrincipalRequest,
     InputError,
     Outcome,
-    Reads,
     RemoveCredentialRequest,
     ResetCredentialRequest,
     StepStatus,
@@ -32,6 +31,7 @@ from acr_console.operations import (
     run_plan,
 )
 from acr_console.secret import Secret
+from tests.support.handover import reads_for
 
 from .conftest import ABAC_REGISTRY, LEGACY_REGISTRY, unique
 from .helpers import sign_in_refused, token_with_certificate, token_with_secret
@@ -41,7 +41,7 @@ PUSH = "repository:team/app:pull,push"
 
 async def create(az: AzureClients, audit: AuditLog, **kw: Any) -> Outcome:
     req = CreatePrincipalRequest(**{"name": unique(), "registry": LEGACY_REGISTRY, "role": "AcrPush", **kw})
-    plan = await prepare(req, Reads(az))
+    plan = await prepare(req, reads_for(az))
     outcome = await run_plan(az, plan, audit=audit)
     assert outcome.ok, outcome.to_json()
     return outcome
@@ -60,7 +60,9 @@ async def test_create_with_password_signs_in_and_gets_a_push_token(
                         "loginServer", "role", "scope", "dockerLogin", "azLogin"}
     assert doc["tenant"] == connection["tenant_id"] and doc["loginServer"] == "contosoprod.azurecr.io"
     assert doc["scope"].endswith("/registries/contosoprod") and doc["role"] == "AcrPush"
-    assert [r.status for r in outcome.results.values()] == [StepStatus.DONE] * 4
+    # application, service principal, password, hand-over, role: the role only after the hand-over
+    assert [r.status for r in outcome.results.values()] == [StepStatus.DONE] * 5
+    assert outcome.plan.step("role").depends_on == ("service-principal", "hand-over")
     secret = outcome.secrets["password"]
     assert token_with_secret(connection, doc["appId"], secret.reveal())
     token = await try_registry_login(az, doc["loginServer"], doc["appId"], secret, (PUSH,))
@@ -90,7 +92,7 @@ async def test_create_with_generated_certificate(az: AzureClients, audit: AuditL
 async def test_abac_registry_roles(az: AzureClients, audit: AuditLog, sandbox_server: Any) -> None:
     seq = sandbox_server.sandbox.store.last_request_seq()
     with pytest.raises(InputError, match="not honour"):
-        await prepare(CreatePrincipalRequest(unique(), ABAC_REGISTRY, "AcrPush"), Reads(az))
+        await prepare(CreatePrincipalRequest(unique(), ABAC_REGISTRY, "AcrPush"), reads_for(az))
     assert not writes_since(sandbox_server, seq)
     outcome = await create(az, audit, registry=ABAC_REGISTRY, role="Container Registry Repository Writer")
     doc = create_result(outcome.plan)
@@ -102,7 +104,7 @@ async def test_existing_application_name_stops_the_create(az: AzureClients, audi
     outcome = await create(az, audit)
     name = outcome.plan.target["displayName"]
     with pytest.raises(InputError, match="already exists"):
-        await prepare(CreatePrincipalRequest(str(name), LEGACY_REGISTRY, "AcrPull"), Reads(az))
+        await prepare(CreatePrincipalRequest(str(name), LEGACY_REGISTRY, "AcrPull"), reads_for(az))
 
 
 async def test_reset_appends_by_default_and_replace_keeps_only_the_new(
@@ -110,17 +112,18 @@ async def test_reset_appends_by_default_and_replace_keeps_only_the_new(
     outcome = await create(az, audit)
     doc = create_result(outcome.plan)
     app_oid, first = doc["applicationObjectId"], outcome.secrets["password"]
-    appended = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), Reads(az)), audit=audit)
+    appended = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), reads_for(az)), audit=audit)
     assert appended.ok
     second = appended.secrets["password"]
     assert len(await passwords(az, CredentialOwner.APPLICATION, app_oid)) == 2
     for secret in (first, second):
         assert token_with_secret(connection, doc["appId"], secret.reveal())
 
-    plan = await prepare(ResetCredentialRequest(doc["appId"], replace=True, display_name="rotated"), Reads(az))
+    plan = await prepare(ResetCredentialRequest(doc["appId"], replace=True, display_name="rotated"), reads_for(az))
     removals = [s for s in plan.steps if s.id.startswith("remove-")]
     assert len(removals) == 2 and all("expires" in s.description for s in removals)
-    assert all(s.depends_on == ("add-password",) for s in removals)  # only after the new one exists
+    # only after the new one exists and was handed over
+    assert all(s.depends_on == ("add-password", "hand-over") for s in removals)
     replaced = await run_plan(az, plan, audit=audit)
     assert replaced.ok
     third = replaced.secrets["password"]
@@ -140,7 +143,7 @@ async def test_reset_on_the_service_principal_object(az: AzureClients, audit: Au
     outcome = await create(az, audit)
     doc = create_result(outcome.plan)
     req = ResetCredentialRequest(doc["appId"], on=CredentialOwner.SERVICE_PRINCIPAL)
-    plan = await prepare(req, Reads(az))
+    plan = await prepare(req, reads_for(az))
     assert any("App registrations" in w for w in plan.warnings)
     result = await run_plan(az, plan, audit=audit)
     assert result.ok
@@ -155,14 +158,14 @@ async def test_add_certificate_keeps_existing_keys(az: AzureClients, audit: Audi
     outcome = await create(az, audit, certificate="generate", out=str(first))
     doc = create_result(outcome.plan)
     second = tmp_path / "second.pem"
-    plan = await prepare(AddCertificateRequest(doc["appId"], generate=True, out=str(second)), Reads(az))
+    plan = await prepare(AddCertificateRequest(doc["appId"], generate=True, out=str(second)), reads_for(az))
     assert len(plan.untouched) == 1 and "keeps every existing" in plan.untouched[0].why
     assert (await run_plan(az, plan, audit=audit)).ok
     # A third, uploaded from a public certificate file (no key in it).
     third = generate_self_signed("third", not_after=outcome.started.replace(year=outcome.started.year + 1))
     public = tmp_path / "third.crt"
     public.write_bytes(third.pem[third.pem.index(b"-----BEGIN CERTIFICATE"):])
-    plan = await prepare(AddCertificateRequest(doc["appId"], file=str(public)), Reads(az))
+    plan = await prepare(AddCertificateRequest(doc["appId"], file=str(public)), reads_for(az))
     result = await run_plan(az, plan, audit=audit)
     assert result.ok
     keys = await writes_graph.key_credentials_of(az, CredentialOwner.APPLICATION, doc["applicationObjectId"])
@@ -172,19 +175,20 @@ async def test_add_certificate_keeps_existing_keys(az: AzureClients, audit: Audi
     again = await run_plan(az, plan, audit=audit)
     assert again.results["add-certificate"].status is StepStatus.ALREADY_DONE
     with pytest.raises(InputError, match="already on the application"):
-        await prepare(AddCertificateRequest(doc["appId"], file=str(public)), Reads(az))
+        await prepare(AddCertificateRequest(doc["appId"], file=str(public)), reads_for(az))
 
 
 async def test_remove_credential_by_key_id(az: AzureClients, audit: AuditLog, connection: dict[str, Any]) -> None:
     outcome = await create(az, audit)
     doc = create_result(outcome.plan)
     key_id = doc["passwordKeyId"]
-    result = await run_plan(az, await prepare(RemoveCredentialRequest(doc["appId"], key_id), Reads(az)), audit=audit)
+    plan = await prepare(RemoveCredentialRequest(doc["appId"], key_id), reads_for(az))
+    result = await run_plan(az, plan, audit=audit)
     assert result.ok
     assert await passwords(az, CredentialOwner.APPLICATION, doc["applicationObjectId"]) == set()
     assert sign_in_refused(connection, doc["appId"], outcome.secrets["password"].reveal())
     with pytest.raises(AzureCallError) as err:
-        await prepare(RemoveCredentialRequest(doc["appId"], key_id), Reads(az))
+        await prepare(RemoveCredentialRequest(doc["appId"], key_id), reads_for(az))
     assert err.value.exit_code == 3
 
 
@@ -203,7 +207,7 @@ async def test_add_certificate_with_addkey_proof(az: AzureClients, audit: AuditL
     second = tmp_path / "second.pem"
     seq = sandbox_server.sandbox.store.last_request_seq()
     req = AddCertificateRequest(doc["appId"], generate=True, out=str(second), proof=str(first))
-    plan = await prepare(req, Reads(az))
+    plan = await prepare(req, reads_for(az))
     assert "addKey" in plan.steps[-1].description
     result = await run_plan(az, plan, audit=audit)
     assert result.ok, result.to_json()
@@ -216,7 +220,7 @@ async def test_add_certificate_with_addkey_proof(az: AzureClients, audit: AuditL
         year=outcome.finished.year + 1)).pem)
     with pytest.raises(InputError, match="not on the application"):
         await prepare(AddCertificateRequest(doc["appId"], generate=True, out=str(tmp_path / "x.pem"),
-                                            proof=str(stranger)), Reads(az))
+                                            proof=str(stranger)), reads_for(az))
 
 
 async def test_create_with_an_existing_certificate_file(az: AzureClients, audit: AuditLog, connection: dict[str, Any],

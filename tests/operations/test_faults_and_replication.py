@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from acr_console.azure import writes_graph
 from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import sandbox_connection
+from acr_console.errors import BusyError
 from acr_console.models import CredentialOwner
 from acr_console.operations import (
     AssignRequest,
     AuditLog,
     CreatePrincipalRequest,
-    Reads,
     ResetCredentialRequest,
     RevokeRequest,
     StepStatus,
@@ -21,6 +23,7 @@ from acr_console.operations import (
     prepare,
     run_plan,
 )
+from tests.support.handover import reads_for
 
 from .conftest import LEGACY_REGISTRY, OTHER_LEGACY_REGISTRY, unique
 from .helpers import sign_in_refused
@@ -30,15 +33,15 @@ async def test_revoke_interrupted_by_faults_finishes_on_rerun(fresh_sandbox: Any
     sb = fresh_sandbox.sandbox
     async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
         req = CreatePrincipalRequest(unique("faulty"), LEGACY_REGISTRY, "AcrPush")
-        created = await run_plan(az, await prepare(req, Reads(az)), audit=audit)
+        created = await run_plan(az, await prepare(req, reads_for(az)), audit=audit)
         assert created.ok
         doc = create_result(created.plan)
-        extra = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), Reads(az)), audit=audit)
+        extra = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), reads_for(az)), audit=audit)
         assert extra.ok
         assign = AssignRequest(doc["appId"], OTHER_LEGACY_REGISTRY, "AcrPull")
-        assert (await run_plan(az, await prepare(assign, Reads(az)), audit=audit)).ok
+        assert (await run_plan(az, await prepare(assign, reads_for(az)), audit=audit)).ok
         revoke = RevokeRequest(doc["appId"], all_registries=True, remove_credentials=True, disable=True)
-        plan = await prepare(revoke, Reads(az))
+        plan = await prepare(revoke, reads_for(az))
         seq = sb.store.last_request_seq()
         # Graph's 500s are not retried by msgraph, a dropped connection is not retried by httpx, and
         # ARM's 503 is retried by azure-core: two steps fail, the assignments get through.
@@ -53,11 +56,14 @@ async def test_revoke_interrupted_by_faults_finishes_on_rerun(fresh_sandbox: Any
         assert first.results["assignment-0"].status is StepStatus.DONE
         assert any(r.get("note", "").startswith("fault") for r in sb.store.request_log(seq) if r.get("note"))
 
-        second = await run_plan(az, await prepare(revoke, Reads(az)), audit=audit)
+        second = await run_plan(az, await prepare(revoke, reads_for(az)), audit=audit)
         assert second.ok, second.to_json()
-        # Executing the first plan object again changes nothing more either.
-        third = await run_plan(az, plan, audit=audit)
-        assert third.ok and not third.changed_anything
+        # The first plan object was made before the second run wrote: it is stale now, and executing
+        # it again is refused before anything is sent (operations/locks.py).
+        stale_from = sb.store.last_request_seq()
+        with pytest.raises(BusyError, match="was changed after this plan was made"):
+            await run_plan(az, plan, audit=audit)
+        assert not [r for r in sb.store.request_log(stale_from) if r.get("method") != "GET"]
 
         # Nothing was done twice: each assignment deleted once, each password removed once.
         log = sb.store.request_log(seq)
@@ -73,7 +79,7 @@ async def test_revoke_interrupted_by_faults_finishes_on_rerun(fresh_sandbox: Any
         assert sp["accountEnabled"] is False
         assert sign_in_refused(fresh_sandbox.connection, doc["appId"], created.secrets["password"].reveal())
         records = audit.read()
-        assert [r["result"] for r in records[-3:]] == ["failed", "ok", "ok"]
+        assert [r["result"] for r in records[-2:]] == ["failed", "ok"]  # the stale third was never run
 
 
 async def test_create_rides_out_the_replication_delay(fresh_sandbox: Any, audit: AuditLog) -> None:
@@ -81,7 +87,7 @@ async def test_create_rides_out_the_replication_delay(fresh_sandbox: Any, audit:
     async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
         seq = fresh_sandbox.sandbox.store.last_request_seq()
         req = CreatePrincipalRequest(unique("replica"), LEGACY_REGISTRY, "AcrPush", replication_timeout_s=30)
-        outcome = await run_plan(az, await prepare(req, Reads(az)), audit=audit)
+        outcome = await run_plan(az, await prepare(req, reads_for(az)), audit=audit)
         assert outcome.ok, outcome.to_json()
         assert outcome.results["role"].status is StepStatus.DONE
         puts = [r["status"] for r in fresh_sandbox.sandbox.store.request_log(seq)
@@ -96,7 +102,7 @@ async def test_replication_that_outlasts_the_bound_fails_clearly_and_rerun_finis
     fresh_sandbox.sandbox.settings.replication_delay_s = 4.0
     async with AzureClients(sandbox_connection(fresh_sandbox.connection)) as az:
         req = CreatePrincipalRequest(unique("slow-replica"), LEGACY_REGISTRY, "AcrPull", replication_timeout_s=1)
-        plan = await prepare(req, Reads(az))
+        plan = await prepare(req, reads_for(az))
         first = await run_plan(az, plan, audit=audit)
         assert first.results["role"].status is StepStatus.FAILED
         assert first.results["role"].error.code == "PrincipalNotFound"

@@ -16,7 +16,6 @@ from acr_console.azure.registry_token import try_registry_login
 from acr_console.operations import (
     AuditLog,
     CreatePrincipalRequest,
-    Reads,
     ResetCredentialRequest,
     RevokeRequest,
     create_result,
@@ -24,6 +23,7 @@ from acr_console.operations import (
     run_plan,
 )
 from acr_console.secret import Secret
+from tests.support.handover import reads_for
 
 from .conftest import LEGACY_REGISTRY, unique
 
@@ -37,20 +37,20 @@ async def test_no_secret_leaks_anywhere(az: Any, audit: AuditLog, sandbox_server
     texts: list[str] = []
 
     created = await run_plan(az, await prepare(CreatePrincipalRequest(
-        unique("hygiene"), LEGACY_REGISTRY, "AcrPush", out=str(tmp_path / "first.json")), Reads(az)), audit=audit)
+        unique("hygiene"), LEGACY_REGISTRY, "AcrPush", out=str(tmp_path / "first.json")), reads_for(az)), audit=audit)
     assert created.ok
     doc = create_result(created.plan)
     secrets.append(created.secrets["password"].reveal())
-    reset = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), Reads(az)), audit=audit)
+    reset = await run_plan(az, await prepare(ResetCredentialRequest(doc["appId"]), reads_for(az)), audit=audit)
     secrets.append(reset.secrets["password"].reveal())
     cert = await run_plan(az, await prepare(CreatePrincipalRequest(
-        unique("hygiene-cert"), LEGACY_REGISTRY, "AcrPull", certificate="generate", out=str(key_file)), Reads(az)),
+        unique("hygiene-cert"), LEGACY_REGISTRY, "AcrPull", certificate="generate", out=str(key_file)), reads_for(az)),
         audit=audit)
     key_pem = cert.secrets["privateKeyPem"].reveal()
     key_body = key_pem.split("-----")[2].strip().splitlines()[1]  # a line of the key's base64
     secrets.append(key_body)
     revoked = await run_plan(az, await prepare(RevokeRequest(doc["appId"], registry=LEGACY_REGISTRY,
-                                                             remove_credentials=True, disable=True), Reads(az)),
+                                                             remove_credentials=True, disable=True), reads_for(az)),
                              audit=audit)
     assert revoked.ok
     try:

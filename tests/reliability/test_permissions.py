@@ -20,9 +20,10 @@ from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import Auth, AuthMethod, sandbox_connection
 from acr_console.azure.registry_access import find_registry
 from acr_console.main import main
-from acr_console.operations import AuditLog, CreatePrincipalRequest, Reads, create_result, prepare, run_plan
+from acr_console.operations import AuditLog, CreatePrincipalRequest, create_result, prepare, run_plan
 from acr_console.sandbox.directory import grant_directory_permissions
 from acr_console.sandbox.server import SandboxServer
+from tests.support.handover import reads_for
 
 from ..support.sandbox import running_sandbox
 from .conftest import record
@@ -34,7 +35,7 @@ async def _principal(az: AzureClients, audit: AuditLog, registry_reader: str, *,
     """An AcrPull principal that can also see the registry (a custom role of reads), with the Graph
     permissions given: what a CI or an auditing identity typically holds."""
     outcome = await run_plan(az, await prepare(CreatePrincipalRequest(
-        f"optest-limited-{uuid.uuid4().hex[:8]}", REGISTRY, "AcrPull"), Reads(az)), audit=audit)
+        f"optest-limited-{uuid.uuid4().hex[:8]}", REGISTRY, "AcrPull"), reads_for(az)), audit=audit)
     assert outcome.ok
     doc = create_result(outcome.plan)
     registry = await find_registry(az, REGISTRY)

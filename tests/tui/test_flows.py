@@ -45,8 +45,8 @@ async def confirm_and_run(pilot: Any, typed: str | None = None) -> ExecutionScre
     assert not run.disabled
     run.press()
     await settle(pilot)
-    execution = pilot.app.screen
-    assert isinstance(execution, ExecutionScreen)
+    # A new password is shown on its own screen the moment it exists, over the running plan.
+    execution = next(s for s in reversed(pilot.app.screen_stack) if isinstance(s, ExecutionScreen))
     assert execution.outcome is not None
     return execution
 
@@ -73,10 +73,9 @@ async def create_principal(pilot: Any, name: str, registry: str = "contosodev") 
     assert execution.outcome.ok, execution.outcome.summary()
     text = str(execution.query_one("#execution-steps", Static).render())
     assert "[done]" in text and "[failed]" not in text
-    execution.query_one("#execution-secret", Button).press()
-    await settle(pilot)
     secret_screen = app.screen
-    assert isinstance(secret_screen, SecretScreen)
+    assert isinstance(secret_screen, SecretScreen), "handed over before the role was assigned"
+    assert not execution.query_one("#execution-secret", Button).display, "shown once, not offered again"
     await pilot.press("c")
     secret = app.clipboard
     assert len(secret) >= 16
@@ -92,6 +91,13 @@ async def create_principal(pilot: Any, name: str, registry: str = "contosodev") 
     execution.action_close()
     await settle(pilot)
     return secret
+
+
+async def close_secret(pilot: Any) -> None:
+    """The new password's screen, up since the password existed, closed as a person would."""
+    assert isinstance(pilot.app.screen, SecretScreen)
+    await pilot.press("escape")
+    await settle(pilot)
 
 
 async def open_principal(pilot: Any, name: str) -> PrincipalScreen:
@@ -156,6 +162,7 @@ async def test_create_then_reset_append_and_replace(connection: dict[str, Any]) 
         await submit_form(pilot)
         execution = await confirm_and_run(pilot)
         assert execution.outcome.ok
+        await close_secret(pilot)
         execution.action_close()
         await settle(pilot)
         screen = app.screen
@@ -170,7 +177,10 @@ async def test_create_then_reset_append_and_replace(connection: dict[str, Any]) 
         await submit_form(pilot)
         execution = await confirm_and_run(pilot, typed=name)
         assert execution.outcome.ok
-        assert len(execution.outcome.results) == 3  # add, then remove the two old ones
+        # add, show it (before anything is removed), then remove the two old ones
+        assert list(execution.outcome.results)[:2] == ["add-password", "hand-over"]
+        assert len(execution.outcome.results) == 4
+        await close_secret(pilot)
         execution.action_close()
         await settle(pilot)
         assert len([c for c in app.screen.detail.credentials if c.kind.value == "password"]) == 1
