@@ -246,3 +246,16 @@ async def list_registries(az: AzureClients, subscriptions: list[Subscription] | 
     order = {s.id: i for i, s in enumerate(subs)}
     listing.registries.sort(key=lambda r: (order.get(r.subscription_id, len(order)), r.name.lower()))
     return listing
+
+
+async def get_registry(az: AzureClients, registry_id: str) -> Registry | None:
+    """One registry as Azure answers now (`GET` of its id, at the api-version this session's registry
+    list settled on), or None when it is gone."""
+    try:
+        doc = await az.arm_json("GET", registry_id, {"api-version": registry_api_version(az)},
+                                operation=f"read registry {registry_id}")
+    except AzureCallError as err:
+        if err.not_found:
+            return None
+        raise
+    return registry_from_json(doc)

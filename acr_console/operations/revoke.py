@@ -6,6 +6,15 @@ that still grant access are listed with the command to end each, never changed h
 shared with others). Credentials on both application and service principal, sign-in, and the
 application itself are handled when asked. Independent steps run at once; the application is
 deleted last and only when everything else succeeded, so a re-run can still find what is left.
+
+After the plan has run, `remaining_access` reads again what the principal can still do on the
+registries in scope (issue 14: a revoke must not say "complete" while a group still lets the
+principal push): its role assignments and its groups' (`assignedTo()`), the groups' members (the
+access view's `group_tree`), the registries as Azure answers now and the principal's sign-in state,
+analysed by the access view's own `analyse`. Front ends report it and, from the command line, exit 1
+unless nothing remains, or only group access the user asked to keep. Anonymous pull is listed (the
+principal's old credentials are not needed to pull) but does not fail the revoke: it is anyone's
+access, which no revoke of one principal can take away (anonymous-pull-access.md).
 """
 
 from __future__ import annotations
@@ -15,16 +24,38 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..access import assignment_paths, is_at_or_above, normalise_scope, scope_level
+from ..access import (
+    GroupIndex,
+    analyse,
+    anonymous_entry,
+    assignment_paths,
+    is_at_or_above,
+    normalise_scope,
+    scope_level,
+    to_json,
+)
 from ..azure import writes_graph
 from ..azure.authorization import RoleDefinitions, assignments_of
 from ..azure.clients import AzureClients
-from ..azure.directory import member_of
+from ..azure.directory import group_tree, member_of, principal_from_json
 from ..azure.errors import AzureCallError
-from ..azure.registries import list_registries
+from ..azure.registries import get_registry, list_registries
 from ..azure.registry_access import find_registry
 from ..errors import InputError
-from ..models import CredentialKind, CredentialOwner, Group, Registry, RoleAssignment, ScopeLevel
+from ..models import (
+    AccessEntry,
+    AccessPath,
+    CredentialKind,
+    CredentialOwner,
+    Group,
+    Latent,
+    PathKind,
+    Registry,
+    RegistryAccess,
+    Right,
+    RoleAssignment,
+    ScopeLevel,
+)
 from .credentials import remove_credential_step
 from .plan import Plan, RunContext, Step, StepOutput, Untouched
 from .registry import REVOKE as OPERATION
@@ -45,6 +76,9 @@ class RevokeRequest:
     remove_credentials: bool = False
     disable: bool = False
     delete_application: bool = False
+    # Group memberships are never changed by a revoke (groups are shared); with this the access they
+    # still give is reported as kept on purpose, and does not make the command fail.
+    keep_group_access: bool = False
 
 
 Request = RevokeRequest
@@ -63,6 +97,7 @@ class _Found:
     assignment: RoleAssignment
     registries: tuple[Registry, ...]  # the registries in reach it grants something on
     role_name: str
+    rights: frozenset[Right] = frozenset()  # data rights it gives on those registries
 
 
 @dataclass(frozen=True)
@@ -78,6 +113,7 @@ class CheckedRevoke:
     via_group: tuple[_Found, ...]  # its groups' assignments that grant rights on one
     # For each granting group, the principal's direct groups through which it is a member.
     routes: dict[str, list[dict[str, Any]]]
+    definitions: RoleDefinitions | None = None  # read for the plan; reused by remaining_access
 
 
 async def _assignments_of(az: AzureClients, registries: list[Registry], sp_id: str) -> list[RoleAssignment]:
@@ -166,7 +202,8 @@ async def check(req: RevokeRequest, reads: Reads) -> CheckedRevoke:
     group_names = {g.object_id.lower(): g.display_name for g in groups}
     sp_id = target.object_id.lower()
     found = _in_reach(assignments, registries, {sp_id, *group_names})
-    definitions = await RoleDefinitions(az).resolve([a for a, _ in found.values()])
+    role_definitions = RoleDefinitions(az)
+    definitions = await role_definitions.resolve([a for a, _ in found.values()])
 
     direct_registry: list[_Found] = []
     broader: list[_Found] = []
@@ -174,9 +211,10 @@ async def check(req: RevokeRequest, reads: Reads) -> CheckedRevoke:
     for a, regs in found.values():
         d = definitions.get(a.role_guid)
         role = d.role_name if d else a.role_guid
-        granting = tuple(r for r in regs
-                         if any(p.rights or p.latent for p in assignment_paths(r, a, d)) or d is None)
-        item = _Found(a, granting or tuple(regs), role)
+        paths = {r.id: assignment_paths(r, a, d) for r in regs}
+        granting = tuple(r for r in regs if any(p.rights or p.latent for p in paths[r.id]) or d is None)
+        rights = frozenset(x for r in granting for p in paths[r.id] for x in p.rights)
+        item = _Found(a, granting or tuple(regs), role, rights)
         if a.principal_id.lower() != sp_id:
             if granting:
                 via_group.append(item)
@@ -186,7 +224,7 @@ async def check(req: RevokeRequest, reads: Reads) -> CheckedRevoke:
             broader.append(item)
     routes = await _group_routes(az, sp_id, {f.assignment.principal_id.lower() for f in via_group}) if via_group else {}
     return CheckedRevoke(reads, req, target, tuple(registries), tuple(warnings), group_names, tuple(direct_registry),
-                         tuple(broader), tuple(via_group), routes)
+                         tuple(broader), tuple(via_group), routes, role_definitions)
 
 
 def plan(checked: CheckedRevoke) -> Plan:
@@ -211,7 +249,15 @@ def plan(checked: CheckedRevoke) -> Plan:
             untouched.append(Untouched(f"role assignment {what}, which grants rights on {names}",
                                        "it is above the registry and reaches beyond it; pass --include-broader-scopes "
                                        "to delete it too", f"az role assignment delete --ids {f.assignment.id}"))
+    # What this plan leaves in place that still lets the principal in: said before it runs.
+    keeps: list[str] = []
+    if not req.include_broader_scopes:
+        for f in broader:
+            keeps.append(f"{_rights_text(f)} on {', '.join(r.name for r in f.registries)} through {f.role_name} at "
+                         f"{_level(f.assignment.scope)} scope (not removed without --include-broader-scopes)")
     if via_group:
+        why = ("left alone as asked (--keep-group-access)" if req.keep_group_access
+               else "groups are shared; the console does not change their members")
         for f in via_group:
             gid = f.assignment.principal_id.lower()
             gname = group_names.get(gid, gid)
@@ -221,8 +267,11 @@ def plan(checked: CheckedRevoke) -> Plan:
                 untouched.append(Untouched(
                     f"membership in group '{d.get('displayName') or d['id']}'{nested}: {f.role_name} of '{gname}' "
                     f"at {_level(f.assignment.scope)} scope grants rights on {names}",
-                    "groups are shared; the console does not change their members",
-                    f"az ad group member remove --group {d['id']} --member-id {target.object_id}"))
+                    why, f"az ad group member remove --group {d['id']} --member-id {target.object_id}"))
+                if not req.keep_group_access:
+                    keeps.append(f"{_rights_text(f)} on {names} through group '{d.get('displayName') or d['id']}'"
+                                 f"{nested} ({f.role_name}; groups are not changed here: pass --keep-group-access "
+                                 "if that is intended)")
 
     if req.disable:
         steps.append(_disable_step(az, target))
@@ -253,6 +302,11 @@ def plan(checked: CheckedRevoke) -> Plan:
     if req.delete_application:
         steps.append(_delete_app_step(az, target, tuple(s.id for s in steps)))
     for reg in registries:
+        if reg.anonymous_pull_enabled:
+            untouched.append(Untouched(
+                f"anonymous pull on {reg.name}: anyone who can reach it pulls every repository without signing in",
+                "it is not this principal's access, so no revoke removes it",
+                f"acr-console disable-anonymous-pull --registry {reg.name}"))
         if reg.admin_user_enabled:
             untouched.append(Untouched(
                 f"admin user of {reg.name} (enabled)", "a shared password with full rights, not tied to this principal",
@@ -262,6 +316,8 @@ def plan(checked: CheckedRevoke) -> Plan:
                                    f"acr-console revoke {target.app_id} --all-registries"))
     warnings.append("Registry tokens issued before now stay valid until they expire (up to 3 hours), and Azure RBAC "
                     "caches can take up to 30 minutes: verify with 'acr-console test-login' afterwards.")
+    if keeps and not (req.disable or req.delete_application):
+        warnings.append(f"After this plan {target.display_name} can still " + "; ".join(keeps) + ".")
     if not steps:
         warnings.append("Nothing to change: no direct role assignment in reach and no other action asked for.")
     scope_text = registries[0].name if req.registry else f"all {len(registries)} visible registries"
@@ -269,8 +325,14 @@ def plan(checked: CheckedRevoke) -> Plan:
     return Plan(OPERATION.name, f"Revoke {target.display_name} on {scope_text}",
                 {**target.target(), "registries": ", ".join(r.name for r in registries),
                  "includeBroaderScopes": req.include_broader_scopes, "removeCredentials": req.remove_credentials,
-                 "disable": req.disable, "deleteApplication": req.delete_application},
-                steps, warnings, untouched, RunContext(), typed_confirmation=True)
+                 "disable": req.disable, "deleteApplication": req.delete_application,
+                 "keepGroupAccess": req.keep_group_access},
+                steps, warnings, untouched, _scoped(checked), typed_confirmation=True)
+
+
+def _rights_text(found: _Found) -> str:
+    rights = [r.value for r in (Right.PUSH, Right.PULL, Right.DELETE) if r in found.rights]
+    return ", ".join(rights) if rights else f"the rights of {found.role_name}"
 
 
 def _level(scope: str) -> str:
@@ -378,3 +440,273 @@ def _delete_app_step(az: AzureClients, target: PrincipalTarget, after: tuple[str
     return Step("delete-application", f"Delete application '{target.display_name}' and with it the service "
                 "principal (soft delete: restorable for 30 days), once every step above succeeded",
                 delete, gone, depends_on=after, lock=app_object_id, idempotent=True)
+
+
+# -- what remains after the plan ran (issue 14) ----------------------------------------------------
+
+_SCOPE_KEY = "revoke.scope"
+_RIGHT_ORDER = (Right.PUSH, Right.DELETE, Right.PULL)
+
+
+@dataclass(frozen=True)
+class RevokeScope:
+    """What `remaining_access` reads again after the plan: kept in the plan's context, since the plan
+    is all a front end holds once it has run."""
+
+    principal_id: str
+    display_name: str
+    app_id: str
+    registry: Registry | None  # the one registry named; None: every visible registry
+    subscriptions: tuple[str, ...]  # of the registries in reach when the plan was made
+    keep_group_access: bool
+    definitions: RoleDefinitions | None
+
+
+def _scoped(checked: CheckedRevoke) -> RunContext:
+    ctx = RunContext()
+    req, target = checked.request, checked.target
+    ctx.values[_SCOPE_KEY] = RevokeScope(
+        target.object_id.lower(), target.display_name, target.app_id,
+        checked.registries[0] if req.registry and checked.registries else None,
+        tuple(sorted({r.subscription_id.lower() for r in checked.registries})), req.keep_group_access,
+        checked.definitions)
+    return ctx
+
+
+@dataclass(frozen=True)
+class RemainingPath:
+    """One way the principal (or anyone, for anonymous pull) still gets in, and how to end it."""
+
+    path: AccessPath  # as the access view reports it
+    remove: str  # the command that ends it
+    how: str  # one line for a person: what the command does, or what to do in Azure
+    group: str | None = None  # the group the principal is a member of that grants it (display name)
+    group_id: str | None = None
+    anyone: bool = False  # anonymous pull: not the principal's own access
+    kept: bool = False  # group access the user asked to keep
+
+    @property
+    def counts(self) -> bool:
+        """Whether it makes the revoke fail: the principal's own access, not kept on purpose."""
+        return not (self.anyone or self.kept)
+
+
+@dataclass(frozen=True)
+class RegistryRemaining:
+    registry: Registry
+    entry: AccessEntry | None  # the principal's entry, as `access` shows it
+    anonymous: AccessEntry | None  # "anyone (anonymous pull)"
+    paths: tuple[RemainingPath, ...]
+
+    @property
+    def rights(self) -> frozenset[Right]:
+        return frozenset(r for p in self.paths for r in p.path.rights)
+
+    @property
+    def latent(self) -> frozenset[Latent]:
+        return frozenset(x for p in self.paths for x in p.path.latent)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = to_json(RegistryAccess(self.registry, tuple(e for e in (self.anonymous, self.entry) if e is not None)))
+        by_path = {id(p.path): p for p in self.paths}
+        for entry_doc, entry in zip(doc["entries"], (e for e in (self.anonymous, self.entry) if e is not None),
+                                    strict=True):
+            for path_doc, path in zip(entry_doc["paths"], entry.paths, strict=True):
+                found = by_path[id(path)]
+                path_doc.update({"remove": found.remove, "how": found.how, "counts": found.counts})
+                if found.group is not None:
+                    path_doc["memberOf"] = {"objectId": found.group_id, "displayName": found.group}
+                if found.kept:
+                    path_doc["kept"] = True
+        rights = self.rights
+        return {"registry": doc["registry"], "pull": Right.PULL in rights, "push": Right.PUSH in rights,
+                "delete": Right.DELETE in rights, "latent": sorted(x.value for x in self.latent),
+                "entries": doc["entries"]}
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """What the principal can still do on the registries in scope, read after the plan ran."""
+
+    principal: str  # display name
+    principal_id: str
+    registries: tuple[RegistryRemaining, ...]  # only those where anything remains
+    sign_in: str  # "enabled" | "disabled" | "deleted", as the directory answers now
+    dormant: int = 0  # role paths left that grant nothing while sign-in is disabled or the principal is gone
+    keep_group_access: bool = False
+
+    def _paths(self) -> list[tuple[Registry, RemainingPath]]:
+        return [(r.registry, p) for r in self.registries for p in r.paths]
+
+    @property
+    def failing(self) -> list[tuple[Registry, RemainingPath]]:
+        """The principal's own access left, not kept on purpose: the revoke did not do its job."""
+        return [(reg, p) for reg, p in self._paths() if p.counts]
+
+    @property
+    def kept_groups(self) -> list[str]:
+        """The groups whose access was left alone as asked, by name."""
+        return list(dict.fromkeys(p.group or "?" for _, p in self._paths() if p.kept))
+
+    def summary(self) -> str | None:
+        """One line naming the widest access left, or None when nothing counts."""
+        failing = self.failing
+        if not failing:
+            return None
+
+        def rank(item: tuple[Registry, RemainingPath]) -> int:
+            rights = item[1].path.rights
+            return next((n for n, r in enumerate(_RIGHT_ORDER) if r in rights), len(_RIGHT_ORDER))
+
+        reg, first = min(failing, key=rank)
+        text = f"{self.principal} can still {_verb(first.path)} {reg.name} {_why(first)}"
+        if len(failing) > 1:
+            text += f" (and {len(failing) - 1} more: see 'Still has access')"
+        return text
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [r.to_json() for r in self.registries]
+
+
+def _verb(path: AccessPath) -> str:
+    rights = path.rights
+    if Right.PUSH in rights:
+        return "push to"
+    if Right.DELETE in rights:
+        return "delete from"
+    if Right.PULL in rights:
+        return "pull from"
+    if path.latent:
+        return f"gain access ({', '.join(sorted(x.value for x in path.latent))}) to"
+    return f"act ({path.role}) on"
+
+
+def _why(item: RemainingPath) -> str:
+    path = item.path
+    if path.kind is PathKind.ANONYMOUS_PULL:
+        return "through anonymous pull"
+    if item.group is not None:
+        outer = path.via_groups[0] if path.via_groups else item.group
+        nested = "" if outer == item.group else f" (nested in '{outer}')"
+        return f"through group '{item.group}'{nested}: {path.role} at {_level(path.scope or '')} scope"
+    where = "its own" if path.scope_level is ScopeLevel.REGISTRY else f"an inherited ({_level(path.scope or '')})"
+    return f"through {where} {path.role} assignment"
+
+
+def scope_of(plan: Plan) -> RevokeScope:
+    scope = plan.context.values.get(_SCOPE_KEY)
+    if not isinstance(scope, RevokeScope):
+        raise TypeError(f"plan '{plan.title}' is not a revoke plan")
+    return scope
+
+
+async def remaining_access(az: AzureClients, plan: Plan) -> Remaining:
+    """Read again what the principal of a revoke plan can do on the registries in its scope.
+
+    Reads (all fresh, none of the plan's): the principal (`GET servicePrincipals/{id}`: deleted,
+    disabled?), its groups (`transitiveMemberOf`, for their names), the registries in scope (one `GET`
+    for a named registry, the subscription lists otherwise: anonymous pull and mode as they are now),
+    its and its groups' role assignments (one `assignedTo()` list per subscription); then only when a
+    group's assignment reaches a registry in scope, that group's members (`group_tree`, two batched
+    rounds). Role definitions come from the plan's cache (a revoke changes none). Nothing is read per
+    registry: 4 requests for a named registry without group access, 6 with it (demo tenant).
+    Raises AzureCallError when a read fails: then nothing can be said about what remains.
+    """
+    scope = scope_of(plan)
+    sp_id = scope.principal_id
+
+    async def registries() -> list[Registry]:
+        if scope.registry is not None:
+            found = await get_registry(az, scope.registry.id)
+            return [found] if found is not None else []
+        listing = await list_registries(az)
+        if listing.errors:  # a subscription that cannot be read cannot be said to hold nothing
+            raise next(iter(listing.errors.values()))
+        return listing.registries
+
+    async def assignments(subscriptions: list[str]) -> list[RoleAssignment]:
+        gate = asyncio.Semaphore(MAX_CONCURRENT_READS)
+
+        async def one(sub: str) -> list[RoleAssignment]:
+            async with gate:
+                return await assignments_of(az, sub, sp_id)
+
+        return [a for listed in await asyncio.gather(*(one(s) for s in subscriptions)) for a in listed]
+
+    async def groups() -> list[Group]:
+        try:
+            return await member_of(az, sp_id)
+        except AzureCallError as err:
+            if err.not_found:  # deleted (the plan's last step may do that): it is in no group
+                return []
+            raise
+
+    az.prefetch_graph()
+    known_subs = list(scope.subscriptions)
+    sp_doc, its_groups, regs, found = await asyncio.gather(
+        writes_graph.get_service_principal(az, sp_id), groups(), registries(), assignments(known_subs))
+    more = sorted({r.subscription_id.lower() for r in regs} - set(known_subs))
+    if more:  # a subscription with registries the plan did not see
+        found += await assignments(more)
+    sign_in = "deleted" if sp_doc is None else "enabled" if sp_doc.get("accountEnabled", True) else "disabled"
+    principal = principal_from_json({"@odata.type": "#microsoft.graph.servicePrincipal", **(sp_doc or {"id": sp_id})})
+
+    # Only assignments that reach a registry in scope matter; of those, the groups' need their tree.
+    reaching = [a for a in found if any(is_at_or_above(a.scope, r.id) for r in regs)]
+    group_ids = sorted({a.principal_id.lower() for a in reaching if a.principal_id.lower() != sp_id})
+    names = {g.object_id.lower(): {"displayName": g.display_name} for g in its_groups}
+    definitions = scope.definitions or RoleDefinitions(az)
+    defs_task = asyncio.ensure_future(definitions.resolve(reaching))
+    try:
+        tree: dict[str, Group] = (await group_tree(az, group_ids, names))[0] if group_ids else {}
+        defs = await defs_task
+    finally:
+        if not defs_task.done():
+            defs_task.cancel()
+        await asyncio.gather(defs_task, return_exceptions=True)
+    index = GroupIndex(tree)
+    by_assignment = {a.id.lower(): a for a in reaching}
+
+    out: list[RegistryRemaining] = []
+    dormant = 0
+    for reg in regs:
+        access = analyse(reg, reaching, defs, {sp_id: principal}, tree)
+        entry = next((e for e in access.entries if (e.principal.object_id or "").lower() == sp_id), None)
+        if entry is not None and sign_in != "enabled":
+            dormant += len(entry.paths)
+            entry = None
+        anonymous = anonymous_entry(reg)
+        paths = [_remaining_path(p, reg, scope, by_assignment, index, names) for p in entry.paths] if entry else []
+        if anonymous is not None:
+            paths.insert(0, RemainingPath(
+                anonymous.paths[0], f"acr-console disable-anonymous-pull --registry {reg.name}",
+                "turns anonymous pull off for everyone (clients without credentials get 401 from then on)",
+                anyone=True))
+        if paths:
+            out.append(RegistryRemaining(reg, entry, anonymous, tuple(paths)))
+    return Remaining(scope.display_name, sp_id, tuple(out), sign_in, dormant, scope.keep_group_access)
+
+
+def _remaining_path(path: AccessPath, reg: Registry, scope: RevokeScope, assignments: dict[str, RoleAssignment],
+                    index: GroupIndex, names: dict[str, dict[str, str]]) -> RemainingPath:
+    if path.via_groups:
+        # The group to leave is the one the principal is a direct member of on this chain: removing
+        # it from the assigned (outer) group would cut off that group's other members too.
+        assigned = assignments.get((path.assignment_id or "").lower())
+        chains = index.members(assigned.principal_id).get(scope.principal_id, ()) if assigned else ()
+        chain = next((c for c in chains if tuple(index.display_name(g) for g in c) == path.via_groups),
+                     chains[0] if chains else ())
+        gid = chain[-1] if chain else None
+        name = index.display_name(gid) if gid else path.via_groups[-1]
+        if gid and gid in names:
+            name = names[gid]["displayName"]
+        return RemainingPath(
+            path, f"az ad group member remove --group {gid or name} --member-id {scope.principal_id}",
+            f"remove {scope.display_name} from group '{name}' in Microsoft Entra ID (the console does not change "
+            "group members; the group is shared)", group=name, group_id=gid, kept=scope.keep_group_access)
+    if path.scope_level is ScopeLevel.REGISTRY:
+        return RemainingPath(path, f"acr-console revoke {scope.app_id} --registry {reg.name}",
+                             "run the revoke again: its role assignment on the registry is still there")
+    return RemainingPath(path, f"acr-console revoke {scope.app_id} --registry {reg.name} --include-broader-scopes",
+                         f"deletes its {path.role} assignment at {_level(path.scope or '')} scope, which reaches "
+                         "beyond this registry")

@@ -16,8 +16,12 @@ from ..operations import registry as ops
 from ..presentation import printable
 
 if TYPE_CHECKING:
-    from ..operations import Plan
+    from rich.text import Text
+
+    from ..azure.clients import AzureClients
+    from ..operations import Outcome, Plan
     from .app import AcrConsoleApp
+    from .screens.execution import AfterRun
     from .screens.forms.base import OperationForm
 
 
@@ -36,6 +40,8 @@ class OperationUI:
     help: str  # the palette's line under the operation's title
     form: Callable[[OperationContext], OperationForm]
     needs: str = ""  # "principal" or "detail": refused with a hint where the screen shows none
+    # Read and shown under the result once the plan has run (or had nothing to do).
+    after_run: AfterRun | None = None
 
 
 # Forms are imported when one opens: Textual's form widgets are not needed for the first frame.
@@ -85,6 +91,12 @@ def _revoke(c: OperationContext) -> OperationForm:
     return RevokeForm(c.principal, c.registries, c.registry)
 
 
+async def _revoke_remaining(az: AzureClients, outcome: Outcome) -> Text:
+    from .revoke_remaining import remaining_text
+
+    return await remaining_text(az, outcome)
+
+
 def _disable_anonymous_pull(c: OperationContext) -> OperationForm:
     from .screens.forms.disable_anonymous_pull import DisableAnonymousPullForm
 
@@ -111,7 +123,8 @@ OPERATION_UI: dict[str, OperationUI] = {
     ops.REMOVE_CREDENTIAL.name: OperationUI("Remove one secret or certificate of a principal.", _remove, "detail"),
     ops.ASSIGN.name: OperationUI("Give a principal a role on a registry.", _assign),
     ops.UNASSIGN.name: OperationUI("Take a principal's role on a registry away.", _unassign),
-    ops.REVOKE.name: OperationUI("Remove a principal's credentials and registry roles.", _revoke, "principal"),
+    ops.REVOKE.name: OperationUI("Remove a principal's credentials and registry roles.", _revoke, "principal",
+                                 after_run=_revoke_remaining),
     ops.DISABLE_ANONYMOUS_PULL.name: OperationUI("Make pulling from a registry need a credential (anonymous pull off).",
                                                  _disable_anonymous_pull),
     # registry tokens (issue 13 item 4)
@@ -156,13 +169,19 @@ def confirm_and_run(app: AcrConsoleApp, plan: Plan | None) -> None:
 
     if plan is None:
         return
+    after_run = OPERATION_UI[plan.operation].after_run
+    if plan.empty and after_run is not None:
+        # Nothing to write, so nothing to confirm; but what is left is still worth reading (a revoke
+        # with nothing of its own to delete may leave access through a group).
+        app.push_screen(ExecutionScreen(plan, after_run))
+        return
     if plan.empty:
         app.notify(f"{plan.title}: nothing to do.", severity="information")
         return
 
     def confirmed(ok: bool | None) -> None:
         if ok:
-            app.push_screen(ExecutionScreen(plan), lambda changed: _reload(app) if changed else None)
+            app.push_screen(ExecutionScreen(plan, after_run), lambda changed: _reload(app) if changed else None)
 
     app.push_screen(ConfirmPlanScreen(plan, typed_confirmation(plan)), confirmed)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,8 +22,12 @@ from ...presentation import printable_text, shown
 from .base import DialogScreen
 
 if TYPE_CHECKING:
+    from ...azure.clients import AzureClients
     from ...operations import Outcome, Plan, Step, StepResult
     from ...operations.locks import Holder
+
+# Read once a run has finished, shown under its result: what revoke leaves (operations_ui.OperationUI.after_run).
+AfterRun = Callable[["AzureClients", "Outcome"], Awaitable[Text]]
 
 _ICON = {"pending": ("·", "dim"), "running": ("…", "bold cyan"), "done": ("✓", "bold green"),
          "already-done": ("✓", "green"), "failed": ("✗", "bold red"), "skipped": ("–", "yellow")}
@@ -39,6 +44,11 @@ class PlanFinished(Message):
     outcome: Outcome
 
 
+@dataclass
+class AfterRunRead(Message):
+    text: Text
+
+
 class ExecutionScreen(DialogScreen[bool]):
     """Dismisses with True when anything was changed, so the screen below reloads."""
 
@@ -46,9 +56,10 @@ class ExecutionScreen(DialogScreen[bool]):
         Binding("escape", "close", "Close", tooltip="Close when the run has finished.", id="execution.close"),
     ]
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, after_run: AfterRun | None = None) -> None:
         super().__init__()
         self.plan: Plan | None = plan
+        self.after_run = after_run
         self.title_text = plan.title
         self.results: dict[str, StepResult] = {}
         self.outcome: Outcome | None = None
@@ -59,6 +70,7 @@ class ExecutionScreen(DialogScreen[bool]):
             yield Static(shown(self.title_text, style="bold"), id="execution-title")
             with VerticalScroll():
                 yield Static("", id="execution-steps")
+                yield Static("", id="execution-after")
             yield Static(Text("Running…", style="italic"), id="execution-summary")
             with Horizontal():
                 yield Button("Retry the rest", id="execution-retry", variant="warning", compact=True)
@@ -68,6 +80,7 @@ class ExecutionScreen(DialogScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#execution-retry").display = False
         self.query_one("#execution-secret").display = False
+        self.query_one("#execution-after").display = False
         self._render_steps()
         self.run()
 
@@ -97,6 +110,15 @@ class ExecutionScreen(DialogScreen[bool]):
         finally:
             self.console.write_running = False
         self.post_message(PlanFinished(outcome))
+        if self.after_run is not None:
+            self.post_message(AfterRunRead(Text("Reading what access remains…", style="italic")))
+            self.post_message(AfterRunRead(await self.after_run(self.console.backend.az, outcome)))
+
+    @on(AfterRunRead)
+    def _after(self, message: AfterRunRead) -> None:
+        after = self.query_one("#execution-after", Static)
+        after.display = True
+        after.update(printable_text(message.text))
 
     @on(StepProgress)
     def _progress(self, message: StepProgress) -> None:
