@@ -183,8 +183,10 @@ def confirm(console: Console) -> bool:
 
 
 async def run_write(args: argparse.Namespace, az: AzureClients, build: Callable[[], Awaitable[Plan]],
-                    report: Callable[[Outcome], int], *, check: Callable[[], Any] | None = None) -> int:
-    """The whole flow of a write command; `report` prints the outcome and returns the exit code."""
+                    report: Callable[[Outcome], int], *, check: Callable[[], Any] | None = None,
+                    on_empty: Callable[[Plan], int] | None = None) -> int:
+    """The whole flow of a write command; `report` prints the outcome and returns the exit code,
+    `on_empty` (default: report_empty) answers a plan with nothing to do."""
     console = _console(args)
     try:
         if check is not None:
@@ -202,7 +204,7 @@ async def run_write(args: argparse.Namespace, az: AzureClients, build: Callable[
         return EXIT_OK
     render_plan(plan, console)
     if plan.empty:
-        return report_empty(args, plan)
+        return on_empty(plan) if on_empty is not None else report_empty(args, plan)
     if not args.yes and not confirm(console):
         print_error("cancelled; nothing was changed")
         return EXIT_USAGE

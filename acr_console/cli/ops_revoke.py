@@ -46,37 +46,29 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 
 class RevokeCommand(WriteCommand):
-    """The shared write flow, then what remains. `run_write` reports an empty plan itself (ok, exit 0)
-    without calling the command's report, and its report is synchronous, while what remains needs
-    reads: so the flow's own report only keeps the outcome, and the result is printed after it."""
+    """The shared write flow, then what remains. Its report is synchronous while what remains needs
+    reads, so the flow only keeps the outcome (or the empty plan: a principal whose access is all
+    through groups has nothing to delete, and still has to hear what remains), and the result is
+    printed after it."""
 
     async def run(self, args: argparse.Namespace, az: AzureClients) -> int:
         request = self.request_of(args)
         held: dict[str, Any] = {}
 
-        async def build() -> Plan:
-            plan = await REVOKE.prepare(request, Reads(az))
-            held["plan"] = plan
-            if plan.empty and not args.dry_run and args.json:
-                # Keeps run_write's report of an empty plan off stdout: the one JSON document,
-                # with what remains, is printed below.
-                held["json"], args.json = True, False
-            return plan
-
         def keep(outcome: Outcome) -> int:
             held["outcome"] = outcome
             return outcome.exit_code
 
-        code = await run_write(args, az, build, keep, check=lambda: REVOKE.validate(request))
-        if held.pop("json", False):
-            args.json = True
-        plan: Plan | None = held.get("plan")
-        outcome: Outcome | None = held.get("outcome")
-        if plan is None or args.dry_run or (outcome is None and not (plan.empty and code == EXIT_OK)):
-            return code  # refused, cancelled or only shown: nothing ran
-        if outcome is None:  # nothing to do: what remains is reported all the same
+        def nothing_to_do(plan: Plan) -> int:
             now = utcnow()
-            outcome = Outcome(plan, {}, now, now)
+            held["outcome"] = Outcome(plan, {}, now, now)
+            return EXIT_OK
+
+        code = await run_write(args, az, lambda: REVOKE.prepare(request, Reads(az)), keep,
+                               check=lambda: REVOKE.validate(request), on_empty=nothing_to_do)
+        outcome: Outcome | None = held.get("outcome")
+        if outcome is None:
+            return code  # refused, cancelled or only shown: nothing ran
         return await report_remaining(args, az, outcome)
 
 
