@@ -320,3 +320,23 @@ def test_a_create_killed_before_its_role_is_finished_by_running_it_again(slow_sa
     while not can_push(slow_sandbox, app_id, secret):
         assert time.monotonic() < deadline, "the finished principal cannot push with its first secret"
         time.sleep(0.5)
+
+
+def test_two_creates_on_two_machines_keep_one_application(slow_sandbox: SandboxServer, tmp_path: Path) -> None:
+    """No shared lock (each process has its own audit folder, as two jump hosts would): both find the
+    name free and both create; re-reading the name after creating, the younger twin removes itself."""
+    name = f"twin-far-{uuid.uuid4().hex[:8]}"
+    args = ("create-principal", "--name", name, "--registry", REGISTRY, "--role", "AcrPull", "--yes", "--json")
+    procs = [subprocess.Popen(argv(slow_sandbox, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env_with(tmp_path / f"host-{n}" / "audit.jsonl")) for n in range(2)]
+    results = [(p.wait(timeout=180), *p.communicate()) for p in procs]
+    assert slow_sandbox.sandbox is not None
+    apps = slow_sandbox.sandbox.store.rows(
+        "SELECT id FROM directory_objects WHERE type = ? AND display_name = ?", ("application", name))
+    assert len(apps) == 1, results
+    codes = sorted(rc for rc, _, _ in results)
+    if codes == [0, 1]:  # they raced: the loser says so and removed its own
+        loser = next(err for rc, _, err in results if rc == 1)
+        assert "created at the same time" in loser and "was deleted again" in loser
+    else:  # one planned after the other had created: refused before sending anything
+        assert codes == [0, 2], results
