@@ -311,6 +311,10 @@ def test_a_create_killed_before_its_role_is_finished_by_running_it_again(slow_sa
     assert secret and proc.returncode == -signal.SIGKILL
     progress = [r for r in records(audit_log) if r.get("phase") == "progress"]
     app_id = next(s for s in progress[-1]["steps"] if s["id"] == "application")["details"]["appId"]
+    # Killed outright: no outcome record; `audit` shows the run as unfinished, once.
+    shown = json.loads(run(slow_sandbox, audit_log, "audit", "--json").stdout)
+    killed = [r for r in shown if r.get("run") == progress[-1]["run"]]
+    assert [r["result"] for r in killed] == ["unfinished"]
     time.sleep(20)  # the held PUT goes through or not; either way the re-run must end with the role
     again = run(slow_sandbox, audit_log, *args)
     assert again.returncode == 0, again.stderr

@@ -198,3 +198,40 @@ def test_secret_never_shows() -> None:
         json.dumps({"x": s})
     with pytest.raises(TypeError):
         pickle.dumps(s)
+
+
+async def test_a_stop_lets_the_step_in_flight_finish_and_starts_nothing_else() -> None:
+    """What a hang-up, SIGTERM or Ctrl+C asks of a running plan (operations/runner.py)."""
+    import signal
+
+    az = FakeAzure()
+    plan = Plan("t", "test", {}, [az.step("a", held=True), az.step("b", deps=("a",)), az.step("c", deps=("a",))])
+    execution = Execution(plan, concurrency=1)
+    run = asyncio.ensure_future(execution.run())
+    await az.until_running(1)
+    execution.stop(signal.SIGHUP)
+    az.gate.set()  # the request in flight comes back
+    outcome = await run
+    assert outcome.results["a"].status is StepStatus.DONE  # finished, not cut off
+    assert [outcome.results[s].status for s in "bc"] == [StepStatus.SKIPPED] * 2
+    assert outcome.results["b"].note == "not started: stopped by SIGHUP"
+    assert az.calls == ["a"]
+    assert outcome.interrupted and outcome.stopped_by == signal.SIGHUP and outcome.exit_code == 129
+    assert outcome.to_json()["stoppedBy"] == "SIGHUP" and "interrupted by SIGHUP" in outcome.summary()
+
+
+async def test_a_second_stop_cancels_at_once_and_the_step_is_reported_unknown() -> None:
+    import signal
+
+    az = FakeAzure()
+    plan = Plan("t", "test", {}, [az.step("a", held=True), az.step("b", deps=("a",))])
+    execution = Execution(plan)
+    run = asyncio.ensure_future(execution.run())
+    await az.until_running(1)
+    execution.stop(signal.SIGTERM)
+    execution.stop(signal.SIGTERM)  # the gate never opens: only the cancel ends the step
+    outcome = await asyncio.wait_for(run, GATE_TIMEOUT_S)
+    a = outcome.results["a"]
+    assert a.status is StepStatus.FAILED and a.error is not None and a.error.code == "Interrupted"
+    assert outcome.results["b"].status is StepStatus.SKIPPED
+    assert outcome.exit_code == 143
