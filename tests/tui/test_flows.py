@@ -226,3 +226,31 @@ async def test_revoke_with_typed_confirmation(connection: dict[str, Any]) -> Non
         assert execution.outcome.ok, execution.outcome.summary()
         assert steps.count("[done]") + steps.count("[already-done]") == len(execution.outcome.results)
         assert "complete" in str(execution.query_one("#execution-summary", Static).render())
+
+
+async def test_a_write_whose_audit_cannot_be_recorded_is_refused_on_screen(
+        connection: dict[str, Any], sandbox_server: Any, monkeypatch: Any) -> None:
+    """The intent record comes before the first request: with a log that cannot take it, the
+    result screen says why and nothing is created (operations/runner.py)."""
+    monkeypatch.setenv("ACR_CONSOLE_AUDIT_LOG", "/dev/full")
+    app = make_app(connection)
+    name = unique("tui-unaudited")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.run_command("registries")
+        await settle(pilot)
+        app.start_operation("create-principal",
+                            registry=next(r for r in app.backend.listing.registries if r.name == "contosodev"))
+        await settle(pilot)
+        app.screen.query_one("#field-name", Input).value = name
+        await submit_form(pilot)
+        app.screen.query_one("#confirm-run", Button).press()
+        await settle(pilot)
+        execution = app.screen
+        assert isinstance(execution, ExecutionScreen) and execution.outcome is None
+        summary = str(execution.query_one("#execution-summary", Static).render())
+        assert "the audit log /dev/full" in summary and "not a regular file" in summary
+        assert pilot.app.focused is execution.query_one("#execution-close", Button)
+    # Never created: the sandbox holds no application of that name.
+    assert not sandbox_server.sandbox.store.rows(
+        "SELECT id FROM directory_objects WHERE type = 'application' AND display_name = ?", (name,))
