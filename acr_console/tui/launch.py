@@ -14,6 +14,13 @@ def run_tui(options: SessionOptions) -> int:
     try:
         settings = load_settings()
         target = resolve(options, settings)
+        # Checked whole before the console opens, so a mistake is one line on a normal terminal: a
+        # keymap id or theme that does not exist, an audit log path that is not a file.
+        from ..operations.audit import AuditLog
+        from .keymap import check_console_settings
+
+        check_console_settings(settings)
+        AuditLog().check_path()
         # The session outlives the app: a sandbox it started serves until the console has closed.
         with Session(options, settings) as session:
             app = AcrConsoleApp(session.connect(target), settings=settings, session=session,

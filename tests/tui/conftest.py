@@ -85,6 +85,7 @@ def audit_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(autouse=True)
 def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "config.toml"
+    path.touch()  # empty: no configuration (a file ACR_CONSOLE_CONFIG names must exist)
     monkeypatch.setenv("ACR_CONSOLE_CONFIG", str(path))
     return path
 
