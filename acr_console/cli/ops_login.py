@@ -45,6 +45,8 @@ def _read_password() -> str:
     no further than the limit allows: a 10 MB file on standard input is refused without being read."""
     if sys.stdin.isatty():
         text = getpass.getpass("secret: ")
+    elif not hasattr(sys.stdin, "buffer"):  # a text stream with no bytes beneath (a program embedding main())
+        text = sys.stdin.readline(MAX_SECRET_CHARS + 2).rstrip("\r\n")
     else:
         most = 4 * MAX_SECRET_CHARS  # bytes: UTF-8 takes at most 4 a character
         data = sys.stdin.buffer.readline(most + 1).rstrip(b"\r\n")
