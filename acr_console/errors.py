@@ -70,9 +70,11 @@ class OutputError(LocalError):
 
 
 class AuditError(LocalError):
-    """The audit log cannot be written: a write is refused before anything is sent."""
+    """The audit log cannot be written: a write is refused before anything is sent, so the exit code
+    is bad usage's (2), as for an audit log path that is not a regular file (AuditLog.check_path)."""
 
     code = "AuditLogUnwritable"
+    exit_code = EXIT_USAGE
 
 
 class BusyError(LocalError):

@@ -40,8 +40,27 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_sdk_logging() -> None:
+    """Keep the SDKs' log records off stderr: every failure is one `error:` line of the console's own.
+
+    azure-identity logs a failed sign-in at WARNING ("AzureCliCredential.get_token_info failed: Azure
+    CLI not found on path", azure/identity/_internal/get_token_mixin.py) and, with no handler
+    anywhere on a logger's way to the root, Python prints WARNING and above through
+    `logging.lastResort` on stderr, above the error line that says the same. A NullHandler is a
+    handler (Python's logging HOWTO, "Configuring Logging for a Library"), so nothing reaches the last
+    resort; the records still propagate, and a program that configures logging (a handler on the
+    root, e.g. `logging.basicConfig(level=logging.DEBUG)` around `main`) still sees every one."""
+    import logging
+
+    for name in ("azure", "msal"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):  # main() may run again
+            logger.addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    quiet_sdk_logging()
     args = build_parser(argv).parse_args(argv)
     options = SessionOptions.from_args(args)
     if args.command is None:

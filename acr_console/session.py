@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from .azure.connection import CLOUDS, Auth, AuthMethod, Connection, sandbox_connection
-from .config import AuthName, CloudName, Profile, Settings
+from .config import AuthName, CloudName, Profile, Settings, check_subscription_id
 from .errors import ConsoleError, UsageError
 from .paths import expand_user
 
@@ -62,6 +62,15 @@ class SessionOptions:
                    read_only=args.read_only)
 
 
+def _subscription_id(value: str) -> str:
+    import argparse
+
+    try:
+        return check_subscription_id(value)
+    except ValueError as exc:  # argparse then exits 2 naming the option, before anything is sent
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The global options (before the command), as the README's table lists them."""
     g = parser.add_argument_group("connection")
@@ -74,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Defaults are None so an option given here can be told apart from one the profile supplies.
     g.add_argument("--cloud", choices=sorted(CLOUDS), help="Azure cloud (default AzureCloud)")
     g.add_argument("--tenant", help="tenant id or domain to sign in to")
-    g.add_argument("--subscription", action="append", metavar="ID",
+    g.add_argument("--subscription", action="append", metavar="ID", type=_subscription_id,
                    help="limit to this subscription (repeatable; default: every visible one)")
     g.add_argument("--auth", choices=[m.value for m in AuthMethod if m is not AuthMethod.SECRET],
                    help="how to sign in: Azure CLI (default), device code (over SSH), environment variables, "
@@ -93,7 +102,8 @@ class Target:
 
 def resolve(options: SessionOptions, settings: Settings) -> Target:
     """Fill what the options leave unset from the chosen profile (--profile, else the configuration's
-    default); the options win, and read-only from either side sticks."""
+    default); the options win, and read-only from any side (--read-only, the profile, the
+    configuration's own `read_only` or ACR_CONSOLE_READ_ONLY) sticks."""
     if options.profile is not None and not options.profile.strip():
         # An empty name would silently fall back to the default profile, perhaps production's.
         raise UsageError("--profile: no profile name given; name one from the configuration file")
@@ -104,7 +114,7 @@ def resolve(options: SessionOptions, settings: Settings) -> Target:
         tenant=options.tenant or profile.tenant,
         subscriptions=options.subscriptions or tuple(profile.subscriptions),
         auth=options.auth or profile.auth,
-        read_only=options.read_only or profile.read_only,
+        read_only=options.read_only or settings.read_only or profile.read_only,
         sandbox=bool(options.sandbox or options.sandbox_data or profile.sandbox),
     )
     return Target(merged, name, expand_user(options.sandbox_data) if options.sandbox_data else None)
@@ -159,10 +169,11 @@ class Session:
 
     def profile_target(self, name: str) -> Target:
         """The profile `name` as it is in the configuration now (read again: it may have changed),
-        without the command line's options: switching profile means leaving them behind."""
+        without the command line's options: switching profile means leaving them behind, except
+        --read-only, which no switch may lift."""
         from .config import load_settings
 
-        return resolve(SessionOptions(profile=name), load_settings())
+        return resolve(SessionOptions(profile=name, read_only=self.options.read_only), load_settings())
 
     def sign_in_instead(self, connection: Connection, choice: str) -> Connection:
         """After sign-in failed on `connection`: the same place with another way to sign in

@@ -42,6 +42,7 @@ def child_env(workdir: Path, **extra: str) -> dict[str, str]:
     # No user configuration file or ACR_CONSOLE_* variable changes what is measured.
     for key in [k for k in env if k.startswith("ACR_CONSOLE_")]:
         env.pop(key)
+    (workdir / "no-config.toml").touch()  # empty: no configuration (a file ACR_CONSOLE_CONFIG names must exist)
     env["ACR_CONSOLE_CONFIG"] = str(workdir / "no-config.toml")
     env["ACR_CONSOLE_AUDIT_LOG"] = str(workdir / "audit.jsonl")
     env.update(extra)

@@ -119,3 +119,24 @@ def test_a_command_never_loads_the_console() -> None:
     assert out == "[]"
 
 
+
+
+def test_read_only_of_the_configuration_holds_under_every_profile() -> None:
+    settings = Settings(read_only=True, profiles={"ops": Profile(read_only=False)}, default_profile="ops")
+    assert resolve(SessionOptions(), settings).profile.read_only is True
+    assert resolve(SessionOptions(profile="ops"), settings).profile.read_only is True
+    # Any one side is enough; none of them lifts another's.
+    assert resolve(SessionOptions(read_only=True), Settings()).profile.read_only is True
+    assert resolve(SessionOptions(), Settings(profiles={"x": Profile(read_only=True)}, default_profile="x")
+                   ).profile.read_only is True
+
+
+def test_subscriptions_are_guids_on_the_command_line_and_in_a_profile() -> None:
+    from acr_console.main import build_parser
+
+    args = build_parser(["registries"]).parse_args(["--subscription", SUB, "registries"])
+    assert SessionOptions.from_args(args).subscriptions == (SUB,)
+    with pytest.raises(ValueError, match="'prod' is not a subscription id"):
+        Profile(subscriptions=("prod",))
+    with pytest.raises(ValueError, match="not a subscription id"):
+        Profile(subscriptions=(SUB + "0",))

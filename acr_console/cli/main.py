@@ -16,7 +16,7 @@ import threading
 from collections.abc import Sequence
 from types import ModuleType
 
-from ..config import load_settings
+from ..config import Settings, load_settings
 from ..console_output import print_error
 from ..errors import EXIT_FAILED, ConsoleError, Stopped, exit_code_for_signal
 from ..session import VALUED_OPTIONS, Session, SessionOptions
@@ -38,6 +38,12 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ops_audit": ("audit",),
     "sandbox_cmd": ("sandbox",),
 }
+
+
+# The commands that may write: before anything is sent they check that the audit log can be written
+# (a regular file or none yet). The others read, and never touch the log's path.
+WRITE_COMMANDS = frozenset(name for module, names in COMMAND_MODULES.items()
+                           if module.startswith("ops_") and module not in ("ops_login", "ops_audit") for name in names)
 
 
 def _module(name: str) -> ModuleType:
@@ -76,11 +82,11 @@ def add_commands(parser: argparse.ArgumentParser, argv: Sequence[str] | None = N
                 sub.add_parser(name, add_help=False)
 
 
-async def _run_with_azure(args: argparse.Namespace, options: SessionOptions) -> int:
+async def _run_with_azure(args: argparse.Namespace, options: SessionOptions, settings: Settings) -> int:
     from ..azure.clients import AzureClients
 
     # A sandbox the session starts serves exactly as long as the command runs.
-    with Session(options, load_settings()) as session:
+    with Session(options, settings) as session:
         async with AzureClients(session.connect()) as az:
             return await args.handler(args, az)
 
@@ -106,8 +112,15 @@ def run(args: argparse.Namespace, options: SessionOptions) -> int:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, _raise_stopped)
     try:
+        # The configuration is checked whole before anything else, by every command but the sandbox's
+        # own (which reads none): a bad file or variable is an error, never a silent default.
+        settings = load_settings() if args.command != "sandbox" else Settings()
+        if args.command in WRITE_COMMANDS:
+            from ..operations.audit import AuditLog
+
+            AuditLog().check_path()
         if getattr(args, "needs_azure", True):
-            return asyncio.run(_run_with_azure(args, options))
+            return asyncio.run(_run_with_azure(args, options, settings))
         return args.handler(args)
     except ConsoleError as err:  # Azure's refusals, bad input, bad configuration: one line each
         print_error(str(err))

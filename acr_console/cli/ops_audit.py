@@ -10,19 +10,32 @@ from rich.text import Text
 
 from ..errors import EXIT_OK
 from ..operations.audit import AuditLog
-from .output import print_json, stdout_console
+from .output import print_json, print_warning, stdout_console
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:  # argparse then exits 2 naming the option
+        raise argparse.ArgumentTypeError(f"{value} is negative; give how many records to show (0: all)")
+    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="the audit log of every write the console made")
     p.add_argument("--json", action="store_true", help="print the records as a JSON list")
-    p.add_argument("--limit", type=int, default=50, metavar="N", help="the last N records (default 50; 0: all)")
+    p.add_argument("--limit", type=_limit, default=50, metavar="N", help="the last N records (default 50; 0: all)")
     p.set_defaults(handler=run, needs_azure=False)
 
 
 def run(args: argparse.Namespace) -> int:
     log = AuditLog()
-    records = log.read(args.limit if args.limit > 0 else None)
+    records, unreadable = log.read_counted(args.limit or None)
+    if unreadable:
+        print_warning(f"{unreadable} line(s) of {log.path} could not be read (not UTF-8, not a JSON record, or "
+                      "too long) and were skipped")
     if args.json:
         print_json(records)
         return EXIT_OK

@@ -13,10 +13,19 @@ from ..azure.clients import AzureClients
 from ..azure.errors import AzureCallError
 from ..azure.registry_access import find_registry
 from ..azure.registry_token import TokenResult, try_registry_login, valid_scope
-from ..errors import EXIT_NOT_PERMITTED, EXIT_OK, EXIT_USAGE
+from ..errors import EXIT_NOT_PERMITTED, EXIT_OK, EXIT_USAGE, InputError
 from ..operations.validation import check_reference
 from ..secret import Secret
 from .output import print_error, print_json, stdout_console
+
+# The longest secret read from standard input. An Entra client secret is 16–64 characters (Microsoft
+# Graph, passwordCredential: secretText); registry token and admin passwords are of that order; the
+# longest password `docker login` takes for a registry is an ACR refresh token (user
+# 00000000-0000-0000-0000-000000000000, from `az acr login --expose-token`), a JWT of a few KB.
+# 8 KiB holds all of them, and its Basic header (base64, ~11 KB) stays under the 16,384 bytes a
+# header field may be by default behind HTTP.sys (MaxFieldLength, "Http.sys registry settings for
+# Windows"). Anything longer is not a secret (a file piped by mistake) and is refused unsent.
+MAX_SECRET_CHARS = 8192
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,9 +41,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_password() -> str:
+    """The secret's first line, at most MAX_SECRET_CHARS long; InputError otherwise. Read as bytes and
+    no further than the limit allows: a 10 MB file on standard input is refused without being read."""
     if sys.stdin.isatty():
-        return getpass.getpass("secret: ")
-    return sys.stdin.readline().rstrip("\r\n")
+        text = getpass.getpass("secret: ")
+    elif not hasattr(sys.stdin, "buffer"):  # a text stream with no bytes beneath (a program embedding main())
+        text = sys.stdin.readline(MAX_SECRET_CHARS + 2).rstrip("\r\n")
+    else:
+        most = 4 * MAX_SECRET_CHARS  # bytes: UTF-8 takes at most 4 a character
+        data = sys.stdin.buffer.readline(most + 1).rstrip(b"\r\n")
+        if len(data) > most:
+            raise InputError(_TOO_LONG)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("the secret on standard input is not UTF-8 text") from None
+    if len(text) > MAX_SECRET_CHARS:
+        raise InputError(_TOO_LONG)
+    return text
+
+
+_TOO_LONG = (f"the secret on standard input is longer than {MAX_SECRET_CHARS:,} characters, so it is not a client "
+             "secret, registry password or token (Entra secrets are 16–64): pipe only the secret")
 
 
 async def run(args: argparse.Namespace, az: AzureClients) -> int:
@@ -49,7 +77,11 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
         print_error(f"--scope {bad[0]!r} is not a registry scope; use e.g. repository:NAME:pull,push or "
                     "registry:catalog:*")
         return EXIT_USAGE
-    password = Secret(_read_password())
+    try:
+        password = Secret(_read_password())
+    except InputError as err:
+        print_error(str(err))
+        return EXIT_USAGE
     if not password.reveal():
         print_error("no secret on standard input")
         return EXIT_USAGE

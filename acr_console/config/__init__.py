@@ -2,10 +2,13 @@
 
 A TOML file in the user config folder (`~/.config/acr-console/config.toml` on Linux, or the file
 named by `ACR_CONSOLE_CONFIG`), overridden by `ACR_CONSOLE_*` environment variables (`__` nests:
-`ACR_CONSOLE_PROFILES__PROD__READ_ONLY=true`). Unknown keys are errors, not silently ignored: a
-misspelt `read_ony = true` must not leave a production profile writable. Example::
+`ACR_CONSOLE_PROFILES__PROD__READ_ONLY=true`). Everything fails closed: unknown keys are errors, not
+silently ignored (a misspelt `read_ony = true` must not leave a production profile writable), and so
+are unknown `ACR_CONSOLE_*` variables, a file `ACR_CONSOLE_CONFIG` names that is missing or
+unreadable, and a file that is not a regular file, too large or nested too deep. Example::
 
     default_profile = "prod"
+    read_only = false                 # true: refuse every write, whatever the profile
 
     [profiles.prod]
     cloud = "AzureCloud"
@@ -29,7 +32,10 @@ validated by `config.validation` (pydantic-settings) into these same dataclasses
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,6 +46,27 @@ from ..paths import expand_user
 
 CONFIG_ENV = "ACR_CONSOLE_CONFIG"
 ENV_PREFIX = "ACR_CONSOLE_"
+
+# `ACR_CONSOLE_*` variables that are not settings: each is read, by its exact name, elsewhere. Any
+# other variable with the prefix that names no setting is an error (a misspelt ACR_CONSOLE_READONLY
+# must not pass for read-only), so a new variable of this kind is added here.
+OTHER_VARIABLES: Mapping[str, str] = {
+    CONFIG_ENV: "the configuration file's path (this module)",
+    "ACR_CONSOLE_AUDIT_LOG": "the audit log's path (operations/audit.py)",
+    "ACR_CONSOLE_AZ_VENV": "the Azure CLI the tests run (tests/azcli/install.sh)",
+}
+
+# A configuration is a few hundred bytes; a larger file is a mistake (the wrong path), not settings.
+MAX_CONFIG_BYTES = 1 << 20
+# The deepest value a valid file holds is four tables or arrays down (profiles.NAME.subscriptions[i]);
+# tomllib has no limit of its own (it recurses: a few thousand `[` raise RecursionError) and dotted
+# keys nest without recursing at all, so anything deeper than this is refused before it is validated.
+MAX_CONFIG_DEPTH = 8
+
+# A subscription id is a GUID: ARM's common `SubscriptionIdParameter` is `"format": "uuid"`
+# (azure-rest-api-specs specification/common-types/resource-management/v5/types.json). Checked
+# before anything is sent: a mistyped id otherwise costs a round of requests and ends "not found".
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 CloudName = Literal["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"]
 AuthName = Literal["cli", "device-code", "env", "managed-identity", "browser"]
@@ -52,14 +79,13 @@ class ConfigError(UsageError):
     """The configuration file or environment is invalid, or names an unknown profile."""
 
 
-def config_path() -> Path:
-    """Where the configuration file is read from."""
-    override = os.environ.get(CONFIG_ENV)
-    if override:
-        return expand_user(override)
-    from platformdirs import user_config_path
-
-    return user_config_path("acr-console", appauthor=False) / "config.toml"
+def check_subscription_id(value: str) -> str:
+    """`value` if it is a subscription id (a GUID); ValueError saying what one looks like otherwise."""
+    if not _GUID.fullmatch(value):
+        shown = value if len(value) <= 60 and value.isprintable() else repr(value[:60])
+        raise ValueError(f"'{shown}' is not a subscription id (a GUID such as "
+                         "00000000-0000-0000-0000-000000000000; `az account list -o table` lists yours)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,8 @@ class Profile:
     """A colour for the status line (e.g. "dark_red" or "#8b0000" for production), so the tenant is never mistaken."""
 
     def __post_init__(self) -> None:
+        for sub in self.subscriptions:
+            check_subscription_id(sub)
         if self.accent is not None:
             from rich.color import Color, ColorParseError
 
@@ -106,7 +134,10 @@ class Settings:
     keymap: Mapping[str, str] = field(default_factory=dict)
     """Binding id → keys, e.g. {"registries.refresh": "f5"}; ids are listed on the help screen (?)."""
     theme: str | None = None
-    """A Textual theme name, e.g. "textual-ansi" to follow the terminal's colours."""
+    """A Textual theme name, e.g. "ansi-dark" to follow the terminal's colours."""
+    read_only: bool = False
+    """Refuse every write whatever the profile (`ACR_CONSOLE_READ_ONLY=true`): a profile's own
+    `read_only` and `--read-only` add to it, never take it away."""
     max_rows: int = 100_000
     """Most rows a table shows at once (100–100,000); filter (/) to narrow a longer list (tables draw
     only what is on screen, so 100,000 rows cost no more to show than 100)."""
@@ -131,18 +162,106 @@ class Settings:
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    """Read and validate the configuration; a ConfigError names the file and the bad key."""
+    """Read and validate the configuration; a ConfigError names the file or variable and what to do.
+
+    `path` (else the file `ACR_CONSOLE_CONFIG` names) must exist; the default file may be absent.
+    """
+    check_variables()
+    required = path is not None or CONFIG_ENV in os.environ
     path = path if path is not None else config_path()
-    if not _overridden() and not path.exists():
+    text = read_config_file(path, required=required)
+    if not text and not _overridden():
         return Settings()
     from .validation import read_settings
 
-    return read_settings(path)
+    return read_settings(path, text or "")
+
+
+def config_path() -> Path:
+    """Where the configuration file is read from."""
+    override = os.environ.get(CONFIG_ENV)
+    if override is not None:
+        if not override.strip():
+            raise ConfigError(f"{CONFIG_ENV} is set but empty: name a configuration file, or unset it")
+        return expand_user(override)
+    from platformdirs import user_config_path
+
+    return user_config_path("acr-console", appauthor=False) / "config.toml"
+
+
+def read_config_file(path: Path, *, required: bool) -> str | None:
+    """The file's text; None when it does not exist and need not. Only a regular file of at most
+    MAX_CONFIG_BYTES in UTF-8 is read: a FIFO would block the console before its first screen, a
+    device (`/dev/zero`) would be read for ever. `os.devnull` is an empty configuration (as
+    `GIT_CONFIG_GLOBAL=/dev/null` is for git)."""
+    where = f"{path} (named by {CONFIG_ENV})" if CONFIG_ENV in os.environ else str(path)
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        if required:
+            raise ConfigError(f"configuration file {where} does not exist: create it, or point {CONFIG_ENV} "
+                              "at an existing file (an empty file, or /dev/null, is no configuration)") from None
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration file {where}: {exc.strerror or exc}") from None
+    if stat.S_ISCHR(info.st_mode) and os.path.samefile(path, os.devnull):
+        return ""
+    _check_regular(info.st_mode, where)
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"configuration file {where} is {info.st_size:,} bytes, more than a configuration "
+                          f"file may be ({MAX_CONFIG_BYTES:,}): is it the right file?")
+    try:
+        # O_NONBLOCK: a FIFO put in the file's place since the stat above must not block the open.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration file {where}: {exc.strerror or exc}; "
+                          "check its permissions") from None
+    with os.fdopen(fd, "rb") as f:
+        _check_regular(os.fstat(fd).st_mode, where)
+        data = f.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"configuration file {where} is more than {MAX_CONFIG_BYTES:,} bytes: is it the right file?")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"configuration file {where} is not UTF-8 text (byte {exc.start}); "
+                          "TOML files are UTF-8") from None
+
+
+def _check_regular(mode: int, where: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise ConfigError(f"configuration file {where} is a folder: name the TOML file (e.g. config.toml in it)")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"configuration file {where} is not a regular file (a pipe, socket or device): "
+                          "name a TOML file")
+
+
+def _setting_variables() -> tuple[str, ...]:
+    return tuple(ENV_PREFIX + f.name.upper() for f in fields(Settings))
+
+
+def check_variables() -> None:
+    """Every `ACR_CONSOLE_*` variable names a setting (any case, as pydantic-settings reads them) or
+    one of OTHER_VARIABLES (exactly: they are read by their exact name); else a ConfigError names
+    the nearest known one."""
+    settings = _setting_variables()
+    for key in sorted(os.environ):
+        upper = key.upper()
+        if not upper.startswith(ENV_PREFIX) or key in OTHER_VARIABLES:
+            continue
+        if any(upper == name or upper.startswith(name + "__") for name in settings):
+            continue
+        known = [*settings, *OTHER_VARIABLES]
+        nearest = difflib.get_close_matches(upper, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {nearest[0]}?)" if nearest else f" (known: {', '.join(known)})"
+        shown = key if key.isprintable() else repr(key)
+        raise ConfigError(f"unknown environment variable {shown}{hint}: correct its name or unset it; "
+                          "nested settings use two underscores, e.g. ACR_CONSOLE_PROFILES__PROD__READ_ONLY")
 
 
 def _overridden() -> bool:
     """Whether a variable names a setting (`ACR_CONSOLE_MAX_ROWS`, `ACR_CONSOLE_PROFILES__X__...`);
     others with the prefix (the configuration's path, the audit log's) are not settings. Case is
     ignored, as pydantic-settings ignores it."""
-    names = tuple(ENV_PREFIX + f.name.upper() for f in fields(Settings))
+    names = _setting_variables()
     return any(key.upper() == name or key.upper().startswith(name + "__") for key in os.environ for name in names)

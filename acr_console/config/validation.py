@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import os
 import tomllib
 import typing
 from pathlib import Path
@@ -17,25 +18,41 @@ from typing import Any
 from pydantic import Field, ValidationError, create_model
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from . import ENV_PREFIX, ConfigError, Settings
+from . import ENV_PREFIX, MAX_CONFIG_DEPTH, OTHER_VARIABLES, ConfigError, Settings
 
-_toml_path: contextvars.ContextVar[Path | None] = contextvars.ContextVar("acr_console_config_path", default=None)
+# The file's parsed document while one validation runs (pydantic-settings builds sources itself).
+_document: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("acr_console_config")
 
 
 class _TomlSource(PydanticBaseSettingsSource):
-    """The configuration file; a missing file is an empty configuration."""
+    """The configuration file, parsed and checked by `parse_toml`; none is an empty configuration."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover - unused
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = _toml_path.get()
-        if path is None or not path.exists():
-            return {}
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+        return _document.get({})
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """The TOML document in `text`, no deeper than MAX_CONFIG_DEPTH; a ConfigError names the file."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{path}: nested too deeply (a configuration is at most {MAX_CONFIG_DEPTH} tables "
+                          "or arrays deep)") from None
+    # Iteratively: dotted keys (a.b.c… = 1) nest without tomllib recursing, and so might what reads them.
+    pending: list[tuple[Any, int]] = [(doc, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise ConfigError(f"{path}: nested too deeply (a configuration is at most {MAX_CONFIG_DEPTH} tables "
+                              "or arrays deep)")
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return doc
 
 
 class _Sources(BaseSettings):
@@ -68,8 +85,9 @@ _SettingsModel = create_model(  # type: ignore[call-overload]
 )
 
 
-def read_settings(path: Path) -> Settings:
-    token = _toml_path.set(path)
+def read_settings(path: Path, text: str) -> Settings:
+    """Settings from the file's `text` (read by `config.read_config_file`) and the environment."""
+    token = _document.set(parse_toml(path, text) if text else {})
     try:
         model = _SettingsModel()
         return Settings(**{f.name: getattr(model, f.name) for f in dataclasses.fields(Settings)})
@@ -77,8 +95,14 @@ def read_settings(path: Path) -> Settings:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"invalid configuration ({path}): {problems}") from None
+        raise ConfigError(f"invalid configuration ({_sources(path)}): {problems}") from None
     except ValueError as exc:  # a range Settings checks itself
-        raise ConfigError(f"invalid configuration ({path}): {exc}") from None
+        raise ConfigError(f"invalid configuration ({_sources(path)}): {exc}") from None
     finally:
-        _toml_path.reset(token)
+        _document.reset(token)
+
+
+def _sources(path: Path) -> str:
+    """Where the settings came from: the file, and the variables when any is set (a bad value may be either's)."""
+    named = sorted(k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k not in OTHER_VARIABLES)
+    return f"{path}, {', '.join(named)}" if named else str(path)

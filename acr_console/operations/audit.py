@@ -17,13 +17,14 @@ import json
 import os
 import stat
 import uuid
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..azure.errors import scrub
-from ..errors import AuditError, describe_os_error
+from ..errors import AuditError, UsageError, describe_os_error
 from ..paths import expand_user
 from .plan import Outcome, Plan, result_json
 
@@ -31,6 +32,9 @@ ENV_VAR = "ACR_CONSOLE_AUDIT_LOG"
 FILE_NAME = "audit.jsonl"
 RECORD_VERSION = 1
 UNFINISHED = "unfinished"  # the result shown for a run whose outcome record never came
+# A record is a few KB; a longer line is not one (a file that is not the log, a runaway write), and
+# reading it whole could take any amount of memory. It is skipped and counted as unreadable.
+MAX_LINE_BYTES = 1 << 20
 
 
 def default_path() -> Path:
@@ -183,19 +187,63 @@ class AuditLog:
             os.close(fd)
         return record
 
-    def read(self, limit: int | None = None, *, fold: bool = True) -> list[dict[str, Any]]:
-        """Records, oldest first; lines that are not JSON (a torn write, an edit) are skipped."""
+    def check_path(self) -> None:
+        """The log must be a regular file, or not exist yet (its folder is made on the first write).
+        A folder, a FIFO (opening it blocks until someone reads) or a device (`/dev/zero` reads for
+        ever, `/dev/null` keeps nothing) is refused with a UsageError before anything is written."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            mode = os.stat(self.path).st_mode
         except FileNotFoundError:
-            return []
-        records = []
-        for line in text.splitlines():
-            try:
-                doc = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(doc, dict):
-                records.append(doc)
-        records = fold_runs(records) if fold else records
-        return records[-limit:] if limit else records
+            return
+        except OSError as exc:  # e.g. a part of the path is a file
+            raise UsageError(f"audit log {self._named()}: {exc.strerror or exc}; {_FIX}") from None
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"audit log {self._named()} is a folder; {_FIX}")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"audit log {self._named()} is not a regular file (a pipe, socket or device); {_FIX}")
+
+    def read(self, limit: int | None = None, *, fold: bool = True) -> list[dict[str, Any]]:
+        """Records, oldest first, one per run (fold_runs) unless `fold` is False; lines that are not
+        JSON (a torn write, an edit) are skipped."""
+        return self.read_counted(limit, fold=fold)[0]
+
+    def read_counted(self, limit: int | None = None, *, fold: bool = True) -> tuple[list[dict[str, Any]], int]:
+        """(the last `limit` records, oldest first; how many lines could not be read): a line that
+        is not UTF-8, not a JSON object, or longer than MAX_LINE_BYTES is skipped and counted.
+        Streamed line by line, so a long log costs the records kept, not its size."""
+        self.check_path()
+        try:
+            # O_NONBLOCK: a FIFO swapped in since the check must not block the open.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return [], 0
+        # A run is up to four lines (intent, a checkpoint or two, outcome): keep enough to fold.
+        records: deque[dict[str, Any]] = deque(maxlen=(limit * 4 if fold else limit) if limit else None)
+        unreadable = 0
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UsageError(f"audit log {self._named()} is not a regular file; {_FIX}")
+            while line := f.readline(MAX_LINE_BYTES + 1):
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    while (rest := f.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                        pass  # the rest of an overlong line
+                    unreadable += 1
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    doc = json.loads(line.decode("utf-8"))
+                except ValueError:  # UnicodeDecodeError is one
+                    doc = None
+                if isinstance(doc, dict):
+                    records.append(doc)
+                else:
+                    unreadable += 1
+        kept = fold_runs(list(records)) if fold else list(records)
+        return (kept[-limit:] if limit else kept), unreadable
+
+    def _named(self) -> str:
+        return f"{self.path} (named by {ENV_VAR})" if os.environ.get(ENV_VAR) else str(self.path)
+
+
+_FIX = f"point {ENV_VAR} at a file (it is created if missing), or unset it"

@@ -224,8 +224,9 @@ def test_an_unwritable_audit_log_refuses_before_anything_is_sent(slow_sandbox: S
         bad = Path("/dev/full")
     before = run(slow_sandbox, ok_log, "principal", app_id, "--json")
     done = run(slow_sandbox, bad, "reset-credential", app_id, "--replace", "--yes", "--show-secret")
-    assert done.returncode == 1, done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("error: the audit log")
+    assert done.returncode == 2, done.stderr  # nothing was sent: the exit code says so
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and "audit log" in last
     assert not passwords_in(done.stdout)
     after = run(slow_sandbox, ok_log, "principal", app_id, "--json")
     assert json.loads(after.stdout)["credentials"] == json.loads(before.stdout)["credentials"]

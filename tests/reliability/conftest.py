@@ -105,6 +105,7 @@ class TokenClock:
 def _private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Audit log and configuration of the test's own: nothing may land in the developer's folders.
     monkeypatch.setenv("ACR_CONSOLE_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    (tmp_path / "config.toml").touch()  # empty: no configuration (a file ACR_CONSOLE_CONFIG names must exist)
     monkeypatch.setenv("ACR_CONSOLE_CONFIG", str(tmp_path / "config.toml"))
 
 

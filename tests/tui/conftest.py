@@ -83,8 +83,9 @@ def audit_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "config.toml"
+def no_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path_factory.mktemp("user-config") / "config.toml"  # not in tmp_path: some tests list it
+    path.touch()  # empty: no configuration (a file ACR_CONSOLE_CONFIG names must exist)
     monkeypatch.setenv("ACR_CONSOLE_CONFIG", str(path))
     return path
 
