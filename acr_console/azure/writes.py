@@ -15,8 +15,8 @@ class ReadOnlyError(AzureCallError):
 def ensure_writable(connection: Connection, what: str = "this change") -> None:
     # Checked at the lowest layer as well as by every front end, so no path can send a write.
     if connection.read_only:
-        raise ReadOnlyError("ReadOnlyMode", f"refused {what}: the console is in read-only mode "
-                            "(--read-only); nothing was sent", 403)
+        raise ReadOnlyError("ReadOnlyMode", f"refused {what}: the console is in read-only mode (--read-only, "
+                            "ACR_CONSOLE_READ_ONLY or read_only in the configuration); nothing was sent", 403)
 
 
 @dataclass(frozen=True)
