@@ -44,8 +44,18 @@ def hand_over_step(hand_over: HandOver, operation: str, after: tuple[str, ...],
 
     async def deliver(ctx: RunContext) -> StepOutput:
         known = facts(ctx)
+        key_id = known.get("keyId") or known.get("passwordKeyId")
         await hand_over.deliver(operation, known, ctx.secrets["password"])
-        return StepOutput({"keyId": known.get("keyId") or known.get("passwordKeyId")})
+        ctx.values[STEP_ID] = key_id
+        return StepOutput({"keyId": key_id})
 
-    return Step(STEP_ID, f"{hand_over.description}, before anything is removed or granted", deliver,
+    async def delivered(ctx: RunContext) -> StepOutput | None:
+        # Once per password: executing the plan again ("retry the rest") never shows it twice.
+        known = facts(ctx)
+        key_id = known.get("keyId") or known.get("passwordKeyId")
+        if key_id is not None and ctx.values.get(STEP_ID) == key_id:
+            return StepOutput({"keyId": key_id}, note="already handed over")
+        return None
+
+    return Step(STEP_ID, f"{hand_over.description}, before anything is removed or granted", deliver, delivered,
                 depends_on=after, local=True)
