@@ -14,6 +14,7 @@ from .tokens import InvalidToken, TokenIssuer
 
 PUBLIC_ARM_AUDIENCES = {"https://management.azure.com/", "https://management.core.windows.net/"}
 PUBLIC_GRAPH_AUDIENCES = {"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"}
+PUBLIC_ACR_AUDIENCE = "https://containerregistry.azure.net"
 GRAPH_PREFIX = "/graph"
 # The values each choice setting takes, the default first.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -91,6 +92,13 @@ class Sandbox:
     @property
     def graph_audiences(self) -> set[str]:
         return PUBLIC_GRAPH_AUDIENCES | {self.graph_base, self.graph_base + "/"}
+
+    def issuable(self, audience: str) -> bool:
+        """Whether Entra here knows a resource with this audience: ARM, Graph, or the container
+        registry (`https://containerregistry.azure.net`, which ACR's token exchange accepts). Any other
+        is a resource with no service principal in the tenant (AADSTS500011)."""
+        known = self.arm_audiences | self.graph_audiences | {PUBLIC_ACR_AUDIENCE}
+        return audience.rstrip("/").lower() in {a.rstrip("/").lower() for a in known}
 
     def _challenge(self, plane: str, message: str) -> dict[str, str]:
         """The WWW-Authenticate header a refused token gets, in the shape each service sends (ARM

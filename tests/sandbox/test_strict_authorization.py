@@ -30,8 +30,8 @@ from .test_authorization import (
     new_principal,
     role_id,
 )
-from .test_authorization import admin_http as admin_http  # noqa: F401  (fixture)
-from .test_authorization import store as store  # noqa: F401  (fixture)
+from .test_authorization import admin_http as admin_http
+from .test_authorization import store as store
 
 SUB_PROD = stable_id("contoso", "sub", "prod")
 SUB_DEV = stable_id("contoso", "sub", "dev")
@@ -141,7 +141,7 @@ BAD_DEFINITIONS: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("what", "props", "expected"), BAD_DEFINITIONS, ids=[b[0] for b in BAD_DEFINITIONS])
-def test_role_definitions_are_validated_on_write(admin_http: httpx.Client, store: Store, what: str,  # noqa: F811
+def test_role_definitions_are_validated_on_write(admin_http: httpx.Client, store: Store, what: str,
                                                  props: dict[str, Any], expected: str) -> None:
     guid = str(uuid.uuid4())
     body = {"properties": {"roleName": f"Bad {guid[:8]}", "assignableScopes": [DEV_RG],
