@@ -47,10 +47,6 @@ def loads(raw: bytes | str) -> Any:
     return doc
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def _too_large(plane: str) -> Any:
     if plane == "graph":
         return graph_error(413, "RequestEntityTooLarge", "The request size exceeds the maximum limit.")
@@ -65,7 +61,7 @@ def _too_large(plane: str) -> Any:
 
 class BodyLimit:
     """Pure ASGI: refuse a body over MAX_BODY_BYTES with 413 in the plane's shape, by its
-    Content-Length before reading, or while reading a body sent without one."""
+    Content-Length before reading, or by reading a body sent without one before the app sees it."""
 
     def __init__(self, app: ASGIApp, plane_of: Any) -> None:
         self.app = app
@@ -85,26 +81,30 @@ class BodyLimit:
                 if too_large:
                     await _too_large(plane)(scope, receive, send)
                     return
-        seen = 0
-        started = False
-
-        async def counted() -> Message:
-            nonlocal seen
+        if any(name == b"content-length" for name, _ in scope.get("headers", [])):
+            await self.app(scope, receive, send)  # its length is known to be within the cap
+            return
+        # No length given (chunked): read it all first, at most the cap, then hand it on. Refusing
+        # midway through the app is too late: the app's error handler would answer 500.
+        body = bytearray()
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > MAX_BODY_BYTES:
-                    raise _TooLarge
-            return message
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted, watch)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # a disconnect: let the app see it
+                return
+            body += message.get("body", b"")
+            more = bool(message.get("more_body"))
+            if len(body) > MAX_BODY_BYTES:
                 await _too_large(plane)(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
