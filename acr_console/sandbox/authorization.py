@@ -206,7 +206,9 @@ def routes(sb: Sandbox) -> list[Route]:
         above the request scope (ARM lists definitions 'at scope and above' by default)."""
         if not custom:
             return True
-        return any(rbac.scope_covers(s, scope) for s in doc["properties"].get("assignableScopes", []))
+        scopes = doc["properties"].get("assignableScopes")
+        return isinstance(scopes, list) and any(
+            rbac.scope_covers(s, scope) for s in scopes if isinstance(s, str))
 
     async def list_definitions(request: Request) -> Response:
         sb.authenticate(request, "arm")
