@@ -127,6 +127,19 @@ class Sandbox:
         except InvalidToken as exc:
             status_code = "ExpiredAuthenticationToken" if "expired" in str(exc) else code
             message = f"Access token validation failure: {exc}."
+            if exc.wrong_audience is not None and plane == "arm":
+                # ARM names this case apart (clients such as azure-tools-for-java#2341 test for the
+                # code), with the audiences it takes.
+                status_code = "InvalidAuthenticationTokenAudience"
+                allowed = ",".join(f"'{a}'" for a in ("https://management.core.windows.net/",
+                                                      "https://management.core.windows.net",
+                                                      "https://management.azure.com/", "https://management.azure.com"))
+                message = (f"The access token has been obtained for wrong audience or resource "
+                           f"'{exc.wrong_audience}'. It should exactly match with one of the allowed audiences "
+                           f"{allowed}.")
+            elif exc.wrong_audience is not None:
+                # Graph's words for it (learn.microsoft.com/graph/resolve-auth-errors).
+                message = "Access token validation failure. Invalid audience."
             raise ApiError(401, status_code, message, self._challenge(plane, message)) from None
         if claims.get("tid") != self.store.tenant_id:
             message = "The access token is from the wrong tenant."

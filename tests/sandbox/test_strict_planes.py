@@ -77,9 +77,11 @@ def test_entra_issues_tokens_only_for_resources_the_tenant_has(connection: dict[
 
 
 def test_each_plane_takes_only_its_own_audience(connection: dict[str, Any], http: httpx.Client) -> None:
-    # ARM and Graph both answer a token for another resource with 401 InvalidAuthenticationToken
-    # ("Access token validation failure. Invalid audience.": learn.microsoft.com/graph/resolve-auth-errors,
-    # and ARM's "The access token has been obtained for wrong audience or resource").
+    # A token for another resource: ARM answers 401 InvalidAuthenticationTokenAudience, "The access
+    # token has been obtained for wrong audience or resource '…'. It should exactly match with one of the
+    # allowed audiences …" (the code clients test for: microsoft/azure-tools-for-java#2341); Graph 401
+    # InvalidAuthenticationToken, "Access token validation failure. Invalid audience."
+    # (learn.microsoft.com/graph/resolve-auth-errors).
     cred = admin(connection)
     arm_token, graph_token = cred.get_token(ARM_SCOPE).token, cred.get_token(GRAPH_SCOPE).token
     acr_token = cred.get_token("https://containerregistry.azure.net/.default").token
@@ -88,10 +90,13 @@ def test_each_plane_takes_only_its_own_audience(connection: dict[str, Any], http
     graph_url = f"{connection['microsoft_graph']}/v1.0/applications?$top=1"
     for token in (graph_token, acr_token):
         r = http.get(arm_url, headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 401 and r.json()["error"]["code"] == "InvalidAuthenticationToken"
+        assert r.status_code == 401 and r.json()["error"]["code"] == "InvalidAuthenticationTokenAudience"
+        assert "obtained for wrong audience or resource" in r.json()["error"]["message"]
+        assert "'https://management.azure.com/'" in r.json()["error"]["message"]
     for token in (arm_token, acr_token):
         r = http.get(graph_url, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401 and r.json()["error"]["code"] == "InvalidAuthenticationToken"
+        assert r.json()["error"]["message"] == "Access token validation failure. Invalid audience."
     assert http.get(arm_url, headers={"Authorization": f"Bearer {arm_token}"}).status_code == 200
     assert http.get(graph_url, headers={"Authorization": f"Bearer {graph_token}"}).status_code == 200
     # The registry's exchange takes ARM's audience and its own, not Graph's (ACR's AAD-OAuth.md,
