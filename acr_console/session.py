@@ -29,7 +29,7 @@ from .paths import expand_user
 if TYPE_CHECKING:
     import argparse
 
-    from .sandbox.launcher import SandboxServer
+    from .sandbox.launcher import SandboxUse
 
 # (verification URI, user code, expiry): what azure-identity's DeviceCodeCredential hands its prompt.
 DeviceCodePrompt = Callable[[str, str, Any], None]
@@ -129,7 +129,8 @@ class Session:
     """The connections one front end uses, and the sandbox processes it started for them.
 
     `connect` may start a sandbox (a second or two): the console calls it on a thread. A sandbox
-    that was already serving is used and left running; one started here is stopped by `close`.
+    that was already serving is used (under a lease) and left running; one started here is stopped by
+    `close`, after any other command that shares it has finished.
     """
 
     def __init__(self, options: SessionOptions, settings: Settings, *,
@@ -140,7 +141,7 @@ class Session:
         # own after the first connection exists. None: printed to stderr.
         self.device_code_prompt = device_code_prompt
         self.target: Target | None = None  # what the latest connection was made from
-        self._started: list[SandboxServer] = []
+        self._used: list[SandboxUse] = []
 
     def __enter__(self) -> Self:
         return self
@@ -156,10 +157,10 @@ class Session:
         if profile.sandbox:
             from .sandbox.launcher import connect_or_start, default_data_dir
 
-            doc, server = connect_or_start(target.sandbox_data or default_data_dir())
-            if server is not None:
-                self._started.append(server)
-            connection = sandbox_connection(doc, read_only=profile.read_only, subscriptions=subscriptions)
+            use = connect_or_start(target.sandbox_data or default_data_dir())
+            self._used.append(use)
+            connection = sandbox_connection(use.connection, read_only=profile.read_only,
+                                            subscriptions=subscriptions)
         else:
             connection = Connection(cloud=CLOUDS[profile.cloud], tenant_id=profile.tenant,
                                     auth=self._auth(AuthMethod(profile.auth)), subscriptions=subscriptions,
@@ -190,16 +191,17 @@ class Session:
     def start_sandbox(self, data_dir: Path, *, seed: str = "demo", seed_time: float | None = None) -> Connection:
         """A sandbox of this session's own, newly started in `data_dir` (seeded as of `seed_time`),
         stopped when the session closes."""
-        from .sandbox.launcher import start
+        from .sandbox.launcher import SandboxUse, start
 
         doc, server = start(data_dir, seed=seed, seed_time=seed_time)
-        self._started.append(server)
+        self._used.append(SandboxUse(doc, server))
         return sandbox_connection(doc)
 
     def close(self) -> None:
-        """Stop every sandbox this session started, newest first; idempotent."""
-        while self._started:
-            self._started.pop().stop()
+        """Let go of every sandbox this session used, newest first; idempotent. One it started is
+        stopped, once no other command uses it (sandbox/launcher.py, "Sharing")."""
+        while self._used:
+            self._used.pop().close()
 
     def _auth(self, method: AuthMethod) -> Auth:
         prompt = self._device_code if method is AuthMethod.DEVICE_CODE else None

@@ -66,9 +66,14 @@ def _name(resource_id: str) -> str:
 def definition_from_json(doc: dict[str, Any]) -> RoleDefinition:
     p = doc.get("properties") or {}
     perms = p.get("permissions") or []
+    perms = [perm for perm in perms if isinstance(perm, dict)] if isinstance(perms, list) else []
 
     def gather(key: str) -> tuple[str, ...]:
-        return tuple(x for perm in perms for x in (perm.get(key) or []))
+        # Only strings, from lists only: ARM's model is string[] (custom-roles.md), but a definition
+        # served by another path may hold numbers or objects (unhashable further on) or one bare
+        # string, whose characters (one may be `*`) must not become actions. Such entries grant nothing.
+        return tuple(x for perm in perms if isinstance(perm.get(key), list) for x in perm[key]
+                     if isinstance(x, str))
 
     return RoleDefinition(
         id=doc["id"],
@@ -80,7 +85,7 @@ def definition_from_json(doc: dict[str, Any]) -> RoleDefinition:
         not_actions=gather("notActions"),
         data_actions=gather("dataActions"),
         not_data_actions=gather("notDataActions"),
-        assignable_scopes=tuple(p.get("assignableScopes") or ()),
+        assignable_scopes=tuple(x for x in (p.get("assignableScopes") or ()) if isinstance(x, str)),
     )
 
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import arm, authorization, entra, faults, graph, registry_plane, registry_tokens, resources
+from . import arm, authorization, entra, faults, graph, limits, registry_plane, registry_tokens, resources
 from .context import GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
 
@@ -121,4 +121,6 @@ def build_app(sb: Sandbox) -> ASGIApp:
     # Outermost first: faults (they need uvicorn's own send), the log, then ARM's front door.
     # The registry plane is chosen by Host (a login server) before any path routing.
     front = registry_plane.HostDispatch(arm.ArmFrontDoor(app), sb)
-    return faults.FaultInjector(RequestLog(front, sb), sb, redact=_redact_query)
+    # The body cap sits inside the log, so a refused upload is logged with its 413.
+    return faults.FaultInjector(RequestLog(limits.BodyLimit(front, faults.plane_of), sb), sb,
+                                redact=_redact_query)

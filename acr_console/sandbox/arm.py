@@ -7,7 +7,6 @@ refuses `//` and a missing api-version, and it makes the path's fixed words case
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
@@ -19,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import api_versions, rbac
+from . import api_versions, limits, rbac
 from .api_versions import RegistryApiVersion
 from .context import Caller, Sandbox
 from .errors import ApiError, arm_error
@@ -192,7 +191,7 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = limits.loads(raw)
     except ValueError as exc:
         raise ApiError(400, "InvalidRequestContent",
                        f"The request content was invalid and could not be deserialized: {exc}.") from None

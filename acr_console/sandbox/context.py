@@ -14,6 +14,7 @@ from .tokens import InvalidToken, TokenIssuer
 
 PUBLIC_ARM_AUDIENCES = {"https://management.azure.com/", "https://management.core.windows.net/"}
 PUBLIC_GRAPH_AUDIENCES = {"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"}
+PUBLIC_ACR_AUDIENCE = "https://containerregistry.azure.net"
 GRAPH_PREFIX = "/graph"
 # The values each choice setting takes, the default first.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -92,6 +93,13 @@ class Sandbox:
     def graph_audiences(self) -> set[str]:
         return PUBLIC_GRAPH_AUDIENCES | {self.graph_base, self.graph_base + "/"}
 
+    def issuable(self, audience: str) -> bool:
+        """Whether Entra here knows a resource with this audience: ARM, Graph, or the container
+        registry (`https://containerregistry.azure.net`, which ACR's token exchange accepts). Any other
+        is a resource with no service principal in the tenant (AADSTS500011)."""
+        known = self.arm_audiences | self.graph_audiences | {PUBLIC_ACR_AUDIENCE}
+        return audience.rstrip("/").lower() in {a.rstrip("/").lower() for a in known}
+
     def _challenge(self, plane: str, message: str) -> dict[str, str]:
         """The WWW-Authenticate header a refused token gets, in the shape each service sends (ARM
         names the tenant's authority, Graph its own client id)."""
@@ -119,6 +127,19 @@ class Sandbox:
         except InvalidToken as exc:
             status_code = "ExpiredAuthenticationToken" if "expired" in str(exc) else code
             message = f"Access token validation failure: {exc}."
+            if exc.wrong_audience is not None and plane == "arm":
+                # ARM names this case apart (clients such as azure-tools-for-java#2341 test for the
+                # code), with the audiences it takes.
+                status_code = "InvalidAuthenticationTokenAudience"
+                allowed = ",".join(f"'{a}'" for a in ("https://management.core.windows.net/",
+                                                      "https://management.core.windows.net",
+                                                      "https://management.azure.com/", "https://management.azure.com"))
+                message = (f"The access token has been obtained for wrong audience or resource "
+                           f"'{exc.wrong_audience}'. It should exactly match with one of the allowed audiences "
+                           f"{allowed}.")
+            elif exc.wrong_audience is not None:
+                # Graph's words for it (learn.microsoft.com/graph/resolve-auth-errors).
+                message = "Access token validation failure. Invalid audience."
             raise ApiError(401, status_code, message, self._challenge(plane, message)) from None
         if claims.get("tid") != self.store.tenant_id:
             message = "The access token is from the wrong tenant."

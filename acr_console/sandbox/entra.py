@@ -74,6 +74,8 @@ def routes(sb: Sandbox) -> list[Route]:
         audience = _audience_for_scope(scope)
         if audience is None:
             return entra_error("invalid_scope", scope=scope)
+        if not sb.issuable(audience):
+            return entra_error("unknown_resource", resource=audience, tenant=sb.store.tenant_id)
         app = sb.store.by_app_id(client_id, "application") if client_id else None
         sp = sb.store.by_app_id(client_id, "servicePrincipal") if client_id else None
         # Entra tells the two apart: no application at all is AADSTS700016 (400 unauthorized_client);

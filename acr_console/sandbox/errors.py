@@ -74,6 +74,14 @@ AADSTS = {
     "unsupported_grant": ("unsupported_grant_type", 400, "AADSTS70003",
                           "The app requested an unsupported grant type '{grant}'."),
     "invalid_scope": ("invalid_scope", 400, "AADSTS1002012", "The provided value for scope {scope} is not valid."),
+    # A scope naming a resource the tenant has no service principal for: "AADSTS500011: The resource
+    # principal named … was not found in the tenant named …" (Entra's error-code reference,
+    # learn.microsoft.com/entra/identity-platform/reference-error-codes, InvalidResourceServicePrincipalNotFound).
+    "unknown_resource": ("invalid_resource", 400, "AADSTS500011",
+                         "The resource principal named {resource} was not found in the tenant named {tenant}. "
+                         "This can happen if the application has not been installed by the administrator of "
+                         "the tenant or consented to by any user in the tenant. You might have sent your "
+                         "authentication request to the wrong tenant."),
     "tenant_not_found": ("invalid_request", 400, "AADSTS90002", "Tenant '{tenant}' not found."),
 }
 

@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import limits
 from .api_versions import check_setting as check_registry_api_versions
 from .context import CHOICES, GRAPH_PREFIX, Sandbox
 from .errors import ApiError, arm_error, graph_error
@@ -360,7 +361,7 @@ def control_routes(sb: Sandbox) -> list[Route]:
     async def put_settings(request: Request) -> Response:
         admit(request)
         try:
-            body = await request.json()
+            body = limits.loads(await request.body())
         except ValueError:
             raise ApiError(400, "InvalidRequest", "The body must be a JSON object.") from None
         if not isinstance(body, dict):

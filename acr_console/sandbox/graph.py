@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import graph_groups, graph_objects
+from . import graph_groups, graph_objects, limits
 from .context import GRAPH_PREFIX, Caller, Sandbox
 from .errors import ApiError, graph_error
 from .graph_core import (
@@ -307,7 +307,7 @@ def routes(sb: Sandbox) -> list[Route]:
         body: Any = None
         if raw.strip():
             try:
-                body = json.loads(raw)
+                body = limits.loads(raw)
             except ValueError:
                 return graph_error(400, "Request_BadRequest", "Unable to read JSON request payload. Please "
                                    "ensure Content-Type header is set and payload is of valid JSON format.")

@@ -266,6 +266,9 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         return False
 
 
+MAX_FILTER_DEPTH = 100
+
+
 class _Parser:
     def __init__(self, text: str, otypes: tuple[str, ...]) -> None:
         self.text = text
@@ -273,6 +276,7 @@ class _Parser:
         self.i = 0
         self.otypes = otypes
         self.advanced = False
+        self.depth = 0
         self.filterable = set().union(*(FILTERABLE[t] for t in otypes))
 
     def peek(self, offset: int = 0) -> _Tok | None:
@@ -313,11 +317,22 @@ class _Parser:
             parts.append(self.unary())
         return parts[0] if len(parts) == 1 else (lambda d: all(p(d) for p in parts))
 
+    def nest(self) -> None:
+        """One level deeper (a parenthesis or a `not`). Graph's OData parser stops at its recursion
+        limit with "The recursion limit has been exceeded." (Microsoft.OData.Core, ODataUriParserSettings,
+        UriQueryExpressionParser_TooDeep); this recursive parser stops at MAX_FILTER_DEPTH, far below
+        Python's own stack and far above any filter a client writes."""
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise bad_request("Invalid filter clause: The recursion limit has been exceeded.")
+
     def unary(self) -> Predicate:
         if self.word("not"):
             self.i += 1
             self.advanced = True
+            self.nest()
             inner = self.unary()
+            self.depth -= 1
             return lambda d: not inner(d)
         return self.primary()
 
@@ -346,8 +361,10 @@ class _Parser:
             raise bad_request(f"Invalid filter clause: unexpected end of '{self.text}'.")
         if tok.kind == "punct" and tok.text == "(":
             self.i += 1
+            self.nest()
             inner = self.or_expr()
             self.take(")")
+            self.depth -= 1
             return inner
         if tok.kind != "ident":
             raise bad_request(f"Invalid filter clause: unexpected '{tok.text}' in '{self.text}'.")

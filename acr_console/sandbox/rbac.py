@@ -27,8 +27,9 @@ def matches(patterns: Iterable[str], action: str) -> bool:
 def role_permissions(store: Store, role_guid: str) -> dict[str, list[str]]:
     doc = store.role_definition(role_guid)
     if doc is not None:
-        perms = doc["properties"]["permissions"][0] if doc["properties"].get("permissions") else {}
-        return {k: list(perms.get(k, [])) for k in ("actions", "notActions", "dataActions", "notDataActions")}
+        blocks = doc.get("properties", {}).get("permissions")
+        perms = blocks[0] if isinstance(blocks, list) and blocks and isinstance(blocks[0], dict) else {}
+        return {k: _strings(perms.get(k)) for k in ("actions", "notActions", "dataActions", "notDataActions")}
     builtin = builtin_by_guid(role_guid)
     if builtin is None:
         return {"actions": [], "notActions": [], "dataActions": [], "notDataActions": []}
@@ -36,6 +37,13 @@ def role_permissions(store: Store, role_guid: str) -> dict[str, list[str]]:
         "actions": list(builtin.actions), "notActions": list(builtin.not_actions),
         "dataActions": list(builtin.data_actions), "notDataActions": list(builtin.not_data_actions),
     }
+
+
+def _strings(value: object) -> list[str]:
+    """The strings of a stored action list. ARM refuses anything else on write (rbac_limits), but a
+    store written by other means may hold it: a number or an object grants nothing, and a bare string
+    is not a list of its characters (one of which could be `*`)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def scope_covers(assignment_scope: str, target: str) -> bool:

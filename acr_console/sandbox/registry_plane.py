@@ -27,12 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import rbac, registry_tokens
-from .context import Sandbox
+from .context import PUBLIC_ACR_AUDIENCE, Sandbox
 from .directory import check_password
 from .tokens import InvalidToken
 
 ACR_ISSUER = "Azure Container Registry"
-ACR_AUDIENCE = "https://containerregistry.azure.net"
+ACR_AUDIENCE = PUBLIC_ACR_AUDIENCE
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 REFRESH_TOKEN_LIFETIME_S = 3 * 3600  # `az acr login` tokens are documented as valid 3 hours
 ACCESS_TOKEN_LIFETIME_S = 4500  # the lifetime in Azure/acr docs/AAD-OAuth.md's example
@@ -271,6 +271,30 @@ def parse_scopes(values: list[str]) -> list[TokenScope]:
             if kind and name and actions:
                 out.append(TokenScope(kind, name, tuple(a for a in actions.split(",") if a)))
     return out
+
+
+# Docker distribution's repository name grammar (distribution/reference, regexp.go and
+# reference.go): lower-case path components `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*` joined by `/`,
+# 255 characters at most (NameTotalLengthMax). ACR names repositories the same way ("lowercase letters,
+# numbers, and the characters . - _ /", container-registry-concepts.md, "Repository name").
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*"
+_REPOSITORY_NAME = re.compile(rf"^{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
+REPOSITORY_NAME_MAX = 255
+
+
+def valid_repository_name(name: str) -> bool:
+    return len(name) <= REPOSITORY_NAME_MAX and bool(_REPOSITORY_NAME.match(name))
+
+
+def invalid_scope(scopes: list[TokenScope]) -> Response | None:
+    """The registry's answer to a scope naming a repository the grammar does not allow (`a/../b`,
+    `a,push`): 400 NAME_INVALID, "invalid repository name" (distribution spec, "Error Codes"). Nothing
+    is granted on such a name, however a condition's StringStartsWith would read it."""
+    for scope in scopes:
+        kind = scope.type.split("(", 1)[0]
+        if kind in ("repository", "artifact-repository") and not valid_repository_name(scope.name):
+            return distribution_error(400, "NAME_INVALID", f"invalid repository name: {scope.name}")
+    return None
 
 
 @dataclass
@@ -603,6 +627,9 @@ async def _token(sb: Sandbox, request: Request, registry: dict[str, Any]) -> Res
     if service is not None and service.lower() != login.lower():
         return _wrong_service(service, login)
     grant = fields.get("grant_type")
+    refused = invalid_scope(parse_scopes([v for k, v in params if k == "scope"]))
+    if refused is not None:
+        return refused
     if is_anonymous_request(request, grant, fields):
         return anonymous_token(sb, request, registry, params)
     try:

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,11 +26,10 @@ import uvicorn
 from .app import build_app
 from .context import GRAPH_PREFIX, Sandbox, Settings
 from .directory import add_password, remove_password
-from .launcher import CONNECTION_FILE, SandboxBusy
+from .launcher import CONNECTION_FILE, LEASE_DIR, LOCK_FILE, SandboxBusy, gate, used_by_others
 from .seed import apply_seed
 from .tls import ensure_tls
 
-LOCK_FILE = "server.lock"
 ADMIN_SECRET_NAME = "sandbox-admin"
 
 
@@ -50,6 +50,20 @@ def _write_private_json(path: Path, doc: dict[str, Any]) -> None:
     with os.fdopen(fd, "w") as fh:
         json.dump(doc, fh, indent=2)
     os.replace(tmp, path)
+
+
+def _make_private(data_dir: Path) -> None:
+    """The folder 0700 and the sandbox's files 0600, whatever they were before: the database holds
+    registry admin passwords, the folder the signing and TLS keys."""
+    os.chmod(data_dir, 0o700)
+    for folder in (data_dir, data_dir / "tls", data_dir / LEASE_DIR):
+        if folder != data_dir and folder.is_dir():
+            os.chmod(folder, 0o700)
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.is_file() and not path.is_symlink():
+                os.chmod(path, 0o600)
 
 
 class SandboxServer:
@@ -81,15 +95,34 @@ class SandboxServer:
             os.close(self._lock_fd)
             self._lock_fd = None
             raise SandboxBusy(f"another process is already serving {self.data_dir}") from None
+        # Who holds the lock: the launcher believes a connection file only if its pid is this one.
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            return self._prepare_locked()
+        except BaseException:
+            self._cleanup()
+            raise
+
+    def _prepare_locked(self) -> tuple[socket.socket, uvicorn.Config]:
         if self.reset:
             for name in ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm", CONNECTION_FILE):
                 with contextlib.suppress(FileNotFoundError):
                     (self.data_dir / name).unlink()
         sb = Sandbox(self.data_dir, self.settings)
-        if not sb.store.is_seeded():
-            apply_seed(sb.store, self.seed, self.seed_time)
         self.sandbox = sb
+        store = sb.store
+        if store.get_meta("tenant_id") is not None and store.get_meta("seed") is None:
+            # Only a version from before seeding was atomic can leave this: say so, change nothing.
+            raise ValueError(f"the sandbox data in {self.data_dir} was left half-seeded (a start was "
+                             "stopped while seeding); start it with --reset, or delete the folder")
+        if not store.is_seeded():
+            # One transaction: a process killed while seeding leaves an unseeded store (seeded afresh
+            # on the next start), never an almost empty tenant.
+            with store.transaction():
+                apply_seed(store, self.seed, self.seed_time)
         tls = ensure_tls(self.data_dir)
+        _make_private(self.data_dir)
         sock = _bind(self.port)
         sb.set_port(sock.getsockname()[1])
         config = uvicorn.Config(
@@ -133,7 +166,7 @@ class SandboxServer:
         sb = self.sandbox
         client_id, secret = self._admin_secret()
         tls = ensure_tls(self.data_dir)
-        self.connection = {
+        connection = {
             "tenant_id": sb.store.tenant_id,
             "authority_host": sb.base_url,
             "resource_manager": sb.base_url + "/",
@@ -147,7 +180,9 @@ class SandboxServer:
             "port": int(sb.base_url.rsplit(":", 1)[1]),
             "seed": sb.store.get_meta("seed"),
         }
-        _write_private_json(self.data_dir / CONNECTION_FILE, self.connection)
+        _write_private_json(self.data_dir / CONNECTION_FILE, connection)
+        # Only now: start() returns once this is set, and its caller may look for the file.
+        self.connection = connection
 
     def _cleanup(self) -> None:
         path = self.data_dir / CONNECTION_FILE
@@ -223,6 +258,24 @@ class SandboxServer:
         return self.connection
 
     def stop(self) -> None:
+        """Stop serving; while another process still uses this sandbox (a lease in `DIR/clients`,
+        see launcher.py), keep serving until it is done."""
+        if self.connection is None or self._thread is None:
+            self._halt()
+            return
+        told = False
+        while True:
+            with gate(self.data_dir):
+                if not used_by_others(self.data_dir):
+                    self._halt()
+                    return
+            if not told:
+                print(f"acr-console: another command is using the sandbox in {self.data_dir}; it keeps "
+                      "serving until that command ends", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(0.2)
+
+    def _halt(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
             # Keep-alive TLS connections left open by SDK clients would hold a graceful shutdown.

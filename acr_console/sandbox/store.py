@@ -483,6 +483,10 @@ class Store:
         row = self.row("SELECT doc FROM role_definitions WHERE role_name_lower = ?", (role_name.lower(),))
         return json.loads(row["doc"]) if row else None
 
+    def count_custom_role_definitions(self) -> int:
+        row = self.row("SELECT COUNT(*) FROM role_definitions WHERE custom = 1")
+        return int(row[0]) if row else 0
+
     def role_definition_is_custom(self, guid: str) -> bool:
         row = self.row("SELECT custom FROM role_definitions WHERE guid = ?", (guid.lower(),))
         return bool(row and row["custom"])

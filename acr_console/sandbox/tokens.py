@@ -29,6 +29,7 @@ class InvalidToken(Exception):
     """Why a bearer token was refused; the message never contains the token."""
 
     reason: str
+    wrong_audience: str | None = None  # set when the token is sound but for another resource
 
     def __str__(self) -> str:
         return self.reason
@@ -101,5 +102,6 @@ class TokenIssuer:
             raise InvalidToken(f"the token is not valid: {type(exc).__name__}") from None
         aud = str(claims.get("aud", "")).rstrip("/").lower()
         if aud not in {a.rstrip("/").lower() for a in audiences}:
-            raise InvalidToken(f"the token's audience '{claims.get('aud')}' is not accepted here")
+            raise InvalidToken(f"the token's audience '{claims.get('aud')}' is not accepted here",
+                               wrong_audience=str(claims.get("aud")))
         return claims

@@ -221,14 +221,16 @@ def test_token_service_grants_exactly_the_scope_map(acr: ContainerRegistryManage
 def test_wildcards_add_up_and_system_maps_cover_every_repository(acr: ContainerRegistryManagementClient,
                                                                  conn: dict[str, Any]) -> None:
     """The doc's example: `sample/*` read, `sample/teamA/*` write, `sample/teamA/projectB` delete give
-    projectB all three and projectC read and write; `_repositories_push` covers every repository."""
-    token, values = make_token(acr, ["repositories/sample/*/content/read", "repositories/sample/teamA/*/content/write",
-                                     "repositories/sample/teamA/projectB/content/delete"])
+    projectB all three and projectC read and write; `_repositories_push` covers every repository.
+    The doc capitalises `teamA`/`projectB`, which no repository can be (distribution's name grammar is
+    lower-case, see test_registry_plane's invalid names): lower-cased here."""
+    token, values = make_token(acr, ["repositories/sample/*/content/read", "repositories/sample/teama/*/content/write",
+                                     "repositories/sample/teama/projectb/content/delete"])
     service = TokenService(conn)
-    got = service.access(service.basic(token.name, values["password1"], "repository:sample/teamA/projectB:*",
-                                       "repository:sample/teamA/projectC:pull,push,delete"))
-    assert got == {"repository:sample/teamA/projectB": ["*"],
-                   "repository:sample/teamA/projectC": ["pull", "push"]}
+    got = service.access(service.basic(token.name, values["password1"], "repository:sample/teama/projectb:*",
+                                       "repository:sample/teama/projectc:pull,push,delete"))
+    assert got == {"repository:sample/teama/projectb": ["*"],
+                   "repository:sample/teama/projectc": ["pull", "push"]}
     pusher, pv = make_token(acr, scope_map="_repositories_push")
     got = service.access(service.basic(pusher.name, pv["password1"], "repository:anything/at/all:pull,push,delete"))
     assert got == {"repository:anything/at/all": ["pull", "push"]}

@@ -27,7 +27,9 @@ WRITE = "Microsoft.ContainerRegistry/registries/repositories/content/write"
 WEU = (f"/subscriptions/{stable_id('contoso', 'sub', 'prod')}/resourceGroups/rg-platform-prod/providers/"
        "Microsoft.ContainerRegistry/registries/contosoprodweu")  # ABAC mode
 WRITER = builtin_by_name("Container Registry Repository Writer").guid  # type: ignore[union-attr]
-REPOSITORIES = ("team-a/app", "team-b/app-web", "team-ab/app", "team-/app", "team-a/ap", "other/app", "team-a/x")
+# `team-/app` is not here: a component cannot end in `-` (distribution's name grammar), so the token
+# service refuses to name it at all (test_registry_plane).
+REPOSITORIES = ("team-a/app", "team-b/app-web", "team-ab/app", "team-a/ap", "other/app", "team-a/x")
 
 
 def _pushes(conn: dict[str, Any], app_id: str, secret: str, repo: str) -> bool:
@@ -45,8 +47,8 @@ def _pushes(conn: dict[str, Any], app_id: str, secret: str, repo: str) -> bool:
 @pytest.mark.parametrize(("values", "expected"), [
     # `?` is one character, `*` any run (none too), the whole name is matched.
     (("team-?/app*",), {"team-a/app", "team-b/app-web"}),
-    (("team-*/app",), {"team-a/app", "team-ab/app", "team-/app"}),
-    (("*/app",), {"team-a/app", "team-ab/app", "team-/app", "other/app"}),
+    (("team-*/app",), {"team-a/app", "team-ab/app"}),
+    (("*/app",), {"team-a/app", "team-ab/app", "other/app"}),
     # An escaped `*` is a literal star, which no repository name has.
     ((r"team-a/\*",), set()),
     (("team-a/ap",), {"team-a/ap"}),
