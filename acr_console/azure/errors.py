@@ -42,6 +42,10 @@ _HINTS = {
     "TooManyRequests": "Azure is throttling requests; wait and retry.",
     "InvalidAuthenticationToken": "Sign in again.",
     "ExpiredAuthenticationToken": "Sign in again.",
+    # ARM's answer to a token for another resource (a sovereign cloud's token sent to the public
+    # ARM, or the reverse): signing in again to the same place changes nothing.
+    "InvalidAuthenticationTokenAudience": "The token was issued for another resource or cloud: check that --cloud "
+                                          "matches the tenant's cloud, then sign in again.",
 }
 _SECRETISH = re.compile(r"(eyJ[\w-]{10,}\.[\w-]+\.[\w-]*)|((?:secret|password|token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',]+",
                         re.IGNORECASE)
