@@ -26,8 +26,12 @@ Agreement, per (principal, registry, repository, action):
   credentials gets pull on every repository, and never push or delete.
 - The admin user: the console's admin-user entry ⇔ the registry's name and admin password get pull,
   push and delete.
+- Registry tokens (demo tenant): each token entry's per-repository verdicts ⇔ what the token's name
+  and a password made by generateCredentials get (Basic on GET /oauth2/token, as docker sends it); a
+  disabled token's entry has no rights and its password gets nothing.
 
-The demo tenant is checked exhaustively (every service principal × registry × repository × action).
+The demo tenant is checked exhaustively (every service principal, anonymous, admin user and registry
+token × registry × repository × action).
 The random tenants come from hypothesis: principals (some disabled), groups nested up to three deep,
 built-in and custom roles (actions, notActions, dataActions, notDataActions, with and without
 wildcards), assignments at subscription, resource group and registry scope, ABAC repository conditions
@@ -192,8 +196,10 @@ def console_verdict(access: RegistryAccess, match: Any, repository: str, right: 
 
 async def read_console(conn: dict[str, Any], names: set[str] | None = None,
                        ) -> tuple[dict[str, RegistryAccess], dict[str, str]]:
-    """`access` for each registry (those named, or all), through the SDKs; and the admin password of
-    each registry with the admin user on, as `az acr credential show` reads it (listCredentials)."""
+    """`access` for each registry (those named, or all), through the SDKs; and passwords to sign in
+    with: each registry's admin password where the admin user is on, as `az acr credential show`
+    reads it (listCredentials), and a new password2 of each registry token the console lists, as `az
+    acr token credential generate` makes it (generateCredentials), keyed "registry" or "registry/token"."""
     out: dict[str, RegistryAccess] = {}
     passwords: dict[str, str] = {}
     async with AzureClients(sandbox_connection(conn)) as az:
@@ -210,6 +216,16 @@ async def read_console(conn: dict[str, Any], names: set[str] | None = None,
                 # 2019-05-01: a version every cloud in these tests serves (OLD_API_VERSIONS too).
                 creds = await az.arm_json("POST", f"{registry.id}/listCredentials", {"api-version": "2019-05-01"})
                 passwords[registry.name] = str(creds["passwords"][0]["value"])
+            for entry in out[registry.name].entries:
+                if entry.token is not None:
+                    from azure.mgmt.containerregistry.models import GenerateCredentialsParameters
+
+                    poller = await az.registry_client(registry.subscription_id).registries.begin_generate_credentials(
+                        registry.resource_group, registry.name,
+                        GenerateCredentialsParameters(token_id=entry.token.id, name="password2"))
+                    made = await poller.result()
+                    passwords[f"{registry.name}/{entry.token.name}"] = str(
+                        next(p.value for p in made.passwords or [] if p.name == "password2"))
     return out, passwords
 
 
@@ -232,6 +248,7 @@ class Check:
     problems: list[str] = field(default_factory=list)
     combinations: int = 0
     verdicts: Counter[str] = field(default_factory=Counter)
+    tokens: int = 0  # registry tokens checked
 
     def compare(self, where: str, verdict: str, granted: list[bool]) -> None:
         """`granted`: the token service's answer in each mode the registry may be in."""
@@ -256,8 +273,10 @@ MODES = ("LegacyRegistryPermissions", "AbacRepositoryPermissions")
 
 
 def check_tenant(server: SandboxServer, service: TokenService, principals: list[Who], registries: set[str] | None,
-                 repositories: tuple[str, ...], check: Check, *, mode_unknown_expected: bool = False) -> None:
-    """Every principal × registry × repository × action, the console against the token service."""
+                 repositories: tuple[str, ...], check: Check, *, mode_unknown_expected: bool = False,
+                 others: bool = True) -> None:
+    """Every principal × registry × repository × action, the console against the token service; with
+    `others`, also anonymous requests, the admin user and registry tokens."""
     assert server.sandbox is not None and server.connection is not None
     store = server.sandbox.store
     report, admin_passwords = asyncio.run(read_console(server.connection, registries))
@@ -292,6 +311,8 @@ def check_tenant(server: SandboxServer, service: TokenService, principals: list[
                                           repo, RIGHTS[action])
                 check.compare(f"{who.label} {action} {name}/{repo} ({reg.role_assignment_mode.short})", verdict,
                               [action in g.get(repo, set()) for g in grants])
+        if not others:
+            continue
         # Anyone, with no credentials.
         anonymous = service.anonymous(login, repositories)
         for repo, action in itertools.product(repositories, ACTIONS):
@@ -307,6 +328,17 @@ def check_tenant(server: SandboxServer, service: TokenService, principals: list[
                 check.compare(f"admin user {action} {name}/{repo}", verdict, [action in admin.get(repo, set())])
         else:
             assert not any(e.principal.type is PrincipalType.ADMIN_USER for e in access.entries), name
+        # Registry tokens, with the token's name and a password of its own.
+        for entry in access.entries:
+            if entry.token is None:
+                continue
+            token_name = entry.token.name
+            got = service.with_basic(login, token_name, admin_passwords[f"{name}/{token_name}"], repositories)
+            for repo, action in itertools.product(repositories, ACTIONS):
+                verdict = console_verdict(access, lambda e, t=token_name: e.token is not None and e.token.name == t,
+                                          repo, RIGHTS[action])
+                check.compare(f"token {token_name} {action} {name}/{repo}", verdict, [action in got.get(repo, set())])
+            check.tokens += 1
 
 
 def _enable_all(server: SandboxServer, principals: list[Who]) -> list[Who]:
@@ -347,10 +379,11 @@ def test_demo_tenant_every_combination(tmp_path_factory: pytest.TempPathFactory)
         try:
             check_tenant(server, service, principals, None, REPOSITORIES, check)
             disabled = _enable_all(server, principals)
-            check_tenant(server, service, disabled, None, REPOSITORIES, check)
+            check_tenant(server, service, disabled, None, REPOSITORIES, check, others=False)
         finally:
             service.close()
     assert not check.problems, "\n".join(check.problems[:40])
+    assert check.tokens == 2, "the demo's two registry tokens (ci-team-push, the disabled vendor-readonly)"
     record("access agrees with the token service", "demo tenant: combinations",
            f"{check.combinations} ({dict(check.verdicts)})")
     record("access agrees with the token service", "demo tenant: seconds", round(time.monotonic() - started, 1))
@@ -556,7 +589,7 @@ def test_random_tenants(random_sandbox: SandboxServer, spec: TenantSpec) -> None
                      mode_unknown_expected=not spec.mode_stated)
         if not all(spec.enabled):
             check_tenant(random_sandbox, service, _enable_all(random_sandbox, principals), names, repositories,
-                         check, mode_unknown_expected=not spec.mode_stated)
+                         check, mode_unknown_expected=not spec.mode_stated, others=False)
     finally:
         random_sandbox.sandbox.settings.registry_api_versions = None
         service.close()
