@@ -79,6 +79,8 @@ _PREFIX = "prefix"
 _LIKE = "like"  # a wildcard pattern: `*` any run, `?` one character, no escapes (see _like_pattern)
 _Pattern = tuple[str, str]  # (kind, lower-case value)
 _UNSURE = ("unsure", "")  # an intersection this module cannot write as one pattern
+# Characters the distribution spec's repository-name grammar has no place for, and that patterns use.
+_NOT_IN_NAMES = re.compile(r"[*?\\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +317,12 @@ def _comparison(source: str, attribute: str, operator: str, values: tuple[str, .
         if not ignore_case and value != value.lower():
             continue  # repository names are lower case: a case-sensitive capital never matches
         lowered = value.lower()
+        if base in ("stringequals", "stringstartswith") and _NOT_IN_NAMES.search(lowered):
+            # StringEquals and StringStartsWith compare literally (conditions-format.md: "The values
+            # must exactly match the string"): a `*`, `?` or `\` there is that character, which no
+            # repository name has, so the value matches none. Kept as a pattern it would read as a
+            # wildcard (`StringEquals 'team/*'` as every repository under team/).
+            continue
         if base == "stringequals":
             patterns.add((_EQ, lowered))
         elif base == "stringstartswith":

@@ -337,9 +337,12 @@ def _allowed(grants: list[_Grant], abac: bool, action: str, repo: str | None, ca
                                                                                 data_action)
         else:
             ok = rbac.matches(g.actions, legacy_action) and not rbac.matches(g.not_actions, legacy_action)
-        # Conditions speak in data actions; in legacy mode they are checked against the data action
-        # the token action stands for, so a condition never widens what an assignment gives.
-        if ok and (g.condition is None or g.condition(data_action, repo)):
+        # A condition is evaluated against the action the check is for: the data action in ABAC mode,
+        # the `actions` one in legacy mode, where `!(ActionMatches{'…/repositories/content/read'})` is
+        # then true and the assignment applies unnarrowed (conditions-format.md, ActionMatches; the
+        # built-in roles reference: "RBAC Registry Permissions: Supports only standard RBAC assignments
+        # without ABAC conditions").
+        if ok and (g.condition is None or g.condition(data_action if abac else legacy_action, repo)):
             return True
     return False
 

@@ -194,3 +194,19 @@ def test_keywords_are_case_insensitive() -> None:
 def test_attribute_name_is_case_insensitive() -> None:
     text = "@request[microsoft.containerregistry/REGISTRIES/repositories:NAME] StringEqualsIgnoreCase 'x'"
     assert repositories_for(text, REPO_READ) == ("x",)
+
+
+@pytest.mark.parametrize("operator", ["StringEquals", "StringEqualsIgnoreCase", "StringStartsWith",
+                                      "StringStartsWithIgnoreCase"])
+@pytest.mark.parametrize("value", ["team/*", "team?/app", "*", "team\\app"])
+def test_literal_operators_take_wildcards_literally(operator: str, value: str) -> None:
+    """StringEquals and StringStartsWith compare literally (conditions-format.md: "The values must
+    exactly match the string"): `*`, `?` and `\\` are themselves, and no repository name has one, so
+    the value allows no repository (found by tests/reliability/test_access_agrees_with_token_service.py:
+    `StringEquals 'team/*'` was reported as every repository under team/)."""
+    text = condition(((REPO_READ,), f"{REPO_ATTR} {operator} '{value}'"))
+    assert parse_condition(text, "2.0").scope_for(REPO_READ) == RepositoryScope(())
+    # Beside a value that does name repositories, only that one counts.
+    both = condition(((REPO_READ,), f"{REPO_ATTR} ForAnyOfAnyValues:{operator} {{'{value}', 'base/'}}"))
+    expected = ("base/",) if operator.startswith("StringEquals") else ("base/*",)
+    assert parse_condition(both, "2.0").scope_for(REPO_READ) == RepositoryScope(expected)

@@ -60,6 +60,7 @@ from acr_console.operations import (
     prepare,
     run_plan,
 )
+from acr_console.operations.executor import DEFAULT_CONCURRENCY
 from acr_console.operations.validation import InputError
 from acr_console.sandbox.server import SandboxServer
 
@@ -105,6 +106,10 @@ class Case:
     step: str | None  # the step id, or a prefix of it; None: the whole run (reads, token expiry)
     kind: str
     target: str  # plane.METHOD the fault is aimed at, or a special kind
+    # Steps the executor runs at once: 1 aims a fault at exactly one step; the product's own
+    # DEFAULT_CONCURRENCY runs independent steps side by side, so a fault armed while the aimed step
+    # runs may land on a step running beside it.
+    concurrency: int = 1
 
 
 @dataclass
@@ -116,6 +121,8 @@ class CaseResult:
     problems: list[str]
     seconds: float = 0.0
     seconds_total: float = 0.0  # the whole matrix's, on the first case of each stream
+    beside: int = 0  # steps that ran while the fault aimed at another step was armed
+    widest: int = 0  # the most steps running at once in the first run
 
 
 @dataclass
@@ -202,7 +209,15 @@ async def verify_create(az: AzureClients, s: Subject, outcomes: list[Outcome]) -
 
 
 async def setup_reset(az: AzureClients, tmp: Path) -> Subject:
-    return await _base_principal(az, tmp)
+    """A principal with three passwords, so that --replace removes three: side by side when the
+    executor runs steps concurrently."""
+    s = await _base_principal(az, tmp)
+    for _ in range(2):
+        outcome = await run_plan(az, await prepare(ResetCredentialRequest(str(s.app_id)), Reads(az)),
+                                 audit=AuditLog(tmp / "setup.jsonl"))
+        assert outcome.ok, outcome.to_json()
+        s.known_passwords.add(str(outcome.plan.context.values["keyId"]).lower())
+    return s
 
 
 async def plan_reset(az: AzureClients, s: Subject) -> Plan:
@@ -337,9 +352,22 @@ MATRIX: dict[str, list[tuple[str | None, str, str]]] = {
 MIXED_SEEDS = (1, 2)
 
 
-def cases_for(op: Operation) -> list[Case]:
-    cases = [Case(op.name, step, kind, target) for step, kind, target in MATRIX[op.name]]
-    return cases + [Case(op.name, None, "mixed", str(seed)) for seed in MIXED_SEEDS]
+def cases_for(op: Operation, concurrency: int = 1) -> list[Case]:
+    cases = [Case(op.name, step, kind, target, concurrency) for step, kind, target in MATRIX[op.name]]
+    return cases + [Case(op.name, None, "mixed", str(seed), concurrency) for seed in MIXED_SEEDS]
+
+
+# The streams of the matrix: every operation one step at a time, and again with the executor's real
+# concurrency (what the product runs) each operation whose plan has steps that run side by side:
+# create-principal (its service principal and its password) and revoke (role assignments, credential
+# removals and disabling sign-in at once). The others would only repeat their serial cases: assign
+# and add-certificate are one write each, and reset-credential's removals are steps on one object,
+# which the executor runs one after another (their `lock`). The views read on their own.
+CONCURRENT = f" (concurrency {DEFAULT_CONCURRENCY})"
+STREAMS: dict[str, tuple[str, int]] = {
+    **{name: (name, 1) for name in OPERATIONS},
+    **{name + CONCURRENT: (name, DEFAULT_CONCURRENCY) for name in ("create-principal", "revoke")},
+}
 
 
 # -- running a case -----------------------------------------------------------------------------
@@ -351,18 +379,23 @@ def _step_id(plan: Plan, prefix: str | None) -> str | None:
     return next(s.id for s in plan.steps if s.id == prefix or s.id.startswith(prefix))
 
 
-def _report_problems(outcome: Outcome, aimed: str | None, *, anywhere: bool = False) -> list[str]:
+def _report_problems(outcome: Outcome, aimed: str | None, *, anywhere: bool = False,
+                     beside: set[str] | None = None) -> list[str]:
     """The per-step report must be exact: a final status for every step, an error with a code and a
-    message for each failure, a reason for each skip, and a failure only where the fault was aimed."""
+    message for each failure, a reason for each skip, and a failure only where the fault was aimed
+    (or, run concurrently, on a step that ran beside the aimed one: `beside`), one at most."""
     problems = []
+    failed = [sid for sid, r in outcome.results.items() if r.status is StepStatus.FAILED]
     for sid, r in outcome.results.items():
         if not r.status.final:
             problems.append(f"{sid} ended {r.status.value}")
         if r.status is StepStatus.FAILED:
             if not (r.error and r.error.code and r.error.message):
                 problems.append(f"{sid} failed without an error")
-            if sid != aimed and not anywhere:
+            if sid != aimed and not anywhere and sid not in (beside or set()):
                 problems.append(f"{sid} failed ({r.error}) but the fault was aimed at {aimed}")
+    if not anywhere and len(failed) > 1:
+        problems.append(f"one fault failed {len(failed)} steps: {failed}")
         if r.status is StepStatus.SKIPPED and not (r.note and "did not succeed" in r.note):
             problems.append(f"{sid} skipped without a failed dependency: {r.note}")
     return problems
@@ -425,19 +458,35 @@ def _connection(server: SandboxServer) -> Any:
     return dataclasses.replace(sandbox_connection(server.connection), timeout_s=CLIENT_TIMEOUT_S)
 
 
-def _progress(sb: Any, step_id: str | None, spec: str | None, clock: TokenClock) -> Callable[[Any, Any], None]:
+def _progress(sb: Any, step_id: str | None, spec: str | None, clock: TokenClock,
+              beside: set[str], widest: list[int]) -> Callable[[Any, Any], None]:
     """Arms `spec` while step `step_id` runs and disarms it when that step ends; for a token expiry
-    (no spec), expires every token issued so far as that step starts."""
+    (no spec), expires every token issued so far as that step starts. Collects in `beside` the steps
+    running while the fault was armed (with concurrency above 1 the fault may land on one of them),
+    and in `widest` the most steps seen running at once."""
+    running: set[str] = set()
+    armed = False
 
     def on_progress(step: Any, result: Any) -> None:
+        nonlocal armed
+        if result.status is StepStatus.RUNNING:
+            running.add(step.id)
+            widest[0] = max(widest[0], len(running))
+            if armed:
+                beside.add(step.id)
+        elif result.status.final:
+            running.discard(step.id)
         if step.id != step_id:
             return
         if result.status is StepStatus.RUNNING:
+            armed = True
+            beside.update(running - {step_id})
             if spec is None:
                 clock.expire_all()
             else:
                 sb.settings.faults = spec
         elif result.status.final:
+            armed = False
             sb.settings.faults = []
 
     return on_progress
@@ -464,18 +513,20 @@ async def run_case(server: SandboxServer, op: Operation, case: Case, tmp: Path,
             finally:
                 sb.settings.faults = []
             aimed = _step_id(plan, case.step)
-            progress = _progress(sb, aimed, spec, clock) if aimed else None
+            beside: set[str] = set()
+            widest = [0]
+            progress = _progress(sb, aimed, spec, clock, beside, widest) if aimed else None
             if case.step is None and spec:
                 sb.settings.faults = spec
             try:
-                first = await run_plan(az, plan, progress, audit=audit, concurrency=1)
+                first = await run_plan(az, plan, progress, audit=audit, concurrency=case.concurrency)
             finally:
                 sb.settings.faults = []
                 sb.settings.replication_delay_s = 0
             if case.kind == "timeout":
                 # The request the client gave up on lands (and is logged) when the sandbox ends it.
                 await wait_for_log(server, seq, lambda rows: any("timeout" in (r["note"] or "") for r in rows))
-            problems += _report_problems(first, aimed, anywhere=case.kind == "mixed")
+            problems += _report_problems(first, aimed, anywhere=case.kind == "mixed", beside=beside)
             if case.kind in ("429", "503", "token-expiry", "replication") and not first.ok:
                 problems.append(f"{case.kind} must be ridden out, yet: {first.summary()}")
             problems += await _claims_hold(check_az, op.name, subject, first)
@@ -487,7 +538,7 @@ async def run_case(server: SandboxServer, op: Operation, case: Case, tmp: Path,
                 # A new seed each run: the same seed would fail the same request of every run.
                 sb.settings.faults = spec.replace("seed=", f"seed={len(outcomes)}0") if case.kind == "mixed" else []
                 try:
-                    outcomes.append(await run_plan(az, plan, audit=audit, concurrency=1))
+                    outcomes.append(await run_plan(az, plan, audit=audit, concurrency=case.concurrency))
                 finally:
                     sb.settings.faults = []
             if not outcomes[-1].ok:
@@ -496,11 +547,12 @@ async def run_case(server: SandboxServer, op: Operation, case: Case, tmp: Path,
             problems += await _unreported_passwords(check_az, op.name, subject, outcomes)
             problems += _done_twice(sb.store.request_log(seq))
             if len(outcomes) > 1 or case.kind == "timeout":  # after a partial run: what was interrupted
-                problems += await _command_again(az, op, subject, outcomes, audit)
+                problems += await _command_again(az, op, subject, outcomes, audit, case.concurrency)
     faults = injected(server, seq)
     if not faults and case.kind != "mixed":
         problems.append("no fault was injected")
-    return CaseResult(case, faults, len(outcomes) - 1, first.summary(), problems)
+    return CaseResult(case, faults, len(outcomes) - 1, first.summary(), problems, beside=len(beside),
+                      widest=widest[0])
 
 
 def injected(server: SandboxServer, since: int) -> list[str]:
@@ -516,7 +568,7 @@ def injected(server: SandboxServer, since: int) -> list[str]:
 
 
 async def _command_again(az: AzureClients, op: Operation, subject: Subject, outcomes: list[Outcome],
-                         audit: AuditLog) -> list[str]:
+                         audit: AuditLog, concurrency: int) -> list[str]:
     """The command run again once complete (a new plan, as the CLI makes): assign and revoke change
     nothing; create refuses the taken name and names the application. Reset and add-certificate add
     a new credential by design, so they are not run again."""
@@ -528,7 +580,7 @@ async def _command_again(az: AzureClients, op: Operation, subject: Subject, outc
             return [] if app_id in str(err) else [f"the refusal does not name the application: {err}"]
         return ["creating the same name again was not refused"]
     if op.name in ("assign", "revoke"):
-        again = await run_plan(az, await op.plan(az, subject), audit=audit, concurrency=1)
+        again = await run_plan(az, await op.plan(az, subject), audit=audit, concurrency=concurrency)
         if not again.ok or again.changed_anything:
             return [f"running the command again: {again.summary()}"]
     return []
@@ -614,11 +666,12 @@ def run_streams(names: list[str], folder: str) -> dict[str, list[dict[str, Any]]
     result to every process of the test run (see `start_matrix`)."""
     root = Path(folder)
 
-    async def one(server: SandboxServer, name: str) -> list[CaseResult]:
+    async def one(server: SandboxServer, stream: str) -> list[CaseResult]:
         results = []
+        name, concurrency = STREAMS[stream]
         async with AzureClients(_connection(server)) as check_az:
-            for n, case in enumerate(cases_for(OPERATIONS[name])):
-                tmp = root / f"{name}-{n}"
+            for n, case in enumerate(cases_for(OPERATIONS[name], concurrency)):
+                tmp = root / f"{name}-{concurrency}-{n}"
                 tmp.mkdir()
                 started = time.monotonic()
                 results.append(await run_case(server, OPERATIONS[name], case, tmp, check_az))
@@ -636,12 +689,12 @@ def run_streams(names: list[str], folder: str) -> dict[str, list[dict[str, Any]]
         return results
 
     async def everything(servers: dict[str, SandboxServer]) -> dict[str, list[CaseResult]]:
-        done = await asyncio.gather(*(one(servers[name], name) if name in OPERATIONS else reads(servers[name], name)
+        done = await asyncio.gather(*(one(servers[name], name) if name in STREAMS else reads(servers[name], name)
                                       for name in names))
         return dict(zip(names, done, strict=True))
 
     with contextlib.ExitStack() as stack:
-        servers = {name: stack.enter_context(running_sandbox(root / f"sandbox-{name}")) for name in names}
+        servers = {name: stack.enter_context(running_sandbox(root / f"sandbox-{n}")) for n, name in enumerate(names)}
         started = time.monotonic()
         results = asyncio.run(everything(servers))
         for name in names:  # seen by the process that records the figures
@@ -662,7 +715,7 @@ def start_matrix(config: pytest.Config) -> OncePerRun:
     def work() -> concurrent.futures.Future[dict[str, list[dict[str, Any]]]]:
         folder = config._tmp_path_factory.mktemp("faults")  # type: ignore[attr-defined]
         pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        future = pool.submit(run_streams, [*OPERATIONS, *VIEWS], str(folder))
+        future = pool.submit(run_streams, [*STREAMS, *VIEWS], str(folder))
         pool.shutdown(wait=False)
         return future
 
@@ -680,20 +733,25 @@ def matrix(request: pytest.FixtureRequest) -> dict[str, list[CaseResult]]:
     return results
 
 
-@pytest.mark.parametrize("op", [*OPERATIONS, *VIEWS])
+@pytest.mark.parametrize("op", [*STREAMS, *VIEWS])
 def test_operation_under_every_fault(matrix: dict[str, list[CaseResult]], op: str) -> None:
     results = matrix[op]
     failures = [f"{r.case.kind} at {r.case.step or 'every request'} ({r.case.target}): {p}"
                 for r in results for p in r.problems]
     for r in results:
         print(f"{r.seconds:5.2f}s {r.case.kind:>12} at {r.case.step or '-':<18} {r.case.target:<12} "
-              f"faults={len(r.faults)} reruns={r.reruns} {r.first}")
+              f"faults={len(r.faults)} reruns={r.reruns} beside={r.beside} widest={r.widest} {r.first}")
     assert not failures, "\n".join(failures)
     record("fault matrix", "seconds (in its own process)", round(results[0].seconds_total, 1))
     aimed = [r for r in results if r.case.kind != "mixed"]
     mixed = [r for r in results if r.case.kind == "mixed"]
     record("faults injected per operation", op, sum(len(r.faults) for r in results))
     record("cases per operation", op, len(results))
+    if op.endswith(CONCURRENT):
+        # The concurrency is real: in some case the aimed step ran beside others.
+        widest = max(r.widest for r in results)
+        assert widest > 1, f"{op}: no two steps ever ran at once"
+        record("most steps running at once (concurrent streams)", op, widest)
     record("re-runs needed after an aimed fault (max)", op, max(r.reruns for r in aimed))
     record("cases complete without a re-run", op, f"{sum(1 for r in aimed if r.reruns == 0)}/{len(aimed)}")
     if mixed:

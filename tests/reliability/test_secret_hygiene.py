@@ -27,17 +27,12 @@ from textual.widgets import Input, Select
 from acr_console.main import main
 from acr_console.sandbox.server import SandboxServer
 
+from ..support.key_leaks import KeyNeedles
 from ..tui.conftest import make_app, settle
 from ..tui.test_flows import confirm_and_run, create_principal, open_principal, submit_form
 from .conftest import record
 
 JWT = re.compile(r"eyJ[\w-]{10,}\.[\w-]{10,}\.")
-
-
-def _key_lines(pem: str) -> list[str]:
-    """Lines of a private key's base64 body: any one of them in a log is a leak."""
-    body = pem.split("-----BEGIN PRIVATE KEY-----")[1].split("-----END PRIVATE KEY-----")[0]
-    return [line for line in body.split() if len(line) >= 40][:3]
 
 
 @pytest.fixture
@@ -112,10 +107,9 @@ async def test_secrets_only_where_asked(sandbox_server: SandboxServer, private_h
     code, out, err = await _cli(sandbox_server, capsys, "add-certificate", app_id, "--generate", "--out",
                           str(work / "key.pem"), "--yes")
     assert code == 0, err
-    key_pem = (work / "key.pem").read_text()
-    for line in _key_lines(key_pem):
-        secrets.append(line)
-        allowed[line] = {"key.pem"}
+    # Private keys are searched for by their own private bytes (tests/support/key_leaks.py), never by
+    # the public modulus the certificate also carries.
+    keys = {"key.pem": KeyNeedles.of_pem((work / "key.pem").read_text())}
     elsewhere.append(("add-certificate output", out + err))
 
     # A failed sign-in with a wrong secret: its error text must not echo what was typed.
@@ -143,9 +137,7 @@ async def test_secrets_only_where_asked(sandbox_server: SandboxServer, private_h
         elsewhere.append(("console screen after adding a certificate", app.export_screenshot()))
         execution.action_close()
         await settle(pilot)
-        for line in _key_lines((work / "tui-key.pem").read_text()):
-            secrets.append(line)
-            allowed[line] = {"tui-key.pem"}
+        keys["tui-key.pem"] = KeyNeedles.of_pem((work / "tui-key.pem").read_text())
         elsewhere.append(("console notifications", " ".join(n.message for n in app._notifications)))
         elsewhere.append(("console screen", app.export_screenshot()))
 
@@ -165,14 +157,31 @@ async def test_secrets_only_where_asked(sandbox_server: SandboxServer, private_h
     elsewhere += [(f"sandbox {p.name}", p.read_bytes().decode("latin-1")) for p in db.parent.glob("sandbox.db*")]
 
     found = [(what, s[:6] + "…") for what, text in elsewhere for s in secrets if s in text]
+    def key_leaks(places: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(what, f"private key of {file}: {hits}") for what, text in places
+                for file, needles in keys.items() if (hits := needles.found_in(text))]
+
+    found += key_leaks(elsewhere)
+    # The negative control: the same search over the same places plus one line of a key's PEM body
+    # logged at DEBUG finds that line, and only it.
+    pem_body = [line for line in (work / "key.pem").read_text().split("-----BEGIN CERTIFICATE")[0].splitlines()
+                if line and not line.startswith("-----")]
+    logging.getLogger("acr_console").debug("planted: %s", pem_body[len(pem_body) // 2])
+    planted = [*elsewhere, ("planted log records", caplog.text)]
+    assert [what for what, _ in key_leaks(planted)] == ["planted log records"]
     tokens = [what for what, text in elsewhere if not what.startswith("sandbox") and JWT.search(text)]
     for label, name_of in requested.items():
         for s in secrets:
             if s in written[label] and name_of not in allowed[s]:
                 found.append((label, s[:6] + "…"))
+        for file, needles in keys.items():
+            if file != name_of and needles.found_in(written[label], armour=False):
+                found.append((label, f"private key of {file}"))
+    # The files asked for do hold their own key (the search would find a leak).
+    assert all(needles.found_in(written[f"work/{file}"]) for file, needles in keys.items())
     assert not found, found
     assert not tokens, tokens
-    record("secret hygiene", "secrets created", len({s for s in secrets if len(s) < 60}) + 2)
+    record("secret hygiene", "secrets created", len(secrets) + len(keys))
     record("secret hygiene", "places searched", len(elsewhere))
     record("secret hygiene", "secrets found where not asked for", len(found))
     record("secret hygiene", "tokens found in logs or files", len(tokens))
