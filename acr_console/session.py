@@ -15,7 +15,6 @@ before their first request.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -108,8 +107,11 @@ def resolve(options: SessionOptions, settings: Settings) -> Target:
     if options.profile is not None and not options.profile.strip():
         # An empty name would silently fall back to the default profile, perhaps production's.
         raise UsageError("--profile: no profile name given; name one from the configuration file")
-    for subscription in options.subscriptions:
-        check_subscription_id(subscription)
+    for subscription in options.subscriptions:  # the command line checked them already; the console's options too
+        try:
+            check_subscription_id(subscription)
+        except ValueError as exc:
+            raise UsageError(f"--subscription: {exc}") from None
     name, profile = settings.profile(options.profile)
     merged = replace(
         profile,
@@ -121,20 +123,6 @@ def resolve(options: SessionOptions, settings: Settings) -> Target:
         sandbox=bool(options.sandbox or options.sandbox_data or profile.sandbox),
     )
     return Target(merged, name, expand_user(options.sandbox_data) if options.sandbox_data else None)
-
-
-# A subscription id is a GUID (ARM's `subscriptionId`); anything else names no subscription.
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def check_subscription_id(value: str) -> str:
-    """A --subscription value, refused before anything is sent when it cannot be a subscription id
-    (the README: bad input exits 2, naming the argument, with no request sent)."""
-    if _GUID.fullmatch(value) is None:
-        shown = repr(value if len(value) <= 40 else value[:40] + "…")  # escapes make control characters visible
-        raise UsageError(f"--subscription: {shown} is not a subscription id; give its GUID, e.g. "
-                         "00000000-0000-0000-0000-000000000000 (`az account list -o table` lists yours)")
-    return value
 
 
 def _print_device_code(verification_uri: str, user_code: str, expires_on: object) -> None:

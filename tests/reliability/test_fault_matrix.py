@@ -52,7 +52,6 @@ from acr_console.operations import (
     CreatePrincipalRequest,
     Outcome,
     Plan,
-    Reads,
     ResetCredentialRequest,
     RevokeRequest,
     StepStatus,
@@ -63,6 +62,7 @@ from acr_console.operations import (
 from acr_console.operations.executor import DEFAULT_CONCURRENCY
 from acr_console.operations.validation import InputError
 from acr_console.sandbox.server import SandboxServer
+from tests.support.handover import reads_for
 
 from ..support.once import OncePerRun
 from ..support.sandbox import running_sandbox
@@ -168,12 +168,12 @@ def _reported(outcomes: list[Outcome], key: str) -> set[str]:
 
 async def _base_principal(az: AzureClients, tmp: Path, *, extra_registry: bool = False) -> Subject:
     name = unique("base")
-    outcome = await run_plan(az, await prepare(CreatePrincipalRequest(name, REGISTRY, "AcrPush"), Reads(az)),
+    outcome = await run_plan(az, await prepare(CreatePrincipalRequest(name, REGISTRY, "AcrPush"), reads_for(az)),
                              audit=AuditLog(tmp / "setup.jsonl"))
     assert outcome.ok, outcome.to_json()
     doc = create_result(outcome.plan)
     if extra_registry:
-        assert (await run_plan(az, await prepare(AssignRequest(doc["appId"], OTHER_REGISTRY, "AcrPull"), Reads(az)),
+        assert (await run_plan(az, await prepare(AssignRequest(doc["appId"], OTHER_REGISTRY, "AcrPull"), reads_for(az)),
                                audit=AuditLog(tmp / "setup.jsonl"))).ok
     return Subject(name, doc["appId"], doc["servicePrincipalObjectId"], doc["applicationObjectId"],
                    known_passwords={str(doc["passwordKeyId"]).lower()})
@@ -184,7 +184,7 @@ async def setup_create(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_create(az: AzureClients, s: Subject) -> Plan:
-    return await prepare(CreatePrincipalRequest(s.name, REGISTRY, "AcrPush"), Reads(az))
+    return await prepare(CreatePrincipalRequest(s.name, REGISTRY, "AcrPush"), reads_for(az))
 
 
 async def verify_create(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
@@ -213,7 +213,7 @@ async def setup_reset(az: AzureClients, tmp: Path) -> Subject:
     executor runs steps concurrently."""
     s = await _base_principal(az, tmp)
     for _ in range(2):
-        outcome = await run_plan(az, await prepare(ResetCredentialRequest(str(s.app_id)), Reads(az)),
+        outcome = await run_plan(az, await prepare(ResetCredentialRequest(str(s.app_id)), reads_for(az)),
                                  audit=AuditLog(tmp / "setup.jsonl"))
         assert outcome.ok, outcome.to_json()
         s.known_passwords.add(str(outcome.plan.context.values["keyId"]).lower())
@@ -221,7 +221,7 @@ async def setup_reset(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_reset(az: AzureClients, s: Subject) -> Plan:
-    return await prepare(ResetCredentialRequest(str(s.app_id), replace=True), Reads(az))
+    return await prepare(ResetCredentialRequest(str(s.app_id), replace=True), reads_for(az))
 
 
 async def verify_reset(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
@@ -238,7 +238,7 @@ async def setup_certificate(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_certificate(az: AzureClients, s: Subject) -> Plan:
-    return await prepare(AddCertificateRequest(str(s.app_id), generate=True, out=str(s.out)), Reads(az))
+    return await prepare(AddCertificateRequest(str(s.app_id), generate=True, out=str(s.out)), reads_for(az))
 
 
 async def verify_certificate(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
@@ -265,7 +265,7 @@ async def setup_assign(az: AzureClients, tmp: Path) -> Subject:
 
 
 async def plan_assign_op(az: AzureClients, s: Subject) -> Plan:
-    return await prepare(AssignRequest(str(s.app_id), OTHER_REGISTRY, "AcrPull"), Reads(az))
+    return await prepare(AssignRequest(str(s.app_id), OTHER_REGISTRY, "AcrPull"), reads_for(az))
 
 
 async def verify_assign(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
@@ -280,7 +280,7 @@ async def setup_revoke(az: AzureClients, tmp: Path) -> Subject:
 
 async def plan_revoke_op(az: AzureClients, s: Subject) -> Plan:
     return await prepare(RevokeRequest(str(s.app_id), all_registries=True, remove_credentials=True,
-                                       disable=True), Reads(az))
+                                       disable=True), reads_for(az))
 
 
 async def verify_revoke(az: AzureClients, s: Subject, outcomes: list[Outcome]) -> list[str]:
