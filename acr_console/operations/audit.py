@@ -80,13 +80,13 @@ def _time(value: Any) -> str:
     return str(value.isoformat()).replace("+00:00", "Z")
 
 
-def intent_for(plan: Plan, actor: Actor, run: str, started: Any) -> dict[str, Any]:
-    """What is about to be done: the plan's steps as planned, before any request."""
+def _record(plan: Plan, actor: Actor, *, run: str | None, phase: str, started: Any, time: Any, result: str,
+            steps: list[dict[str, Any]], correlation_ids: list[str]) -> dict[str, Any]:
+    """One line of the log, in the one shape every record has (intent and outcome alike)."""
     return {
         "v": RECORD_VERSION,
-        "run": run,
-        "phase": "started",
-        "time": _time(started),
+        **({"run": run, "phase": phase} if run else {}),
+        "time": _time(time),
         "started": _time(started),
         "cloud": actor.cloud,
         "tenant": actor.tenant_id,
@@ -94,32 +94,29 @@ def intent_for(plan: Plan, actor: Actor, run: str, started: Any) -> dict[str, An
         "operation": plan.operation,
         "title": plan.title,
         "target": dict(plan.target),
-        "result": UNFINISHED,
-        "steps": [{"id": s.id, "description": s.description, "status": "pending"} for s in plan.steps],
+        "result": result,
+        "steps": steps,
         "untouched": [u.to_json() for u in plan.untouched],
-        "correlationIds": [],
+        "correlationIds": correlation_ids,
     }
+
+
+def intent_for(plan: Plan, actor: Actor, run: str, started: Any) -> dict[str, Any]:
+    """What is about to be done: the plan's steps as planned, before any request."""
+    steps = [{"id": s.id, "description": s.description, "status": "pending"} for s in plan.steps]
+    return _record(plan, actor, run=run, phase="started", started=started, time=started, result=UNFINISHED,
+                   steps=steps, correlation_ids=[])
 
 
 def record_for(outcome: Outcome, actor: Actor, run: str | None = None) -> dict[str, Any]:
     plan = outcome.plan
-    return {
-        "v": RECORD_VERSION,
-        **({"run": run, "phase": "finished"} if run else {}),
-        "time": outcome.finished.isoformat().replace("+00:00", "Z"),
-        "started": outcome.started.isoformat().replace("+00:00", "Z"),
-        "cloud": actor.cloud,
-        "tenant": actor.tenant_id,
-        "identity": actor.to_json(),
-        "operation": plan.operation,
-        "title": plan.title,
-        "target": dict(plan.target),
-        "result": "ok" if outcome.ok else ("interrupted" if outcome.interrupted else "failed"),
-        "steps": [result_json(plan.step(sid), r) for sid, r in outcome.results.items()],
-        "untouched": [u.to_json() for u in plan.untouched],
-        "correlationIds": outcome.correlation_ids,
-        **({"stoppedBy": outcome.to_json()["stoppedBy"]} if outcome.stopped_by is not None else {}),
-    }
+    record = _record(plan, actor, run=run, phase="finished", started=outcome.started, time=outcome.finished,
+                     result="ok" if outcome.ok else ("interrupted" if outcome.interrupted else "failed"),
+                     steps=[result_json(plan.step(sid), r) for sid, r in outcome.results.items()],
+                     correlation_ids=outcome.correlation_ids)
+    if outcome.stopped_by is not None:
+        record["stoppedBy"] = outcome.to_json()["stoppedBy"]
+    return record
 
 
 def checkpoint_for(plan: Plan, run: str, done: list[dict[str, Any]], now: Any) -> dict[str, Any]:
