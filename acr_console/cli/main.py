@@ -99,7 +99,7 @@ def _tolerant_streams() -> None:
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
 
 
-def _raise_stopped(signum: int, frame: object) -> None:
+def _raise_stopped(signum: int, _frame: object) -> None:
     raise Stopped(signum)
 
 
