@@ -15,6 +15,7 @@ before their first request.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -38,7 +39,15 @@ DeviceCodePrompt = Callable[[str, str, Any], None]
 SANDBOX = "sandbox"
 
 # Global options that take a value: the command line looks past them for the command word.
-VALUED_OPTIONS = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subscription", "--auth")
+VALUED_OPTIONS = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subscription", "--auth", "--client-id")
+
+# A user-assigned managed identity's client id when neither --client-id nor the profile names one:
+# the variable DefaultAzureCredential reads for the same purpose (its `managed_identity_client_id`
+# "defaults to the value of the environment variable AZURE_CLIENT_ID", azure/identity/_credentials/
+# default.py); ManagedIdentityCredential alone does not read it for IMDS, so the console does.
+CLIENT_ID_VARIABLE = "AZURE_CLIENT_ID"
+# The tenant EnvironmentCredential signs in to (azure/identity/_credentials/environment.py).
+TENANT_VARIABLE = "AZURE_TENANT_ID"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,7 @@ class SessionOptions:
     tenant: str | None = None
     subscriptions: tuple[str, ...] = ()
     auth: AuthName | None = None
+    client_id: str | None = None  # a user-assigned managed identity
     read_only: bool = False
 
     @classmethod
@@ -59,7 +69,7 @@ class SessionOptions:
         """The options `add_arguments` declared, from the parsed command line."""
         return cls(profile=args.profile, sandbox=args.sandbox, sandbox_data=args.sandbox_data, cloud=args.cloud,
                    tenant=args.tenant, subscriptions=tuple(args.subscription or ()), auth=args.auth,
-                   read_only=args.read_only)
+                   client_id=args.client_id, read_only=args.read_only)
 
 
 def _subscription_id(value: str) -> str:
@@ -88,6 +98,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--auth", choices=[m.value for m in AuthMethod if m is not AuthMethod.SECRET],
                    help="how to sign in: Azure CLI (default), device code (over SSH), environment variables, "
                    "managed identity, or a browser")
+    g.add_argument("--client-id", metavar="ID",
+                   help="with --auth managed-identity: the user-assigned identity's client id "
+                   f"(default: the profile's client_id, else ${CLIENT_ID_VARIABLE}, else the system-assigned identity)")
     g.add_argument("--read-only", action="store_true", help="refuse every write before anything is sent")
 
 
@@ -119,10 +132,37 @@ def resolve(options: SessionOptions, settings: Settings) -> Target:
         tenant=options.tenant or profile.tenant,
         subscriptions=options.subscriptions or tuple(profile.subscriptions),
         auth=options.auth or profile.auth,
+        client_id=options.client_id or profile.client_id,
         read_only=options.read_only or settings.read_only or profile.read_only,
         sandbox=bool(options.sandbox or options.sandbox_data or profile.sandbox),
     )
+    if not merged.sandbox:
+        _check_sign_in(merged, options)
     return Target(merged, name, expand_user(options.sandbox_data) if options.sandbox_data else None)
+
+
+def _check_sign_in(profile: Profile, options: SessionOptions) -> None:
+    """A tenant or client id the chosen sign-in would silently ignore is a usage error (exit 2),
+    before anything is sent: signing in elsewhere than asked is worse than not signing in."""
+    source = "--tenant" if options.tenant else "the profile's `tenant`"
+    if profile.auth == "managed-identity" and profile.tenant:
+        raise UsageError(f"{source}: a managed identity signs in to its own tenant (the host's), which cannot be "
+                         "chosen; leave the tenant out, or sign in another way (--auth)")
+    if profile.auth == "env" and profile.tenant:
+        env_tenant = os.environ.get(TENANT_VARIABLE, "")
+        if profile.tenant.casefold() != env_tenant.strip().casefold():
+            now = f"'{env_tenant}'" if env_tenant else "unset"
+            raise UsageError(f"{source}: --auth env signs in to the tenant ${TENANT_VARIABLE} names ({now}), "
+                             f"not '{profile.tenant}'; set {TENANT_VARIABLE} instead, or leave the tenant out")
+    if options.client_id and profile.auth != "managed-identity":
+        raise UsageError(f"--client-id names a user-assigned managed identity; it needs --auth managed-identity "
+                         f"(the sign-in is '{profile.auth}')")
+
+
+def managed_identity_client_id(profile: Profile) -> str | None:
+    """The user-assigned identity to sign in as: --client-id or the profile's, else $AZURE_CLIENT_ID,
+    else None (the host's system-assigned identity)."""
+    return profile.client_id or os.environ.get(CLIENT_ID_VARIABLE, "").strip() or None
 
 
 def _print_device_code(verification_uri: str, user_code: str, expires_on: object) -> None:
@@ -166,9 +206,13 @@ class Session:
             self._used.append(use)
             connection = sandbox_connection(use.connection, read_only=profile.read_only,
                                             subscriptions=subscriptions)
+            if profile.auth == AuthMethod.MANAGED_IDENTITY:
+                # The host's identity against the sandbox's ARM and Graph: what the tests do with a
+                # stand-in IMDS that hands out sandbox tokens (tests/cli/test_managed_identity.py).
+                connection = replace(connection, auth=self._auth(AuthMethod.MANAGED_IDENTITY, profile))
         else:
             connection = Connection(cloud=CLOUDS[profile.cloud], tenant_id=profile.tenant,
-                                    auth=self._auth(AuthMethod(profile.auth)), subscriptions=subscriptions,
+                                    auth=self._auth(AuthMethod(profile.auth), profile), subscriptions=subscriptions,
                                     read_only=profile.read_only)
         self.target = target
         return connection
@@ -191,7 +235,8 @@ class Session:
                               read_only=connection.read_only)
             sandbox_data = expand_user(self.options.sandbox_data) if self.options.sandbox_data else None
             return self.connect(Target(profile, current.profile_name, sandbox_data))
-        return replace(connection, auth=self._auth(AuthMethod(choice)))
+        current = self.target or resolve(self.options, self.settings)
+        return replace(connection, auth=self._auth(AuthMethod(choice), current.profile))
 
     def start_sandbox(self, data_dir: Path, *, seed: str = "demo", seed_time: float | None = None) -> Connection:
         """A sandbox of this session's own, newly started in `data_dir` (seeded as of `seed_time`),
@@ -208,9 +253,10 @@ class Session:
         while self._used:
             self._used.pop().close()
 
-    def _auth(self, method: AuthMethod) -> Auth:
+    def _auth(self, method: AuthMethod, profile: Profile) -> Auth:
         prompt = self._device_code if method is AuthMethod.DEVICE_CODE else None
-        return Auth(method, device_code_prompt=prompt)
+        client_id = managed_identity_client_id(profile) if method is AuthMethod.MANAGED_IDENTITY else None
+        return Auth(method, client_id=client_id, device_code_prompt=prompt)
 
     def _device_code(self, verification_uri: str, user_code: str, expires_on: Any) -> None:
         (self.device_code_prompt or _print_device_code)(verification_uri, user_code, expires_on)

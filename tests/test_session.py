@@ -33,7 +33,8 @@ def test_an_empty_profile_name_is_refused_not_taken_for_the_default() -> None:
         resolve(SessionOptions(profile=" "), settings)
 
 
-def test_azure_connection_from_options() -> None:
+def test_azure_connection_from_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_TENANT_ID", "contoso")  # --auth env honours only the tenant the environment names
     options = SessionOptions(cloud="AzureChinaCloud", tenant="contoso", subscriptions=(SUB,), auth="env",
                              read_only=True)
     with Session(options, Settings()) as session:
@@ -56,12 +57,27 @@ def test_device_code_goes_where_the_front_end_says_even_after_the_connection_was
     assert shown == ["DEF456"] and capsys.readouterr().err == ""
 
 
-def test_another_way_in_keeps_the_place_and_the_selection() -> None:
+def test_another_way_in_keeps_the_place_and_the_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_TENANT_ID", "contoso")
     session = Session(SessionOptions(tenant="contoso", subscriptions=(SUB,), auth="env", read_only=True), Settings())
     failed = session.connect()
     retried = session.sign_in_instead(failed, "cli")
     assert retried.auth.method is AuthMethod.CLI
     assert (retried.tenant_id, retried.subscriptions, retried.read_only) == ("contoso", (SUB,), True)
+
+
+def test_a_managed_identity_is_the_one_named_by_option_profile_or_azure_client_id(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_CLIENT_ID", raising=False)
+    mi = SessionOptions(auth="managed-identity")
+    assert Session(mi, Settings()).connect().auth.client_id is None  # the system-assigned identity
+    monkeypatch.setenv("AZURE_CLIENT_ID", "from-env")
+    assert Session(mi, Settings()).connect().auth.client_id == "from-env"
+    profiles = Settings(default_profile="p", profiles={"p": Profile(auth="managed-identity", client_id="from-profile")})
+    assert Session(SessionOptions(), profiles).connect().auth.client_id == "from-profile"
+    assert Session(SessionOptions(client_id="from-option"), profiles).connect().auth.client_id == "from-option"
+    # Other ways to sign in take no managed identity: AZURE_CLIENT_ID is EnvironmentCredential's own there.
+    assert Session(SessionOptions(auth="cli"), Settings()).connect().auth.client_id is None
 
 
 def test_a_running_sandbox_is_used_and_left_running(sandbox_server: SandboxServer) -> None:

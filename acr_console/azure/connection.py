@@ -23,9 +23,25 @@ class Cloud:
     # which catches wiring mistakes.
     arm_scope: str
     graph_scope: str
+    # What a registry's login server ends with: NAME + this. Printed in hints (`docker login ...`).
     acr_suffix: str = ".azurecr.io"
 
 
+# The one table of clouds. tests/azure/test_clouds.py compares it at run time with the SDKs' own
+# tables, so a drift is a failing test, not a sign-in that fails in one cloud only:
+# - authority hosts: azure-identity's `AzureAuthorityHosts` (azure/identity/_constants.py);
+# - ARM endpoint and audience: azure-mgmt-core's `get_arm_endpoints` (azure/mgmt/core/tools.py),
+#   which for US Government asks for `https://management.core.usgovcloudapi.net/.default` (the
+#   classic audience, `activeDirectoryResourceId` of `az cloud show -n AzureUSGovernment`), not the
+#   ARM host's own name;
+# - Microsoft Graph: msgraph-core's `NationalClouds` (msgraph_core/_enums.py), after
+#   https://learn.microsoft.com/graph/deployments ("Microsoft Graph for US Government L5 (DOD)" is
+#   dod-graph.microsoft.us; DoD tenants sign in at login.microsoftonline.us and use US Government's
+#   ARM, https://learn.microsoft.com/azure/azure-government/documentation-government-developer-guide);
+# - registry suffixes: https://learn.microsoft.com/azure/azure-government/documentation-government-services-containers
+#   (azurecr.us) and https://learn.microsoft.com/azure/china/resources-developer-guide (azurecr.cn).
+_US_GOV_ARM = "https://management.usgovcloudapi.net/"
+_US_GOV_ARM_SCOPE = "https://management.core.usgovcloudapi.net/.default"
 CLOUDS: dict[str, Cloud] = {
     "AzureCloud": Cloud(
         "AzureCloud", "https://login.microsoftonline.com", "https://management.azure.com/",
@@ -38,9 +54,14 @@ CLOUDS: dict[str, Cloud] = {
         "https://microsoftgraph.chinacloudapi.cn/.default", ".azurecr.cn",
     ),
     "AzureUSGovernment": Cloud(
-        "AzureUSGovernment", "https://login.microsoftonline.us", "https://management.usgovcloudapi.net/",
-        "https://graph.microsoft.us", "https://management.usgovcloudapi.net/.default",
-        "https://graph.microsoft.us/.default", ".azurecr.us",
+        "AzureUSGovernment", "https://login.microsoftonline.us", _US_GOV_ARM,
+        "https://graph.microsoft.us", _US_GOV_ARM_SCOPE, "https://graph.microsoft.us/.default", ".azurecr.us",
+    ),
+    # Azure Government's DoD regions: the same sign-in and ARM as US Government, their own Graph.
+    "AzureUSGovernmentDoD": Cloud(
+        "AzureUSGovernmentDoD", "https://login.microsoftonline.us", _US_GOV_ARM,
+        "https://dod-graph.microsoft.us", _US_GOV_ARM_SCOPE, "https://dod-graph.microsoft.us/.default",
+        ".azurecr.us",
     ),
 }
 
@@ -58,6 +79,8 @@ class AuthMethod(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class Auth:
     method: AuthMethod
+    # The secret's application, or with a managed identity the user-assigned identity's client id
+    # (None: the host's system-assigned identity).
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     # Where a device-code prompt goes (the CLI prints it, the TUI shows a screen).
@@ -77,6 +100,17 @@ class Connection:
     # Seconds to wait for any one answer (connect, or between reads); a stalled request then fails
     # or is retried instead of holding the console for azure-core's default of five minutes.
     timeout_s: float = 60.0
+
+    @property
+    def sign_in_label(self) -> str:
+        """How the connection signs in, naming the identity where the user chose one (the status
+        line and sign-in errors show it: with several identities on a host, which one matters)."""
+        method = self.auth.method
+        if method is AuthMethod.MANAGED_IDENTITY:
+            mi = self.auth.client_id
+            return f"managed identity {mi}" if mi else "system-assigned managed identity"
+        return {AuthMethod.CLI: "Azure CLI", AuthMethod.DEVICE_CODE: "device code", AuthMethod.ENV: "environment",
+                AuthMethod.BROWSER: "browser", AuthMethod.SECRET: "client secret"}[method]
 
     @property
     def is_microsoft_authority(self) -> bool:

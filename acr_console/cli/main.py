@@ -84,11 +84,18 @@ def add_commands(parser: argparse.ArgumentParser, argv: Sequence[str] | None = N
 
 async def _run_with_azure(args: argparse.Namespace, options: SessionOptions, settings: Settings) -> int:
     from ..azure.clients import AzureClients
+    from ..azure.errors import SignInError
 
     # A sandbox the session starts serves exactly as long as the command runs.
     with Session(options, settings) as session:
-        async with AzureClients(session.connect()) as az:
-            return await args.handler(args, az)
+        connection = session.connect()
+        try:
+            async with AzureClients(connection) as az:
+                return await args.handler(args, az)
+        except SignInError as err:
+            # Which identity failed (with several managed identities on a host, the one that matters).
+            err.message = f"signing in with {connection.sign_in_label}: {err.message}"
+            raise
 
 
 def _tolerant_streams() -> None:

@@ -68,7 +68,8 @@ MAX_CONFIG_DEPTH = 8
 # before anything is sent: a mistyped id otherwise costs a round of requests and ends "not found".
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-CloudName = Literal["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"]
+# The keys of azure/connection.py's CLOUDS (tests/azure/test_clouds.py checks they are the same).
+CloudName = Literal["AzureCloud", "AzureChinaCloud", "AzureUSGovernment", "AzureUSGovernmentDoD"]
 AuthName = Literal["cli", "device-code", "env", "managed-identity", "browser"]
 
 MAX_ROWS_RANGE = (100, 100_000)
@@ -103,6 +104,9 @@ class Profile:
     """Only these subscriptions; empty: every subscription the identity can see."""
     auth: AuthName = "cli"
     """How to sign in: Azure CLI, device code (over SSH), environment variables, managed identity, browser."""
+    client_id: str | None = None
+    """With `auth = "managed-identity"`: the user-assigned identity's client id (else AZURE_CLIENT_ID,
+    else the host's system-assigned identity)."""
     read_only: bool = False
     """Refuse every write; the console greys write actions and shows a READ-ONLY badge."""
     sandbox: bool = False

@@ -40,3 +40,28 @@ async def test_every_status_line_follows_the_apps_identity(connection: dict[str,
         await pilot.pause()
         for screen in app.screen_stack:  # the list below too, not only the screen on top
             assert f"as app {APP_ID}" in str(screen.query_one(StatusLine).render())
+
+
+async def test_the_status_line_names_the_managed_identity_in_use() -> None:
+    from textual.app import App, ComposeResult
+    from textual.reactive import reactive
+
+    from acr_console.azure.connection import CLOUDS, Auth, AuthMethod, Connection
+
+    def line_for(auth: Auth) -> type[App[None]]:
+        class Host(App[None]):
+            identity: reactive[SignedInIdentity | None] = reactive(None)
+            sign_in_error: reactive[str | None] = reactive(None)
+
+            def compose(self) -> ComposeResult:
+                yield StatusLine(Connection(CLOUDS["AzureUSGovernment"], None, auth))
+
+        return Host
+
+    for auth, shown in [(Auth(AuthMethod.MANAGED_IDENTITY, client_id=APP_ID), f"via managed identity {APP_ID}"),
+                        (Auth(AuthMethod.MANAGED_IDENTITY), "via system-assigned managed identity")]:
+        app = line_for(auth)()
+        async with app.run_test(size=(140, 10)) as pilot:
+            await pilot.pause()
+            text = str(app.query_one(StatusLine).render())
+            assert text.startswith("AzureUSGovernment") and shown in text, text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ...azure.clients import AzureClients
     from ...operations import Outcome, Plan, Step, StepResult
     from ...operations.locks import Holder
+    from ..app import AcrConsoleApp
 
 # Read once a run has finished, shown under its result: what revoke leaves (operations_ui.OperationUI.after_run).
 AfterRun = Callable[["AzureClients", "Outcome"], Awaitable[Text]]
@@ -190,7 +191,7 @@ class ExecutionScreen(DialogScreen[bool]):
 
         if self.plan is None or self.outcome is None:
             return
-        view = secret_view(self.plan, self.outcome)
+        view = secret_view(self.plan, self.outcome, cast("AcrConsoleApp", self.app).connection.cloud.acr_suffix)
         # Handed over and forgotten here: the secret screen is now the only holder.
         self.plan.context.secrets.clear()
         self.query_one("#execution-secret").display = False

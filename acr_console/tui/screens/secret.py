@@ -36,8 +36,9 @@ class SecretView:
     commands: list[tuple[str, str]] = field(default_factory=list)  # (label, command), none holding the secret
 
 
-def secret_view(plan: Plan, outcome: Outcome) -> SecretView | None:
-    """What to show of the new credential, for the operations that make one (Operation.makes_secret)."""
+def secret_view(plan: Plan, outcome: Outcome, acr_suffix: str) -> SecretView | None:
+    """What to show of the new credential, for the operations that make one (Operation.makes_secret);
+    `acr_suffix` is the cloud's registry login-server suffix (Cloud.acr_suffix)."""
     from ...operations import certificate_result, create_result, credential_result
 
     if plan.operation == ADD_CERTIFICATE.name:
@@ -45,10 +46,10 @@ def secret_view(plan: Plan, outcome: Outcome) -> SecretView | None:
         return SecretView(f"New certificate for {plan.target.get('principal')}", None,
                           [(k, str(v)) for k, v in facts.items() if v is not None and k != "pem"], [])
     facts = create_result(plan) if plan.operation == CREATE_PRINCIPAL.name else credential_result(plan)
-    return password_view(plan.operation, facts, outcome.secrets.get("password"))
+    return password_view(plan.operation, facts, outcome.secrets.get("password"), acr_suffix)
 
 
-def password_view(operation: str, r: Mapping[str, Any], secret: Secret | None) -> SecretView | None:
+def password_view(operation: str, r: Mapping[str, Any], secret: Secret | None, acr_suffix: str) -> SecretView | None:
     """A new password with its facts (create_result's or credential_result's keys)."""
     if operation == CREATE_PRINCIPAL.name:
         facts = [("appId", str(r.get("appId"))), ("tenant", str(r.get("tenant"))),
@@ -62,7 +63,7 @@ def password_view(operation: str, r: Mapping[str, Any], secret: Secret | None) -
         facts = [("appId", str(app_id)), ("tenant", str(tenant)), ("key id", str(r.get("keyId"))),
                  ("expires", str(r.get("endDateTime")))]
         return SecretView(f"New secret for {r.get('displayName')}", secret, facts,
-                          [("docker", f"docker login <registry>.azurecr.io --username {app_id} --password-stdin"),
+                          [("docker", f"docker login <registry>{acr_suffix} --username {app_id} --password-stdin"),
                            ("az", f"az login --service-principal --username {app_id} --tenant {tenant} "
                                   "--password <secret>")])
     return None
@@ -74,11 +75,12 @@ class ScreenHandOver:
 
     description = "Show the new password on screen"
 
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: App[object], acr_suffix: str) -> None:
         self.app = app
+        self.acr_suffix = acr_suffix
 
     async def deliver(self, operation: str, facts: dict[str, Any], secret: Secret) -> None:
-        view = password_view(operation, facts, secret)
+        view = password_view(operation, facts, secret, self.acr_suffix)
         if view is None:
             raise OutputError(f"no way to show a password made by {operation}")
         await self.app.push_screen(SecretScreen(view))

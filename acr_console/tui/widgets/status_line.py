@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ...azure.connection import Connection
+from ...azure.connection import AuthMethod, Connection
 from ...models import SignedInIdentity
 from ...presentation import printable_text, short_id
 
@@ -79,6 +79,11 @@ class StatusLine(Static):
         text.append("  as ")
         # Directory text, so Text not markup: a name like "[red]x" must show as typed.
         text.append(identity_label(self.identity, self.sign_in_error, narrow=narrow), style="bold")
+        if conn.auth.method is AuthMethod.MANAGED_IDENTITY:
+            # Which of the host's identities: a user-assigned one's client id, or the system-assigned.
+            mi = conn.auth.client_id
+            text.append(f"  via managed identity {short_id(mi) if narrow else mi}" if mi
+                        else "  via system-assigned managed identity")
         if conn.read_only:
             text.append("  ")
             text.append(" READ-ONLY ", style="bold reverse")

@@ -181,7 +181,8 @@ class OperationForm(DialogScreen["Plan | None"]):
 
             # The console always shows a new password itself, on its own screen, before anything is removed.
             plan = await self.OPERATION.prepare(request, Reads(self.console.backend.az,
-                                                               hand_over=ScreenHandOver(self.app)))
+                                                               hand_over=ScreenHandOver(
+                self.app, self.console.connection.cloud.acr_suffix)))
         except ValueError as err:  # an input problem found by reading Azure (e.g. the name is taken)
             self.clear_errors()
             self.show_error(err.field if isinstance(err, InputError) else None,
