@@ -16,6 +16,7 @@ before their first request.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -48,6 +49,9 @@ VALUED_OPTIONS = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subsc
 CLIENT_ID_VARIABLE = "AZURE_CLIENT_ID"
 # The tenant EnvironmentCredential signs in to (azure/identity/_credentials/environment.py).
 TENANT_VARIABLE = "AZURE_TENANT_ID"
+# A managed identity's client id is an application id, a GUID (IMDS's `client_id` parameter:
+# https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token#get-a-token-using-http).
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +136,15 @@ def resolve(options: SessionOptions, settings: Settings) -> Target:
         tenant=options.tenant or profile.tenant,
         subscriptions=options.subscriptions or tuple(profile.subscriptions),
         auth=options.auth or profile.auth,
-        client_id=options.client_id or profile.client_id,
+        client_id=options.client_id if options.client_id is not None else profile.client_id,
         read_only=options.read_only or settings.read_only or profile.read_only,
         sandbox=bool(options.sandbox or options.sandbox_data or profile.sandbox),
     )
+    if merged.client_id is not None and not _GUID.fullmatch(merged.client_id):
+        source = "--client-id" if options.client_id is not None else "the profile's `client_id`"
+        shown = merged.client_id if len(merged.client_id) <= 60 and merged.client_id.isprintable() else "that value"
+        raise UsageError(f"{source}: '{shown}' is not a client id (a GUID; `az identity show --name NAME "
+                         "--resource-group GROUP --query clientId` gives a user-assigned identity's)")
     if not merged.sandbox:
         _check_sign_in(merged, options)
     return Target(merged, name, expand_user(options.sandbox_data) if options.sandbox_data else None)
@@ -154,7 +163,7 @@ def _check_sign_in(profile: Profile, options: SessionOptions) -> None:
             now = f"'{env_tenant}'" if env_tenant else "unset"
             raise UsageError(f"{source}: --auth env signs in to the tenant ${TENANT_VARIABLE} names ({now}), "
                              f"not '{profile.tenant}'; set {TENANT_VARIABLE} instead, or leave the tenant out")
-    if options.client_id and profile.auth != "managed-identity":
+    if options.client_id is not None and profile.auth != "managed-identity":
         raise UsageError(f"--client-id names a user-assigned managed identity; it needs --auth managed-identity "
                          f"(the sign-in is '{profile.auth}')")
 

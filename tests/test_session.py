@@ -66,18 +66,27 @@ def test_another_way_in_keeps_the_place_and_the_selection(monkeypatch: pytest.Mo
     assert (retried.tenant_id, retried.subscriptions, retried.read_only) == ("contoso", (SUB,), True)
 
 
+ENV_MI, PROFILE_MI, OPTION_MI = (f"{n}1111111-2222-4333-8444-555555555555" for n in "abc")
+
+
 def test_a_managed_identity_is_the_one_named_by_option_profile_or_azure_client_id(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AZURE_CLIENT_ID", raising=False)
     mi = SessionOptions(auth="managed-identity")
     assert Session(mi, Settings()).connect().auth.client_id is None  # the system-assigned identity
-    monkeypatch.setenv("AZURE_CLIENT_ID", "from-env")
-    assert Session(mi, Settings()).connect().auth.client_id == "from-env"
-    profiles = Settings(default_profile="p", profiles={"p": Profile(auth="managed-identity", client_id="from-profile")})
-    assert Session(SessionOptions(), profiles).connect().auth.client_id == "from-profile"
-    assert Session(SessionOptions(client_id="from-option"), profiles).connect().auth.client_id == "from-option"
+    monkeypatch.setenv("AZURE_CLIENT_ID", ENV_MI)
+    assert Session(mi, Settings()).connect().auth.client_id == ENV_MI
+    profiles = Settings(default_profile="p", profiles={"p": Profile(auth="managed-identity", client_id=PROFILE_MI)})
+    assert Session(SessionOptions(), profiles).connect().auth.client_id == PROFILE_MI
+    assert Session(SessionOptions(client_id=OPTION_MI), profiles).connect().auth.client_id == OPTION_MI
     # Other ways to sign in take no managed identity: AZURE_CLIENT_ID is EnvironmentCredential's own there.
     assert Session(SessionOptions(auth="cli"), Settings()).connect().auth.client_id is None
+
+
+@pytest.mark.parametrize("client_id", ["", "my-identity", "/subscriptions/x/resourceGroups/g"])
+def test_a_client_id_that_is_no_guid_is_a_usage_error(client_id: str) -> None:
+    with pytest.raises(UsageError, match=r"--client-id: .* is not a client id"):
+        Session(SessionOptions(auth="managed-identity", client_id=client_id), Settings()).connect()
 
 
 def test_a_running_sandbox_is_used_and_left_running(sandbox_server: SandboxServer) -> None:
