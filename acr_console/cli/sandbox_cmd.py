@@ -55,6 +55,8 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"  tenant      {conn['tenant_id']}", flush=True)
         print(f"  connection  {data / 'connection.json'}  (holds the admin secret; mode 0600)", flush=True)
         print(f"  CA          {conn['ca_bundle']}", flush=True)
+        print(f"  sign-in     --auth device-code; approve a code with `acr-console sandbox approve --data {data} CODE`",
+              flush=True)
         print("Stop with Ctrl+C.", flush=True)
 
     # A busy data folder, a port in use, a bad seed or fault spec: the session raises the console's

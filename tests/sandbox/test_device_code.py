@@ -331,3 +331,28 @@ def test_approve_refuses_what_it_cannot_approve(sandbox: SandboxServer, conn: di
         assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.stderr
         assert result.stdout == ""
     assert not (tmp_path / "none").exists()  # nothing made where there was no sandbox
+
+
+def test_the_device_code_knobs_turn_while_serving(conn: dict[str, Any], settings: Settings) -> None:
+    """A sandbox served by another process (`acr-console sandbox serve`) is shortened through the
+    control API, as its other knobs are."""
+    from azure.identity import ClientSecretCredential
+
+    cred = ClientSecretCredential(conn["tenant_id"], conn["admin"]["client_id"], conn["admin"]["client_secret"],
+                                  authority=conn["authority_host"], disable_instance_discovery=True,
+                                  connection_verify=conn["ca_bundle"])
+    try:
+        token = cred.get_token(ARM_SCOPE).token
+    finally:
+        cred.close()
+    with http(conn) as h:
+        url = f"{conn['authority_host']}/_sandbox/settings"
+        auth = {"Authorization": f"Bearer {token}"}
+        put = h.put(url, headers=auth, json={"device_code_lifetime_s": 60, "device_code_interval_s": 2})
+        assert put.status_code == 200 and put.json()["device_code_lifetime_s"] == 60
+        flow = start(conn).json()
+        assert (flow["expires_in"], flow["interval"]) == (60, 2)
+        for bad in ({"device_code_lifetime_s": 0}, {"device_code_interval_s": 1.5}, {"device_code_interval_s": True}):
+            r = h.put(url, headers=auth, json=bad)
+            assert r.status_code == 400 and "must be an integer" in r.json()["error"]["message"]
+        assert settings.device_code_lifetime_s == 60  # the bad requests changed nothing
