@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..console_output import print_error
-from ..errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from ..paths import expand_user
+from ..errors import EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -69,18 +68,9 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def approve_command(args: argparse.Namespace) -> int:
-    # The codes live in the sandbox's store, so approving works while the server runs in another
-    # process (or none does); nothing is sent over the network.
-    from ..sandbox.launcher import DeviceCodeRefused, decide_device_code, default_data_dir
+    # Failures are the console's errors (session.decide_sandbox_device_code); `run` prints them.
+    from ..session import decide_sandbox_device_code
 
-    data_dir = expand_user(args.data) if args.data else default_data_dir()
-    try:
-        code, upn = decide_device_code(data_dir, args.code, user=args.user, decline=args.decline)
-    except FileNotFoundError as exc:
-        print_error(f"{exc}; start one with `acr-console sandbox serve --data {data_dir}`")
-        return EXIT_USAGE
-    except DeviceCodeRefused as exc:
-        print_error(str(exc))
-        return EXIT_FAILED
+    code, upn = decide_sandbox_device_code(args.data, args.code, user=args.user, decline=args.decline)
     print(f"{'declined' if args.decline else 'approved'} {code} as {upn}", flush=True)
     return EXIT_OK
