@@ -166,6 +166,11 @@ class Session:
             self._used.append(use)
             connection = sandbox_connection(use.connection, read_only=profile.read_only,
                                             subscriptions=subscriptions)
+            if self.options.auth == AuthMethod.CLI and (self.options.sandbox or self.options.sandbox_data):
+                # `--sandbox --auth cli`: sign in through AzureCliCredential, i.e. whatever `az` is
+                # first on PATH (the tests' and benchmarks' stand-in hands out sandbox tokens).
+                # Otherwise the sandbox's admin secret, whatever --auth says.
+                connection = replace(connection, auth=self._auth(AuthMethod.CLI))
         else:
             connection = Connection(cloud=CLOUDS[profile.cloud], tenant_id=profile.tenant,
                                     auth=self._auth(AuthMethod(profile.auth)), subscriptions=subscriptions,
