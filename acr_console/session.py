@@ -215,6 +215,11 @@ class Session:
             self._used.append(use)
             connection = sandbox_connection(use.connection, read_only=profile.read_only,
                                             subscriptions=subscriptions)
+            if self.options.auth == AuthMethod.CLI and (self.options.sandbox or self.options.sandbox_data):
+                # `--sandbox --auth cli`: sign in through AzureCliCredential, i.e. whatever `az` is
+                # first on PATH (the tests' and benchmarks' stand-in hands out sandbox tokens).
+                # Otherwise the sandbox's admin secret, whatever --auth says.
+                connection = replace(connection, auth=self._auth(AuthMethod.CLI, profile))
             if profile.auth == AuthMethod.MANAGED_IDENTITY:
                 # The host's identity against the sandbox's ARM and Graph: what the tests do with a
                 # stand-in IMDS that hands out sandbox tokens (tests/cli/test_managed_identity.py).
@@ -292,3 +297,19 @@ def serve_sandbox(data: str | None, *, port: int, seed: str, reset: bool, page_s
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise ConsoleError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+
+
+def decide_sandbox_device_code(data: str | None, code: str, *, user: str | None, decline: bool) -> tuple[str, str]:
+    """Approve (or decline) a pending device code of the sandbox whose data is in `data` (default:
+    the user's), as its user `user` would on microsoft.com/devicelogin; (the code, the user's UPN).
+    The codes live in the sandbox's store, so this works while the server runs in another process,
+    or none does. No sandbox there: UsageError (exit 2); a code that cannot be decided: exit 1."""
+    from .sandbox.launcher import DeviceCodeRefused, decide_device_code, default_data_dir
+
+    data_dir = expand_user(data) if data else default_data_dir()
+    try:
+        return decide_device_code(data_dir, code, user=user, decline=decline)
+    except FileNotFoundError as exc:
+        raise UsageError(f"{exc}; start one with `acr-console sandbox serve --data {data_dir}`") from None
+    except DeviceCodeRefused as exc:
+        raise ConsoleError(str(exc)) from None

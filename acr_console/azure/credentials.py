@@ -45,8 +45,19 @@ class ThreadedCredential:
 
 
 def build_credential(conn: Connection, transport: Callable[[], HttpxTransport]) -> AsyncTokenCredential:
-    """The credential for `conn`; `transport` gives the shared async transport (built on demand:
-    the CLI credential and the threaded ones need none)."""
+    """The credential for `conn`, behind the process's token cache (token_cache.py): every SDK
+    (kiota for Graph, each ARM pipeline, the identity read) gets its tokens through this one object,
+    so a credential that caches nothing itself (the Azure CLI's runs `az` per call) is asked once
+    per scope; `transport` gives the shared async transport (built on demand: the CLI credential and
+    the threaded ones need none)."""
+    from .token_cache import CachingCredential
+
+    cached: AsyncTokenCredential = CachingCredential(_credential(conn, transport))
+    return cached
+
+
+def _credential(conn: Connection, transport: Callable[[], HttpxTransport]) -> Any:
+    """The azure-identity credential for `conn`."""
     auth = conn.auth
     common: dict[str, Any] = {"authority": conn.cloud.authority_host}
     if not conn.is_microsoft_authority:
@@ -62,9 +73,7 @@ def build_credential(conn: Connection, transport: Callable[[], HttpxTransport]) 
         return ClientSecretCredential(conn.tenant_id, auth.client_id, auth.client_secret,
                                       transport=transport(), **common)
     if auth.method is AuthMethod.CLI:
-        from azure.identity.aio import AzureCliCredential
-
-        return AzureCliCredential(tenant_id=conn.tenant_id) if conn.tenant_id else AzureCliCredential()
+        return cli_credential(conn.tenant_id)
     if auth.method is AuthMethod.ENV:
         from azure.identity.aio import EnvironmentCredential
 
@@ -89,6 +98,23 @@ def build_credential(conn: Connection, transport: Callable[[], HttpxTransport]) 
         return ThreadedCredential(InteractiveBrowserCredential(
             tenant_id=conn.tenant_id, connection_verify=verify, **common))
     raise ValueError(f"unknown sign-in method {auth.method}")
+
+
+def cli_credential(tenant_id: str | None) -> Any:
+    """AzureCliCredential, with the console's tenant named in a claims request: azure-identity's
+    message for a claims challenge it cannot answer ("... az login --claims-challenge X") adds
+    `--tenant` only from the request's own options, not from the credential's tenant
+    (azure/identity/aio/_credentials/azure_cli.py, `_get_token_base`, azure-identity 1.27), and an
+    `az login` without it signs in to the CLI's default tenant, perhaps another one."""
+    from azure.identity.aio import AzureCliCredential
+
+    class CliCredential(AzureCliCredential):
+        async def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+            if options and options.get("claims") and tenant_id and not options.get("tenant_id"):
+                options = {**options, "tenant_id": tenant_id}
+            return await super().get_token_info(*scopes, options=options)
+
+    return CliCredential(tenant_id=tenant_id) if tenant_id else CliCredential()
 
 
 async def token_identity(credential: AsyncTokenCredential, scope: str) -> SignedInIdentity:

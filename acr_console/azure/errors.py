@@ -142,6 +142,25 @@ class SignInError(AzureCallError):
     """The credential could not get a token."""
 
 
+# The command azure-identity's AzureCliCredential names when it is handed a claims challenge it
+# cannot answer: "... az login --claims-challenge {base64 claims} [--tenant T] [--scope S]"
+# (azure/identity/_credentials/azure_cli.py, CLAIMS_UNSUPPORTED_ERROR, azure-identity 1.27; the
+# flag needs Azure CLI 2.76.0 or later, as that message says). Base64 of the claims JSON, a tenant
+# id and a scope URL: no secret in it.
+_CLAIMS_COMMAND = re.compile(r"az login --claims-challenge [A-Za-z0-9+/=_-]+(?: --tenant \S+)?(?: --scope \S+)?")
+
+
+@dataclass
+class ClaimsChallengeError(SignInError):
+    """A claims challenge the credential cannot answer; `command` is what the person runs instead."""
+
+    command: str = ""
+
+    @property
+    def hint(self) -> str | None:
+        return f"Run `{self.command}` (Azure CLI 2.76.0 or later), then run this command again."
+
+
 def _loaded(module: str, name: str) -> type[BaseException] | None:
     """An exception class from a module that is already imported, else None.
 
@@ -165,6 +184,12 @@ def from_exception(exc: BaseException, operation: str | None = None) -> AzureCal
     # HttpResponseError: the sign-in test comes first.
     if isinstance(exc, _types(("azure.core.exceptions", "ClientAuthenticationError"))):
         text = str(getattr(exc, "message", None) or exc)
+        claims = _CLAIMS_COMMAND.search(text)
+        if claims:
+            return ClaimsChallengeError(
+                "ClaimsChallenge", "Azure asks for a sign-in with additional claims (Conditional Access or "
+                "continuous access evaluation), which the Azure CLI credential cannot request",
+                None, None, operation, command=claims.group(0).strip())
         match = re.search(r"AADSTS\d+", text)
         unavailable = isinstance(exc, _types(("azure.identity", "CredentialUnavailableError")))
         code = match.group(0) if match else ("CredentialUnavailable" if unavailable else "SignInFailed")

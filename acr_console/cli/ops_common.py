@@ -75,7 +75,9 @@ class WriteCommand:
 
         # A new password is printed mid-plan, before anything is removed (cli/handover.py); with
         # --out (and no --show-secret) the file is its only destination.
-        wants_stdout = getattr(args, "show_secret", False) or (args.json and not getattr(args, "out", None))
+        # A dry run shows the plan as --show-secret would run it, and never runs it.
+        wants_stdout = (getattr(args, "show_secret", False) or (args.json and not getattr(args, "out", None))
+                        or (args.dry_run and not getattr(args, "out", None)))
         args.hand_over = StdoutHandOver(as_json=args.json) if op.makes_secret and wants_stdout else None
         report = self.report(args, request) if self.report is not None else generic_report(args)
         return await run_write(args, az, lambda: op.prepare(request, Reads(az, hand_over=args.hand_over)), report,

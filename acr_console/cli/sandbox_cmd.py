@@ -1,4 +1,5 @@
-"""`acr-console sandbox serve`: run the local fake of Azure in the foreground."""
+"""`acr-console sandbox serve`: run the local fake of Azure in the foreground; `acr-console sandbox
+approve`: approve (or decline) a device-code sign-in, as the person at Entra's verification page."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="for this long after an object is created: PrincipalNotFound for a new principal, "
                        "403 for the service principal of a new application")
     serve.set_defaults(handler=serve_command, needs_azure=False)
+    approve = sp.add_parser("approve", help="approve a pending device-code sign-in (as the sandbox's user)")
+    approve.add_argument("code", metavar="CODE", help="the code the signing-in program shows, e.g. ABCD2EFGH")
+    approve.add_argument("--data", help="data folder (default: the user data folder's acr-console/sandbox)")
+    approve.add_argument("--user", metavar="UPN", help="who signs in (default: admin@<the tenant's domain>)")
+    approve.add_argument("--decline", action="store_true", help="decline the sign-in instead of approving it")
+    approve.set_defaults(handler=approve_command, needs_azure=False)
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -47,6 +54,8 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"  tenant      {conn['tenant_id']}", flush=True)
         print(f"  connection  {data / 'connection.json'}  (holds the admin secret; mode 0600)", flush=True)
         print(f"  CA          {conn['ca_bundle']}", flush=True)
+        print(f"  sign-in     --auth device-code; approve a code with `acr-console sandbox approve --data {data} CODE`",
+              flush=True)
         print("Stop with Ctrl+C.", flush=True)
 
     # A busy data folder, a port in use, a bad seed or fault spec: the session raises the console's
@@ -55,4 +64,13 @@ def serve_command(args: argparse.Namespace) -> int:
                   latency_ms=args.latency_ms, replication_delay_s=args.replication_delay, faults=args.faults,
                   ready=ready)
     print("sandbox stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def approve_command(args: argparse.Namespace) -> int:
+    # Failures are the console's errors (session.decide_sandbox_device_code); `run` prints them.
+    from ..session import decide_sandbox_device_code
+
+    code, upn = decide_sandbox_device_code(args.data, args.code, user=args.user, decline=args.decline)
+    print(f"{'declined' if args.decline else 'approved'} {code} as {upn}", flush=True)
     return EXIT_OK

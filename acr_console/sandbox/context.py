@@ -52,6 +52,10 @@ class Settings:
     # What a registry PUT/PATCH naming a property its api-version lacks gets: "ignore" (dropped, as
     # the Container Registry team describes it) or "reject" (400 InvalidRequestContent).
     registry_unknown_properties: str = "ignore"
+    # The device authorization grant (entra_device.py): how long a code lives (Entra: 900 s, the doc's
+    # "15 minutes") and the polling interval it asks for (Entra: 5 s). Tests shorten both.
+    device_code_lifetime_s: int = 900
+    device_code_interval_s: int = 5
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,19 @@ class Caller:
     app_id: str
     tenant_id: str
     roles: tuple[str, ...] = ()  # Graph application permissions
+
+
+def _permissions(claims: dict[str, Any]) -> tuple[str, ...]:
+    """An app token's `roles`; for a user's token its delegated `scp`. The sandbox's only user is a
+    Global Administrator, for whom a delegated permission reaches as far as the application permission
+    of the same name; `Directory.AccessAsUser.All` acts as the user, so as `Directory.ReadWrite.All`
+    (learn.microsoft.com/graph/permissions-reference)."""
+    if claims.get("idtyp") != "user":
+        return tuple(claims.get("roles", ()))
+    scopes = str(claims.get("scp", "")).split()
+    if "Directory.AccessAsUser.All" in scopes:
+        scopes.append("Directory.ReadWrite.All")
+    return tuple(scopes)
 
 
 class Sandbox:
@@ -148,7 +165,8 @@ class Sandbox:
             object_id=str(claims.get("oid", "")),
             app_id=str(claims.get("appid", "")),
             tenant_id=str(claims["tid"]),
-            roles=tuple(claims.get("roles", ())),
+            roles=_permissions(claims),
         )
-        request.state.principal = caller.app_id
+        # A person's token is logged by their UPN, an application's by its client id.
+        request.state.principal = str(claims.get("upn") or caller.app_id)
         return caller

@@ -1,4 +1,5 @@
-"""Microsoft Entra ID: OIDC discovery, JWKS and the v2.0 token endpoint (client credentials)."""
+"""Microsoft Entra ID: OIDC discovery, JWKS and the v2.0 token endpoint (client credentials here; the
+device authorization grant and refresh tokens in entra_device.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import entra_device
 from .context import Sandbox
 from .errors import entra_error
+
+# RFC 8628 §3.4, as Entra takes it (v2-oauth2-device-code, "Authenticating the user").
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def _parse_time(value: str | None) -> float | None:
@@ -67,6 +72,10 @@ def routes(sb: Sandbox) -> list[Route]:
             return entra_error("tenant_not_found", tenant=tenant)
         form = await request.form()
         grant = str(form.get("grant_type", ""))
+        if grant == DEVICE_CODE_GRANT:
+            return await entra_device.device_code_grant(sb, request, form)
+        if grant == "refresh_token":
+            return await entra_device.refresh_token_grant(sb, request, form)
         if grant != "client_credentials":
             return entra_error("unsupported_grant", grant=grant)
         client_id = str(form.get("client_id", "")).lower()
@@ -110,8 +119,15 @@ def routes(sb: Sandbox) -> list[Route]:
             headers={"Cache-Control": "no-store"},
         )
 
+    async def devicecode(request: Request) -> Response:
+        tenant = request.path_params["tenant"]
+        if not tenant_ok(tenant):
+            return entra_error("tenant_not_found", tenant=tenant)
+        return await entra_device.devicecode(sb, request)
+
     return [
         Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery, methods=["GET"]),
+        Route("/{tenant}/oauth2/v2.0/devicecode", devicecode, methods=["POST"]),
         Route("/{tenant}/discovery/v2.0/keys", jwks, methods=["GET"]),
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
     ]

@@ -83,6 +83,38 @@ AADSTS = {
                          "the tenant or consented to by any user in the tenant. You might have sent your "
                          "authentication request to the wrong tenant."),
     "tenant_not_found": ("invalid_request", 400, "AADSTS90002", "Tenant '{tenant}' not found."),
+    # The device authorization grant (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code,
+    # "Expected errors"); the AADSTS numbers are those of Entra's error-code reference
+    # (learn.microsoft.com/entra/identity-platform/reference-error-codes) and of answers captured from
+    # login.microsoftonline.com (AADSTS70016 pending, AADSTS70020 expired, quoted in msal-node's test
+    # fixtures and on Microsoft Q&A 981553).
+    "authorization_pending": ("authorization_pending", 400, "AADSTS70016",
+                              "OAuth 2.0 device flow error. Authorization is pending. Continue polling."),
+    # Not in Microsoft's table: RFC 8628 §3.5 defines it, and MSAL handles it (adds 5 s to its interval).
+    "slow_down": ("slow_down", 400, "AADSTS70016",
+                  "OAuth 2.0 device flow error. The client is polling too often: wait {interval} seconds "
+                  "between requests."),
+    "expired_token": ("expired_token", 400, "AADSTS70020",
+                      "The provided value for the input parameter 'device_code' is not valid. This device code "
+                      "has expired."),
+    # Entra's reference has no code of its own for a declined device code; UserDeclinedConsent is the
+    # one it lists for a user who refuses.
+    "authorization_declined": ("authorization_declined", 400, "AADSTS65004",
+                               "User declined to consent to access the app."),
+    "bad_verification_code": ("bad_verification_code", 400, "AADSTS70018",
+                              "The provided value for the input parameter 'device_code' is not valid."),
+    "code_redeemed": ("invalid_grant", 400, "AADSTS54005",
+                      "OAuth2 Authorization code was already redeemed, please retry with a new valid code or "
+                      "use an existing refresh token."),
+    # A confidential client (an app registration not marked as a public client) using a public-client
+    # flow: learn.microsoft.com/entra/identity-platform/reference-error-codes, AADSTS7000218.
+    "public_client_required": ("invalid_client", 401, "AADSTS7000218",
+                               "The request body must contain the following parameter: 'client_assertion' or "
+                               "'client_secret'."),
+    "invalid_refresh_token": ("invalid_grant", 400, "AADSTS9002313",
+                              "Invalid request. Request is malformed or invalid."),
+    "expired_refresh_token": ("invalid_grant", 400, "AADSTS700082",
+                              "The refresh token has expired due to inactivity."),
 }
 
 

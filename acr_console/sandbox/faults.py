@@ -331,6 +331,8 @@ def settings_doc(sb: Sandbox) -> dict[str, Any]:
         "replication_delay_s": s.replication_delay_s,
         "page_size": s.page_size,
         "registry_api_versions": s.registry_api_versions,
+        "device_code_lifetime_s": s.device_code_lifetime_s,
+        "device_code_interval_s": s.device_code_interval_s,
         **{name: getattr(s, name) for name in CHOICES},
     }
 
@@ -340,6 +342,10 @@ def _number(body: dict[str, Any], key: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise ApiError(400, "InvalidRequest", f"{key} must be a number from {low:g} to {high:g}.")
     return float(value)
+
+
+# The device authorization grant's knobs (entra_device.py), whole seconds as Entra's answer has them.
+DEVICE_CODE_KNOBS = {"device_code_lifetime_s": (1, 3600), "device_code_interval_s": (1, 60)}
 
 
 def control_routes(sb: Sandbox) -> list[Route]:
@@ -367,7 +373,7 @@ def control_routes(sb: Sandbox) -> list[Route]:
         if not isinstance(body, dict):
             raise ApiError(400, "InvalidRequest", "The body must be a JSON object.")
         unknown = set(body) - {"faults", "latency_ms", "replication_delay_s", "page_size", "registry_api_versions",
-                               *CHOICES}
+                               *DEVICE_CODE_KNOBS, *CHOICES}
         if unknown:
             raise ApiError(400, "InvalidRequest", f"Unknown settings: {', '.join(sorted(unknown))}.")
         # Validate everything before changing anything, so a bad request changes nothing.
@@ -389,6 +395,12 @@ def control_routes(sb: Sandbox) -> list[Route]:
             if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 999:
                 raise ApiError(400, "InvalidRequest", "page_size must be an integer from 1 to 999.")
             changes["page_size"] = size
+        for key, (low, high) in DEVICE_CODE_KNOBS.items():
+            if key in body:
+                value = body[key]
+                if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                    raise ApiError(400, "InvalidRequest", f"{key} must be an integer from {low} to {high}.")
+                changes[key] = value
         if "registry_api_versions" in body:
             try:
                 changes["registry_api_versions"] = check_registry_api_versions(body["registry_api_versions"])

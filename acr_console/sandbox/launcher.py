@@ -48,6 +48,10 @@ class SandboxBusy(RuntimeError):
     """Another process is already serving this data folder."""
 
 
+class DeviceCodeRefused(Exception):
+    """Why a device code cannot be approved or declined; the message names the user code only."""
+
+
 def default_data_dir() -> Path:
     return user_data_path("acr-console", appauthor=False) / "sandbox"
 
@@ -239,3 +243,23 @@ def serve(data_dir: Path, *, port: int = 0, seed: str = "demo", reset: bool = Fa
     from .server import SandboxServer
 
     SandboxServer(data_dir, port=port, seed=seed, reset=reset, settings=settings).serve_forever(ready)
+
+
+def decide_device_code(data_dir: Path, code: str, *, user: str | None, decline: bool) -> tuple[str, str]:
+    """Approve or decline a pending device-code sign-in in the sandbox whose data is `data_dir`, as
+    the person at Entra's verification page does; works whether or not a server is serving the folder
+    (the codes live in its SQLite store). Returns (user code, UPN). Raises FileNotFoundError for a
+    folder with no sandbox and DeviceCodeRefused for a code that cannot be decided."""
+    from .device_flow import decide
+    from .store import Store
+
+    db = data_dir / "sandbox.db"
+    if not db.is_file():
+        raise FileNotFoundError(f"no sandbox data in {data_dir}")
+    store = Store(db)
+    try:
+        if store.get_meta("tenant_id") is None:
+            raise FileNotFoundError(f"no sandbox tenant in {data_dir} (it was never seeded)")
+        return decide(store, code, upn=user, decline=decline)
+    finally:
+        store.close()

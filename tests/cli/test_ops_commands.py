@@ -97,6 +97,14 @@ def test_dry_run_prints_the_plan_and_changes_nothing(capsys, sandbox_server) -> 
                                                         "role"]
     code, out, _ = run(capsys, sandbox_server, "principal", n)
     assert code == 3
+    # A dry run needs no destination for a secret it will never make: the plan, as --show-secret runs it.
+    seq = sandbox_server.sandbox.store.last_request_seq()
+    code, out, err = run(capsys, sandbox_server, "reset-credential", "github-actions-payments", "--replace",
+                         "--dry-run")
+    assert code == 0, err
+    assert "Print the new password on standard output, before anything is removed" in out
+    sent = [(r["method"], r["path"]) for r in sandbox_server.sandbox.store.request_log(seq)]
+    assert not [(m, p) for m, p in sent if m != "GET" and not p.endswith(("/token", "/$batch"))], sent
 
 
 def test_read_only_refuses_every_write_before_a_request(capsys, sandbox_server) -> None:
