@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from .azure.connection import CLOUDS, Auth, AuthMethod, Connection, sandbox_connection
+from .azure.network import NetworkSettings
 from .config import AuthName, CloudName, Profile, Settings, check_subscription_id
 from .errors import ConsoleError, UsageError
 from .paths import expand_user
 
 if TYPE_CHECKING:
     import argparse
+    import ssl
 
     from .sandbox.launcher import SandboxUse
 
@@ -38,7 +40,7 @@ DeviceCodePrompt = Callable[[str, str, Any], None]
 SANDBOX = "sandbox"
 
 # Global options that take a value: the command line looks past them for the command word.
-VALUED_OPTIONS = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subscription", "--auth")
+VALUED_OPTIONS = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subscription", "--auth", "--ca-bundle")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +55,14 @@ class SessionOptions:
     subscriptions: tuple[str, ...] = ()
     auth: AuthName | None = None
     read_only: bool = False
+    ca_bundle: str | None = None  # as typed: `~` is expanded when the connection is made
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SessionOptions:
         """The options `add_arguments` declared, from the parsed command line."""
         return cls(profile=args.profile, sandbox=args.sandbox, sandbox_data=args.sandbox_data, cloud=args.cloud,
                    tenant=args.tenant, subscriptions=tuple(args.subscription or ()), auth=args.auth,
-                   read_only=args.read_only)
+                   read_only=args.read_only, ca_bundle=args.ca_bundle)
 
 
 def _subscription_id(value: str) -> str:
@@ -89,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="how to sign in: Azure CLI (default), device code (over SSH), environment variables, "
                    "managed identity, or a browser")
     g.add_argument("--read-only", action="store_true", help="refuse every write before anything is sent")
+    g.add_argument("--ca-bundle", metavar="PATH",
+                   help="a PEM file of CA certificates to trust besides the system's (e.g. a TLS-inspecting "
+                   "proxy's root); REQUESTS_CA_BUNDLE and SSL_CERT_FILE are added too")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +127,45 @@ def resolve(options: SessionOptions, settings: Settings) -> Target:
         auth=options.auth or profile.auth,
         read_only=options.read_only or settings.read_only or profile.read_only,
         sandbox=bool(options.sandbox or options.sandbox_data or profile.sandbox),
+        ca_bundle=options.ca_bundle or profile.ca_bundle,
     )
     return Target(merged, name, expand_user(options.sandbox_data) if options.sandbox_data else None)
+
+
+def network_settings(profile: Profile, *, from_option: bool = False) -> NetworkSettings:
+    """Trust and proxies for a connection to `profile` (azure/network.py says how), checked before
+    anything is sent: a CA bundle that is missing or not PEM, or a proxy URL that is not http(s), is
+    a UsageError naming where it came from."""
+    import os
+
+    from .azure.network import ca_bundles_from, check_ca_bundle, proxy_routes
+
+    named = [("--ca-bundle" if from_option else "ca_bundle in the profile", str(expand_user(profile.ca_bundle)))
+             ] if profile.ca_bundle else []
+    bundles: list[str] = []
+    for source, path in [*named, *ca_bundles_from(os.environ)]:
+        try:
+            bundles.append(check_ca_bundle(path))
+        except ValueError as exc:
+            todo = "name a PEM file of CA certificates" if source in {n for n, _ in named} else "correct or unset it"
+            raise UsageError(f"{source}: {exc}; {todo}") from None
+    try:
+        routes = proxy_routes(profile.proxy)
+    except ValueError as exc:
+        where = "proxy in the profile: the value" if profile.proxy else "the environment's"
+        raise UsageError(f"{where} {exc}; correct or unset it") from None
+    return NetworkSettings(ca_bundles=tuple(dict.fromkeys(bundles)), routes=routes)
+
+
+def trust(network: NetworkSettings, pinned: str | None) -> ssl.SSLContext:
+    """The one SSLContext of a connection (azure/network.py), built here so that a bundle OpenSSL
+    cannot read is a UsageError before anything is sent."""
+    from .azure.network import ssl_context
+
+    try:
+        return ssl_context(network, pinned)
+    except ValueError as exc:
+        raise UsageError(f"{exc}; name a PEM file of CA certificates") from None
 
 
 def _print_device_code(verification_uri: str, user_code: str, expires_on: object) -> None:
@@ -170,6 +213,8 @@ class Session:
             connection = Connection(cloud=CLOUDS[profile.cloud], tenant_id=profile.tenant,
                                     auth=self._auth(AuthMethod(profile.auth)), subscriptions=subscriptions,
                                     read_only=profile.read_only)
+        network = network_settings(profile, from_option=bool(self.options.ca_bundle))
+        connection = replace(connection, network=network, ssl_context=trust(network, connection.ca_bundle))
         self.target = target
         return connection
 
