@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from .azure.connection import CLOUDS, Auth, AuthMethod, Connection, sandbox_connection
+from .azure.network import NetworkSettings
 from .config import AuthName, CloudName, Profile, Settings, check_subscription_id
 from .errors import ConsoleError, UsageError
 from .paths import expand_user
 
 if TYPE_CHECKING:
     import argparse
+    import ssl
 
     from .sandbox.launcher import SandboxUse
 
@@ -40,7 +42,8 @@ DeviceCodePrompt = Callable[[str, str, Any], None]
 SANDBOX = "sandbox"
 
 # Global options that take a value: the command line looks past them for the command word.
-VALUED_OPTIONS = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subscription", "--auth", "--client-id")
+VALUED_OPTIONS = ("--sandbox-data", "--profile", "--cloud", "--tenant", "--subscription", "--auth", "--client-id",
+                  "--ca-bundle")
 
 # A user-assigned managed identity's client id when neither --client-id nor the profile names one:
 # the variable DefaultAzureCredential reads for the same purpose (its `managed_identity_client_id`
@@ -67,13 +70,14 @@ class SessionOptions:
     auth: AuthName | None = None
     client_id: str | None = None  # a user-assigned managed identity
     read_only: bool = False
+    ca_bundle: str | None = None  # as typed: `~` is expanded when the connection is made
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SessionOptions:
         """The options `add_arguments` declared, from the parsed command line."""
         return cls(profile=args.profile, sandbox=args.sandbox, sandbox_data=args.sandbox_data, cloud=args.cloud,
                    tenant=args.tenant, subscriptions=tuple(args.subscription or ()), auth=args.auth,
-                   client_id=args.client_id, read_only=args.read_only)
+                   client_id=args.client_id, read_only=args.read_only, ca_bundle=args.ca_bundle)
 
 
 def _subscription_id(value: str) -> str:
@@ -106,6 +110,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="with --auth managed-identity: the user-assigned identity's client id "
                    f"(default: the profile's client_id, else ${CLIENT_ID_VARIABLE}, else the system-assigned identity)")
     g.add_argument("--read-only", action="store_true", help="refuse every write before anything is sent")
+    g.add_argument("--ca-bundle", metavar="PATH",
+                   help="a PEM file of CA certificates to trust besides the system's (e.g. a TLS-inspecting "
+                   "proxy's root); REQUESTS_CA_BUNDLE and SSL_CERT_FILE are added too")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +146,7 @@ def resolve(options: SessionOptions, settings: Settings) -> Target:
         client_id=options.client_id if options.client_id is not None else profile.client_id,
         read_only=options.read_only or settings.read_only or profile.read_only,
         sandbox=bool(options.sandbox or options.sandbox_data or profile.sandbox),
+        ca_bundle=options.ca_bundle or profile.ca_bundle,
     )
     if merged.client_id is not None and not _GUID.fullmatch(merged.client_id):
         source = "--client-id" if options.client_id is not None else "the profile's `client_id`"
@@ -172,6 +180,42 @@ def managed_identity_client_id(profile: Profile) -> str | None:
     """The user-assigned identity to sign in as: --client-id or the profile's, else $AZURE_CLIENT_ID,
     else None (the host's system-assigned identity)."""
     return profile.client_id or os.environ.get(CLIENT_ID_VARIABLE, "").strip() or None
+
+
+def network_settings(profile: Profile, *, from_option: bool = False) -> NetworkSettings:
+    """Trust and proxies for a connection to `profile` (azure/network.py says how), checked before
+    anything is sent: a CA bundle that is missing or not PEM, or a proxy URL that is not http(s), is
+    a UsageError naming where it came from."""
+    import os
+
+    from .azure.network import ca_bundles_from, check_ca_bundle, proxy_routes
+
+    named = [("--ca-bundle" if from_option else "ca_bundle in the profile", str(expand_user(profile.ca_bundle)))
+             ] if profile.ca_bundle else []
+    bundles: list[str] = []
+    for source, path in [*named, *ca_bundles_from(os.environ)]:
+        try:
+            bundles.append(check_ca_bundle(path))
+        except ValueError as exc:
+            todo = "name a PEM file of CA certificates" if source in {n for n, _ in named} else "correct or unset it"
+            raise UsageError(f"{source}: {exc}; {todo}") from None
+    try:
+        routes = proxy_routes(profile.proxy)
+    except ValueError as exc:
+        where = "proxy in the profile: the value" if profile.proxy else "the environment's"
+        raise UsageError(f"{where} {exc}; correct or unset it") from None
+    return NetworkSettings(ca_bundles=tuple(dict.fromkeys(bundles)), routes=routes)
+
+
+def trust(network: NetworkSettings, pinned: str | None) -> ssl.SSLContext:
+    """The one SSLContext of a connection (azure/network.py), built here so that a bundle OpenSSL
+    cannot read is a UsageError before anything is sent."""
+    from .azure.network import ssl_context
+
+    try:
+        return ssl_context(network, pinned)
+    except ValueError as exc:
+        raise UsageError(f"{exc}; name a PEM file of CA certificates") from None
 
 
 def _print_device_code(verification_uri: str, user_code: str, expires_on: object) -> None:
@@ -228,6 +272,8 @@ class Session:
             connection = Connection(cloud=CLOUDS[profile.cloud], tenant_id=profile.tenant,
                                     auth=self._auth(AuthMethod(profile.auth), profile), subscriptions=subscriptions,
                                     read_only=profile.read_only)
+        network = network_settings(profile, from_option=bool(self.options.ca_bundle))
+        connection = replace(connection, network=network, ssl_context=trust(network, connection.ca_bundle))
         self.target = target
         return connection
 

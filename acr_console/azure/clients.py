@@ -1,8 +1,9 @@
 """The one client factory: a Connection in, the SDK clients out.
 
 Used unchanged for real Azure and for the sandbox; only endpoints and trust differ. Everything is
-async and shares transports built from one explicit SSLContext (never from environment
-variables, which behave differently per HTTP stack):
+async and shares transports built from one explicit SSLContext and one set of proxy routes, both
+made once from the connection's `NetworkSettings` (network.py: the environment's proxy and CA
+variables are read there, the same way for every HTTP stack, not by each stack itself):
 - one httpx client behind one azure-core transport (transport.py) for the credential and every ARM
   client, so connections are pooled (a per-request SSLContext costs a TLS handshake per call);
 - one httpx client for Microsoft Graph, keeping msgraph's retry, redirect and auth middleware.
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import arm as arm_api
 from . import graph as graph_api
+from . import network
 from .connection import Connection
 from .credentials import build_credential, token_identity
 
@@ -159,8 +161,10 @@ class AzureClients:
     @property
     def ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
-            ca = self.connection.ca_bundle
-            self._ssl = ssl.create_default_context(cafile=ca) if ca else ssl.create_default_context()
+            # The session builds it (and so finds an unreadable bundle before any request); a
+            # Connection made elsewhere (tests, the sandbox's own tools) gets one here.
+            self._ssl = self.connection.ssl_context or network.ssl_context(
+                self.connection.network, self.connection.ca_bundle)
         return self._ssl
 
     @property
@@ -170,12 +174,12 @@ class AzureClients:
 
             from .transport import HttpxTransport
 
-            # trust_env=False: proxies and CA variables from the environment must not redirect
-            # or re-trust traffic behind the console's back. A stalled connection ends after the
-            # connection's timeout, not azure-core's 300 s default.
+            # Proxies and CAs as network.py decided them (trust_env=False there: see why). A stalled
+            # connection ends after the connection's timeout, not azure-core's 300 s default.
             self._session = httpx.AsyncClient(
-                verify=self.ssl_context, trust_env=False, http2=False, timeout=self.connection.timeout_s,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+                **network.client_kwargs(self.connection.network, self.ssl_context, http2=False,
+                                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)),
+                timeout=self.connection.timeout_s,
             )
             self._transport = HttpxTransport(self._session)
         return self._transport

@@ -7,10 +7,13 @@ above the client factory is the same code path.
 from __future__ import annotations
 
 import enum
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from .network import NetworkSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,11 @@ class Connection:
     cloud: Cloud
     tenant_id: str | None
     auth: Auth
-    ca_bundle: str | None = None  # None: the system's trust store
+    ca_bundle: str | None = None  # the only CA trusted (the sandbox's own); None: the system's trust store
+    # CAs added to the store and the proxies, for every HTTP stack (network.py); made by the session.
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    # The one context built from those (network.ssl_context), by the session; None: built by the clients.
+    ssl_context: ssl.SSLContext | None = field(default=None, compare=False, repr=False)
     subscriptions: tuple[str, ...] = ()  # empty: every subscription the identity can see
     sandbox: bool = False
     read_only: bool = False
@@ -147,7 +154,8 @@ def sandbox_connection(doc: dict[str, Any], *, read_only: bool = False,
         cloud=cloud,
         tenant_id=doc["tenant_id"],
         auth=Auth(AuthMethod.SECRET, admin["client_id"], admin["client_secret"]),
-        ca_bundle=doc["ca_bundle"],
+        # null in connection.json: trust the system store and added CAs only (a test of --ca-bundle).
+        ca_bundle=doc.get("ca_bundle"),
         subscriptions=subscriptions,
         sandbox=True,
         read_only=read_only,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
 from .errors import AzureCallError, from_exception
+from .network import mounts
 from .retry import TRANSIENT, Again, retrying
 from .writes import Receipt, ensure_writable
 
@@ -61,10 +62,15 @@ def build_client(connection: Connection, credential: AsyncTokenCredential,
     from .resilience import ResilientGraphTransport
 
     cloud = connection.cloud
-    network = ResilientGraphTransport(httpx.AsyncHTTPTransport(verify=ssl_context, http2=False),
-                                      credential, cloud.graph_scope, cae=CAE)
+    def resilient(proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
+        return ResilientGraphTransport(httpx.AsyncHTTPTransport(verify=ssl_context, http2=False, proxy=proxy),
+                                       credential, cloud.graph_scope, cae=CAE)
+
+    # Proxied routes as mounts (network.py): msgraph-core wraps each mount in its middleware too
+    # (msgraph_core/graph_client_factory.py, _load_middleware_to_client).
     http = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(transport=network, trust_env=False, timeout=connection.timeout_s),
+        client=httpx.AsyncClient(transport=resilient(None), mounts=mounts(connection.network, resilient),
+                                 verify=ssl_context, trust_env=False, timeout=connection.timeout_s),
         options=graph_options,
     )
     # allowed_hosts must name the Graph host: for any other host kiota silently sends no token.

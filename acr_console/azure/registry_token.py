@@ -19,6 +19,7 @@ from typing import Any
 from ..secret import Secret
 from .clients import AzureClients
 from .errors import AzureCallError, translated
+from .network import client_kwargs
 
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _SCOPE = re.compile(r"^(repository|registry|artifact-repository):[^:\s]+:[a-z*,]+$")
@@ -111,7 +112,7 @@ async def try_registry_login(az: AzureClients, login_server: str, username: str,
     import httpx
 
     basic = base64.b64encode(f"{username}:{password.reveal()}".encode()).decode()
-    async with httpx.AsyncClient(verify=az.ssl_context, trust_env=False, timeout=TIMEOUT_S) as http:
+    async with httpx.AsyncClient(**client_kwargs(az.connection.network, az.ssl_context), timeout=TIMEOUT_S) as http:
         with translated(f"token flow at {login_server}"):
             url, headers, challenge = await _challenge(http, az, login_server)
             params: list[tuple[str, str | int | float | bool | None]] = [
@@ -132,7 +133,7 @@ async def try_registry_login_with_entra_token(az: AzureClients, login_server: st
     /oauth2/exchange turns it into an ACR refresh token, /oauth2/token into an access token."""
     import httpx
 
-    async with httpx.AsyncClient(verify=az.ssl_context, trust_env=False, timeout=TIMEOUT_S) as http:
+    async with httpx.AsyncClient(**client_kwargs(az.connection.network, az.ssl_context), timeout=TIMEOUT_S) as http:
         with translated(f"token exchange at {login_server}"):
             url, headers, challenge = await _challenge(http, az, login_server)
             service = challenge.get("service", login_server)

@@ -17,6 +17,8 @@ unreadable, and a file that is not a regular file, too large or nested too deep.
     auth = "device-code"
     read_only = true
     accent = "dark_red"
+    proxy = "http://proxy.contoso.com:3128"     # else HTTPS_PROXY; NO_PROXY applies either way
+    ca_bundle = "~/contoso-root.pem"            # added to the system's CAs (also REQUESTS_CA_BUNDLE)
 
     [profiles.demo]
     sandbox = true
@@ -113,10 +115,23 @@ class Profile:
     """Open the local sandbox instead of Azure."""
     accent: str | None = None
     """A colour for the status line (e.g. "dark_red" or "#8b0000" for production), so the tenant is never mistaken."""
+    proxy: str | None = None
+    """An HTTP(S) proxy for every request (e.g. "http://proxy.example.com:3128"), in place of HTTPS_PROXY/HTTP_PROXY;
+    NO_PROXY still applies."""
+    ca_bundle: str | None = None
+    """A PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy's root);
+    `--ca-bundle` wins."""
 
     def __post_init__(self) -> None:
         for sub in self.subscriptions:
             check_subscription_id(sub)
+        if self.proxy is not None:
+            from ..azure.network import check_proxy_url
+
+            try:
+                check_proxy_url(self.proxy)
+            except ValueError as exc:
+                raise ValueError(f"proxy: the value {exc}") from None
         if self.accent is not None:
             from rich.color import Color, ColorParseError
 
