@@ -259,6 +259,10 @@ class Session:
             self._used.append(use)
             connection = sandbox_connection(use.connection, read_only=profile.read_only,
                                             subscriptions=subscriptions)
+            if self.options.auth == AuthMethod.DEVICE_CODE and (self.options.sandbox or self.options.sandbox_data):
+                # `--sandbox --auth device-code`: the sandbox's user signs in as a person does; the
+                # code is approved with `acr-console sandbox approve --data DIR CODE`.
+                connection = replace(connection, auth=self._auth(AuthMethod.DEVICE_CODE, profile))
             if self.options.auth == AuthMethod.CLI and (self.options.sandbox or self.options.sandbox_data):
                 # `--sandbox --auth cli`: sign in through AzureCliCredential, i.e. whatever `az` is
                 # first on PATH (the tests' and benchmarks' stand-in hands out sandbox tokens).

@@ -28,11 +28,25 @@ class ThreadedCredential:
     offers no adapter, and this one is four methods.
     """
 
-    def __init__(self, sync_credential: Any) -> None:
+    def __init__(self, sync_credential: Any, *, interactive: bool = False) -> None:
         self._sync = sync_credential
+        self._interactive = interactive
+        self._one_at_a_time: asyncio.Lock | None = None
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(self._sync.get_token, *scopes, **kwargs)
+        if not self._interactive:
+            return await asyncio.to_thread(self._sync.get_token, *scopes, **kwargs)
+        # A person signs in once for ARM and Graph. azure-identity keeps tokens asked for with CAE
+        # and without it in two MSAL caches (two public client applications: azure/identity/
+        # _internal/msal_credentials.py, `_get_app`), and ARM's pipeline asks without CAE while
+        # kiota asks with it, so each would start a device flow of its own. Every request here asks
+        # with CAE (ARM and Graph both honour it), and one at a time: the second scope waits for the
+        # first sign-in, then is answered silently from the refresh token MSAL keeps.
+        kwargs["enable_cae"] = True
+        if self._one_at_a_time is None:
+            self._one_at_a_time = asyncio.Lock()
+        async with self._one_at_a_time:
+            return await asyncio.to_thread(self._sync.get_token, *scopes, **kwargs)
 
     async def close(self) -> None:
         self._sync.close()
@@ -91,12 +105,12 @@ def _credential(conn: Connection, transport: Callable[[], HttpxTransport]) -> An
         if auth.device_code_prompt is not None:
             kwargs["prompt_callback"] = auth.device_code_prompt
         return ThreadedCredential(DeviceCodeCredential(tenant_id=conn.tenant_id, connection_verify=verify,
-                                                       **kwargs))
+                                                       **kwargs), interactive=True)
     if auth.method is AuthMethod.BROWSER:
         from azure.identity import InteractiveBrowserCredential
 
         return ThreadedCredential(InteractiveBrowserCredential(
-            tenant_id=conn.tenant_id, connection_verify=verify, **common))
+            tenant_id=conn.tenant_id, connection_verify=verify, **common), interactive=True)
     raise ValueError(f"unknown sign-in method {auth.method}")
 
 
