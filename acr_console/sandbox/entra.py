@@ -25,16 +25,6 @@ def _parse_time(value: str | None) -> float | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def _audience_for_scope(scope: str) -> str | None:
-    """`https://x/.default` asks for a token whose audience is `https://x/` (or `https://x`)."""
-    for part in scope.split():
-        if part.endswith("/.default"):
-            return part.removesuffix(".default")
-        if part.endswith(".default"):
-            return part.removesuffix("/.default")
-    return None
-
-
 def routes(sb: Sandbox) -> list[Route]:
     def tenant_ok(tenant: str) -> bool:
         return tenant.lower() in {sb.store.tenant_id, "organizations"}
@@ -80,7 +70,7 @@ def routes(sb: Sandbox) -> list[Route]:
             return entra_error("unsupported_grant", grant=grant)
         client_id = str(form.get("client_id", "")).lower()
         scope = str(form.get("scope", ""))
-        audience = _audience_for_scope(scope)
+        audience = entra_device.audience_of(scope)
         if audience is None:
             return entra_error("invalid_scope", scope=scope)
         if not sb.issuable(audience):
