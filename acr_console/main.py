@@ -56,6 +56,18 @@ def quiet_sdk_logging() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):  # main() may run again
             logger.addHandler(logging.NullHandler())
+    # `az`, the CLI credential's child, can be reaped by asyncio's child watcher thread just after
+    # asyncio.run closed the loop; the watcher then logs "Loop ... that handles pid N is closed" at
+    # WARNING (CPython asyncio/unix_events.py, ThreadedChildWatcher._do_waitpid): a second stderr line
+    # about a process already gone. Only that record is dropped; asyncio's others still show.
+    watcher = logging.getLogger("asyncio")
+    if not any(isinstance(f, _ClosedLoopChild) for f in watcher.filters):
+        watcher.addFilter(_ClosedLoopChild())
+
+
+class _ClosedLoopChild:
+    def filter(self, record: object) -> bool:
+        return getattr(record, "msg", None) != "Loop %r that handles pid %r is closed"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
