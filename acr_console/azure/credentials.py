@@ -122,6 +122,9 @@ def _interactive(conn: Connection, common: dict[str, Any]) -> Any:
     store = token_store(conn)
     if store is None:
         return cls(**kwargs)
+    for path in store.discard_unreadable():
+        if auth.sign_in_notice is not None:
+            auth.sign_in_notice(f"the token cache {path} could not be read and was removed; sign in again")
     kwargs["cache_persistence_options"] = store.persistence_options()
     record = store.load_record()
     if record is not None:

@@ -127,6 +127,25 @@ class TokenStore:
         return StoreDescription(location, False, f"token cache: {location}, a plain file readable only by you "
                                 "(mode 0600; no secure store such as a Secret Service keyring on this host)")
 
+    def discard_unreadable(self) -> list[str]:
+        """Remove a plain-file cache that is not MSAL's JSON (truncated by a full disk, edited by
+        hand): MSAL would fail every sign-in on it ("Expecting value…") until it is gone, and it is
+        only a cache, so the person signs in again. The files removed."""
+        removed = []
+        for suffix in CACHE_SUFFIXES:
+            persistence = self._persistence(suffix)
+            if type(persistence).__name__ != "FilePersistence":
+                continue
+            location = Path(persistence.get_location())
+            try:
+                json.loads(location.read_text(encoding="utf-8") or "{}")
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError):
+                location.unlink(missing_ok=True)
+                removed.append(str(location))
+        return removed
+
     def forget(self) -> list[str]:
         """Remove the record and empty the token cache; what was removed, in words (empty: nothing was there)."""
         removed: list[str] = []

@@ -182,6 +182,25 @@ def test_login_keeps_the_sign_in_and_later_scopes_come_from_the_refresh_token(
     assert token_requests and not devicecode_requests, [r["path"] for r in served]
 
 
+@pytest.mark.parametrize("damaged", ["cache", "record"])
+def test_a_damaged_cache_or_record_means_signing_in_again_not_an_error(
+        device_sandbox: SandboxServer, tmp_path: Path, damaged: str) -> None:
+    """A cache file MSAL cannot parse would fail every sign-in ("Expecting value…") until removed by
+    hand; a record that is not one is as good as none. Either way the person is asked once more."""
+    user = User(tmp_path / "home")
+    assert user.run(device_sandbox, "--auth", "device-code", "login").returncode == 0
+    for path in user.kept_files():
+        if path.suffix == {"cache": ".cae", "record": ".json"}[damaged]:
+            path.write_text('{"AccessToken": {"trunc')
+    run = user.run(device_sandbox, "--auth", "device-code", "registries", "--json")
+    assert run.returncode == 0, run.stderr
+    assert len(run.codes) == 1, run.stderr
+    if damaged == "cache":
+        assert "could not be read and was removed" in run.stderr
+    again = user.run(device_sandbox, "--auth", "device-code", "registries", "--json")
+    assert again.returncode == 0 and again.codes == [], again.stderr
+
+
 @pytest.mark.parametrize("how", ["--no-token-cache", "profile"])
 def test_tokens_in_memory_only_ask_every_time_and_leave_nothing(
         device_sandbox: SandboxServer, tmp_path: Path, how: str) -> None:
