@@ -319,3 +319,17 @@ def test_the_credentials_proxy_choice_is_the_async_stacks(url: str, proxied: boo
     client = httpx.AsyncClient(**client_kwargs(settings, ssl_context(settings)))
     transport = client._transport_for_url(httpx.URL(url))
     assert (transport is not client._transport) == proxied
+
+
+def test_a_token_cache_setting_that_is_neither_is_refused(device_sandbox: SandboxServer, tmp_path: Path) -> None:
+    user = User(tmp_path / "home")
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.p]\nsandbox = true\nauth = "device-code"\ntoken_cache = "disk"\n')
+    user.env["ACR_CONSOLE_CONFIG"] = str(config)
+    assert device_sandbox.sandbox is not None
+    before = device_sandbox.sandbox.store.last_request_seq()
+    run = user.run(device_sandbox, "--profile", "p", "registries")
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"error: invalid configuration ({config}): profiles.p.token_cache: Input should be 'persistent' or 'memory'"]
+    assert device_sandbox.sandbox.store.request_log(before) == []
