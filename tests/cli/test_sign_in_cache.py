@@ -180,6 +180,9 @@ def test_login_keeps_the_sign_in_and_later_scopes_come_from_the_refresh_token(
     token_requests = [r for r in served if r["path"].endswith("/oauth2/v2.0/token")]
     devicecode_requests = [r for r in served if r["path"].endswith("/oauth2/v2.0/devicecode")]
     assert token_requests and not devicecode_requests, [r["path"] for r in served]
+    # Signed in already: `login` again says who, without a code.
+    again = user.run(device_sandbox, "--auth", "device-code", "login")
+    assert again.returncode == 0 and again.codes == [] and "Signed in as admin@" in again.stdout, again.stderr
 
 
 @pytest.mark.parametrize("damaged", ["cache", "record"])
