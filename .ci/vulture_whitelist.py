@@ -49,3 +49,9 @@ _.row_factory
 _.anonymous_pull_enabled
 _.assignable_scopes
 _.acr_suffix
+
+# requests calls HTTPAdapter.cert_verify by name and reads a pool's cert_reqs and a session's
+# trust_env (azure/sync_transport.py overrides and sets them).
+_.cert_verify
+_.cert_reqs
+_.trust_env

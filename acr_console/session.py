@@ -71,13 +71,15 @@ class SessionOptions:
     client_id: str | None = None  # a user-assigned managed identity
     read_only: bool = False
     ca_bundle: str | None = None  # as typed: `~` is expanded when the connection is made
+    no_token_cache: bool = False  # device code, browser: keep tokens in memory only
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SessionOptions:
         """The options `add_arguments` declared, from the parsed command line."""
         return cls(profile=args.profile, sandbox=args.sandbox, sandbox_data=args.sandbox_data, cloud=args.cloud,
                    tenant=args.tenant, subscriptions=tuple(args.subscription or ()), auth=args.auth,
-                   client_id=args.client_id, read_only=args.read_only, ca_bundle=args.ca_bundle)
+                   client_id=args.client_id, read_only=args.read_only, ca_bundle=args.ca_bundle,
+                   no_token_cache=args.no_token_cache)
 
 
 def _subscription_id(value: str) -> str:
@@ -113,6 +115,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--ca-bundle", metavar="PATH",
                    help="a PEM file of CA certificates to trust besides the system's (e.g. a TLS-inspecting "
                    "proxy's root); REQUESTS_CA_BUNDLE and SSL_CERT_FILE are added too")
+    g.add_argument("--no-token-cache", action="store_true",
+                   help="with --auth device-code or browser: keep tokens in memory only, and ask again next "
+                   "time (default: cached between commands until `acr-console logout`)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +244,9 @@ class Session:
         # own after the first connection exists. None: printed to stderr.
         self.device_code_prompt = device_code_prompt
         self.target: Target | None = None  # what the latest connection was made from
+        # Where the latest interactive sign-in keeps its tokens ("token cache: …"), once per sign-in;
+        # the console sets `sign_in_notice` to show it, else it is printed on stderr.
+        self.sign_in_notice: Callable[[str], None] | None = None
         self._used: list[SandboxUse] = []
 
     def __enter__(self) -> Self:
@@ -320,7 +328,15 @@ class Session:
     def _auth(self, method: AuthMethod, profile: Profile) -> Auth:
         prompt = self._device_code if method is AuthMethod.DEVICE_CODE else None
         client_id = managed_identity_client_id(profile) if method is AuthMethod.MANAGED_IDENTITY else None
-        return Auth(method, client_id=client_id, device_code_prompt=prompt)
+        persist = not self.options.no_token_cache and profile.token_cache != "memory"
+        return Auth(method, client_id=client_id, device_code_prompt=prompt, persist_tokens=persist,
+                    sign_in_notice=self._notice)
+
+    def _notice(self, text: str) -> None:
+        if self.sign_in_notice is not None:
+            self.sign_in_notice(text)
+        else:
+            print(f"acr-console: {text}", file=sys.stderr)
 
     def _device_code(self, verification_uri: str, user_code: str, expires_on: Any) -> None:
         (self.device_code_prompt or _print_device_code)(verification_uri, user_code, expires_on)

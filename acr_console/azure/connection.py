@@ -88,6 +88,11 @@ class Auth:
     client_secret: str | None = field(default=None, repr=False)
     # Where a device-code prompt goes (the CLI prints it, the TUI shows a screen).
     device_code_prompt: Callable[[str, str, Any], None] | None = field(default=None, compare=False, repr=False)
+    # Device code and browser: keep the sign-in between commands (token_store.py); False keeps tokens
+    # in memory only (`--no-token-cache`, a profile's `token_cache = "memory"`).
+    persist_tokens: bool = True
+    # Told once per interactive sign-in which store keeps the tokens (the CLI prints it on stderr).
+    sign_in_notice: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

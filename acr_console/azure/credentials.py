@@ -18,6 +18,7 @@ from .connection import AuthMethod, Connection
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
 
+    from .token_store import TokenStore
     from .transport import HttpxTransport
 
 
@@ -77,8 +78,6 @@ def _credential(conn: Connection, transport: Callable[[], HttpxTransport]) -> An
     if not conn.is_microsoft_authority:
         # Otherwise MSAL asks login.microsoftonline.com about an authority it does not know.
         common["disable_instance_discovery"] = True
-    # The synchronous credentials (device code, browser) send with requests; they take a CA bundle.
-    verify: str | bool = conn.ca_bundle or True
     if auth.method is AuthMethod.SECRET:
         from azure.identity.aio import ClientSecretCredential
 
@@ -98,20 +97,75 @@ def _credential(conn: Connection, transport: Callable[[], HttpxTransport]) -> An
         if auth.client_id:
             return ManagedIdentityCredential(client_id=auth.client_id, transport=transport())
         return ManagedIdentityCredential(transport=transport())
-    if auth.method is AuthMethod.DEVICE_CODE:
-        from azure.identity import DeviceCodeCredential
+    if auth.method in (AuthMethod.DEVICE_CODE, AuthMethod.BROWSER):
+        return ThreadedCredential(_interactive(conn, common), interactive=True)
+    raise ValueError(f"unknown sign-in method {auth.method}")
 
-        kwargs: dict[str, Any] = dict(common)
+
+def _interactive(conn: Connection, common: dict[str, Any]) -> Any:
+    """The synchronous device-code or browser credential for `conn`: on the connection's network
+    (sync_transport.py: its proxies and CAs, not requests' own reading of the environment), and,
+    unless tokens stay in memory, with the persisted token cache and sign-in record of token_store.py."""
+    from azure.identity import DeviceCodeCredential, InteractiveBrowserCredential
+
+    from .sync_transport import requests_transport
+    from .token_store import token_store
+
+    auth = conn.auth
+    kwargs: dict[str, Any] = {**common, "tenant_id": conn.tenant_id, "transport": requests_transport(conn)}
+    if auth.method is AuthMethod.DEVICE_CODE:
+        cls: Any = DeviceCodeCredential
         if auth.device_code_prompt is not None:
             kwargs["prompt_callback"] = auth.device_code_prompt
-        return ThreadedCredential(DeviceCodeCredential(tenant_id=conn.tenant_id, connection_verify=verify,
-                                                       **kwargs), interactive=True)
-    if auth.method is AuthMethod.BROWSER:
-        from azure.identity import InteractiveBrowserCredential
+    else:
+        cls = InteractiveBrowserCredential
+    store = token_store(conn)
+    if store is None:
+        return cls(**kwargs)
+    for path in store.discard_unreadable():
+        if auth.sign_in_notice is not None:
+            auth.sign_in_notice(f"the token cache {path} could not be read and was removed; sign in again")
+    kwargs["cache_persistence_options"] = store.persistence_options()
+    record = store.load_record()
+    if record is not None:
+        # The record names its authority, which the credential then uses (and refuses a second
+        # `authority=`: azure/identity/_internal/interactive.py, InteractiveCredential.__init__).
+        kwargs.pop("authority", None)
+        kwargs["authentication_record"] = record
+    return PersistedSignIn(cls(**kwargs), store, signed_in=record is not None, notice=auth.sign_in_notice)
 
-        return ThreadedCredential(InteractiveBrowserCredential(
-            tenant_id=conn.tenant_id, connection_verify=verify, **common), interactive=True)
-    raise ValueError(f"unknown sign-in method {auth.method}")
+
+class PersistedSignIn:
+    """A synchronous interactive credential whose sign-in outlives the process.
+
+    The first token of a process without a saved record is asked for with `authenticate()`, the
+    documented way to obtain the AuthenticationRecord to persist ("Persist user authentication
+    data", https://learn.microsoft.com/python/api/overview/azure/identity-readme#persist-user-authentication-record);
+    the record is saved, and every later token comes silently from the persisted cache (the access
+    token, else MSAL's refresh-token grant) until the refresh token expires. Called one request at a
+    time (ThreadedCredential serialises interactive credentials), so no two sign-ins race.
+    """
+
+    def __init__(self, credential: Any, store: TokenStore, *, signed_in: bool,
+                 notice: Callable[[str], None] | None) -> None:
+        self._credential = credential
+        self._store = store
+        self._signed_in = signed_in
+        self._notice = notice
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        if not self._signed_in:
+            record = self._credential.authenticate(
+                scopes=list(scopes), claims=kwargs.get("claims"), tenant_id=kwargs.get("tenant_id"),
+                enable_cae=bool(kwargs.get("enable_cae")))
+            self._store.save_record(record)
+            self._signed_in = True
+            if self._notice is not None:
+                self._notice(f"signed in as {record.username}; {self._store.describe().text}")
+        return self._credential.get_token(*scopes, **kwargs)
+
+    def close(self) -> None:
+        self._credential.close()
 
 
 def cli_credential(tenant_id: str | None) -> Any:

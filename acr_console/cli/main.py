@@ -35,6 +35,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ops_anonymous": ("disable-anonymous-pull",),
     "ops_tokens": ("disable-token", "remove-token-password"),
     "ops_login": ("test-login",),
+    "login_cmd": ("login", "logout"),
     "ops_audit": ("audit",),
     "sandbox_cmd": ("sandbox",),
 }

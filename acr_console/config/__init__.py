@@ -19,6 +19,7 @@ unreadable, and a file that is not a regular file, too large or nested too deep.
     accent = "dark_red"
     proxy = "http://proxy.contoso.com:3128"     # else HTTPS_PROXY; NO_PROXY applies either way
     ca_bundle = "~/contoso-root.pem"            # added to the system's CAs (also REQUESTS_CA_BUNDLE)
+    token_cache = "memory"                      # device code/browser: ask every time (default "persistent")
 
     [profiles.demo]
     sandbox = true
@@ -73,6 +74,7 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # The keys of azure/connection.py's CLOUDS (tests/azure/test_clouds.py checks they are the same).
 CloudName = Literal["AzureCloud", "AzureChinaCloud", "AzureUSGovernment", "AzureUSGovernmentDoD"]
 AuthName = Literal["cli", "device-code", "env", "managed-identity", "browser"]
+TokenCacheName = Literal["persistent", "memory"]
 
 MAX_ROWS_RANGE = (100, 100_000)
 EXPIRY_WARNING_RANGE = (1, 365)
@@ -121,6 +123,9 @@ class Profile:
     ca_bundle: str | None = None
     """A PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy's root);
     `--ca-bundle` wins."""
+    token_cache: TokenCacheName = "persistent"
+    """With device-code or browser sign-in: "persistent" keeps the sign-in between commands (until
+    `acr-console logout`), "memory" asks again every command (as `--no-token-cache`)."""
 
     def __post_init__(self) -> None:
         for sub in self.subscriptions:

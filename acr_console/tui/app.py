@@ -55,6 +55,7 @@ class AcrConsoleApp(App[int]):
         # closes, any sandbox it started for them. Device codes then show here, not on stderr.
         self.session = session or Session(SessionOptions(), self.settings)
         self.session.device_code_prompt = self._device_code_prompt
+        self.session.sign_in_notice = self._sign_in_notice
         self.profile_name = profile_name
         self.accent = accent
         # Injected in tests and screenshots so "expires in 12 days" is the same on every run.
@@ -126,6 +127,10 @@ class AcrConsoleApp(App[int]):
         # Called on the credential's thread; the code is not a secret (it is useless without the user).
         self.call_from_thread(self.notify, f"Open {verification_uri} and enter the code {user_code}",
                               title="Device code sign-in", timeout=300)
+
+    def _sign_in_notice(self, text: str) -> None:
+        # Called on the credential's thread after an interactive sign-in: where its tokens are kept.
+        self.call_from_thread(self.notify, text, title="Signed in")
 
     async def use_connection(self, connection: Connection, profile_name: str | None = None,
                              accent: str | None = None) -> None:

@@ -34,7 +34,9 @@ def device_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_access_asks_for_one_code_for_arm_and_graph(device_sandbox: Any, tmp_path: Path) -> None:
-    env = {**os.environ, "ACR_CONSOLE_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+    # A HOME of its own: the sign-in is kept there (tests/cli/test_sign_in_cache.py), not in the user's.
+    env = {**os.environ, "ACR_CONSOLE_AUDIT_LOG": str(tmp_path / "audit.jsonl"), "HOME": str(tmp_path),
+           "XDG_STATE_HOME": str(tmp_path / "state")}
     proc = subprocess.Popen([sys.executable, "-m", "acr_console", "--sandbox-data", str(device_sandbox.data_dir),
                              "--auth", "device-code", "access", "contosoprod", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
