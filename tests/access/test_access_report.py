@@ -124,7 +124,8 @@ def test_orphan_and_rbac_mode() -> None:
     assert out["registry"]["adminUserEnabled"] is False
     (e,) = out["entries"]
     assert e["orphaned"] is True
-    assert e["principal"] == {"objectId": "gone", "appId": None, "displayName": "gone", "type": "unknown"}
+    assert e["principal"] == {"objectId": "gone", "appId": None, "displayName": "gone", "type": "unknown",
+                              "enabled": None}
     assert (e["pull"], e["push"], e["delete"]) == (True, False, False)
 
 
