@@ -33,7 +33,9 @@ async def test_a_disabled_pusher_is_marked_and_counted_apart(connection: dict[st
         enabled_pushers = [r for r in screen.rows if isinstance(r.data, AccessEntry) and r.data.can(Right.PUSH)
                            and r.data.principal.enabled]
         assert enabled_pushers
-        await pilot.press("1")
-        await settle(pilot)
         summary = str(screen.query_one("#access-message").render())
         assert f"{len(enabled_pushers)} can push (1 disabled)" in summary
+        await pilot.press("1")  # who can push
+        await settle(pilot)
+        summary = str(screen.query_one("#access-message").render())
+        assert f"who can push: {len(enabled_pushers)} principals (1 disabled, not counted)" in summary

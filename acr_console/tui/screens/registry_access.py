@@ -209,12 +209,19 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     def summary(self, shown: Shown, needle: str) -> Text:
         right = self.right
         summary = Text(_FOCUS_LABEL[right], style="bold")
-        summary.append(f": {shown.describe('principals')}")
+        entries = [r.data for r in self.rows if isinstance(r.data, AccessEntry)]
+        off = sum(1 for e in entries if right is not None and e.can(right) and not e.principal.enabled)
+        if right is not None and off and not needle and shown.shown == shown.matched:
+            # A disabled principal holds the role but cannot sign in: not counted with those who can.
+            summary.append(f": {shown.total - off:,} principals")
+            summary.append(f" ({off} disabled, not counted)", style="red")
+        else:
+            summary.append(f": {shown.describe('principals')}")
         if right is not None:
             summary.append(f" (of {len(self.rows)} with any access)", style="dim")
-        summary.append(" · ")
-        summary.append_text(right_counts([r.data for r in self.rows if isinstance(r.data, AccessEntry)],
-                                         right or Right.PUSH))
+        else:
+            summary.append(" · ")
+            summary.append_text(right_counts(entries, Right.PUSH))
         summary.append("   1 push · 2 pull · 3 delete · 0 all · / filter", style="dim")
         warning = token_read_warning(self.data) if self.data is not None else None
         if warning is not None:  # one line: the reason is in the text, cut by the width if need be

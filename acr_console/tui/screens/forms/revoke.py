@@ -104,6 +104,8 @@ class RevokeForm(OperationForm):
         danger = self.query_one("#revoke-danger", Static)
         danger.display = tenant_wide and bool(lines)
         danger.update(Text("\n".join(lines), style="bold red"))
+        if danger.display:
+            danger.scroll_visible()  # below the boxes: brought into view at 80x24 and smaller
 
     def request(self) -> object:
         from ....operations import RevokeRequest
