@@ -165,3 +165,22 @@ async def test_a_replace_that_fails_after_the_new_secret_keeps_it_on_screen_with
         await settle(pilot)
         await pilot.press("v")
         assert secret_screen.revealed and "●" not in str(secret_screen.query_one("#secret-value", Static).render())
+        # Kept (revealed): leaving asks nothing now; "retry the rest" finishes the removal without
+        # showing the secret again, and the result closes without a question.
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is execution
+        retry = execution.query_one("#execution-retry", Button)
+        assert retry.display
+        retry.press()
+        await settle(pilot)
+        for _ in range(100):  # PlanFinished is handled on the result screen's own queue
+            if execution.outcome is not None and execution.outcome.ok:
+                break
+            await pilot.pause()
+        assert execution.outcome is not None and execution.outcome.ok, execution.outcome.summary()
+        assert app.screen is execution, "the secret is not shown twice"
+        execution.action_close()
+        await settle(pilot)
+        assert isinstance(app.screen, PrincipalScreen)
+        assert len([c for c in app.screen.detail.credentials if c.kind.value == "password"]) == 1
