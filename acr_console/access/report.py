@@ -3,7 +3,7 @@
 ::
 
     {"registry": {"id", "name", "loginServer", "mode": "rbac" | "abac", "adminUserEnabled"},
-     "entries": [{"principal": {"objectId", "appId", "displayName", "type"},
+     "entries": [{"principal": {"objectId", "appId", "displayName", "type", "enabled"},
                   "orphaned": bool,
                   "pull": bool, "push": bool, "delete": bool,
                   "latent": [latent values, sorted],
@@ -75,6 +75,9 @@ def _entry(entry: AccessEntry) -> dict[str, Any]:
             "appId": principal.app_id,
             "displayName": principal.display_name,
             "type": principal.type.value,
+            # accountEnabled: a disabled principal's rights grant nothing now; null when the directory
+            # did not return the principal (orphaned): nothing is known of it.
+            "enabled": None if entry.orphaned else principal.enabled,
         },
         "orphaned": entry.orphaned,
         "pull": Right.PULL in rights,

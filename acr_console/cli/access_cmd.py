@@ -43,7 +43,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _mark(entry: AccessEntry, right: Right) -> Text:
     from rich.text import Text
 
-    return Text("✓", style="bold green") if entry.can(right) else Text("·", style="dim")
+    if not entry.can(right):
+        return Text("·", style="dim")
+    # Granted, but sign-in is disabled: it can do nothing now (the console's access view uses the same mark).
+    return Text("⊘", style="red") if not entry.principal.enabled else Text("✓", style="bold green")
+
+
+def _disabled(entry: AccessEntry) -> bool:
+    """A directory principal whose sign-in is disabled (accountEnabled false); a registry token's own
+    status is shown with the token."""
+    return not entry.principal.enabled and entry.token is None
 
 
 def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], title: str) -> Table:
@@ -63,6 +72,8 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
         name = shown(entry.principal.display_name)
         if entry.orphaned:
             name.append(f" ({NOT_RETURNED_SHORT})", style="red")
+        if _disabled(entry):
+            name.append(" (sign-in disabled)", style="red")
         why = Text("\n").join(describe_path(p, access.registry.role_assignment_mode) for p in entry.paths)
         for path in entry.paths:
             if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13: the row that must not be missed
@@ -92,7 +103,10 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     what = f"who can {args.can}" if args.can else "who has access"
     console = stdout_console()
     console.print(registry_heading(access.registry))
-    console.print(render_access(access, entries, f"{what}: {len(entries)} principal(s)"))
+    off = sum(1 for e in entries if _disabled(e))
+    # A disabled principal is counted apart: it holds the role but cannot sign in.
+    count = f"{len(entries) - off} principal(s)" + (f" ({off} with sign-in disabled)" if off else "")
+    console.print(render_access(access, entries, f"{what}: {count}"))
     warning = token_read_warning(access)
     if warning is not None:
         console.print(warning)

@@ -114,6 +114,7 @@ class CheckedRevoke:
     # For each granting group, the principal's direct groups through which it is a member.
     routes: dict[str, list[dict[str, Any]]]
     definitions: RoleDefinitions | None = None  # read for the plan; reused by remaining_access
+    is_self: bool = False  # the principal is the identity the console signs in as
 
 
 async def _assignments_of(az: AzureClients, registries: list[Registry], sp_id: str) -> list[RoleAssignment]:
@@ -223,8 +224,10 @@ async def check(req: RevokeRequest, reads: Reads) -> CheckedRevoke:
         elif granting:
             broader.append(item)
     routes = await _group_routes(az, sp_id, {f.assignment.principal_id.lower() for f in via_group}) if via_group else {}
+    me = az.identity or await az.signed_in_identity()  # the token's claims: no request
     return CheckedRevoke(reads, req, target, tuple(registries), tuple(warnings), group_names, tuple(direct_registry),
-                         tuple(broader), tuple(via_group), routes, role_definitions)
+                         tuple(broader), tuple(via_group), routes, role_definitions,
+                         is_self=(me.object_id or "").lower() == sp_id)
 
 
 def plan(checked: CheckedRevoke) -> Plan:
@@ -318,11 +321,28 @@ def plan(checked: CheckedRevoke) -> Plan:
                     "caches can take up to 30 minutes: verify with 'acr-console test-login' afterwards.")
     if keeps and not (req.disable or req.delete_application):
         warnings.append(f"After this plan {target.display_name} can still " + "; ".join(keeps) + ".")
+    tenant_wide = [what for asked, what in ((req.remove_credentials, "remove every credential"),
+                                            (req.disable, "disable its sign-in"),
+                                            (req.delete_application, "delete its application")) if asked]
+    if tenant_wide and checked.is_self:
+        warnings.insert(0, f"{target.display_name} is the identity this console signs in as: this plan will "
+                        f"{' and '.join(tenant_wide)}, locking out the console and everything else using it.")
+    if tenant_wide and target.sp.get("servicePrincipalType") == "ManagedIdentity":
+        # Microsoft Graph, servicePrincipal resource type, servicePrincipalType: service principals
+        # representing managed identities "can be granted access and permissions, but can't be updated
+        # or modified directly"; Azure issues and rotates their credentials.
+        warnings.insert(0, f"{target.display_name} is a managed identity: Azure manages its service principal and "
+                        "credentials. Disabling it, if Azure accepts, stops the resource it belongs to from signing "
+                        "in to anything; to end it, remove the identity from that resource.")
     if not steps:
         warnings.append("Nothing to change: no direct role assignment in reach and no other action asked for.")
     scope_text = registries[0].name if req.registry else f"all {len(registries)} visible registries"
+    # The title says what the plan does: "on contosoprod" alone only when it is limited to it.
+    title = f"Revoke {target.display_name} on {scope_text}"
+    if tenant_wide:
+        title = f"Revoke {target.display_name}: its roles on {scope_text}; tenant-wide: {', '.join(tenant_wide)}"
     # Taking access away is typed to confirm: the console asks for the principal's name first.
-    return Plan(OPERATION.name, f"Revoke {target.display_name} on {scope_text}",
+    return Plan(OPERATION.name, title,
                 {**target.target(), "registries": ", ".join(r.name for r in registries),
                  "includeBroaderScopes": req.include_broader_scopes, "removeCredentials": req.remove_credentials,
                  "disable": req.disable, "deleteApplication": req.delete_application,

@@ -33,6 +33,7 @@ class OperationContext:
     registry: Registry | None = None
     principal: Principal | None = None
     detail: PrincipalDetail | None = None  # the principal with its credentials (the principal screen)
+    signed_in_object_id: str | None = None  # the identity the console acts as, when known
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,9 @@ def _revoke(c: OperationContext) -> OperationForm:
     from .screens.forms.revoke import RevokeForm
 
     assert c.principal is not None
-    return RevokeForm(c.principal, c.registries, c.registry)
+    # Started from a registry's list (a registry, no principal detail): scoped to it (issue 16).
+    return RevokeForm(c.principal, c.registries, c.registry, from_registry=c.registry is not None and c.detail is None,
+                      signed_in_object_id=c.signed_in_object_id)
 
 
 async def _revoke_remaining(az: AzureClients, outcome: Outcome) -> Text:
@@ -144,7 +147,8 @@ def start_operation(app: AcrConsoleApp, name: str, *, registry: Registry | None 
         where = "open it (:sp NAME)" if ui.needs == "detail" else "highlight it or open it (:sp NAME)"
         app.notify(f"{op.title} needs a principal: {where}, then start it there.", severity="warning")
         return
-    form = ui.form(OperationContext(registries, registry, principal, detail))
+    me = app.identity.object_id if app.identity is not None else None
+    form = ui.form(OperationContext(registries, registry, principal, detail, me))
     app.push_screen(form, lambda plan: confirm_and_run(app, plan))
 
 
@@ -187,10 +191,18 @@ def confirm_and_run(app: AcrConsoleApp, plan: Plan | None) -> None:
 
 
 def _reload(app: AcrConsoleApp) -> None:
-    """What the screen below shows may have changed; read it again."""
+    """A write changed Azure: every view on the screen stack may now be wrong, not only the one the
+    write started from (revoke from a principal, Escape back to the registry: the principal must be
+    gone without `r`). Each screen that reads (`load`) reads again at once, bypassing caches; the ones
+    below the top update while hidden, so they are current when shown again. The one place every
+    write's result arrives (ExecutionScreen's dismissal), so no screen needs a case of its own."""
+    from .screens.list_screen import ListScreen
+
     app.backend.principals.clear()
-    reload = getattr(app.screen, "load", None)
-    if callable(reload):
-        reload()
-
-
+    for screen in app.screen_stack:
+        if isinstance(screen, ListScreen):
+            screen.load(refresh=True)
+            continue
+        reload = getattr(screen, "load", None)
+        if callable(reload):
+            reload()

@@ -42,7 +42,8 @@ def test_exact_shape() -> None:
         },
         "entries": [
             {
-                "principal": {"objectId": None, "appId": None, "displayName": "admin user", "type": "adminUser"},
+                "principal": {"objectId": None, "appId": None, "displayName": "admin user", "type": "adminUser",
+                              "enabled": True},
                 "orphaned": False,
                 "pull": True,
                 "push": True,
@@ -67,6 +68,7 @@ def test_exact_shape() -> None:
                     "appId": "app-1",
                     "displayName": "build-agent",
                     "type": "servicePrincipal",
+                    "enabled": True,
                 },
                 "orphaned": False,
                 "pull": True,
@@ -124,7 +126,8 @@ def test_orphan_and_rbac_mode() -> None:
     assert out["registry"]["adminUserEnabled"] is False
     (e,) = out["entries"]
     assert e["orphaned"] is True
-    assert e["principal"] == {"objectId": "gone", "appId": None, "displayName": "gone", "type": "unknown"}
+    assert e["principal"] == {"objectId": "gone", "appId": None, "displayName": "gone", "type": "unknown",
+                              "enabled": None}
     assert (e["pull"], e["push"], e["delete"]) == (True, False, False)
 
 
@@ -135,7 +138,7 @@ def test_key_sets_are_stable() -> None:
     assert list(out["registry"]) == ["id", "name", "loginServer", "mode", "adminUserEnabled"]
     (e,) = out["entries"]
     assert list(e) == ["principal", "orphaned", "pull", "push", "delete", "latent", "paths"]
-    assert list(e["principal"]) == ["objectId", "appId", "displayName", "type"]
+    assert list(e["principal"]) == ["objectId", "appId", "displayName", "type", "enabled"]
     assert list(e["paths"][0]) == [
         "kind",
         "role",

@@ -137,7 +137,8 @@ def _access_json(server: SandboxServer, registry: str) -> dict[str, Any]:
 
 
 def _who(p: dict[str, str], ptype: str = "servicePrincipal") -> dict[str, Any]:
-    return {"objectId": p["objectId"], "appId": p["appId"], "displayName": p["displayName"], "type": ptype}
+    return {"objectId": p["objectId"], "appId": p["appId"], "displayName": p["displayName"], "type": ptype,
+            "enabled": True}
 
 
 def _path(role: str, scope: str, rights: list[str], *, inherited: bool = False, via: list[str] | None = None,

@@ -39,7 +39,8 @@ def test_the_json_keeps_its_contract(sandbox_server: Any, capsys: pytest.Capture
     doc = json.loads(_run(sandbox_server, capsys, "access", "contosodev", "--json"))
     [entry] = [e for e in doc["entries"] if e["principal"]["objectId"] == ORPHAN]
     assert entry["orphaned"] is True
-    assert entry["principal"] == {"objectId": ORPHAN, "appId": None, "displayName": ORPHAN, "type": "unknown"}
+    assert entry["principal"] == {"objectId": ORPHAN, "appId": None, "displayName": ORPHAN, "type": "unknown",
+                                  "enabled": None}
     assert entry["push"] is True  # what the role would grant whoever holds that object id
 
 

@@ -142,7 +142,8 @@ def test_access_json_shows_the_token_as_the_issue_specifies_and_the_token_servic
     code, doc = cli(server, capsys, "access", REGISTRY, "--json")
     assert code == 0
     assert entry_of(doc, made.name) == {
-        "principal": {"type": "registryToken", "displayName": made.name, "objectId": None, "appId": None},
+        "principal": {"type": "registryToken", "displayName": made.name, "objectId": None, "appId": None,
+                      "enabled": True},
         "orphaned": False, "pull": True, "push": True, "delete": False, "latent": [],
         "token": {"name": made.name, "status": "enabled", "scopeMap": made.scope_map,
                   "credentials": [{"name": "password1", "expiry": made.expiry.isoformat().replace("+00:00", "Z")},

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ...operations import Outcome, Plan, Step, StepResult
     from ...operations.locks import Holder
     from ..app import AcrConsoleApp
+    from .secret import SecretScreen
 
 # Read once a run has finished, shown under its result: what revoke leaves (operations_ui.OperationUI.after_run).
 AfterRun = Callable[["AzureClients", "Outcome"], Awaitable[Text]]
@@ -65,6 +66,7 @@ class ExecutionScreen(DialogScreen[bool]):
         self.results: dict[str, StepResult] = {}
         self.outcome: Outcome | None = None
         self.changed = False
+        self.secret_shown = False  # the new secret has been on screen (its own screen decided its fate)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -143,11 +145,20 @@ class ExecutionScreen(DialogScreen[bool]):
         if handed is not None and handed.ok:
             # Already on its own screen (shown mid-plan, before any removal): never twice.
             outcome.plan.context.secrets.clear()
-        self.query_one("#execution-secret").display = bool(outcome.secrets) and outcome.ok
+        if handed is not None and handed.ok and not outcome.ok:
+            # The secret is up on its own screen above: the failure goes under it, the secret stays.
+            above = self._secret_screen()
+            if above is not None:
+                above.show_failure(self._failure_text(outcome))
+        pending = self.secret_pending
+        self.query_one("#execution-secret").display = pending
         close = self.query_one("#execution-close", Button)
         close.disabled = False
-        if outcome.secrets and outcome.ok:
+        if pending:
+            # Never Close first while a secret nobody has seen is held (issue 16).
             self.query_one("#execution-secret", Button).focus()
+            if not outcome.ok:
+                self._show_secret()  # a partial failure keeps the secret visible, the failure under it
         else:
             close.focus()
         if outcome.stopped_by is not None and outcome.stopped_by != signal.SIGINT:
@@ -185,18 +196,46 @@ class ExecutionScreen(DialogScreen[bool]):
         self.results = {}
         self.run()
 
+    @property
+    def secret_pending(self) -> bool:
+        """A new secret is held here that has not been on screen yet."""
+        return self.outcome is not None and bool(self.outcome.secrets) and not self.secret_shown
+
+    def _secret_screen(self) -> SecretScreen | None:
+        from .secret import SecretScreen
+
+        stack = self.app.screen_stack
+        above = stack[stack.index(self) + 1:] if self in stack else []
+        return next((s for s in above if isinstance(s, SecretScreen)), None)
+
+    def _failure_text(self, outcome: Outcome) -> Text:
+        text = Text("The plan did not finish: ", style="bold red")
+        text.append(outcome.summary(), style="red")
+        failed = [f"{sid}: {r.error}" for sid, r in outcome.results.items() if r.error is not None]
+        for line in failed[:3]:
+            text.append(f"\n  {line}", style="red")
+        text.append("\nKeep the secret now; its result screen (below this one) offers to retry the rest.",
+                    style="dim")
+        return printable_text(text)
+
     @on(Button.Pressed, "#execution-secret")
     def _secret(self) -> None:
+        self._show_secret()
+
+    def _show_secret(self) -> None:
         from .secret import SecretScreen, secret_view
 
         if self.plan is None or self.outcome is None:
             return
         view = secret_view(self.plan, self.outcome, cast("AcrConsoleApp", self.app).connection.cloud.acr_suffix)
-        # Handed over and forgotten here: the secret screen is now the only holder.
-        self.plan.context.secrets.clear()
+        self.secret_shown = True
+        if self.outcome.ok:
+            # Handed over and forgotten here: the secret screen is now the only holder. After a
+            # failure "retry the rest" may still need it (its hand-over step); closing drops it.
+            self.plan.context.secrets.clear()
         self.query_one("#execution-secret").display = False
         if view is not None:
-            self.app.push_screen(SecretScreen(view))
+            self.app.push_screen(SecretScreen(view, None if self.outcome.ok else self._failure_text(self.outcome)))
 
     @on(Button.Pressed, "#execution-close")
     def _close_button(self) -> None:
@@ -205,6 +244,16 @@ class ExecutionScreen(DialogScreen[bool]):
     def action_close(self) -> None:
         if self.query_one("#execution-close", Button).disabled:
             return  # a write is running; its result must be seen
+        if self.secret_pending:
+            from .secret import LeaveSecretScreen
+
+            def answered(leave: bool | None) -> None:
+                if leave:
+                    self.secret_shown = True
+                    self.action_close()
+
+            self.app.push_screen(LeaveSecretScreen(), answered)
+            return
         if self.plan is not None:
             self.plan.context.secrets.clear()
         self.plan = None

@@ -39,8 +39,23 @@ _FOCUS_LABEL = {None: "who has access", Right.PUSH: "who can push", Right.PULL: 
                 Right.DELETE: "who can delete"}
 
 
+DISABLED_MARK = "⊘"  # granted, but the principal's sign-in is disabled: it can do nothing now
+
+
 def _mark(entry: AccessEntry, right: Right) -> Text:
-    return Text("✓", style="bold green") if entry.can(right) else Text("·", style="dim")
+    if not entry.can(right):
+        return Text("·", style="dim")
+    return Text(DISABLED_MARK, style="red") if not entry.principal.enabled else Text("✓", style="bold green")
+
+
+def right_counts(entries: Sequence[AccessEntry], right: Right) -> Text:
+    """"11 can push (1 disabled)": a principal whose sign-in is disabled is not counted as able."""
+    able = [e for e in entries if e.can(right)]
+    off = sum(1 for e in able if not e.principal.enabled)
+    text = Text(f"{len(able) - off} can {right.value}")
+    if off:
+        text.append(f" ({off} disabled)", style="red")
+    return text
 
 
 def _flags(entry: AccessEntry) -> Text:
@@ -121,7 +136,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     # Read by `?` (help.py): what the marks in the table mean.
     HELP_NOTES = (
         "Marks in the ! column: ✗del the principal was deleted but keeps its role assignments; "
-        "⚑ it can give itself more rights (latent); off its sign-in is disabled; "
+        "⚑ it can give itself more rights (latent); off its sign-in is disabled (its rights show ⊘, not ✓, "
+        "and it is counted apart: '11 can push (1 disabled)'); "
         "anon the registry has anonymous pull on: the first row, 'anyone (anonymous pull)', "
         "means anyone who can reach the registry pulls every repository without signing in "
         "(P turns it off, with a plan first). "
@@ -193,9 +209,19 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     def summary(self, shown: Shown, needle: str) -> Text:
         right = self.right
         summary = Text(_FOCUS_LABEL[right], style="bold")
-        summary.append(f": {shown.describe('principals')}")
+        entries = [r.data for r in self.rows if isinstance(r.data, AccessEntry)]
+        off = sum(1 for e in entries if right is not None and e.can(right) and not e.principal.enabled)
+        if right is not None and off and not needle and shown.shown == shown.matched:
+            # A disabled principal holds the role but cannot sign in: not counted with those who can.
+            summary.append(f": {shown.total - off:,} principals")
+            summary.append(f" ({off} disabled, not counted)", style="red")
+        else:
+            summary.append(f": {shown.describe('principals')}")
         if right is not None:
             summary.append(f" (of {len(self.rows)} with any access)", style="dim")
+        else:
+            summary.append(" · ")
+            summary.append_text(right_counts(entries, Right.PUSH))
         summary.append("   1 push · 2 pull · 3 delete · 0 all · / filter", style="dim")
         warning = token_read_warning(self.data) if self.data is not None else None
         if warning is not None:  # one line: the reason is in the text, cut by the width if need be

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
 
 from ...errors import OutputError
 from ...operations.registry import ADD_CERTIFICATE, CREATE_PRINCIPAL, RESET_CREDENTIAL
@@ -105,10 +105,14 @@ class SecretScreen(DialogScreen[None]):
                 id="secret.close"),
     ]
 
-    def __init__(self, view: SecretView) -> None:
+    def __init__(self, view: SecretView, failure: Text | None = None) -> None:
         super().__init__()
         self._view: SecretView | None = view
         self.revealed = False
+        # Whether the person has the secret (copied or revealed): until then leaving asks first.
+        # A certificate's key is a file on disk: nothing here is lost by leaving.
+        self.kept = view.secret is None
+        self._failure = failure
 
     def compose(self) -> ComposeResult:
         view = self._view
@@ -129,6 +133,17 @@ class SecretScreen(DialogScreen[None]):
             keys = "v reveal · c copy secret · d/z copy a command · Escape closes and forgets"
             yield Static(Text(keys if view.secret is not None else "d/z copy a command · Escape closes",
                               style="dim"))
+            # A plan that failed after the secret was made: the failure below it, the secret kept above.
+            failure = Static(self._failure or "", id="secret-failure")
+            failure.display = self._failure is not None
+            yield failure
+
+    def show_failure(self, failure: Text) -> None:
+        """The plan that made this secret has finished with a failure: say so under the secret."""
+        self._failure = failure
+        node = self.query_one("#secret-failure", Static)
+        node.update(failure)
+        node.display = True
 
     def _secret_text(self) -> Text:
         view = self._view
@@ -140,12 +155,14 @@ class SecretScreen(DialogScreen[None]):
 
     def action_reveal(self) -> None:
         self.revealed = not self.revealed
+        self.kept = True
         self.query_one("#secret-value", Static).update(self._secret_text())
 
     def action_copy_secret(self) -> None:
         if self._view is None or self._view.secret is None:
             return
         self.app.copy_to_clipboard(self._view.secret.reveal())
+        self.kept = True
         # Says that it was copied, never what.
         self.notify("Copied the secret to the clipboard (OSC 52). In tmux: set -g set-clipboard on.")
 
@@ -158,10 +175,54 @@ class SecretScreen(DialogScreen[None]):
                 self.notify(f"Copied the {which} command.")
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        if self.kept:
+            self.dismiss(None)
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.dismiss(None)
+
+        # Asked once per Escape; the question's own Escape (or Enter on its first button) stays.
+        self.app.push_screen(LeaveSecretScreen(), answered)
 
     def on_unmount(self) -> None:
         # Drop every reference this screen holds; the Secret is then unreachable.
         self._view = None
         for node in self.query("#secret-value").results(Static):
             node.update("")
+
+
+LEAVE_QUESTION = "The secret is shown only now. Leave without copying it?"
+
+
+class LeaveSecretScreen(DialogScreen[bool]):
+    """Asked before a secret nobody has copied or revealed is forgotten. Focus starts on Stay."""
+
+    DEFAULT_CLASSES = "dialog -warning"
+    BINDINGS = [
+        Binding("escape", "stay", "Stay", tooltip="Back to the secret.", id="secret-leave.stay"),
+        Binding("y", "leave", "Leave", tooltip="Leave; the secret is gone for good.", id="secret-leave.leave"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(LEAVE_QUESTION, style="bold yellow"), id="secret-leave-question")
+            yield Static(Text("After you leave, nobody can read it again: the only way back is a new secret.",
+                              style="dim"))
+            with Horizontal():
+                yield Button("Stay (Escape)", id="secret-leave-stay", compact=True)
+                yield Button("Leave without it (y)", id="secret-leave-go", variant="error", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#secret-leave-stay", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "secret-leave-go")
+
+    def action_stay(self) -> None:
+        self.dismiss(False)
+
+    def action_leave(self) -> None:
+        self.dismiss(True)
