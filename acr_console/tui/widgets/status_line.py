@@ -11,7 +11,6 @@ from ...azure.connection import AuthMethod, Connection
 from ...models import SignedInIdentity
 from ...presentation import printable_text, short_id
 
-
 # At 80 columns (issue 16): the profile and the identity are cut to these many characters, so
 # READ-ONLY, the profile and the identity always fit and leave room for the end of the breadcrumb.
 PROFILE_CUT = 14
@@ -98,7 +97,9 @@ class StatusLine(Static):
         text.append("as ")
         # Directory text, so Text not markup: a name like "[red]x" must show as typed.
         who = identity_label(self.identity, self.sign_in_error, narrow=narrow)
-        text.append(_cut(who, IDENTITY_CUT) if narrow else who, style="bold")
+        if narrow:  # cut only as much as the end of the breadcrumb needs (at least to IDENTITY_CUT)
+            who = _cut(who, max(IDENTITY_CUT, room - text.cell_len - 3 - CRUMB_MIN))
+        text.append(who, style="bold")
         if conn.auth.method is AuthMethod.MANAGED_IDENTITY:
             # Which of the host's identities: a user-assigned one's client id, or the system-assigned.
             mi = conn.auth.client_id
