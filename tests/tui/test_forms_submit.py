@@ -115,3 +115,31 @@ async def test_ctrl_c_says_how_to_quit_in_plain_words(connection: dict[str, Any]
         await pilot.pause()
         notes = [n.message for n in app._notifications]
         assert notes and notes[-1] == "Press ctrl+q or q to quit acr-console.", notes
+
+
+async def test_at_60x20_the_confirmation_keeps_its_typed_name_and_buttons_on_screen(
+        connection: dict[str, Any]) -> None:
+    from textual.widgets import Button
+
+    from acr_console.tui.screens.confirm_plan import ConfirmPlanScreen
+
+    app = make_app(connection)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        app.run_command("sp github-actions-payments")
+        await settle(pilot)
+        await pilot.press("S")  # reset the secret: replacing asks for the name typed
+        await settle(pilot)
+        app.screen.query_one("#field-mode", Select).value = "replace"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmPlanScreen) and screen.typed_name == "github-actions-payments"
+        for widget in (screen.query_one("#confirm-typed", Input), screen.query_one("#confirm-cancel", Button),
+                       screen.query_one("#confirm-run", Button)):
+            region = widget.region
+            assert region.height >= 1 and region.bottom <= 20 and region.right <= 60, (widget, region)
+            found, _ = screen.get_widget_at(region.x + 1, region.y)  # what is drawn there is the widget
+            assert found is widget, (widget, found)
+        assert app.focused is screen.query_one("#confirm-cancel", Button)
