@@ -177,3 +177,28 @@ async def test_the_principal_view_scrolls_with_keys_when_it_is_taller_than_the_t
         await pilot.press("pagedown")
         await pilot.pause()
         assert body.scroll_y > 0
+
+
+async def test_the_audit_detail_scrolls_with_keys(connection: dict[str, Any], audit_file: Any) -> None:
+    import json
+
+    from acr_console.tui.widgets.path_detail import DetailPane
+
+    steps = [{"id": f"s{n}", "description": f"Delete role assignment {n} of 20", "status": "done"} for n in range(20)]
+    steps[-1] |= {"status": "failed", "error": {"code": "Forbidden", "message": "the last step failed"}}
+    record = {"v": 1, "time": "2026-05-31T10:00:00Z", "operation": "revoke", "title": "Revoke ci-old",
+              "target": {"principal": "ci-old"}, "result": "failed", "cloud": "sandbox", "tenant": "t",
+              "identity": {"name": "oncall"}, "steps": steps}
+    audit_file.write_text(json.dumps(record) + "\n")
+    app = make_app(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.run_command("audit")
+        await settle(pilot)
+        detail = app.screen.query_one("#audit-detail", DetailPane)
+        assert detail.max_scroll_y > 0, "20 steps are taller than the pane"
+        await pilot.press("tab")
+        assert app.focused is detail
+        await pilot.press("end")  # the failed step, at the bottom, is reached from the keyboard
+        await pilot.pause()
+        assert detail.scroll_y == detail.max_scroll_y > 0
