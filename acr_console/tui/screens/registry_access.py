@@ -200,7 +200,7 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
 
     def fit_columns(self) -> None:
         """Widths from what the terminal has now, and the names and roles shown (issue 16)."""
-        self.table.cut_in_the_middle("name")  # github-actions-* stay apart at 60 columns
+        self.table.cut_in_the_middle("name")  # github-actions-*, aks-prod-*-kubelet stay apart at 60 columns
         self.table.set_widths(dict(column_widths(self.rows, self._table_width())))
 
     def on_resize(self) -> None:

@@ -86,11 +86,12 @@ def _segments(text: Text, console: Console) -> list[Segment]:
 
 
 def _cut(text: Text, width: int, middle: bool) -> Text:
-    """`text` in `width` cells, with …: at the end, or in the middle (ASCII only: there a character is a
-    cell) so `github-actions-checkout` and `github-actions-payments` stay apart in a narrow column."""
+    """`text` in `width` cells, with …: at the end, or early in the middle (ASCII only: there a character
+    is a cell), keeping a quarter from the start and the rest from the end, so names that share a
+    prefix and a suffix stay apart in a narrow column: `git…ons-checkout`, `aks…-neu-kubelet`."""
     plain = text.plain
     if middle and plain.isascii() and width >= 8:
-        head = (width - 1) // 2
+        head = max(3, (width - 1) // 4)
         tail = width - 1 - head
         return Text.assemble(text[:head], "…", text[len(plain) - tail:], style=text.style)
     text = text.copy()
