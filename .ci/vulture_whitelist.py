@@ -31,12 +31,14 @@ _.file_secret_settings
 _.process_renderables
 
 # Textual reads these by name: the App's default screen, a widget's cursor blink and virtual size,
-# the `markup` and `parameters` arguments of overridden hooks.
+# the `markup` and `parameters` arguments of overridden hooks; a screen's VERTICAL_BREAKPOINTS
+# (the classes Textual sets on it by its height: screens/base.py DialogScreen).
 _.get_default_screen
 _.cursor_blink
 _.virtual_size
 _.markup
 _.parameters
+_.VERTICAL_BREAKPOINTS
 
 # uvicorn's Server reads these flags to stop (sandbox/server.py); sqlite3 reads row_factory.
 _.should_exit

@@ -81,6 +81,13 @@ class AcrConsoleApp(App[int]):
         super().notify(printable(message, keep_lines=True), title=printable(title), severity=severity, markup=False,
                        **kwargs)
 
+    def action_help_quit(self) -> None:
+        # Textual's ctrl+c hint (App.action_help_quit, 8.2.8) is markup ("Press [b]q[/b] …"), and every
+        # toast here is plain text (notify above): say it in plain words, naming every quit key.
+        keys = [key for key, active in self.active_bindings.items() if active.binding.action in ("quit", "app.quit")]
+        if keys:
+            self.notify(f"Press {' or '.join(keys)} to quit acr-console.", title="Do you want to quit?")
+
     def get_default_screen(self) -> Screen[None]:
         # The registry list is the bottom of the stack: Escape goes back to it and no further
         # (Textual's App.action_back stops at the last screen).

@@ -20,6 +20,7 @@ from acr_console.tui.screens.confirm_plan import ConfirmPlanScreen
 from acr_console.tui.screens.forms.disable_anonymous_pull import DisableAnonymousPullForm
 from acr_console.tui.screens.help import HelpScreen, bindings_table
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
+from acr_console.tui.widgets.path_detail import PathDetail
 from acr_console.tui.widgets.row_table import RowTable
 
 from ..support.sandbox import sandbox_fixture
@@ -81,7 +82,7 @@ async def test_the_row_stands_out_and_p_turns_anonymous_pull_off(anonymous_tui_s
         assert first.cells[5].plain == "anon"  # the ! column
         assert "anonymous pull ON" in str(screen.query_one("#access-heading", Static).render())
         assert screen.check_action("operation", DISABLE) is True
-        detail = str(screen.query_one("#access-detail", Static).render())
+        detail = screen.query_one("#access-detail", PathDetail).text
         assert f"az acr update --name {REGISTRY} --anonymous-pull-enabled false" in detail
 
         await pilot.press("question_mark")

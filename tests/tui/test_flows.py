@@ -21,6 +21,7 @@ from acr_console.tui.screens.forms.base import OperationForm
 from acr_console.tui.screens.principal import PrincipalScreen
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
 from acr_console.tui.screens.secret import SecretScreen
+from acr_console.tui.widgets.path_detail import PathDetail
 from acr_console.tui.widgets.row_table import RowTable
 
 from .conftest import make_app, settle
@@ -125,7 +126,7 @@ async def test_browse_to_a_registry_and_see_who_can_push(connection: dict[str, A
         assert table.row_count > 0
         entries = [table.current_row.data] if table.current_row else []
         assert all(isinstance(e, AccessEntry) and e.can(Right.PUSH) for e in entries)
-        assert "@" in str(screen.query_one("#access-detail", Static).render())  # a path: role @ scope
+        assert "@" in screen.query_one("#access-detail", PathDetail).text  # a path: role @ scope
 
 
 async def test_open_a_principal(connection: dict[str, Any]) -> None:

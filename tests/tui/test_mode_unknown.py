@@ -53,6 +53,6 @@ async def test_registry_list_and_access_view_mark_mode_unknown(lagging: SandboxS
         for _ in range(names.index("github-actions-web")):
             await pilot.press("down")
         await settle(pilot)
-        detail = str(app.screen.query_one(PathDetail).render())
+        detail = app.screen.query_one(PathDetail).text
         assert "(possible: mode unknown)" in detail
         await pilot.press("q")

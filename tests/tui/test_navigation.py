@@ -15,6 +15,7 @@ from acr_console.tui.screens.forms.base import OperationForm
 from acr_console.tui.screens.help import HelpScreen
 from acr_console.tui.screens.registries import RegistriesScreen
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
+from acr_console.tui.widgets.path_detail import DetailPane
 
 from .conftest import make_app, settle
 
@@ -196,7 +197,7 @@ async def test_audit_view_reads_the_audit_file(connection: dict[str, Any], audit
         table = app.screen.query_one(RowTable)
         assert table.row_count == 1
         assert [str(c) for c in table.get_row_at(0)] == ["2026-05-31 10:00:00", "revoke", "ci-old", "failed", "1/2"]
-        assert "Forbidden" in str(app.screen.query_one("#audit-detail").render())
+        assert "Forbidden" in app.screen.query_one("#audit-detail", DetailPane).text
 
 
 async def test_quit_is_refused_while_a_write_runs(connection: dict[str, Any]) -> None:

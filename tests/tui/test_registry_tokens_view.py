@@ -13,7 +13,7 @@ import base64
 from typing import Any
 
 import httpx
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from acr_console.models import AccessEntry, PrincipalType
 from acr_console.sandbox import registry_tokens
@@ -23,6 +23,7 @@ from acr_console.tui.screens.confirm_plan import ConfirmPlanScreen
 from acr_console.tui.screens.expiring import ExpiringScreen
 from acr_console.tui.screens.forms.registry_token import DisableTokenForm, RemoveTokenPasswordForm
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
+from acr_console.tui.widgets.path_detail import PathDetail
 
 from ..support.sandbox import sandbox_fixture
 from .conftest import PINNED_NOW, make_app, settle
@@ -77,7 +78,7 @@ async def test_token_rows_and_d_disables_the_highlighted_token(tokens_tui_sandbo
         assert by_name["vendor-readonly"].cells[2].plain == "·"  # a disabled token pulls nothing
         highlight(screen, "vendor-readonly")
         await pilot.pause()
-        detail = str(screen.query_one("#access-detail", Static).render())
+        detail = screen.query_one("#access-detail", PathDetail).text
         assert "token disabled" in detail and "grants nothing" in detail
         highlight(screen, "aks-dev-weu-kubelet")
         await pilot.pause()
@@ -86,7 +87,7 @@ async def test_token_rows_and_d_disables_the_highlighted_token(tokens_tui_sandbo
         highlight(screen, "tui-pusher")
         await pilot.pause()
         assert screen.check_action("operation", DISABLE) is True
-        detail = str(screen.query_one("#access-detail", Static).render())
+        detail = screen.query_one("#access-detail", PathDetail).text
         assert "scope map team-push" in detail and "password1 expires never" in detail
 
         await pilot.press("X")

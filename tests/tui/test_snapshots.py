@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from acr_console.azure.connection import sandbox_connection
-from acr_console.screenshots import PINNED_NOW, SCENES, SIZES, build_app
+from acr_console.screenshots import PINNED_NOW, SCENES, SIZES, build_app, settle
 
 from ..support.sandbox import running_sandbox
 
@@ -31,6 +31,28 @@ def test_screen(scene: str, size: tuple[int, int], pristine: dict[str, Any], sna
     # Built outside the assert: pytest would print the connection (with the admin secret) on failure.
     app = build_app(sandbox_connection(pristine))
     assert snap_compare(app, run_before=SCENES[scene], terminal_size=size)
+
+
+async def _confirm_revoke(pilot: Any) -> None:
+    """The confirmation of a revoke from the principal view: the plan, the typed name, the buttons.
+    A plan without dates (a reset's says "valid until" a year from the real today)."""
+    await settle(pilot)
+    pilot.app.run_command("sp github-actions-payments")
+    await settle(pilot)
+    await pilot.press("R")
+    await settle(pilot)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    for node in pilot.app.screen.query("Input"):
+        node.cursor_blink = False  # a blinking cursor would make every picture different
+    await pilot.pause()
+
+
+# Issue 16: at 60x20 the confirmation's typed name and buttons are on screen.
+@pytest.mark.parametrize("size", ((60, 20), *SIZES), ids=lambda s: f"{s[0]}x{s[1]}")
+def test_confirm_plan(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
+    app = build_app(sandbox_connection(pristine))
+    assert snap_compare(app, run_before=_confirm_revoke, terminal_size=size)
 
 
 def test_screenshot_script_writes_svgs(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static
 
 from ...presentation import printable_text
 from ..backend import AuditRecords
+from ..widgets.path_detail import DetailPane
 from ..widgets.row_table import Row, Shown
 from .list_screen import Column, ListScreen
 
@@ -47,7 +47,7 @@ class AuditScreen(ListScreen[AuditRecords]):
     ]
 
     def compose_below(self) -> ComposeResult:
-        yield Static("", id="audit-detail")
+        yield DetailPane(id="audit-detail")  # scrolls: a failed step's error can be long
 
     async def fetch(self, refresh: bool) -> AuditRecords:
         return await self.backend.audit_records()
@@ -74,4 +74,4 @@ class AuditScreen(ListScreen[AuditRecords]):
 
     def show_detail(self, row: Row | None) -> None:
         detail = record_detail(row.data) if row is not None and isinstance(row.data, dict) else Text("")
-        self.query_one("#audit-detail", Static).update(detail)
+        self.query_one("#audit-detail", DetailPane).update(detail)

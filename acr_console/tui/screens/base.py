@@ -59,6 +59,9 @@ class DialogScreen(ModalScreen[ResultT]):
     the bottom as a borderless bar (the `:` command line)."""
 
     DEFAULT_CLASSES = "dialog"
+    # Under 24 rows the box's scrolling body is shorter (app.tcss `.dialog.-short`): Textual sets the
+    # class on the screen from its height (Screen.VERTICAL_BREAKPOINTS), again on every resize.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
 
     @property
     def console(self) -> AcrConsoleApp:

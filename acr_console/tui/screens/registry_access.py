@@ -32,7 +32,7 @@ from ...presentation import (
 )
 from ..actions import OPERATION_ACTION, operation_binding
 from ..widgets.path_detail import PathDetail
-from ..widgets.row_table import Row, Shown
+from ..widgets.row_table import Row, RowTable, Shown
 from .list_screen import Column, ListScreen
 
 _FOCUS_LABEL = {None: "who has access", Right.PUSH: "who can push", Right.PULL: "who can pull",
@@ -75,12 +75,49 @@ def _entry(row: Row | None) -> AccessEntry | None:
     return row.data if row is not None and isinstance(row.data, AccessEntry) else None
 
 
-def access_rows(access: RegistryAccess, name_width: int) -> list[Row]:
+def table_roles(entry: AccessEntry) -> str:
+    """The roles as the table shows them: the ABAC roles' common "Container Registry" as CR, so
+    "CR Repository Writer" fits at 80 columns; the detail pane and `?` help say it in full."""
+    return entry_roles(entry).replace(CR_LONG, CR_SHORT)
+
+
+CR_LONG, CR_SHORT = "Container Registry ", "CR "
+# The table's columns at a width (issue 16): names get what the terminal has, up to NAME_MAX;
+# Scope and Via group are shown only where they fit with the roles, else the detail pane under the
+# table shows them for the highlighted row (nothing is off to the right at 80 columns).
+NAME_MIN, NAME_MAX = 16, 32
+ROLES_MIN, ROLES_MAX = 18, 32
+SCOPE_MAX, VIA_MAX = 24, 24
+_MARKS = ("type", "pull", "push", "delete", "flags")
+_PAD = 2  # a space either side of every cell (row_table.PADDING)
+
+
+def column_widths(rows: Sequence[Row], width: int) -> dict[str, int]:
+    """Widths for the access table's columns in `width` cells (0: the column is not shown)."""
+
+    def widest(n: int, header: str) -> int:
+        return max([len(header), *(r.cells[n].cell_len for r in rows if n < len(r.cells))])
+
+    marks = sum(widest(n, label) + _PAD for n, label in ((1, "Type"), (2, "Pull"), (3, "Push"), (4, "Del"), (5, "!")))
+    names, roles = widest(0, "Principal"), widest(6, "Roles")
+    scope, via = min(widest(7, "Scope"), SCOPE_MAX), min(widest(8, "Via group"), VIA_MAX)
+    room = width - marks - 2 * _PAD  # for the name and the roles
+    name = min(names, NAME_MAX)
+    wide_roles = min(roles, ROLES_MAX)
+    if rows and name + wide_roles + scope + via + 2 * _PAD <= room:
+        return {"name": name, "roles": wide_roles, "scope": scope,
+                "via": room - name - wide_roles - scope - 2 * _PAD}
+    # Narrow: the name first (who), the roles in what is left (the detail pane has them in full).
+    name = max(NAME_MIN, min(names if rows else NAME_MAX, room - min(roles, ROLES_MIN)))
+    return {"name": name, "roles": max(4, room - name), "scope": 0, "via": 0}
+
+
+def access_rows(access: RegistryAccess) -> list[Row]:
     rows: list[Row] = []
     for entry in access.entries:
         p = entry.principal
+        # Cut to the column's width where it is drawn (row_table), so a resize shows more of it.
         name = Text(printable(p.display_name), overflow="ellipsis", no_wrap=True)
-        name.truncate(name_width, overflow="ellipsis")
         if p.type is PrincipalType.ADMIN_USER:
             name.stylize("yellow")
         elif p.type is PrincipalType.ANONYMOUS:
@@ -94,7 +131,7 @@ def access_rows(access: RegistryAccess, name_width: int) -> list[Row]:
             _mark(entry, Right.PUSH),
             _mark(entry, Right.DELETE),
             _flags(entry),
-            Text(entry_roles(entry)),
+            Text(table_roles(entry)),
             entry_scope(entry),
             Text(entry_via(entry)),
         )
@@ -142,7 +179,9 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         "means anyone who can reach the registry pulls every repository without signing in "
         "(P turns it off, with a plan first). "
         "Rows of type token are registry tokens (user name and password, repositories set by a scope map, "
-        "no Entra identity): D disables the highlighted one, X removes one of its passwords."
+        "no Entra identity): D disables the highlighted one, X removes one of its passwords. "
+        "CR in Roles: Container Registry (the detail pane names each role in full, with its scope and group; "
+        "Tab moves into it to scroll)."
     )
 
     right: reactive[Right | None] = reactive(None, init=False)
@@ -150,7 +189,6 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     def __init__(self, registry: Registry, right: Right | None = None) -> None:
         super().__init__()
         self.registry = registry
-        self._name_width = 16
         self.set_reactive(RegistryAccessScreen.right, right)
 
     def crumb(self) -> str:
@@ -166,11 +204,24 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         yield PathDetail(id="access-detail")
 
     def columns(self) -> Sequence[Column]:
-        # Widths follow the terminal so the name and the three marks fit in 80 columns.
-        self._name_width = max(16, min(36, self.app.size.width - 60))
-        return (Column("Principal", "name", self._name_width), Column("Type", "type"), Column("Pull", "pull"),
-                Column("Push", "push"), Column("Del", "delete"), Column("!", "flags"), Column("Roles", "roles"),
-                Column("Scope", "scope"), Column("Via group", "via"))
+        widths = column_widths(self.rows, self._table_width())
+        return (Column("Principal", "name", widths["name"]), Column("Type", "type"), Column("Pull", "pull"),
+                Column("Push", "push"), Column("Del", "delete"), Column("!", "flags"),
+                Column("Roles", "roles", widths["roles"]), Column("Scope", "scope", widths["scope"]),
+                Column("Via group", "via", widths["via"]))
+
+    def _table_width(self) -> int:
+        # The screen's width less the table's vertical scrollbar (2 cells), which a long list shows.
+        return (self.size.width or self.app.size.width) - 2
+
+    def fit_columns(self) -> None:
+        """Widths from what the terminal has now, and the names and roles shown (issue 16)."""
+        self.table.cut_in_the_middle("name")  # github-actions-*, aks-prod-*-kubelet stay apart at 60 columns
+        self.table.set_widths(dict(column_widths(self.rows, self._table_width())))
+
+    def on_resize(self) -> None:
+        if self.is_mounted and self.query(RowTable):
+            self.fit_columns()
 
     async def fetch(self, refresh: bool) -> RegistryAccess:
         registry = self.registry
@@ -200,7 +251,11 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         super().loaded(data)
 
     def build_rows(self, data: RegistryAccess) -> list[Row]:
-        return access_rows(data, self._name_width)
+        return access_rows(data)
+
+    def render_rows(self) -> None:
+        self.fit_columns()
+        super().render_rows()
 
     def visible_rows(self) -> Sequence[Row]:
         right = self.right

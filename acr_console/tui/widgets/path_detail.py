@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...access import token_credentials
@@ -76,17 +78,41 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, n
     return text
 
 
-class PathDetail(Static):
+class DetailPane(VerticalScroll):
+    """A pane under a table that shows the highlighted row in full and scrolls: with the wheel, or
+    with the arrow and page keys once Tab has moved focus into it (issue 16: at 80x24 a principal's
+    paths, or an audit record's steps, are taller than the room left under the table)."""
+
     DEFAULT_CSS = """
-    PathDetail {
+    DetailPane {
         height: auto;
         max-height: 45%;
         border-top: solid $primary-darken-2;
         padding: 0 1;
-        overflow-y: auto;
+        &:focus {
+            border-top: solid $accent;
+            background-tint: $foreground 5%;
+        }
+        & > Static {
+            height: auto;
+        }
     }
     """
 
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="detail-text")
+
+    def update(self, text: Text) -> None:
+        self.query_one(".detail-text", Static).update(text)
+        self.scroll_home(animate=False)  # another row: its text from the top
+
+    @property
+    def text(self) -> str:
+        """What the pane shows, as plain text."""
+        return str(self.query_one(".detail-text", Static).render())
+
+
+class PathDetail(DetailPane):
     def show_entry(self, entry: AccessEntry | None, mode: RoleAssignmentMode | None = None) -> None:
         clock = getattr(self.app, "now", None)  # the console's clock (pinned for pictures)
         now = clock() if callable(clock) else None

@@ -63,8 +63,13 @@ class Shown:
 class _Column:
     label: Text
     key: str
-    fixed: int | None  # a width given by the screen; None: as wide as the widest cell
+    fixed: int | None  # a width given by the screen; None: as wide as the widest cell; 0: not shown
     content: int = 0
+    middle: bool = False  # cut too-long cells in the middle (names sharing a prefix stay apart)
+
+    @property
+    def shown(self) -> bool:
+        return self.fixed != 0
 
     @property
     def width(self) -> int:
@@ -78,6 +83,20 @@ def _segments(text: Text, console: Console) -> list[Segment]:
     if text.style:
         segments = list(Segment.apply_style(segments, console.get_style(text.style)))
     return segments
+
+
+def _cut(text: Text, width: int, middle: bool) -> Text:
+    """`text` in `width` cells, with …: at the end, or early in the middle (ASCII only: there a character
+    is a cell), keeping a quarter from the start and the rest from the end, so names that share a
+    prefix and a suffix stay apart in a narrow column: `git…ons-checkout`, `aks…-neu-kubelet`."""
+    plain = text.plain
+    if middle and plain.isascii() and width >= 8:
+        head = max(3, (width - 1) // 4)
+        tail = width - 1 - head
+        return Text.assemble(text[:head], "…", text[len(plain) - tail:], style=text.style)
+    text = text.copy()
+    text.truncate(width, overflow="ellipsis")
+    return text
 
 
 def _text_width(text: Text) -> int:
@@ -183,6 +202,21 @@ class RowTable(ScrollView, can_focus=True):
         self._refit()
         return column.key
 
+    def set_widths(self, widths: dict[str, int | None]) -> None:
+        """Give columns (by key) new widths, e.g. when the terminal is resized; a column not named keeps
+        its own; width 0 hides a column (its cells stay in the rows, and in what `/` matches)."""
+        for column in self._columns:
+            if column.key in widths:
+                column.fixed = widths[column.key]
+        self._refit()
+
+    def cut_in_the_middle(self, key: str) -> None:
+        """Cells of this column too long for it lose their middle, not their end."""
+        for column in self._columns:
+            if column.key == key and not column.middle:
+                column.middle = True
+                self._refit()
+
     def show_rows(self, rows: Sequence[Row], needle: str = "") -> Shown:
         """Show the rows matching `needle`, keeping the cursor on the same key when it is still there."""
         needle = needle.lower()
@@ -285,7 +319,7 @@ class RowTable(ScrollView, can_focus=True):
     # -- drawing --------------------------------------------------------------------------------
 
     def _refit(self) -> None:
-        width = sum(c.width + 2 * PADDING for c in self._columns)
+        width = sum(c.width + 2 * PADDING for c in self._columns if c.shown)
         self.virtual_size = Size(width, len(self._rows) + 1)  # + the header line
         self._lines.clear()
         self.refresh()
@@ -340,6 +374,8 @@ class RowTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         pad = Segment(" " * PADDING)
         for n, column in enumerate(self._columns):
+            if not column.shown:
+                continue
             text = cells[n] if n < len(cells) else Text()
             if not isinstance(text, Text):
                 text = Text(str(text))
@@ -347,8 +383,7 @@ class RowTable(ScrollView, can_focus=True):
                 text = text.split("\n")[0]
             w = column.width
             if _text_width(text) > w:
-                text = text.copy()
-                text.truncate(w, overflow="ellipsis")
+                text = _cut(text, w, column.middle)
             segments.append(pad)
             segments += Segment.adjust_line_length(_segments(text, console), w)
             segments.append(pad)

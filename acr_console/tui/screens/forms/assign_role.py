@@ -21,6 +21,9 @@ class AssignRoleForm(RegistryRoleForm):
                  principal: Principal | None = None) -> None:
         super().__init__(registries, registry)
         self.principal = principal
+        if registry is None and principal is not None:
+            # Opened from a principal: which registry is the person's choice, never the first in the list.
+            self.initial = None
 
     def compose_fields(self) -> ComposeResult:
         ref = ""
@@ -31,7 +34,9 @@ class AssignRoleForm(RegistryRoleForm):
         yield from self.registry_fields("Role")
 
     def on_mount(self) -> None:
-        self.query_one("#field-principal" if self.principal is None else "#field-role").focus()
+        first = ("#field-principal" if self.principal is None
+                 else "#field-registry" if self.initial is None else "#field-role")
+        self.query_one(first).focus()
 
     def request(self) -> object:
         registry = self.registry

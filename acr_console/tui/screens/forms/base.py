@@ -11,6 +11,7 @@ is shown under the form.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
@@ -19,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from ....azure.errors import from_exception
 from ....errors import InputError
@@ -46,6 +47,11 @@ def principal_heading(principal: Principal) -> Static:
     if principal.app_id:
         text.append(f"  appId {principal.app_id}", style="dim")
     return Static(text)
+
+
+# A command-line flag in an operation's message (`--years`), and Python's None standing for a value.
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
+_NONE = re.compile(r"\bNone\b")
 
 
 def dom_name(field: str) -> str:
@@ -88,6 +94,10 @@ class OperationForm(DialogScreen["Plan | None"]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", tooltip="Close the form; nothing is sent.", id="form.cancel"),
+        # From any field, as Posting's ctrl+j sends a request: no Tabbing to the button (issue 16).
+        # Only reads follow (the plan); nothing is sent before the confirmation.
+        Binding("ctrl+s", "submit", "Review plan", tooltip="Check the fields and show the plan; nothing is sent.",
+                id="form.submit", priority=True),
     ]
 
     # The registry entry of the operation this form starts: its title, its validation, its plan.
@@ -95,6 +105,8 @@ class OperationForm(DialogScreen["Plan | None"]):
     # Fields that are no request field: choices that decide which request fields apply, or a
     # flag's value (append or replace). No InputError names them.
     SELECTORS: ClassVar[frozenset[str]] = frozenset()
+    # The field focused when Review plan was asked for: focus returns there after a form-wide error.
+    _focused_before: Widget | None = None
 
     @property
     def console(self) -> AcrConsoleApp:
@@ -103,7 +115,7 @@ class OperationForm(DialogScreen["Plan | None"]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.OPERATION.title), classes="form-title")
-            with VerticalScroll():
+            with VerticalScroll(id="form-fields"):
                 yield from self.compose_fields()
             yield Static("", id="form-error")
             with Horizontal(classes="form-buttons"):
@@ -131,16 +143,48 @@ class OperationForm(DialogScreen["Plan | None"]):
         self.query_one("#form-error", Static).update("")
 
     def show_error(self, field: str | None, message: str) -> None:
-        """The message under the field it is about; under the form when the form has no such field."""
+        """The message under the field it is about; under the form when the form has no such field.
+        Focus goes to that field, so the next keys fix it (never to Cancel, issue 16)."""
+        message = self.in_own_words(message)
         target = None
         if field is not None:
             found = self.query(f"#error-{dom_name(field)}")
             target = found.first(Static) if found else None
         if target is None:
             self.query_one("#form-error", Static).update(shown(message))
+            self._refocus(None)
             return
         target.update(shown(message))
         target.add_class("-shown")
+        self._refocus(field)
+
+    def in_own_words(self, message: str) -> str:
+        """An error in the form's words: the operations layer names a field by its command-line flag
+        where the CLI shows it (`--years`); here that is the field's label, as the form shows it. A
+        value the directory did not give (Python's None in a message) is shown as "—"."""
+
+        def label(match: re.Match[str]) -> str:
+            found = self.query(f"#group-{match.group(1)} .field-label")
+            return f"“{found.first(Label).content}”" if found else match.group(0)
+
+        message = _FLAG.sub(label, message)
+        return _NONE.sub("—", message)
+
+    def fields(self) -> list[Widget]:
+        """The focusable fields in the order shown, the hidden ones left out."""
+        body = self.query_one("#form-fields", VerticalScroll)
+        return [w for w in self.focus_chain if body in w.ancestors]
+
+    def _refocus(self, field: str | None) -> None:
+        found = self.query(f"#field-{dom_name(field)}") if field is not None else None
+        widget: Widget | None = found.first() if found else None
+        if widget is None or not widget.focusable:
+            # The field before Review plan, if it still takes focus; else the first field.
+            before = self._focused_before
+            fields = self.fields()
+            widget = before if before is not None and before in fields else (fields[0] if fields else None)
+        if widget is not None:
+            widget.focus()
 
     def request(self) -> Any:
         """The operation's request from the fields; raise InputError(field=...) for what only the
@@ -157,8 +201,24 @@ class OperationForm(DialogScreen["Plan | None"]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def action_submit(self) -> None:
+        if not self.query_one("#form-submit", Button).disabled:  # a plan is being made
+            self.submit()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        """Enter on the last field reviews the plan; on another field, moves to the next one."""
+        event.stop()
+        fields = self.fields()
+        if fields and event.input is fields[-1]:
+            self.action_submit()
+        else:
+            self.focus_next()
+
     @on(Button.Pressed, "#form-submit")
     def submit(self) -> None:
+        focused = self.focused
+        self._focused_before = focused if focused is not None and not isinstance(focused, Button) else None
         self.clear_errors()
         try:
             request = self.validate_fields()
