@@ -65,6 +65,17 @@ def fits(app: Any) -> bool:
     return table.virtual_size.width <= table.scrollable_content_region.width
 
 
+async def rows_drawn(pilot: Any) -> list[str]:
+    """Every row's line as drawn, the cursor moved to each in turn so that the table scrolls to it."""
+    table = pilot.app.screen.table
+    lines = []
+    for row in range(table.row_count):
+        table.move_cursor(row=row)
+        await pilot.pause()
+        lines.append(table.render_line(row - table.scroll_offset.y + 1).text)
+    return lines
+
+
 async def names_on_screen(pilot: Any, prefix: str) -> list[str]:
     """The name cell, as drawn, of every row whose name starts with `prefix`: the cursor goes to each
     row in turn and the row's line is read off the screen (the table's line API)."""
@@ -127,7 +138,7 @@ async def test_abac_role_names_are_whole_in_the_table_and_the_detail(connection:
         app.run_command("acr contosoprodweu")  # the ABAC registry of the demo seed
         await settle(pilot)
         assert fits(app)
-        lines = "\n".join(table_lines(app))
+        lines = "\n".join(await rows_drawn(pilot))
         assert "CR Repository Writer " in lines and "CR Repository Reader " in lines, lines
         entries = app.screen.data.entries
         writer = next(e for e in entries if any(p.role == "Container Registry Repository Writer" for p in e.paths))
