@@ -36,8 +36,11 @@ class AcrConsoleApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", tooltip="Leave acr-console.", id="app.quit"),
         Binding("question_mark", "help", "Help", tooltip="Keys of this screen and the command line.", id="app.help"),
-        Binding("colon", "command_line", "Cmd", tooltip="Type a command: :registries, :sp NAME, :expiring, :audit.",
-                id="app.command-line"),
+        # priority: handled as the key arrives, before the keys after it are sent on to the screen
+        # below (`:rev` typed in one go sent `r`, refresh, to the list); not in a text field or a
+        # dialog (check_action), where ':' is typed or the app's keys do not apply.
+        Binding("colon", "command_line", "Cmd", tooltip="Type a command: :registries, :sp NAME, :revoke APPID, "
+                ":expiring, :audit.", id="app.command-line", priority=True),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen.", id="app.back", show=False),
     ]
 
@@ -153,13 +156,16 @@ class AcrConsoleApp(App[int]):
             return
         self.push_screen(HelpScreen(self.screen))
 
-    def action_command_line(self) -> None:
+    async def action_command_line(self) -> None:
         from .screens.command_line import CommandLineScreen
 
-        self.push_screen(CommandLineScreen(self.completion_names, self.command_history),
-                         lambda text: self.run_command(text) if text else None)
         if not self.backend.principals:
             self.load_names()
+        # Awaited: the app handles the next key only once the line is up and focused. Keys typed
+        # right after ':' (`:rev`, all in one read from the terminal) went to the screen below, where
+        # `r` read the list again.
+        await self.push_screen(CommandLineScreen(self.completion_names, self.command_history),
+                               lambda text: self.run_command(text) if text else None)
 
     def completion_names(self, kind: str) -> list[str]:
         """The names the command line completes, of one kind (navigation.ARGUMENT_KIND): what the
@@ -285,6 +291,10 @@ class AcrConsoleApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.read_only:
             return None
+        if action == "command_line":
+            from textual.widgets import Input
+
+            return not (self.screen.is_modal or isinstance(self.focused, Input))
         # Quitting while a plan executes would leave a write half done.
         return not (action == "quit" and self.write_running)
 

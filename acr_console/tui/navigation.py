@@ -55,6 +55,8 @@ def completions(text: str, names: Callable[[str], Iterable[str]]) -> list[str]:
     head = text.lstrip().lstrip(":")
     word, space, rest = head.partition(" ")
     if not space:
+        if not word:
+            return []  # nothing typed: nothing to complete (Tab on an empty line is no command)
         wanted = word.casefold()
         return [w for w in sorted(COMMAND_WORDS) if w.startswith(wanted) and w != wanted]
     kind = ARGUMENT_KIND.get(COMMAND_WORDS.get(word.casefold(), ""))

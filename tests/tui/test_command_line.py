@@ -53,6 +53,12 @@ async def test_tab_completes_registry_and_principal_names_and_app_ids(connection
         field = await open_command_line(pilot)
         await pilot.press(*"rev", "tab")  # the command word first
         assert field.value == "revoke"
+        # Tab straight after typing, before the grey suggestion (a worker) is there: as in a terminal
+        # where the keys arrive together, or while the console is reading.
+        field.value = "sp github-actions-pay"
+        field.cursor_position = len(field.value)
+        await pilot.press("tab")
+        assert field.value == "sp github-actions-payments"
         field.value = ""
         await pilot.press(*"acr contosop")
         await settle(pilot)
@@ -162,3 +168,25 @@ async def test_revoke_opens_the_full_revoke_form_for_that_principal(connection: 
         await settle(pilot)
         assert request_seq() == before
         assert isinstance(app.screen, PrincipalScreen)
+
+
+async def test_keys_typed_in_one_go_after_colon_all_reach_the_line_in_order(connection: dict[str, Any]) -> None:
+    """A terminal delivers `:rev`, Tab, space and a paste in one read (tmux send-keys does too): each
+    must land on the command line in the order typed, none on the list below (`r` reads it again)."""
+    from textual import events
+
+    app = make_app(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        payments = "github-actions-payments"
+        for key, char in (("colon", ":"), ("r", "r"), ("e", "e"), ("v", "v"), ("tab", "\t"), ("space", " ")):
+            app.post_message(events.Key(key, char))
+        app.post_message(events.Paste(payments))
+        await settle(pilot)
+        assert isinstance(app.screen, CommandLineScreen)
+        assert app.screen.query_one(Input).value == f"revoke {payments}"
+        await pilot.press("enter")
+        await settle(pilot)
+        from acr_console.tui.screens.forms.revoke import RevokeForm
+
+        assert isinstance(app.screen, RevokeForm) and app.screen.principal.display_name == payments

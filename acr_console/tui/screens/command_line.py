@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -39,6 +39,25 @@ class CommandSuggester(Suggester):
         return found[0] if found else None
 
 
+class CommandInput(Input):
+    """The command line's field. Tab and ↑/↓ are handled here, in the field's own queue, in the order
+    typed: as bindings they would run only once the key had bubbled up to the app, after the keys
+    typed behind it (`rev`, Tab, space, a paste, all in one read from the terminal) had reached the
+    field, so Tab would complete the wrong text or none."""
+
+    ROUTED = {"tab": "complete", "up": "history_back", "down": "history_forward"}
+
+    async def _on_key(self, event: events.Key) -> None:
+        routed = self.ROUTED.get(event.key)
+        screen = self.screen
+        if routed is not None and isinstance(screen, CommandLineScreen):
+            event.stop()
+            event.prevent_default()
+            getattr(screen, f"action_{routed}")()
+            return
+        await super()._on_key(event)
+
+
 class CommandLineScreen(DialogScreen[str | None]):
     DEFAULT_CLASSES = "dialog -bar"
     DEFAULT_CSS = """
@@ -60,9 +79,9 @@ class CommandLineScreen(DialogScreen[str | None]):
         Binding("escape", "cancel", "Cancel", tooltip="Close the command line.", id="command-line.cancel"),
         Binding("tab", "complete", "Complete", tooltip="Accept the grey completion (→ does too).",
                 id="command-line.complete"),
-        Binding("up", "history(-1)", "Older", tooltip="The command typed before (this session).",
+        Binding("up", "history_back", "Older", tooltip="The command typed before (this session).",
                 id="command-line.history-back"),
-        Binding("down", "history(1)", "Newer", tooltip="The command typed after, then what you were typing.",
+        Binding("down", "history_forward", "Newer", tooltip="The command typed after, then what you were typing.",
                 id="command-line.history-forward"),
     ]
 
@@ -82,7 +101,7 @@ class CommandLineScreen(DialogScreen[str | None]):
                 yield Static(":", id="command-prompt")
                 # compact: one row and no border, focused or not. Without it Textual's `Input:focus`
                 # rule put a tall border back on a one-row input, leaving no row for the text.
-                yield Input(id="command-input", compact=True, suggester=CommandSuggester(self.names))
+                yield CommandInput(id="command-input", compact=True, suggester=CommandSuggester(self.names))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -119,11 +138,21 @@ class CommandLineScreen(DialogScreen[str | None]):
         self.dismiss(text or None)
 
     def action_complete(self) -> None:
+        # Worked out here, not taken from the Input's grey suggestion: that one is computed in a
+        # worker, and keys typed fast (or while the console reads) reach Tab before it is ready.
         field = self.field
-        if field.cursor_at_end:
-            field.action_cursor_right()  # at the end, → accepts the suggestion (Textual's Input)
+        found = completions(field.value, self.names)
+        if found and field.cursor_at_end:
+            field.value = found[0]
+            field.cursor_position = len(field.value)
 
-    def action_history(self, step: int) -> None:
+    def action_history_back(self) -> None:
+        self.history_step(-1)
+
+    def action_history_forward(self) -> None:
+        self.history_step(1)
+
+    def history_step(self, step: int) -> None:
         if not self.history:
             return
         field = self.field

@@ -65,7 +65,8 @@ def _new_table() -> Table:
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     table.add_column("Key", no_wrap=True)
     table.add_column("Does")
-    table.add_column("Id (for [keymap])", style="dim", no_wrap=True)
+    # Text: a str header is read as markup, and "[keymap]" vanished as a tag.
+    table.add_column(Text("Id (for [keymap])"), style="dim", no_wrap=True)
     return table
 
 
@@ -77,12 +78,13 @@ def _describe(binding: Binding) -> Text:
 
 
 def bindings_table(screen: Screen[object]) -> Table:
-    """The keys active on `screen` now, with whether each is enabled (a write in read-only mode is not)."""
+    """The keys active on `screen` now, with whether each is enabled (a write in read-only mode is not);
+    the app's own are under "Global keys"."""
     table = _new_table()
     seen: set[str] = set()
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if binding.id in seen or not binding.description:
+        if binding.id in seen or not binding.description or active.node is screen.app:
             continue
         seen.add(binding.id or key)
         description = _describe(binding)
