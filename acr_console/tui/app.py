@@ -184,10 +184,8 @@ class AcrConsoleApp(App[int]):
     async def load_names(self) -> None:
         """Principals are met through registry access: read it once, as the palette does, so every
         one completes. A failure leaves completion to what is known; the screens report errors."""
-        try:
+        with contextlib.suppress(Exception):  # completion is a convenience; nothing to tell here
             await self.backend.all_access()
-        except Exception:  # noqa: S110 (completion is a convenience; nothing to tell here)
-            pass
 
     def run_command(self, text: str) -> None:
         try:

@@ -10,7 +10,6 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ..azure.directory import is_guid
-
 from ..operations.registry import OPERATIONS
 from ..presentation import type_label
 from .operations_ui import OPERATION_UI
