@@ -82,9 +82,13 @@ def bindings_table(screen: Screen[object]) -> Table:
     the app's own are under "Global keys"."""
     table = _new_table()
     seen: set[str] = set()
-    for key, active in screen.active_bindings.items():
+    active_bindings = [(key, active) for key, active in screen.active_bindings.items() if active.node is not screen.app]
+    # The screen's own keys first, then those of the widget with focus (the table's cursor keys).
+    active_bindings.sort(key=lambda item: item[1].node is not screen)
+    for key, active in active_bindings:
         binding = active.binding
-        if binding.id in seen or not binding.description or active.node is screen.app:
+        # Textual's generic keys (focus, copy, scroll) have no id; the console's all have one.
+        if binding.id in seen or not binding.description or not binding.id:
             continue
         seen.add(binding.id or key)
         description = _describe(binding)
@@ -110,13 +114,14 @@ def class_bindings(cls: type[DOMNode]) -> list[Binding]:
     return [b for bindings in keys.values() for b in bindings]
 
 
-def class_bindings_table(app: App[object], classes: Iterable[type[DOMNode]], keymap: dict[str, str]) -> Table:
+def class_bindings_table(app: App[object], classes: Iterable[type[DOMNode]], keymap: dict[str, str], *,
+                         generic: bool = False) -> Table:
     """Every described binding of `classes`, one row per binding id (its keys together), with the
-    keys the user's [keymap] gives them."""
+    keys the user's [keymap] gives them. Textual's generic ones (no id: focus, scroll) only if `generic`."""
     rows: dict[str, tuple[list[str], Binding]] = {}
     for cls in classes:
         for binding in class_bindings(cls):
-            if not binding.description or binding.system:
+            if not binding.description or binding.system or not (binding.id or generic):
                 continue
             if binding.id and binding.id in keymap:
                 binding = dataclasses.replace(binding, key=keymap[binding.id])
@@ -164,7 +169,7 @@ def screen_sections() -> Sequence[tuple[str, Sequence[type[DOMNode]]]]:
 
 
 def global_table(app: App[object], keymap: dict[str, str]) -> Table:
-    table = class_bindings_table(app, (type(app),), keymap)
+    table = class_bindings_table(app, (type(app),), keymap, generic=True)  # ctrl+q has no id
     # Not a BINDINGS entry: Textual binds the palette through App.COMMAND_PALETTE_BINDING.
     palette = Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Palette",
                       tooltip="Any registry or principal by name, appId or object id; any view or operation.")
