@@ -184,6 +184,13 @@ async def test_read_only_write_keys_say_they_are_refused(connection: dict[str, A
         await pilot.press("r")  # a read is no write: nothing refused
         await settle(pilot)
         assert len(refusals()) == count
+        # `:revoke` opens the principal (a read) and says the revoke is refused, as R there would.
+        from acr_console.tui.screens.principal import PrincipalScreen
+
+        app.run_command("revoke github-actions-payments")
+        await settle(pilot)
+        assert isinstance(app.screen, PrincipalScreen)
+        assert len(refusals()) == count + 1 and refusals()[-1].startswith(f"read-only: {REVOKE.title} is refused")
 
 
 def help_text(app: Any) -> str:
