@@ -39,6 +39,9 @@ _.virtual_size
 _.markup
 _.parameters
 _.VERTICAL_BREAKPOINTS
+# Textual's Suggester calls get_suggestion (screens/command_line.py); Input reads cursor_position.
+_.get_suggestion
+_.cursor_position
 
 # uvicorn's Server reads these flags to stop (sandbox/server.py); sqlite3 reads row_factory.
 _.should_exit

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -21,7 +22,7 @@ from ..errors import ConsoleError
 from ..models import Principal, PrincipalDetail, Registry, SignedInIdentity
 from ..presentation import printable
 from ..session import SANDBOX, Session, SessionOptions
-from .actions import WRITE_ACTIONS
+from .actions import OPERATION_ACTION, WRITE_ACTIONS
 from .backend import Backend
 from .commands import ConsoleCommands
 from .navigation import CommandError, parse_command
@@ -35,8 +36,11 @@ class AcrConsoleApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", tooltip="Leave acr-console.", id="app.quit"),
         Binding("question_mark", "help", "Help", tooltip="Keys of this screen and the command line.", id="app.help"),
-        Binding("colon", "command_line", "Cmd", tooltip="Type a command: :registries, :sp NAME, :expiring, :audit.",
-                id="app.command-line"),
+        # priority: handled as the key arrives, before the keys after it are sent on to the screen
+        # below (`:rev` typed in one go sent `r`, refresh, to the list); not in a text field or a
+        # dialog (check_action), where ':' is typed or the app's keys do not apply.
+        Binding("colon", "command_line", "Cmd", tooltip="Type a command: :registries, :sp NAME, :revoke APPID, "
+                ":expiring, :audit.", id="app.command-line", priority=True),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen.", id="app.back", show=False),
     ]
 
@@ -63,6 +67,8 @@ class AcrConsoleApp(App[int]):
         self.backend = backend or Backend(connection)
         # Set while a plan executes: quitting then would leave a write half done.
         self.write_running = False
+        # What was run on the `:` command line, oldest first; ↑ there walks it (this session only).
+        self.command_history: list[str] = []
         if self.settings.theme:
             self.theme = self.settings.theme
 
@@ -162,10 +168,36 @@ class AcrConsoleApp(App[int]):
             return
         self.push_screen(HelpScreen(self.screen))
 
-    def action_command_line(self) -> None:
+    async def action_command_line(self) -> None:
         from .screens.command_line import CommandLineScreen
 
-        self.push_screen(CommandLineScreen(), lambda text: self.run_command(text) if text else None)
+        if not self.backend.principals:
+            self.load_names()
+        # Awaited: the app handles the next key only once the line is up and focused. Keys typed
+        # right after ':' (`:rev`, all in one read from the terminal) went to the screen below, where
+        # `r` read the list again.
+        await self.push_screen(CommandLineScreen(self.completion_names, self.command_history),
+                               lambda text: self.run_command(text) if text else None)
+
+    def completion_names(self, kind: str) -> list[str]:
+        """The names the command line completes, of one kind (navigation.ARGUMENT_KIND): what the
+        console has read so far, never a request per keystroke."""
+        backend = self.backend
+        if kind == "registry":
+            return [r.name for r in backend.listing.registries] if backend.listing is not None else []
+        if kind == "principal":
+            known = list(backend.principals.values())
+            return [p.display_name for p in known] + [p.app_id for p in known if p.app_id]
+        if kind == "profile":
+            return list(self.settings.profiles)
+        return []
+
+    @work(exclusive=True, group="names", exit_on_error=False)
+    async def load_names(self) -> None:
+        """Principals are met through registry access: read it once, as the palette does, so every
+        one completes. A failure leaves completion to what is known; the screens report errors."""
+        with contextlib.suppress(Exception):  # completion is a convenience; nothing to tell here
+            await self.backend.all_access()
 
     def run_command(self, text: str) -> None:
         try:
@@ -178,8 +210,8 @@ class AcrConsoleApp(App[int]):
             self.to_root()
         elif command.name == "registry":
             self.open_registry_named(arg)
-        elif command.name == "principal":
-            self.open_principal(arg)
+        elif command.name in ("principal", "revoke"):
+            self.open_principal_checked(arg, revoke=command.name == "revoke")
         elif command.name == "expiring":
             from .screens.expiring import ExpiringScreen
 
@@ -223,6 +255,32 @@ class AcrConsoleApp(App[int]):
 
         self.push_screen(PrincipalScreen(ref))
 
+    @work(exclusive=True, group="lookup", exit_on_error=False)
+    async def open_principal_checked(self, ref: str, *, revoke: bool = False) -> None:
+        """`:sp REF` and `:revoke REF`: read the principal first, and open its view only if it exists
+        (an empty view would still offer its write keys). `revoke` then opens the full revoke form on
+        it, as R in that view does."""
+        from .screens.principal import PrincipalScreen
+
+        try:
+            detail = await self.backend.principal(ref)
+        except Exception as exc:
+            err = from_exception(exc, "find the principal")
+            if err.code == "Request_ResourceNotFound":
+                self.notify(f"not found: no service principal has the appId, object id or name '{ref}'. "
+                            "Tab on the command line completes the names the console has read.",
+                            severity="error")
+            else:
+                self.notify(str(err), severity="error")
+            return
+        with contextlib.suppress(Exception):  # scope names only; the registry list reports its own failure
+            await self.backend.registries()
+        self.push_screen(PrincipalScreen(ref, detail=detail))
+        if revoke:
+            from ..operations.registry import REVOKE
+
+            self.start_operation(REVOKE.name, principal=detail.principal, detail=detail)
+
     def open_audit(self) -> None:
         from .screens.audit import AuditScreen
 
@@ -243,14 +301,39 @@ class AcrConsoleApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.read_only:
             return None
+        if action == "command_line":
+            from textual.widgets import Input
+
+            return not (self.screen.is_modal or isinstance(self.focused, Input))
         # Quitting while a plan executes would leave a write half done.
         return not (action == "quit" and self.write_running)
+
+    def on_key(self, event: events.Key) -> None:
+        """A write key in read-only mode: its binding is disabled (greyed in the footer, check_action
+        None), so Textual would drop the key without a word. Say why instead."""
+        if not self.read_only:
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.enabled:
+            return
+        action, _, arguments = active.binding.action.partition("(")
+        if action.rpartition(".")[2] in WRITE_ACTIONS:
+            self.notify_read_only(arguments.rstrip(")").strip("'\"") if action.endswith(OPERATION_ACTION) else "")
+
+    def notify_read_only(self, operation_name: str) -> None:
+        from ..operations.registry import operation
+
+        try:
+            title = operation(operation_name).title
+        except (KeyError, ValueError):
+            title = "this write"
+        self.notify(f"read-only: {title} is refused. The console was opened read-only (--read-only or the "
+                    "profile's read_only); open it without to change access.", severity="warning")
 
     def start_operation(self, kind: str, *, registry: Registry | None = None, principal: Principal | None = None,
                         detail: PrincipalDetail | None = None) -> None:
         if self.read_only:
-            self.notify("Read-only: this console does not write. Open it without --read-only to change access.",
-                        severity="warning")
+            self.notify_read_only(kind)
             return
         from .operations_ui import start_operation
 

@@ -6,14 +6,20 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from ..azure.directory import is_guid
 from ..operations.registry import OPERATIONS
 from ..presentation import type_label
 from .operations_ui import OPERATION_UI
 
 if TYPE_CHECKING:
     from .app import AcrConsoleApp
+
+# A query of hex digits and dashes at least this long is taken for (part of) an id.
+MIN_ID_QUERY = 4
+_GUID_CHARS = frozenset("0123456789abcdef-")
 
 
 class ConsoleCommands(Provider):
@@ -67,10 +73,30 @@ class ConsoleCommands(Provider):
             for reg in backend.listing.registries:
                 candidates.append((f"registry {reg.name}", f"{reg.login_server} · {reg.resource_group}",
                                    partial(app.open_registry, reg)))
-        for p in backend.principals.values():
-            candidates.append((f"principal {p.display_name}", f"{type_label(p.type)} · appId {p.app_id}",
-                               partial(app.open_principal, p.object_id)))
         for title, help_text, callback in candidates:
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
+        # Principals by name (fuzzy, as every entry), and by appId or object id: a pasted or partly
+        # typed id matches as a substring, never fuzzily (any few hex digits are in most GUIDs).
+        needle = query.strip().lower()
+        by_id = len(needle) >= MIN_ID_QUERY and all(c in _GUID_CHARS for c in needle)
+        found_exact = False
+        for p in backend.principals.values():
+            title = f"principal {p.display_name}"
+            help_text = f"{type_label(p.type)} · appId {p.app_id or '-'} · object {p.object_id}"
+            callback = partial(app.open_principal, p.object_id)
+            ids = [i.lower() for i in (p.app_id, p.object_id) if i]
+            if by_id and any(needle in i for i in ids):
+                exact = needle in ids
+                found_exact = found_exact or exact
+                yield Hit(1.0 if exact else 0.9, Text(title), callback, text=title, help=help_text)
+                continue
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
+        if is_guid(query.strip()) and not found_exact:
+            # Not among the principals met in registry access: look it up (`:sp`, "not found" if none).
+            title = f"principal {query.strip()}"
+            yield Hit(0.5, Text(title), partial(app.run_command, f"sp {query.strip()}"), text=title,
+                      help="Look this appId or object id up in the directory.")

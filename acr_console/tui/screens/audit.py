@@ -42,7 +42,10 @@ class AuditScreen(ListScreen[AuditRecords]):
     WHAT = "the audit log"
     COLUMNS = tuple(Column(label) for label in ("Time (UTC)", "Operation", "Principal", "Result", "Steps"))
     BINDINGS = [
-        Binding("slash", "filter", "Filter", tooltip="Narrow by operation, principal or result.", id="audit.filter"),
+        Binding("enter", "open", "Principal", tooltip="Open the principal the highlighted write was about.",
+                id="audit.open"),
+        Binding("slash", "filter", "Filter", tooltip="Narrow by operation, principal, result, or any target id "
+                "(appId, object id, registry id).", id="audit.filter"),
         Binding("r", "refresh", "Refresh", tooltip="Read the audit file again.", id="audit.refresh"),
     ]
 
@@ -62,7 +65,10 @@ class AuditScreen(ListScreen[AuditRecords]):
             ok = sum(1 for s in steps if s.get("status") in ("done", "already-done"))
             cells = (Text(str(record.get("time", ""))[:19].replace("T", " ")), Text(str(record.get("operation", ""))),
                      Text(who), Text(result, style=_RESULT_STYLE.get(result, "")), Text(f"{ok}/{len(steps)}"))
-            search = " ".join((str(record.get("operation", "")), who, result, str(record.get("title", "")))).lower()
+            # Every value of the target too: a pasted appId, object id or registry id finds its writes.
+            ids = (str(v) for v in target.values() if isinstance(v, str | int) and not isinstance(v, bool))
+            search = " ".join((str(record.get("operation", "")), who, result, str(record.get("title", "")),
+                               *ids)).lower()
             rows.append(Row(f"r{n}", cells, search, record))
         return rows
 
@@ -71,6 +77,14 @@ class AuditScreen(ListScreen[AuditRecords]):
         if not self.rows:
             return Text(f"No writes recorded yet ({self.data.path}).", style="dim")
         return Text(f"{shown.describe('records')} · {self.data.path}")
+
+    def open_row(self, row: Row) -> None:
+        target = (row.data.get("target") or {}) if isinstance(row.data, dict) else {}
+        ref = target.get("servicePrincipalObjectId") or target.get("appId")
+        if isinstance(ref, str) and ref:
+            self.console.open_principal_checked(ref)
+        else:
+            self.notify("That write was not about a principal (see the detail below).", severity="information")
 
     def show_detail(self, row: Row | None) -> None:
         detail = record_detail(row.data) if row is not None and isinstance(row.data, dict) else Text("")

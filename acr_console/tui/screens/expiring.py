@@ -54,7 +54,7 @@ class ExpiringScreen(ListScreen["list[ExpiringCredential]"]):
             cells = (shown(p.display_name), Text(type_label(p.type)), Text(x.credential.kind.value[:4]),
                      Text(owner_short(x.credential)),
                      expiry_text(x.credential, now, warn), Text(", ".join(x.registries)))
-            search = " ".join((p.display_name, p.app_id or "", *x.registries)).lower()
+            search = " ".join((p.display_name, p.app_id or "", p.object_id or "", *x.registries)).lower()
             rows.append(Row(f"{p.object_id}:{x.credential.key_id}", cells, search, x))
         return rows
 

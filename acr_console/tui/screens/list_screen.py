@@ -12,6 +12,7 @@ from typing import ClassVar, Generic, TypeVar, cast
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
@@ -33,6 +34,14 @@ class Column:
 
 class ListScreen(ConsoleScreen, Generic[DataT]):
     """A filterable table of what `fetch` returns. Widget ids are `LIST`-body, -message, -filter, -table."""
+
+    # Escape, k9s style: first it clears a kept filter, then it leaves the screen. Two bindings on
+    # one key, each enabled in one case (check_action), so the footer names what Escape will do.
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", tooltip="Clear the kept filter (Escape again goes back).",
+                id="list.clear-filter"),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen.", id="list.back"),
+    ]
 
     LIST: ClassVar[str] = "list"
     COLUMNS: ClassVar[Sequence[Column]] = ()
@@ -158,6 +167,28 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
+    @property
+    def filter_text(self) -> str:
+        return self.query_one(FilterBar).value.strip() if self.is_mounted else ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.filter_text)
+        if action == "back":
+            # The registry list is the bottom of the stack: there is nothing to go back to.
+            stack = self.app.screen_stack
+            return not self.filter_text and self in stack and stack.index(self) > 0
+        return super().check_action(action, parameters)
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = ""  # Input.Changed → FilterBar.Applied → the rows again
+        bar.remove_class("-shown")
+        self.table.focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
     def action_refresh(self) -> None:
         self.set_message("Refreshing…")
         self.load(refresh=True)
@@ -170,6 +201,7 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
     @on(FilterBar.Applied)
     def _filter_changed(self) -> None:
         self.render_rows()
+        self.refresh_bindings()  # Escape's meaning in the footer: clear the filter, or go back
 
     @on(RowTable.RowHighlighted)
     def _highlighted(self) -> None:

@@ -47,10 +47,12 @@ class PrincipalScreen(ConsoleScreen):
         operation_binding("R", "principal", REVOKE, "Revoke", "Revoke access (asks to type the name)."),
     ]
 
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, detail: PrincipalDetail | None = None) -> None:
         super().__init__()
         self.ref = ref
-        self.detail: PrincipalDetail | None = None
+        # Given when the caller has read it already (`:sp`, `:revoke` look the principal up first, to
+        # say "not found" rather than open an empty view).
+        self.detail: PrincipalDetail | None = detail
 
     def crumb(self) -> str:
         return f"principal {self.ref}"
@@ -71,7 +73,10 @@ class PrincipalScreen(ConsoleScreen):
         assignments = self.query_one("#principal-assignments", DataTable)
         for label in ("Role", "Scope", "Via group"):
             assignments.add_column(label)
-        self.load()
+        if self.detail is not None:
+            self.post_message(PrincipalLoaded(self.detail))
+        else:
+            self.load()
 
     @work(exclusive=True, group="principal", exit_on_error=False)
     async def load(self) -> None:

@@ -150,8 +150,9 @@ class RowTable(ScrollView, can_focus=True):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Select", show=False, tooltip="Open the highlighted row.",
-                id="table.select"),
+        # Shown: the focused table's Enter is the one the footer lists (it comes first in the chain),
+        # and a hidden one left the footer without Enter on every list (issue 16).
+        Binding("enter", "select_cursor", "Open", tooltip="Open the highlighted row.", id="table.select"),
         Binding("up", "cursor_up", "Cursor up", show=False, tooltip="The row above.", id="table.up"),
         Binding("down", "cursor_down", "Cursor down", show=False, tooltip="The row below.", id="table.down"),
         Binding("pageup", "page_up", "Page up", show=False, tooltip="One screenful up.", id="table.page-up"),
