@@ -18,6 +18,7 @@ from ..presentation import (
     anonymous_hint,
     describe_path,
     registry_heading,
+    right_mark,
     shown,
     token_read_warning,
     token_status_text,
@@ -41,9 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _mark(entry: AccessEntry, right: Right) -> Text:
-    from rich.text import Text
-
-    return Text("✓", style="bold green") if entry.can(right) else Text("·", style="dim")
+    return right_mark(entry, right)  # ◐: on some repositories only (issue 16)
 
 
 def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], title: str) -> Table:

@@ -58,6 +58,7 @@ def test_exact_shape() -> None:
                         "repositories": None,
                         "confidence": "direct",
                         "rights": ["delete", "pull", "push"],
+                        "possible": [],
                     }
                 ],
             },
@@ -88,6 +89,7 @@ def test_exact_shape() -> None:
                         "repositories": None,
                         "confidence": "direct",
                         "rights": ["push"],
+                        "possible": [],
                     },
                     {
                         "kind": "role-assignment",
@@ -98,6 +100,7 @@ def test_exact_shape() -> None:
                         "repositories": ["hello-world"],
                         "confidence": "conditional",
                         "rights": ["pull"],
+                        "possible": [],
                     },
                     {
                         "kind": "role-assignment",
@@ -108,6 +111,7 @@ def test_exact_shape() -> None:
                         "repositories": None,
                         "confidence": "direct",
                         "rights": [],
+                        "possible": [],
                     },
                 ],
             },
@@ -145,5 +149,6 @@ def test_key_sets_are_stable() -> None:
         "repositories",
         "confidence",
         "rights",
+        "possible",
     ]
     assert e["latent"] == ["can-grant-itself-push"]

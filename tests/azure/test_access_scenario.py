@@ -143,7 +143,8 @@ def _who(p: dict[str, str], ptype: str = "servicePrincipal") -> dict[str, Any]:
 def _path(role: str, scope: str, rights: list[str], *, inherited: bool = False, via: list[str] | None = None,
           repositories: list[str] | None = None, confidence: str = "direct") -> dict[str, Any]:
     return {"kind": "role-assignment", "role": role, "scope": scope, "inherited": inherited,
-            "viaGroups": via or [], "repositories": repositories, "confidence": confidence, "rights": rights}
+            "viaGroups": via or [], "repositories": repositories, "confidence": confidence, "rights": rights,
+            "possible": []}
 
 
 def test_legacy_registry_access_is_exact(empty_sandbox: SandboxServer, scenario: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from ...access import groups_of
 from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Right
 from ...operations.registry import (
     ASSIGN,
@@ -27,6 +28,7 @@ from ...presentation import (
     entry_via,
     printable,
     registry_heading,
+    right_mark,
     token_read_warning,
     type_label,
 )
@@ -40,7 +42,7 @@ _FOCUS_LABEL = {None: "who has access", Right.PUSH: "who can push", Right.PULL: 
 
 
 def _mark(entry: AccessEntry, right: Right) -> Text:
-    return Text("✓", style="bold green") if entry.can(right) else Text("·", style="dim")
+    return right_mark(entry, right)  # ◐: on some repositories only, the detail says which (issue 16)
 
 
 def _flags(entry: AccessEntry) -> Text:
@@ -84,7 +86,7 @@ def access_rows(access: RegistryAccess, name_width: int) -> list[Row]:
             Text(entry_via(entry)),
         )
         search = " ".join((p.display_name, p.app_id or "", p.object_id or "", type_label(p.type),
-                           entry_roles(entry), entry_via(entry))).lower()
+                           entry_roles(entry), " ".join(groups_of(entry)))).lower()  # inner groups too
         key = p.object_id or f"{p.type.value}:{p.display_name}"
         rows.append(Row(key, cells, search, entry))
     return rows
@@ -120,6 +122,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     ]
     # Read by `?` (help.py): what the marks in the table mean.
     HELP_NOTES = (
+        "In Pull, Push and Del: ✓ on every repository, ◐ on some repositories only (an ABAC condition or a "
+        "token's scope map: the detail names them, e.g. push on team/*). "
         "Marks in the ! column: ✗del the principal was deleted but keeps its role assignments; "
         "⚑ it can give itself more rights (latent); off its sign-in is disabled; "
         "anon the registry has anonymous pull on: the first row, 'anyone (anonymous pull)', "

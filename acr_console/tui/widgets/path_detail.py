@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...access import token_credentials
-from ...models import AccessEntry, PathKind, PrincipalType, Right, RoleAssignmentMode
+from ...models import AccessEntry, PathKind, PrincipalType, RoleAssignmentMode
 from ...presentation import (
     LATENT_LABEL,
     NOT_RETURNED,
     anonymous_hint,
+    can_text,
     describe_path,
     expiry_text,
     printable,
@@ -58,8 +59,7 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, n
     if entry.orphaned:
         text.append(f"\n⚠ {NOT_RETURNED}",
                     style="bold red")
-    rights = [r.value for r in (Right.PULL, Right.PUSH, Right.DELETE) if entry.can(r)]
-    text.append("\ncan: " + (", ".join(rights) if rights else "nothing directly"))
+    text.append("\ncan: " + can_text(entry))  # with the repositories where limited (issue 16)
     if entry.token is not None:
         text.append_text(describe_token(entry, now or datetime.now(UTC)))
     for path in entry.paths:
