@@ -25,7 +25,7 @@ from .writes import Receipt, ensure_writable
 PRINCIPAL_REPLICATION_TIMEOUT_S = 180.0
 
 __all__ = ["PRINCIPAL_REPLICATION_TIMEOUT_S", "assignment_exists", "create_role_assignment", "delete_role_assignment",
-           "find_assignment", "role_definition_id"]
+           "find_assignment", "read_assignment", "role_definition_id"]
 
 
 def _capture(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[Any, str | None]:
@@ -120,4 +120,19 @@ async def assignment_exists(az: AzureClients, assignment_id: str) -> bool:
     except AzureCallError as err:
         if err.not_found:
             return False
+        raise
+
+
+async def read_assignment(az: AzureClients, assignment_id: str) -> RoleAssignment | None:
+    """One role assignment by its id (`GET {assignmentId}`, Role Assignments - Get By Id, 2022-04-01);
+    None when it is gone. Issue 16: unassign by id reads only this, never the principal, so an
+    assignment whose principal was deleted can still be removed."""
+    await az.load(authorization=True)
+    client = _client_for(az, assignment_id)
+    try:
+        with translated(f"read role assignment {assignment_id}"):
+            return assignment_from_sdk(await client.role_assignments.get_by_id(assignment_id))
+    except AzureCallError as err:
+        if err.not_found:
+            return None
         raise

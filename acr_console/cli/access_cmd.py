@@ -64,6 +64,8 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
             name.append(f" ({NOT_RETURNED_SHORT})", style="red")
         why = Text("\n").join(describe_path(p, access.registry.role_assignment_mode) for p in entry.paths)
         for path in entry.paths:
+            if entry.orphaned and path.assignment_id:  # issue 16: removable by id, nothing looked up
+                why.append(f"\nremove: acr-console unassign --assignment-id {path.assignment_id}", style="dim")
             if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13: the row that must not be missed
                 name.stylize(ANONYMOUS_STYLE)
                 why.append("\n" + anonymous_hint(path), style="dim")

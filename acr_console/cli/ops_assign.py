@@ -14,9 +14,20 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--role", required=True, help="role name, e.g. AcrPull or Container Registry Repository Reader")
 
 
+def unassign_arguments(p: argparse.ArgumentParser) -> None:
+    # Issue 16: or one assignment by its id, which never looks the principal up, so an assignment
+    # whose principal was deleted ("not returned by the directory") can be removed.
+    p.add_argument("principal", metavar="SP", nargs="?", default="", help="appId, object id or exact display name")
+    p.add_argument("--registry", default="", metavar="R", help="registry name, login server or resource id")
+    p.add_argument("--role", default="", help="role name, e.g. AcrPull or Container Registry Repository Reader")
+    p.add_argument("--assignment-id", metavar="ID", default=None,
+                   help="instead of SP, --registry and --role: one role assignment by its resource id "
+                        "(works when its principal was deleted)")
+
+
 COMMANDS = (
     WriteCommand(ASSIGN, "give a principal a role on a registry", arguments),
-    WriteCommand(UNASSIGN, "take a principal's role on a registry away", arguments),
+    WriteCommand(UNASSIGN, "take a principal's role on a registry away", unassign_arguments),
 )
 
 

@@ -59,6 +59,7 @@ def test_exact_shape() -> None:
                         "confidence": "direct",
                         "rights": ["delete", "pull", "push"],
                         "possible": [],
+                        "assignmentId": None,
                     }
                 ],
             },
@@ -90,6 +91,7 @@ def test_exact_shape() -> None:
                         "confidence": "direct",
                         "rights": ["push"],
                         "possible": [],
+                        "assignmentId": f"{REGISTRY_ID}/providers/Microsoft.Authorization/roleAssignments/a1",
                     },
                     {
                         "kind": "role-assignment",
@@ -101,6 +103,7 @@ def test_exact_shape() -> None:
                         "confidence": "conditional",
                         "rights": ["pull"],
                         "possible": [],
+                        "assignmentId": f"{REGISTRY_ID}/providers/Microsoft.Authorization/roleAssignments/a1",
                     },
                     {
                         "kind": "role-assignment",
@@ -112,6 +115,7 @@ def test_exact_shape() -> None:
                         "confidence": "direct",
                         "rights": [],
                         "possible": [],
+                        "assignmentId": f"{SUB_SCOPE}/providers/Microsoft.Authorization/roleAssignments/a2",
                     },
                 ],
             },
@@ -150,5 +154,6 @@ def test_key_sets_are_stable() -> None:
         "confidence",
         "rights",
         "possible",
+        "assignmentId",
     ]
     assert e["latent"] == ["can-grant-itself-push"]

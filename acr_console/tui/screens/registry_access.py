@@ -20,6 +20,7 @@ from ...operations.registry import (
     DISABLE_TOKEN,
     REMOVE_TOKEN_PASSWORD,
     REVOKE,
+    UNASSIGN,
 )
 from ...presentation import (
     ANONYMOUS_STYLE,
@@ -247,5 +248,20 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     def action_operation(self, name: str) -> None:
         """Start a write for this registry and the highlighted principal."""
         entry = self.current_entry
+        if entry is not None and entry.orphaned and name in (REVOKE.name, UNASSIGN.name):
+            self._remove_orphaned(entry)  # issue 16: nothing to look up, its assignments go by id
+            return
         self.console.start_operation(name, registry=self.registry,
                                      principal=entry.principal if entry is not None else None)
+
+    def _remove_orphaned(self, entry: AccessEntry) -> None:
+        """Remove an assignment of a principal the directory did not return, by its id (issue 16):
+        revoke and unassign look the principal up, which fails (Request_ResourceNotFound)."""
+        if self.console.read_only:
+            self.console.start_operation(UNASSIGN.name)  # refused there, in the console's words
+            return
+        from ..operations_ui import confirm_and_run
+        from .forms.assign_role import RemoveAssignmentForm
+
+        self.app.push_screen(RemoveAssignmentForm(entry), lambda plan: confirm_and_run(self.console, plan))
+

@@ -59,6 +59,8 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, n
     if entry.orphaned:
         text.append(f"\n⚠ {NOT_RETURNED}",
                     style="bold red")
+        text.append("\nR removes one of its role assignments by id (acr-console unassign --assignment-id ID)",
+                    style="dim")  # issue 16
     text.append("\ncan: " + can_text(entry))  # with the repositories where limited (issue 16)
     if entry.token is not None:
         text.append_text(describe_token(entry, now or datetime.now(UTC)))

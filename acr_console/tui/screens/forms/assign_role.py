@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Static
 
 from ....errors import InputError
-from ....models import Principal, Registry
+from ....models import AccessEntry, Principal, Registry
 from ....operations.registry import ASSIGN, UNASSIGN, Operation
+from ....presentation import NOT_RETURNED_SHORT, printable
+from .base import OperationForm, principal_heading
 from .registry_role import RegistryRoleForm
 
 
@@ -63,3 +66,32 @@ class UnassignRoleForm(AssignRoleForm):
         from ....operations.validation import all_data_roles
 
         return all_data_roles()
+
+
+class RemoveAssignmentForm(OperationForm):
+    """Issue 16: remove one role assignment by its id, for a principal the directory did not return
+    (deleted, say): its assignments cannot be found through the principal, so the access view hands
+    over their ids (the entry's paths) and nothing is looked up before the plan."""
+
+    OPERATION = UNASSIGN
+
+    def __init__(self, entry: AccessEntry) -> None:
+        super().__init__()
+        self.entry = entry
+        self.choices = [(p.assignment_id, p) for p in entry.paths if p.assignment_id]
+
+    def compose_fields(self) -> ComposeResult:
+        yield principal_heading(self.entry.principal)
+        yield Static(Text(NOT_RETURNED_SHORT + ": its assignments are removed by id", style="yellow"))
+        options = [(f"{printable(p.role or '?')} @ {printable(p.scope or '?')}", aid) for aid, p in self.choices]
+        yield from self.field("assignment_id", "Role assignment", Select(
+            options, value=options[0][1] if options else Select.NULL, allow_blank=not options, compact=True))
+
+    def on_mount(self) -> None:
+        self.query_one("#field-assignment-id").focus()
+
+    def request(self) -> object:
+        value = self.query_one("#field-assignment-id", Select).value
+        if not isinstance(value, str):
+            raise InputError("choose the role assignment to remove", field="assignment_id")
+        return UNASSIGN.request_type(assignment_id=value)
