@@ -163,6 +163,15 @@ def registry_heading(registry: Registry) -> Text:
     return text
 
 
+def admin_user_hint(path: AccessPath, *, by_hand: bool = False) -> str:
+    """How to disable the admin user, for the registry its path is on (its scope is the registry id)."""
+    name = printable((path.scope or "R").rstrip("/").rsplit("/", 1)[-1])
+    text = f"disable it: acr-console disable-admin-user --registry {name}"
+    if by_hand:
+        text += f" (by hand: az acr update --name {name} --admin-enabled false)"
+    return text
+
+
 def anonymous_hint(path: AccessPath, *, by_hand: bool = False) -> str:
     """How to turn anonymous pull off, for the registry a path is on (its scope is the registry id)."""
     name = printable((path.scope or "R").rstrip("/").rsplit("/", 1)[-1])
@@ -189,7 +198,8 @@ def describe_path(path: AccessPath, mode: RoleAssignmentMode | None = None) -> T
     `mode`, the registry's, names why a path is only possible: on a registry whose mode is unknown,
     because the modes disagree about it (or a custom role's wildcard), otherwise the wildcard."""
     if path.kind is PathKind.ADMIN_USER:
-        return Text("admin user enabled on the registry", style="yellow")
+        text = Text("admin user enabled on the registry", style="yellow")
+        return text.append_text(path_rights(path))  # pull, push, delete (issue 16)
     if path.kind is PathKind.ANONYMOUS_PULL:
         return Text(ANONYMOUS_PATH_TEXT, style="bold red")
     if path.kind is PathKind.TOKEN:

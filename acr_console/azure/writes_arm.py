@@ -15,7 +15,7 @@ from typing import Any
 
 from ..access import resource_ids
 from ..access.resource_ids import role_definition_id, role_guid
-from ..models import RoleAssignment
+from ..models import Registry, RoleAssignment
 from .authorization import assignment_from_sdk, subscription_of
 from .clients import AzureClients
 from .errors import AzureCallError, translated
@@ -25,7 +25,8 @@ from .writes import Receipt, ensure_writable
 PRINCIPAL_REPLICATION_TIMEOUT_S = 180.0
 
 __all__ = ["PRINCIPAL_REPLICATION_TIMEOUT_S", "assignment_exists", "create_role_assignment", "delete_role_assignment",
-           "find_assignment", "read_assignment", "role_definition_id"]
+           "disable_admin_user", "find_assignment", "read_admin_user_enabled", "read_assignment",
+           "role_definition_id"]
 
 
 def _capture(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[Any, str | None]:
@@ -136,3 +137,39 @@ async def read_assignment(az: AzureClients, assignment_id: str) -> RoleAssignmen
         if err.not_found:
             return None
         raise
+
+
+# -- the registry's admin user (issue 16) ------------------------------------------------------------
+
+async def read_admin_user_enabled(az: AzureClients, registry: Registry) -> bool | None:
+    """Whether the registry's admin user is on now, as ARM answers (a GET of the registry, as the
+    registry list reads it); None when the answer does not say."""
+    from .registries import REGISTRIES_API
+
+    doc = await az.arm_json("GET", registry.id, {"api-version": REGISTRIES_API},
+                            operation=f"read registry {registry.name}")
+    value = ((doc or {}).get("properties") or {}).get("adminUserEnabled")
+    return value if isinstance(value, bool) else None
+
+
+async def disable_admin_user(az: AzureClients, registry: Registry) -> Receipt:
+    """`PATCH registries/R {"properties": {"adminUserEnabled": false}}` (Registries_Update: Azure/azure-rest-
+    api-specs `specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/*/
+    containerregistry.json`, `RegistryUpdateParameters.properties` = `RegistryPropertiesUpdateParameters`,
+    `adminUserEnabled`; example `RegistryUpdate.json`), what `az acr update --name R --admin-enabled false`
+    sends (MicrosoftDocs/azure-management-docs `container-registry-authentication.md`, "Admin account").
+    Through the management SDK's `registries.begin_update`, a long-running operation, as
+    azure/anonymous_pull.py sends its PATCH. Needs `Microsoft.ContainerRegistry/registries/write`."""
+    from .anonymous_pull import REGISTRY_SDK_MODULES, _import_all
+
+    ensure_writable(az.connection, f"disable the admin user of {registry.name}")
+    await az.load()
+    await asyncio.to_thread(_import_all, REGISTRY_SDK_MODULES)
+    from azure.mgmt.containerregistry.models import RegistryPropertiesUpdateParameters, RegistryUpdateParameters
+
+    body = RegistryUpdateParameters(properties=RegistryPropertiesUpdateParameters(admin_user_enabled=False))
+    client = az.registry_client(registry.subscription_id)
+    with translated(f"update registry {registry.name}"):
+        poller = await client.registries.begin_update(registry.resource_group, registry.name, body, cls=_capture)
+        result: Any = await poller.result()
+    return Receipt(result[1])

@@ -15,6 +15,7 @@ from ..operations.validation import check_reference
 from ..presentation import (
     ANONYMOUS_STYLE,
     NOT_RETURNED_SHORT,
+    admin_user_hint,
     anonymous_hint,
     describe_path,
     registry_heading,
@@ -66,6 +67,8 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
         for path in entry.paths:
             if entry.orphaned and path.assignment_id:  # issue 16: removable by id, nothing looked up
                 why.append(f"\nremove: acr-console unassign --assignment-id {path.assignment_id}", style="dim")
+            if path.kind is PathKind.ADMIN_USER:  # issue 16: its own plan
+                why.append("\n" + admin_user_hint(path), style="dim")
             if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13: the row that must not be missed
                 name.stylize(ANONYMOUS_STYLE)
                 why.append("\n" + anonymous_hint(path), style="dim")

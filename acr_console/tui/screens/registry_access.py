@@ -16,6 +16,7 @@ from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Righ
 from ...operations.registry import (
     ASSIGN,
     CREATE_PRINCIPAL,
+    DISABLE_ADMIN_USER,
     DISABLE_ANONYMOUS_PULL,
     DISABLE_TOKEN,
     REMOVE_TOKEN_PASSWORD,
@@ -120,6 +121,9 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
                           "Disable the highlighted registry token (a plan, asked first)."),
         operation_binding("X", "access", REMOVE_TOKEN_PASSWORD, "Token password",
                           "Remove password1 or password2 of the highlighted registry token."),
+        # Issue 16: shown only while the admin user's row is highlighted (check_action); R there too.
+        operation_binding("U", "access", DISABLE_ADMIN_USER, "Admin user off",
+                          "Disable the registry's admin user (a plan, asked first)."),
     ]
     # Read by `?` (help.py): what the marks in the table mean.
     HELP_NOTES = (
@@ -131,7 +135,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         "means anyone who can reach the registry pulls every repository without signing in "
         "(P turns it off, with a plan first). "
         "Rows of type token are registry tokens (user name and password, repositories set by a scope map, "
-        "no Entra identity): D disables the highlighted one, X removes one of its passwords."
+        "no Entra identity): D disables the highlighted one, X removes one of its passwords. "
+        "On the admin user's row, U (or R) disables the admin user, with a plan first."
     )
 
     right: reactive[Right | None] = reactive(None, init=False)
@@ -180,6 +185,10 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
             entry = self.current_entry if self.is_mounted else None
             if entry is None or entry.token is None:
                 return False  # a token's writes, on a token's row only
+        if action == OPERATION_ACTION and parameters == (DISABLE_ADMIN_USER.name,):
+            entry = self.current_entry if self.is_mounted else None
+            if entry is None or entry.principal.type is not PrincipalType.ADMIN_USER:
+                return False  # the admin user's write, on its row only
         return super().check_action(action, parameters)
 
     def loaded(self, data: RegistryAccess) -> None:
@@ -248,6 +257,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     def action_operation(self, name: str) -> None:
         """Start a write for this registry and the highlighted principal."""
         entry = self.current_entry
+        if entry is not None and entry.principal.type is PrincipalType.ADMIN_USER and name == REVOKE.name:
+            name = DISABLE_ADMIN_USER.name  # issue 16: revoking the admin user is disabling it
         if entry is not None and entry.orphaned and name in (REVOKE.name, UNASSIGN.name):
             self._remove_orphaned(entry)  # issue 16: nothing to look up, its assignments go by id
             return

@@ -12,6 +12,7 @@ from ...models import AccessEntry, PathKind, PrincipalType, RoleAssignmentMode
 from ...presentation import (
     LATENT_LABEL,
     NOT_RETURNED,
+    admin_user_hint,
     anonymous_hint,
     can_text,
     describe_path,
@@ -69,6 +70,9 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, n
         text.append_text(describe_path(path, mode))
         if path.kind is PathKind.ROLE_ASSIGNMENT and path.scope:
             text.append(f"\n   {printable(path.scope)}", style="dim")
+        if path.kind is PathKind.ADMIN_USER:  # issue 16
+            text.append("\n   U here, or " + admin_user_hint(path, by_hand=True).removeprefix("disable it: "),
+                        style="dim")
         if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13
             text.append("\n   P here, or " + anonymous_hint(path, by_hand=True).removeprefix("turn it off: "),
                         style="dim")
