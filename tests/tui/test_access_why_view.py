@@ -84,3 +84,29 @@ async def test_r_on_an_orphaned_assignment_removes_it_by_id(why_tui_sandbox: San
     assert server.sandbox is not None
     assert path.assignment_id is not None
     assert server.sandbox.store.role_assignment(path.assignment_id.rsplit("/", 1)[-1]) is None
+
+
+async def test_u_on_the_admin_users_row_disables_it(why_tui_sandbox: SandboxServer) -> None:
+    from acr_console.tui.screens.forms.disable_admin_user import DisableAdminUserForm
+
+    server = why_tui_sandbox
+    app = make_app(server.connection or {})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_access(pilot, "contosodev")  # admin user on in the demo seed
+        assert screen.check_action("operation", ("disable-admin-user",)) is False  # not on another row
+        highlight(screen, "admin user")
+        await pilot.pause()
+        detail = str(screen.query_one("#access-detail", Static).render())
+        assert "admin user enabled on the registry: pull, push, delete" in detail
+        assert "U here, or acr-console disable-admin-user --registry contosodev" in " ".join(detail.split())
+        await pilot.press("U")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, DisableAdminUserForm)
+        await submit_form(pilot)
+        execution = await confirm_and_run(pilot)
+        assert execution.outcome is not None and execution.outcome.ok, execution.outcome.summary()
+    assert server.sandbox is not None
+    registry = server.sandbox.store.resource_named("Microsoft.ContainerRegistry/registries", "contosodev")
+    assert registry["properties"]["adminUserEnabled"] is False
