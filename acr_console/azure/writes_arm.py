@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..access import resource_ids
+from ..access.conditions import CONDITION_VERSION
 from ..access.resource_ids import role_definition_id, role_guid
 from ..models import Registry, RoleAssignment
 from .authorization import assignment_from_sdk, subscription_of
@@ -34,9 +35,15 @@ def _capture(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[A
     return deserialized, h.get("x-ms-correlation-request-id") or h.get("x-ms-request-id")
 
 
+def _same_condition(one: str | None, other: str | None) -> bool:
+    return "".join((one or "").split()).lower() == "".join((other or "").split()).lower()
+
+
 async def find_assignment(az: AzureClients, scope: str, role_definition_id: str,
-                          principal_id: str) -> RoleAssignment | None:
-    """The assignment of exactly this role to this principal at exactly this scope, if any."""
+                          principal_id: str, condition: str | None = None) -> RoleAssignment | None:
+    """The assignment of exactly this role to this principal at exactly this scope, if any; with a
+    `condition` (issue 16), only one with that condition (whitespace and case aside): an assignment
+    without it grants more, one with another grants something else."""
     await az.load(authorization=True)
     client = az.authorization_client(subscription_of(scope))
     wanted_role = role_guid(role_definition_id)
@@ -45,7 +52,8 @@ async def find_assignment(az: AzureClients, scope: str, role_definition_id: str,
         async for a in client.role_assignments.list_for_scope(scope, filter=f"principalId eq '{principal_id}'"):
             ra = assignment_from_sdk(a)
             if (ra.scope.rstrip("/").lower() == wanted_scope and ra.role_guid == wanted_role
-                    and ra.principal_id == principal_id.lower()):
+                    and ra.principal_id == principal_id.lower()
+                    and (condition is None or _same_condition(ra.condition, condition))):
                 return ra
     return None
 
@@ -55,16 +63,21 @@ async def create_role_assignment(
     name: str | None = None, principal_type: str = "ServicePrincipal",
     replication_timeout_s: float = PRINCIPAL_REPLICATION_TIMEOUT_S,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    condition: str | None = None,
 ) -> tuple[RoleAssignment, Receipt]:
     """Assign a role; `Receipt.already` when the assignment existed. The assignment's name is fixed
-    once, so a retry after a lost response re-sends the same PUT instead of creating a twin."""
+    once, so a retry after a lost response re-sends the same PUT instead of creating a twin.
+    `condition` (issue 16: an ABAC repository condition) goes with `conditionVersion` 2.0, as `az role
+    assignment create --condition` sends it by default (Role Assignments - Create, 2022-04-01)."""
     ensure_writable(az.connection, f"assign a role at {scope}")
     await az.load(authorization=True)
     client = az.authorization_client(subscription_of(scope))
     name = name or str(uuid.uuid4())
     # principalType lets ARM skip its directory lookup, which is what fails during replication.
-    params = {"properties": {"roleDefinitionId": role_definition_id, "principalId": principal_id,
-                             "principalType": principal_type}}
+    properties = {"roleDefinitionId": role_definition_id, "principalId": principal_id, "principalType": principal_type}
+    if condition is not None:
+        properties.update(condition=condition, conditionVersion=CONDITION_VERSION)
+    params = {"properties": properties}
 
     async def create() -> tuple[RoleAssignment, Receipt]:
         with translated(f"assign role at {scope}"):
@@ -76,7 +89,7 @@ async def create_role_assignment(
                               retry_on=lambda exc: isinstance(exc, AzureCallError) and exc.code == "PrincipalNotFound")
     except AzureCallError as err:
         if err.code == "RoleAssignmentExists":
-            existing = await find_assignment(az, scope, role_definition_id, principal_id)
+            existing = await find_assignment(az, scope, role_definition_id, principal_id, condition)
             if existing is not None:
                 return existing, Receipt(err.correlation_id, already=True)
         elif err.code == "PrincipalNotFound":

@@ -7,11 +7,22 @@ import argparse
 from ..operations.registry import ASSIGN, UNASSIGN
 from .ops_common import WriteCommand, add_commands
 
+REPOSITORY_HELP = ("limit a Container Registry Repository Reader/Writer/Contributor role to a repository "
+                   "('team/web') or every repository under a prefix ('team/'); repeatable; ABAC registries only "
+                   "(the assignment carries Microsoft's documented ABAC condition)")
+
+
+def add_repository_option(p: argparse.ArgumentParser) -> None:
+    """`--repository PREFIX`, repeatable, into the request's `repositories` (issue 16)."""
+    p.add_argument("--repository", dest="repositories", action="append", default=[], metavar="REPO",
+                   help=REPOSITORY_HELP)
+
 
 def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("principal", metavar="SP", help="appId, object id or exact display name")
     p.add_argument("--registry", required=True, metavar="R", help="registry name, login server or resource id")
     p.add_argument("--role", required=True, help="role name, e.g. AcrPull or Container Registry Repository Reader")
+    add_repository_option(p)
 
 
 def unassign_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,7 +37,7 @@ def unassign_arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMANDS = (
-    WriteCommand(ASSIGN, "give a principal a role on a registry", arguments),
+    WriteCommand(ASSIGN, "give a principal a role on a registry", arguments, convert={"repositories": tuple}),
     WriteCommand(UNASSIGN, "take a principal's role on a registry away", unassign_arguments),
 )
 
