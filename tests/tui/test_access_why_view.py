@@ -110,3 +110,55 @@ async def test_u_on_the_admin_users_row_disables_it(why_tui_sandbox: SandboxServ
     assert server.sandbox is not None
     registry = server.sandbox.store.resource_named("Microsoft.ContainerRegistry/registries", "contosodev")
     assert registry["properties"]["adminUserEnabled"] is False
+
+
+async def test_the_assign_form_limits_a_repository_role(why_tui_sandbox: SandboxServer) -> None:
+    """The repository field appears for an ABAC Repository role only, and what it builds is what the
+    registry's token service enforces (push on team/x, not on other/x)."""
+    from textual.widgets import Input, Select
+
+    from acr_console.azure.clients import AzureClients
+    from acr_console.azure.connection import sandbox_connection
+    from acr_console.operations import AuditLog, CreatePrincipalRequest, create_result, prepare, run_plan
+    from acr_console.tui.screens.forms.assign_role import AssignRoleForm
+    from tests.reliability.test_access_agrees_with_token_service import TokenService
+    from tests.support.handover import reads_for
+
+    server = why_tui_sandbox
+    conn = server.connection or {}
+    async with AzureClients(sandbox_connection(conn)) as az:
+        created = await run_plan(az, await prepare(CreatePrincipalRequest(
+            "tui-repo-writer", "contosoprodweu", "Container Registry Repository Catalog Lister"), reads_for(az)),
+            audit=AuditLog(server.data_dir / "test-audit.jsonl"))
+    assert created.ok, created.to_json()
+    doc = create_result(created.plan)
+    app = make_app(conn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_access(pilot, "contosoprodweu")
+        registry = next(r for r in app.backend.listing.registries if r.name == "contosoprodweu")
+        app.start_operation("assign", registry=registry)
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, AssignRoleForm)
+        form.query_one("#field-principal", Input).value = doc["appId"]
+        role = form.query_one("#field-role", Select)
+        role.value = "Container Registry Repository Catalog Lister"
+        await settle(pilot)
+        assert form.query_one("#group-repositories").display is False  # Catalog Lister takes no condition
+        role.value = "Container Registry Repository Writer"
+        await settle(pilot)
+        assert form.query_one("#group-repositories").display is True
+        form.query_one("#field-repositories", Input).value = "team/"
+        await submit_form(pilot)
+        execution = await confirm_and_run(pilot)
+        assert execution.outcome is not None and execution.outcome.ok, execution.outcome.summary()
+    service = TokenService(conn)
+    try:
+        access = service.as_principal("contosoprodweu.azurecr.io",
+                                      service.entra_token(doc["appId"], created.secrets["password"].reveal()),
+                                      ("team/x", "other/x"))
+    finally:
+        service.close()
+    assert "push" in access.get("team/x", set())
+    assert "push" not in access.get("other/x", set())
