@@ -65,8 +65,6 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
             name.append(f" ({NOT_RETURNED_SHORT})", style="red")
         why = Text("\n").join(describe_path(p, access.registry.role_assignment_mode) for p in entry.paths)
         for path in entry.paths:
-            if entry.orphaned and path.assignment_id:  # issue 16: removable by id, nothing looked up
-                why.append(f"\nremove: acr-console unassign --assignment-id {path.assignment_id}", style="dim")
             if path.kind is PathKind.ADMIN_USER:  # issue 16: its own plan
                 why.append("\n" + admin_user_hint(path), style="dim")
             if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13: the row that must not be missed
@@ -82,6 +80,8 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
 
 
 async def run(args: argparse.Namespace, az: AzureClients) -> int:
+    from rich.text import Text
+
     check_reference(args.registry, "registry")  # bad input is refused before anything is sent
     az.prefetch_graph()  # loads beside the registry lookup, which needs only ARM
     registry = await find_registry(az, args.registry)
@@ -97,6 +97,12 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     console = stdout_console()
     console.print(registry_heading(access.registry))
     console.print(render_access(access, entries, f"{what}: {len(entries)} principal(s)"))
+    for entry in entries:  # issue 16: how to take such an assignment away, by id (how, not advice:
+        # it may only be too new to have replicated, presentation.NOT_RETURNED)
+        for path in entry.paths if entry.orphaned else ():
+            if path.assignment_id:
+                console.print(Text(f"{path.role} of a principal {NOT_RETURNED_SHORT}, by id: acr-console unassign "
+                                   f"--assignment-id {path.assignment_id}", style="dim"), soft_wrap=True)
     warning = token_read_warning(access)
     if warning is not None:
         console.print(warning)

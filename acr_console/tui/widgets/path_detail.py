@@ -60,8 +60,9 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, n
     if entry.orphaned:
         text.append(f"\n⚠ {NOT_RETURNED}",
                     style="bold red")
-        text.append("\nR removes one of its role assignments by id (acr-console unassign --assignment-id ID)",
-                    style="dim")  # issue 16
+        # Issue 16: how, not advice (it may only be too new to have replicated).
+        text.append("\nR: unassign one of its role assignments by id (acr-console unassign --assignment-id ID)",
+                    style="dim")
     text.append("\ncan: " + can_text(entry))  # with the repositories where limited (issue 16)
     if entry.token is not None:
         text.append_text(describe_token(entry, now or datetime.now(UTC)))
