@@ -238,6 +238,9 @@ class AccessPath:
     via_groups: tuple[str, ...] = ()  # display names, outermost group first
     repositories: tuple[str, ...] | None = None  # None: every repository
     confidence: Confidence = Confidence.DIRECT
+    # Issue 16: those of `rights` and `latent` this path grants only possibly (a custom role's wildcard
+    # beside its explicit actions), while `confidence` is that of the rest: one assignment, one path.
+    possible: frozenset[Right | Latent] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

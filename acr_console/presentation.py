@@ -23,6 +23,8 @@ from .models import (
     PrincipalType,
     Registry,
     RegistryAccess,
+    Right,
+    RoleAssignment,
     RoleAssignmentMode,
     ScopeLevel,
 )
@@ -161,6 +163,15 @@ def registry_heading(registry: Registry) -> Text:
     return text
 
 
+def admin_user_hint(path: AccessPath, *, by_hand: bool = False) -> str:
+    """How to disable the admin user, for the registry its path is on (its scope is the registry id)."""
+    name = printable((path.scope or "R").rstrip("/").rsplit("/", 1)[-1])
+    text = f"disable it: acr-console disable-admin-user --registry {name}"
+    if by_hand:
+        text += f" (by hand: az acr update --name {name} --admin-enabled false)"
+    return text
+
+
 def anonymous_hint(path: AccessPath, *, by_hand: bool = False) -> str:
     """How to turn anonymous pull off, for the registry a path is on (its scope is the registry id)."""
     name = printable((path.scope or "R").rstrip("/").rsplit("/", 1)[-1])
@@ -187,7 +198,8 @@ def describe_path(path: AccessPath, mode: RoleAssignmentMode | None = None) -> T
     `mode`, the registry's, names why a path is only possible: on a registry whose mode is unknown,
     because the modes disagree about it (or a custom role's wildcard), otherwise the wildcard."""
     if path.kind is PathKind.ADMIN_USER:
-        return Text("admin user enabled on the registry", style="yellow")
+        text = Text("admin user enabled on the registry", style="yellow")
+        return text.append_text(path_rights(path))  # pull, push, delete (issue 16)
     if path.kind is PathKind.ANONYMOUS_PULL:
         return Text(ANONYMOUS_PATH_TEXT, style="bold red")
     if path.kind is PathKind.TOKEN:
@@ -200,14 +212,66 @@ def describe_path(path: AccessPath, mode: RoleAssignmentMode | None = None) -> T
     if path.via_groups:
         text.append(" via ")
         text.append(printable(" › ".join(path.via_groups)))
-    if path.repositories is not None:
-        text.append(" repos: " + printable(", ".join(path.repositories) or "condition not understood"), style="cyan")
+    why = "mode unknown" if mode is RoleAssignmentMode.UNKNOWN else "wildcard"
+    text.append_text(path_rights(path, why))
     if path.confidence is Confidence.POSSIBLE:
-        why = "mode unknown" if mode is RoleAssignmentMode.UNKNOWN else "wildcard"
         text.append(f" (possible: {why})", style="magenta")
     if path.latent and not path.rights:
         text.append(" latent: " + ", ".join(sorted(x.value for x in path.latent)), style="red")
     return text
+
+
+# Issue 16: the rights a path grants, named; the data rights first, as the table's columns.
+_RIGHT_ORDER = {Right.PULL: 0, Right.PUSH: 1, Right.DELETE: 2}
+
+
+def path_rights(path: AccessPath, why_possible: str = "wildcard") -> Text:
+    """": pull, push on team/*" — what one path grants and where (issue 16). Rights it grants only
+    possibly beside sure ones (AccessPath.possible) are named apart."""
+    text = Text()
+    sure = [r for r in path.rights if r not in path.possible]
+    if not path.rights and not path.possible:
+        return text
+    ordered = sorted(sure, key=lambda r: (_RIGHT_ORDER.get(r, 9), r.value))
+    if ordered:
+        text.append(": " + ", ".join(r.value for r in ordered), style="green")
+    if path.rights and path.repositories is not None:
+        text.append(" on " + printable(", ".join(path.repositories) or "(condition not understood)"), style="cyan")
+    maybe = sorted(path.possible, key=lambda r: (_RIGHT_ORDER.get(r, 9) if isinstance(r, Right) else 10, r.value))
+    if maybe:
+        text.append(f" (possibly {', '.join(r.value for r in maybe)}: {why_possible})", style="magenta")
+    return text
+
+
+# A right held by a principal whose sign-in is disabled (accountEnabled false): the console and `access`.
+DISABLED_MARK = "⊘"
+
+
+def right_mark(entry: AccessEntry, right: Right) -> Text:
+    """The mark of one right in an access table: ✓ on every repository, ◐ on some only (the paths say
+    which: "push on team/*"), ⊘ held but the principal's sign-in is disabled, · not at all (issue 16:
+    a repository-limited push read as full push, a disabled pusher as an able one)."""
+    if not entry.can(right):
+        return Text("·", style="dim")
+    if not entry.principal.enabled:  # granted, but its sign-in is disabled: it can do nothing now
+        return Text(DISABLED_MARK, style="red")
+    from .access import reach  # the analysis is loaded only where access is shown
+
+    return Text("✓", style="bold green") if reach(entry, right) is None else Text("◐", style="bold cyan")
+
+
+def can_text(entry: AccessEntry) -> str:
+    """"pull, push on team/*" — which of pull, push and delete an entry holds, and where when on some
+    repositories only (issue 16); "nothing directly" when none."""
+    from .access import reach
+
+    parts = []
+    for right in (Right.PULL, Right.PUSH, Right.DELETE):
+        if entry.can(right):
+            where = reach(entry, right)
+            parts.append(right.value if where is None else
+                         f"{right.value} on {', '.join(where) or '(condition not understood)'}")
+    return printable(", ".join(parts)) if parts else "nothing directly"
 
 
 def entry_roles(entry: AccessEntry) -> str:
@@ -334,4 +398,16 @@ def token_read_warning(access: RegistryAccess) -> Text | None:
         return None
     return Text("registry tokens not read (" + printable(access.token_read_error) + "): a token that can push "
                 "would not be listed", style="yellow")
+
+
+def role_cell(role_name: str, assignment: RoleAssignment) -> Text:
+    """A role as the principal view lists it, with what its ABAC condition limits (issue 16):
+    "Container Registry Repository Writer · pull, push only on team/*"."""
+    from .access import condition_limits
+
+    text = shown(role_name, style="bold")
+    limits = condition_limits(assignment.condition, assignment.condition_version or "2.0")
+    if limits is not None:
+        text.append(" · " + printable(limits), style="cyan")
+    return text
 

@@ -289,6 +289,26 @@ class Session:
         self.target = target
         return connection
 
+    def reconnect_sandbox(self, connection: Connection) -> Connection | None:
+        """After a request to the sandbox could not connect (issue 16): a connection to the sandbox now
+        serving the same data folder, which may have been stopped and started on another port
+        (connection.json is read again; none serving: one is started here, as `--sandbox` does); None
+        when `connection` is not this session's sandbox, or the sandbox is still where it was (the
+        failure is something else). The lease on the old server is let go. Blocking: call it on a
+        thread."""
+        target = self.target
+        if not connection.sandbox or target is None or not target.profile.sandbox:
+            return None
+        from .sandbox.launcher import default_data_dir, moved
+
+        if not moved(target.sandbox_data or default_data_dir(), connection.cloud.resource_manager):
+            return None
+        old = connection.cloud.resource_manager
+        for use in [u for u in self._used if u.server is None and u.connection.get("resource_manager") == old]:
+            self._used.remove(use)
+            use.close()
+        return self.connect(target)
+
     def profile_target(self, name: str) -> Target:
         """The profile `name` as it is in the configuration now (read again: it may have changed),
         without the command line's options: switching profile means leaving them behind, except

@@ -17,8 +17,11 @@ if TYPE_CHECKING:
         ADMIN_USER_NAME,
         analyse,
         assignment_paths,
+        condition_limits,
         condition_not_understood,
         filter_entries,
+        groups_of,
+        reach,
     )
     from acr_console.access.anonymous import ANONYMOUS_DISPLAY_NAME, anonymous_entry, is_anonymous
     from acr_console.access.capabilities import (
@@ -28,7 +31,13 @@ if TYPE_CHECKING:
         Grant,
         role_capabilities,
     )
-    from acr_console.access.conditions import ParsedCondition, RepositoryScope, parse_condition, repositories_for
+    from acr_console.access.conditions import (
+        ParsedCondition,
+        RepositoryScope,
+        parse_condition,
+        repositories_for,
+        repository_condition,
+    )
     from acr_console.access.groups import GroupIndex, membership_chains
     from acr_console.access.permissions import EffectivePermissions, action_matches, match_confidence
     from acr_console.access.report import to_json
@@ -46,8 +55,11 @@ _HOME = {
     "ADMIN_USER_NAME": "analysis",
     "analyse": "analysis",
     "assignment_paths": "analysis",
+    "condition_limits": "analysis",
     "condition_not_understood": "analysis",
     "filter_entries": "analysis",
+    "groups_of": "analysis",
+    "reach": "analysis",
     "ANONYMOUS_DISPLAY_NAME": "anonymous",
     "anonymous_entry": "anonymous",
     "is_anonymous": "anonymous",
@@ -59,6 +71,7 @@ _HOME = {
     "ParsedCondition": "conditions",
     "RepositoryScope": "conditions",
     "parse_condition": "conditions",
+    "repository_condition": "conditions",
     "repositories_for": "conditions",
     "GroupIndex": "groups",
     "membership_chains": "groups",
@@ -103,8 +116,10 @@ __all__ = [
     "analyse",
     "anonymous_entry",
     "assignment_paths",
+    "condition_limits",
     "condition_not_understood",
     "filter_entries",
+    "groups_of",
     "is_anonymous",
     "is_at_or_above",
     "is_inherited",
@@ -112,7 +127,9 @@ __all__ = [
     "membership_chains",
     "normalise_scope",
     "parse_condition",
+    "reach",
     "repositories_for",
+    "repository_condition",
     "rights_by_repository",
     "rights_on",
     "role_capabilities",

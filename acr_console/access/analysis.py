@@ -3,9 +3,12 @@
 Decisions:
 
 * Only assignments at or above the registry count (:func:`.scopes.is_at_or_above`).
-* One assignment yields one :class:`AccessPath` per distinct (repositories, confidence) outcome, so
-  a condition restricting only reads gives a conditional pull path and an unrestricted push path.
-  Latent rights go on the unrestricted path of their confidence.
+* One assignment yields one :class:`AccessPath` per distinct repositories outcome, so a condition
+  restricting only reads gives a conditional pull path and an unrestricted push path. Rights that
+  are only possible beside sure ones on the same repositories (a custom role's ``*/read`` beside its
+  explicit ``pull/read``) join the sure path, named in ``AccessPath.possible`` (issue 16: the
+  assignment was listed twice, once per confidence); a path of possible rights alone stays POSSIBLE.
+  Latent rights go on the unrestricted path.
 * Conditions (:mod:`.conditions`) are evaluated per right against the action that grants it.
   Pull, push and delete narrowed to repositories become CONDITIONAL with those patterns; a right
   whose request carries no repository (catalog, quarantine, sign) narrowed to repositories is
@@ -85,6 +88,9 @@ _CONFIDENCE_ORDER = {Confidence.DIRECT: 0, Confidence.CONDITIONAL: 1, Confidence
 
 _Outcome = tuple[tuple[str, ...] | None, Confidence]
 _Outcomes = tuple[tuple[frozenset[Right], frozenset[Latent], tuple[str, ...] | None, Confidence], ...]
+# As _Outcomes, with the rights and latent rights that are only possible (merged, see the docstring).
+_Merged = tuple[tuple[frozenset[Right], frozenset[Latent], tuple[str, ...] | None, Confidence,
+                      frozenset[Right | Latent]], ...]
 
 
 def condition_not_understood(path: AccessPath) -> bool:
@@ -175,8 +181,9 @@ def assignment_paths(
     if definition is None:
         return (base,)
     return tuple(
-        dataclasses.replace(base, rights=rights, latent=latent, repositories=repositories, confidence=confidence)
-        for rights, latent, repositories, confidence in _outcomes(
+        dataclasses.replace(base, rights=rights, latent=latent, repositories=repositories, confidence=confidence,
+                            possible=possible)
+        for rights, latent, repositories, confidence, possible in _outcomes(
             definition, registry.role_assignment_mode, registry.admin_user_enabled,
             assignment.condition, assignment.condition_version)
     )
@@ -185,13 +192,43 @@ def assignment_paths(
 @lru_cache(maxsize=1024)
 def _outcomes(definition: RoleDefinition, mode: RoleAssignmentMode, admin_user_enabled: bool,
               condition_text: str | None, condition_version: str | None,
-              ) -> _Outcomes:
-    """(rights, latent, repositories, confidence) of each path one role with one condition gives:
-    the same for every assignment of that role and condition (a registry has hundreds of them)."""
+              ) -> _Merged:
+    """(rights, latent, repositories, confidence, possible) of each path one role with one condition
+    gives: the same for every assignment of that role and condition (a registry has hundreds of them)."""
+    return _merge_possible(_raw_outcomes(definition, mode, admin_user_enabled, condition_text, condition_version))
+
+
+def _merge_possible(outcomes: _Outcomes) -> _Merged:
+    """One outcome per repositories: the POSSIBLE outcome joins a sure one on the same repositories,
+    its rights named as possible (module docstring)."""
+    sure = {o[2]: o for o in outcomes if o[3] is not Confidence.POSSIBLE}
+    merged: list[tuple[frozenset[Right], frozenset[Latent], tuple[str, ...] | None, Confidence,
+                       frozenset[Right | Latent]]] = []
+    joined: dict[tuple[str, ...] | None, tuple[frozenset[Right], frozenset[Latent]]] = {}
+    for rights, latent, repositories, confidence in outcomes:
+        if confidence is Confidence.POSSIBLE and repositories in sure:
+            joined[repositories] = (rights, latent)
+    for rights, latent, repositories, confidence in outcomes:
+        if confidence is Confidence.POSSIBLE and repositories in sure:
+            continue
+        extra_rights, extra_latent = joined.get(repositories, (frozenset(), frozenset())) \
+            if confidence is not Confidence.POSSIBLE else (frozenset(), frozenset())
+        merged.append((rights | extra_rights, latent | extra_latent, repositories, confidence,
+                       frozenset[Right | Latent]((*extra_rights, *extra_latent))))
+    return tuple(merged)
+
+
+@lru_cache(maxsize=1024)
+def _raw_outcomes(definition: RoleDefinition, mode: RoleAssignmentMode, admin_user_enabled: bool,
+                  condition_text: str | None, condition_version: str | None,
+                  ) -> _Outcomes:
+    """(rights, latent, repositories, confidence) of each distinct outcome, before merging."""
     if mode is RoleAssignmentMode.UNKNOWN:
         return _either_mode(
-            _outcomes(definition, RoleAssignmentMode.LEGACY, admin_user_enabled, condition_text, condition_version),
-            _outcomes(definition, RoleAssignmentMode.ABAC, admin_user_enabled, condition_text, condition_version))
+            _raw_outcomes(definition, RoleAssignmentMode.LEGACY, admin_user_enabled, condition_text,
+                          condition_version),
+            _raw_outcomes(definition, RoleAssignmentMode.ABAC, admin_user_enabled, condition_text,
+                          condition_version))
     caps = role_capabilities(definition, mode, admin_user_enabled=admin_user_enabled)
     condition = parse_condition(condition_text, condition_version)
     rights: dict[_Outcome, set[Right]] = {}
@@ -264,6 +301,7 @@ def _path_key(path: AccessPath) -> tuple[object, ...]:
         _CONFIDENCE_ORDER[path.confidence],
         sorted(r.value for r in path.rights),
         sorted(x.value for x in path.latent),
+        sorted(x.value for x in path.possible),
         path.assignment_id or "",
         path.role_definition_id or "",
         path.role or "",
@@ -288,14 +326,16 @@ def _suppress_held_latent(paths: Iterable[AccessPath]) -> list[AccessPath]:
     paths = list(paths)
     if not any(p.latent for p in paths):
         return paths
-    held = frozenset(r for p in paths if p.repositories is None and p.confidence is Confidence.DIRECT for r in p.rights)
+    held = frozenset(r for p in paths if p.repositories is None and p.confidence is Confidence.DIRECT
+                     for r in p.rights - p.possible)
     out: list[AccessPath] = []
     for path in paths:
         keep = frozenset(x for x in path.latent if (y := LATENT_YIELDS[x]) is None or not y <= held)
         if keep == path.latent:
             out.append(path)
         elif keep or path.rights:
-            out.append(dataclasses.replace(path, latent=keep))
+            dropped = path.latent - keep
+            out.append(dataclasses.replace(path, latent=keep, possible=path.possible - dropped))
     return out
 
 
@@ -414,3 +454,51 @@ def filter_entries(access: RegistryAccess, right: Right | Latent) -> tuple[Acces
     if isinstance(right, Right):
         return tuple(e for e in access.entries if right in e.rights)
     return tuple(e for e in access.entries if right in e.latent)
+
+
+def reach(entry: AccessEntry, right: Right) -> tuple[str, ...] | None:
+    """Where ``entry`` holds ``right`` (issue 16: a repository-limited push must not read as full push).
+
+    None: on every repository (some path grants it unrestricted, or it is not a repository right);
+    otherwise the repository patterns of every path granting it, in order and without repeats, ``()``
+    when the only paths granting it hang on a condition not understood. Only meaningful when
+    ``entry.can(right)``."""
+    patterns: dict[str, None] = {}
+    for path in entry.paths:
+        if right not in path.rights:
+            continue
+        if path.repositories is None:
+            return None
+        patterns.update(dict.fromkeys(path.repositories))
+    return tuple(patterns)
+
+
+def groups_of(entry: AccessEntry) -> tuple[str, ...]:
+    """Every group an entry's paths pass through, at any depth (outer before inner, no repeats): a
+    filter for an inner group finds the principals it brings in (issue 16)."""
+    return tuple(dict.fromkeys(g for path in entry.paths for g in path.via_groups))
+
+
+def condition_limits(condition: str | None, condition_version: str | None = "2.0") -> str | None:
+    """What an assignment's condition does to pull, push and delete, for a person ("pull, push only on
+    team/*; delete only on none"); None when it limits none of them
+    (issue 16: the principal view shows ABAC repository limits). Which rights the role grants at all
+    is not this function's business: a Reader's condition on push reads as a limit on push."""
+    from acr_console.access.capabilities import REPOSITORY_RIGHT_DATA_ACTIONS
+
+    parsed = parse_condition(condition, condition_version)
+    if parsed is None:
+        return None
+    limits: dict[Right, str] = {}
+    for right in (Right.PULL, Right.PUSH, Right.DELETE):
+        scope = parsed.scope_for(REPOSITORY_RIGHT_DATA_ACTIONS[right])
+        if scope.unrestricted:
+            continue
+        limits[right] = (", ".join(scope.repositories or ()) or "none") if scope.understood \
+            else "condition not understood"
+    if not limits:
+        return None
+    grouped: dict[str, list[str]] = {}
+    for right, where in limits.items():
+        grouped.setdefault(where, []).append(right.value)
+    return "; ".join(f"{', '.join(rights)} only on {where}" for where, rights in grouped.items())

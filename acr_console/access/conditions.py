@@ -588,3 +588,35 @@ def repositories_for(condition: str | None, action: str, version: str | None = "
     if parsed is None:
         return None
     return parsed.scope_for(action).repositories
+
+
+# ---- building a condition (issue 16: the assign and create-principal forms' repository field) ------
+
+REPOSITORY_NAME_ATTRIBUTE = "@Request[Microsoft.ContainerRegistry/registries/repositories:name]"
+CONDITION_VERSION = "2.0"
+
+
+def repository_condition(data_actions: tuple[str, ...] | list[str], repositories: tuple[str, ...] | list[str]) -> str:
+    """The ABAC condition limiting a Repository role's ``data_actions`` to ``repositories``, in the form
+    Microsoft documents ("Azure ABAC repository permissions in Azure Container Registry",
+    learn.microsoft.com/azure/container-registry/container-registry-rbac-abac-repository-permissions;
+    MicrosoftDocs/azure-management-docs `articles/container-registry/container-registry-rbac-abac-
+    repository-permissions.md`): every action of the role under ``!(ActionMatches{…})`` joined by AND,
+    OR the repository comparisons. A value ending in ``/`` or ``/*`` is a prefix
+    (``StringStartsWithIgnoreCase 'team/'``: the trailing slash is required, or ``team-infra/…``
+    matches too, as that page warns); any other value one repository (``StringEqualsIgnoreCase``).
+    ``conditionVersion`` is :data:`CONDITION_VERSION`."""
+    if not data_actions or not repositories:
+        raise ValueError("a repository condition needs the role's data actions and at least one repository")
+    # content/* before metadata/*, each read, write, delete: the documented example's order.
+    order = {"read": 0, "write": 1, "delete": 2}
+    ordered = sorted(dict.fromkeys(data_actions), key=lambda a: (
+        "/metadata/" in a, order.get(a.rsplit("/", 1)[-1], 3), a))
+    actions = " AND ".join(f"!(ActionMatches{{'{a}'}})" for a in ordered)
+    comparisons = []
+    for value in repositories:
+        if value.endswith("/*"):
+            value = value[:-1]
+        op = "StringStartsWithIgnoreCase" if value.endswith("/") else "StringEqualsIgnoreCase"
+        comparisons.append(f"{REPOSITORY_NAME_ATTRIBUTE} {op} '{value}'")
+    return f"(({actions}) OR ({' OR '.join(comparisons)}))"

@@ -50,6 +50,11 @@ def _path(path: AccessPath) -> dict[str, Any]:
         "repositories": None if path.repositories is None else list(path.repositories),
         "confidence": path.confidence.value,
         "rights": sorted(r.value for r in path.rights),
+        # Issue 16: of "rights" and the entry's "latent", those this path grants only possibly (a custom
+        # role's wildcard beside its explicit actions); "confidence" is that of the rest.
+        "possible": sorted(x.value for x in path.possible),
+        # Issue 16: what `unassign --assignment-id` takes (null for paths that are not assignments).
+        "assignmentId": path.assignment_id,
     }
 
 

@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..access import resource_ids
+from ..access.conditions import CONDITION_VERSION
 from ..access.resource_ids import role_definition_id, role_guid
-from ..models import RoleAssignment
+from ..models import Registry, RoleAssignment
 from .authorization import assignment_from_sdk, subscription_of
 from .clients import AzureClients
 from .errors import AzureCallError, translated
@@ -25,7 +26,8 @@ from .writes import Receipt, ensure_writable
 PRINCIPAL_REPLICATION_TIMEOUT_S = 180.0
 
 __all__ = ["PRINCIPAL_REPLICATION_TIMEOUT_S", "assignment_exists", "create_role_assignment", "delete_role_assignment",
-           "find_assignment", "role_definition_id"]
+           "disable_admin_user", "find_assignment", "read_admin_user_enabled", "read_assignment",
+           "role_definition_id"]
 
 
 def _capture(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[Any, str | None]:
@@ -33,9 +35,15 @@ def _capture(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[A
     return deserialized, h.get("x-ms-correlation-request-id") or h.get("x-ms-request-id")
 
 
+def _same_condition(one: str | None, other: str | None) -> bool:
+    return "".join((one or "").split()).lower() == "".join((other or "").split()).lower()
+
+
 async def find_assignment(az: AzureClients, scope: str, role_definition_id: str,
-                          principal_id: str) -> RoleAssignment | None:
-    """The assignment of exactly this role to this principal at exactly this scope, if any."""
+                          principal_id: str, condition: str | None = None) -> RoleAssignment | None:
+    """The assignment of exactly this role to this principal at exactly this scope, if any; with a
+    `condition` (issue 16), only one with that condition (whitespace and case aside): an assignment
+    without it grants more, one with another grants something else."""
     await az.load(authorization=True)
     client = az.authorization_client(subscription_of(scope))
     wanted_role = role_guid(role_definition_id)
@@ -44,7 +52,8 @@ async def find_assignment(az: AzureClients, scope: str, role_definition_id: str,
         async for a in client.role_assignments.list_for_scope(scope, filter=f"principalId eq '{principal_id}'"):
             ra = assignment_from_sdk(a)
             if (ra.scope.rstrip("/").lower() == wanted_scope and ra.role_guid == wanted_role
-                    and ra.principal_id == principal_id.lower()):
+                    and ra.principal_id == principal_id.lower()
+                    and (condition is None or _same_condition(ra.condition, condition))):
                 return ra
     return None
 
@@ -54,16 +63,21 @@ async def create_role_assignment(
     name: str | None = None, principal_type: str = "ServicePrincipal",
     replication_timeout_s: float = PRINCIPAL_REPLICATION_TIMEOUT_S,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    condition: str | None = None,
 ) -> tuple[RoleAssignment, Receipt]:
     """Assign a role; `Receipt.already` when the assignment existed. The assignment's name is fixed
-    once, so a retry after a lost response re-sends the same PUT instead of creating a twin."""
+    once, so a retry after a lost response re-sends the same PUT instead of creating a twin.
+    `condition` (issue 16: an ABAC repository condition) goes with `conditionVersion` 2.0, as `az role
+    assignment create --condition` sends it by default (Role Assignments - Create, 2022-04-01)."""
     ensure_writable(az.connection, f"assign a role at {scope}")
     await az.load(authorization=True)
     client = az.authorization_client(subscription_of(scope))
     name = name or str(uuid.uuid4())
     # principalType lets ARM skip its directory lookup, which is what fails during replication.
-    params = {"properties": {"roleDefinitionId": role_definition_id, "principalId": principal_id,
-                             "principalType": principal_type}}
+    properties = {"roleDefinitionId": role_definition_id, "principalId": principal_id, "principalType": principal_type}
+    if condition is not None:
+        properties.update(condition=condition, conditionVersion=CONDITION_VERSION)
+    params = {"properties": properties}
 
     async def create() -> tuple[RoleAssignment, Receipt]:
         with translated(f"assign role at {scope}"):
@@ -75,7 +89,7 @@ async def create_role_assignment(
                               retry_on=lambda exc: isinstance(exc, AzureCallError) and exc.code == "PrincipalNotFound")
     except AzureCallError as err:
         if err.code == "RoleAssignmentExists":
-            existing = await find_assignment(az, scope, role_definition_id, principal_id)
+            existing = await find_assignment(az, scope, role_definition_id, principal_id, condition)
             if existing is not None:
                 return existing, Receipt(err.correlation_id, already=True)
         elif err.code == "PrincipalNotFound":
@@ -121,3 +135,54 @@ async def assignment_exists(az: AzureClients, assignment_id: str) -> bool:
         if err.not_found:
             return False
         raise
+
+
+async def read_assignment(az: AzureClients, assignment_id: str) -> RoleAssignment | None:
+    """One role assignment by its id (`GET {assignmentId}`, Role Assignments - Get By Id, 2022-04-01);
+    None when it is gone. Issue 16: unassign by id reads only this, never the principal, so an
+    assignment whose principal was deleted can still be removed."""
+    await az.load(authorization=True)
+    client = _client_for(az, assignment_id)
+    try:
+        with translated(f"read role assignment {assignment_id}"):
+            return assignment_from_sdk(await client.role_assignments.get_by_id(assignment_id))
+    except AzureCallError as err:
+        if err.not_found:
+            return None
+        raise
+
+
+# -- the registry's admin user (issue 16) ------------------------------------------------------------
+
+async def read_admin_user_enabled(az: AzureClients, registry: Registry) -> bool | None:
+    """Whether the registry's admin user is on now, as ARM answers (a GET of the registry, as the
+    registry list reads it); None when the answer does not say."""
+    from .registries import REGISTRIES_API
+
+    doc = await az.arm_json("GET", registry.id, {"api-version": REGISTRIES_API},
+                            operation=f"read registry {registry.name}")
+    value = ((doc or {}).get("properties") or {}).get("adminUserEnabled")
+    return value if isinstance(value, bool) else None
+
+
+async def disable_admin_user(az: AzureClients, registry: Registry) -> Receipt:
+    """`PATCH registries/R {"properties": {"adminUserEnabled": false}}` (Registries_Update: Azure/azure-rest-
+    api-specs `specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/*/
+    containerregistry.json`, `RegistryUpdateParameters.properties` = `RegistryPropertiesUpdateParameters`,
+    `adminUserEnabled`; example `RegistryUpdate.json`), what `az acr update --name R --admin-enabled false`
+    sends (MicrosoftDocs/azure-management-docs `container-registry-authentication.md`, "Admin account").
+    Through the management SDK's `registries.begin_update`, a long-running operation, as
+    azure/anonymous_pull.py sends its PATCH. Needs `Microsoft.ContainerRegistry/registries/write`."""
+    from .anonymous_pull import REGISTRY_SDK_MODULES, _import_all
+
+    ensure_writable(az.connection, f"disable the admin user of {registry.name}")
+    await az.load()
+    await asyncio.to_thread(_import_all, REGISTRY_SDK_MODULES)
+    from azure.mgmt.containerregistry.models import RegistryPropertiesUpdateParameters, RegistryUpdateParameters
+
+    body = RegistryUpdateParameters(properties=RegistryPropertiesUpdateParameters(admin_user_enabled=False))
+    client = az.registry_client(registry.subscription_id)
+    with translated(f"update registry {registry.name}"):
+        poller = await client.registries.begin_update(registry.resource_group, registry.name, body, cls=_capture)
+        result: Any = await poller.result()
+    return Receipt(result[1])

@@ -15,9 +15,11 @@ from ..operations.validation import check_reference
 from ..presentation import (
     ANONYMOUS_STYLE,
     NOT_RETURNED_SHORT,
+    admin_user_hint,
     anonymous_hint,
     describe_path,
     registry_heading,
+    right_mark,
     shown,
     token_read_warning,
     token_status_text,
@@ -41,12 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _mark(entry: AccessEntry, right: Right) -> Text:
-    from rich.text import Text
-
-    if not entry.can(right):
-        return Text("·", style="dim")
-    # Granted, but sign-in is disabled: it can do nothing now (the console's access view uses the same mark).
-    return Text("⊘", style="red") if not entry.principal.enabled else Text("✓", style="bold green")
+    return right_mark(entry, right)  # ◐ on some repositories only, ⊘ sign-in disabled
 
 
 def _disabled(entry: AccessEntry) -> bool:
@@ -76,6 +73,8 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
             name.append(" (sign-in disabled)", style="red")
         why = Text("\n").join(describe_path(p, access.registry.role_assignment_mode) for p in entry.paths)
         for path in entry.paths:
+            if path.kind is PathKind.ADMIN_USER:  # issue 16: its own plan
+                why.append("\n" + admin_user_hint(path), style="dim")
             if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13: the row that must not be missed
                 name.stylize(ANONYMOUS_STYLE)
                 why.append("\n" + anonymous_hint(path), style="dim")
@@ -89,6 +88,8 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
 
 
 async def run(args: argparse.Namespace, az: AzureClients) -> int:
+    from rich.text import Text
+
     check_reference(args.registry, "registry")  # bad input is refused before anything is sent
     az.prefetch_graph()  # loads beside the registry lookup, which needs only ARM
     registry = await find_registry(az, args.registry)
@@ -107,6 +108,12 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     # A disabled principal is counted apart: it holds the role but cannot sign in.
     count = f"{len(entries) - off} principal(s)" + (f" ({off} with sign-in disabled)" if off else "")
     console.print(render_access(access, entries, f"{what}: {count}"))
+    for entry in entries:  # issue 16: how to take such an assignment away, by id (how, not advice:
+        # it may only be too new to have replicated, presentation.NOT_RETURNED)
+        for path in entry.paths if entry.orphaned else ():
+            if path.assignment_id:
+                console.print(Text(f"{path.role} of a principal {NOT_RETURNED_SHORT}, by id: acr-console unassign "
+                                   f"--assignment-id {path.assignment_id}", style="dim"), soft_wrap=True)
     warning = token_read_warning(access)
     if warning is not None:
         console.print(warning)

@@ -34,6 +34,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ops_revoke": ("revoke",),
     "ops_anonymous": ("disable-anonymous-pull",),
     "ops_tokens": ("disable-token", "remove-token-password"),
+    "ops_admin_user": ("disable-admin-user",),  # issue 16
     "ops_login": ("test-login",),
     "login_cmd": ("login", "logout"),
     "ops_audit": ("audit",),

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..operations import CreatePrincipalRequest, Outcome, create_result
 from ..operations.registry import CREATE_PRINCIPAL
+from .ops_assign import add_repository_option
 from .ops_common import (
     Report,
     WriteCommand,
@@ -31,6 +32,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--certificate", metavar="generate|PATH",
                    help="sign in with a certificate: 'generate' a self-signed one (key and certificate go to --out), "
                    "or the path of a public certificate (PEM, CRT/DER); default: a password")
+    add_repository_option(p)  # issue 16
     g = p.add_mutually_exclusive_group()
     g.add_argument("--years", type=int, metavar="N", help="credential lifetime in years (default 1)")
     g.add_argument("--end-date", metavar="D", help="credential end date (YYYY-MM-DD or ISO 8601; UTC if no zone)")
@@ -79,7 +81,8 @@ def existing(doc: dict[str, Any]) -> list[str]:
 COMMANDS = (
     WriteCommand(CREATE_PRINCIPAL, "create a service principal with access to one registry", arguments,
                  json_help="print the result as JSON (includes the password, unless --out is given)",
-                 needs_secret_destination=lambda req: req.certificate is None, report=report),
+                 needs_secret_destination=lambda req: req.certificate is None, report=report,
+                 convert={"repositories": tuple}),
 )
 
 

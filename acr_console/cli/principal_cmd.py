@@ -17,7 +17,7 @@ from ..azure.principals import ExpiringCredential, read_expiring, read_principal
 from ..errors import EXIT_OK, EXIT_USAGE
 from ..models import Credential, PrincipalDetail
 from ..operations.validation import check_reference
-from ..presentation import expiry_text, owner_short, scope_label, short_id, shown
+from ..presentation import expiry_text, owner_short, role_cell, scope_label, short_id, shown
 from .output import print_error, print_json, stdout_console
 
 
@@ -98,7 +98,7 @@ async def run_principal(args: argparse.Namespace, az: AzureClients) -> int:
     for a in detail.assignments:
         direct = a.principal_id.lower() == (p.object_id or "").lower()
         via = "" if direct else group_names.get(a.principal_id, a.principal_id)
-        roles.add_row(shown(detail.role_names.get(a.role_guid, a.role_guid)), scope_label(a.scope), shown(via))
+        roles.add_row(role_cell(detail.role_names.get(a.role_guid, a.role_guid), a), scope_label(a.scope), shown(via))
     console.print(roles)
     if detail.groups:
         console.print(Text("Groups: ") + shown(", ".join(g.display_name for g in detail.groups)))

@@ -31,6 +31,7 @@ _EXPORTS = {
     "CertificateError": "..certificates",
     "CreatePrincipalRequest": ".create_principal",
     "DisableAnonymousPullRequest": ".disable_anonymous_pull",
+    "DisableAdminUserRequest": ".disable_admin_user",
     "DisableTokenRequest": ".disable_token",
     "Execution": ".executor",
     "InputError": "..errors",
@@ -69,6 +70,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .assign import AssignRequest
     from .audit import Actor, AuditLog
     from .create_principal import CreatePrincipalRequest, create_result
+    from .disable_admin_user import DisableAdminUserRequest
     from .disable_anonymous_pull import DisableAnonymousPullRequest
     from .disable_token import DisableTokenRequest
     from .executor import Execution, ProgressCallback, execute
@@ -99,6 +101,7 @@ __all__ = [
     "AuditLog",
     "CertificateError",
     "CreatePrincipalRequest",
+    "DisableAdminUserRequest",
     "DisableAnonymousPullRequest",
     "DisableTokenRequest",
     "Execution",

@@ -29,6 +29,7 @@ from ..errors import InputError
 from ..models import CredentialOwner, Registry
 from ..paths import expand_user
 from ..secret import Secret
+from .assign import check_repositories, check_repository_mode, condition_for, limit_text
 from .credentials import password_step_functions
 from .files import save_key_step, save_secret_step
 from .handover import hand_over_step
@@ -59,6 +60,8 @@ class CreatePrincipalRequest:
     years: int | None = None
     end_date: str | None = None
     replication_timeout_s: float = writes_arm.PRINCIPAL_REPLICATION_TIMEOUT_S
+    # Issue 16: limit a Repository role to these repositories on an ABAC registry (as assign's).
+    repositories: tuple[str, ...] = ()
 
 
 Request = CreatePrincipalRequest
@@ -92,6 +95,7 @@ def validate(req: CreatePrincipalRequest, now: datetime) -> _Valid:
     name = check_display_name(req.name)
     registry = check_reference(req.registry, "registry")
     role = check_role_name(req.role)
+    check_repositories(req.repositories, role)
     end = credential_end(req.years, req.end_date, now)
     out = new_file(req.out, "out")
     if req.certificate is None:
@@ -121,6 +125,7 @@ async def check(req: CreatePrincipalRequest, reads: Reads) -> CheckedCreatePrinc
     az = reads.az
     registry = await find_registry(az, c.registry)
     check_role_for_mode(c.role, registry.role_assignment_mode, registry.name)
+    check_repository_mode(req.repositories, registry)
     existing = await writes_graph.applications_named(az, c.name)
     leftover = await _unfinished_run(az, existing) if c.kind == "password" else None
     if existing and leftover is None:
@@ -234,20 +239,25 @@ def plan(checked: CheckedCreatePrincipal) -> Plan:
             steps.append(hand_over_step(hand_over, OPERATION.name, ("password", "service-principal"), create_facts))
             handed += (steps[-1].id,)
 
+    repositories = check_repositories(req.repositories, c.role)
+    condition = condition_for(c.role, repositories)
+
     async def role_there(ctx: RunContext) -> StepOutput | None:
-        found = await writes_arm.find_assignment(az, scope, role_def, ctx.values["sp"]["id"])
+        found = await writes_arm.find_assignment(az, scope, role_def, ctx.values["sp"]["id"], condition)
         return StepOutput({"assignmentId": found.id}, note="already assigned") if found else None
 
     async def assign(ctx: RunContext) -> StepOutput:
         ra, receipt = await writes_arm.create_role_assignment(
             az, scope, role_def, ctx.values["sp"]["id"], name=assignment_name,
-            replication_timeout_s=req.replication_timeout_s)
+            replication_timeout_s=req.replication_timeout_s, condition=condition)
         return StepOutput({"assignmentId": ra.id}, receipt.correlation_ids,
                           note="already assigned" if receipt.already else None)
 
     # The role makes the principal live: never before its secret has reached someone (handover.py).
-    steps.append(Step("role", f"Assign {c.role} on registry {registry.name} (that registry only), retrying while "
-                      "the new principal replicates", assign, role_there, depends_on=("service-principal", *handed)))
+    limited = f", repositories {limit_text(repositories)} only" if repositories else ""
+    steps.append(Step("role", f"Assign {c.role} on registry {registry.name} (that registry only{limited}), retrying "
+                      "while the new principal replicates", assign, role_there,
+                      depends_on=("service-principal", *handed)))
 
     untouched = [Untouched("other registries and scopes", "the role is assigned at this registry's scope only")]
     if c.kind == "password":
@@ -258,7 +268,8 @@ def plan(checked: CheckedCreatePrincipal) -> Plan:
                         "alongside this principal.")
     return Plan(OPERATION.name, f"Create principal '{c.name}' for {registry.name}",
                 {"displayName": c.name, "registry": registry.name, "registryId": registry.id, "role": c.role,
-                 "credential": c.kind, "mode": registry.role_assignment_mode.short},
+                 "credential": c.kind, "mode": registry.role_assignment_mode.short,
+                 **({"repositories": ", ".join(repositories)} if repositories else {})},
                 steps, warnings, untouched, ctx)
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .add_certificate import AddCertificateRequest, CheckedAddCertificate
     from .assign import AssignRequest, CheckedAssign
     from .create_principal import CheckedCreatePrincipal, CreatePrincipalRequest
+    from .disable_admin_user import CheckedDisableAdminUser, DisableAdminUserRequest
     from .disable_anonymous_pull import CheckedDisableAnonymousPull, DisableAnonymousPullRequest
     from .disable_token import CheckedDisableToken, DisableTokenRequest
     from .handover import HandOver
@@ -134,6 +135,11 @@ REMOVE_TOKEN_PASSWORD: Operation[RemoveTokenPasswordRequest, CheckedRemoveTokenP
     "remove-token-password", "Remove token password")
 
 OPERATIONS += (DISABLE_TOKEN, REMOVE_TOKEN_PASSWORD)  # issue 13 item 4
+
+# Issue 16: the admin user's path ends with its own plan.
+DISABLE_ADMIN_USER: Operation[DisableAdminUserRequest, CheckedDisableAdminUser] = Operation(
+    "disable-admin-user", "Disable admin user")
+OPERATIONS += (DISABLE_ADMIN_USER,)
 _BY_NAME = {op.name: op for op in OPERATIONS}
 
 

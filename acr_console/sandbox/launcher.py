@@ -195,6 +195,14 @@ def _use_running(data_dir: Path) -> SandboxUse | None:
         return SandboxUse(conn, None, lease)
 
 
+def moved(data_dir: Path, resource_manager: str) -> bool:
+    """Issue 16: whether the sandbox serving `data_dir` is no longer the one at `resource_manager` (its
+    ARM URL, port included): connection.json names another address, or no live server (a stopped one
+    leaves no believable file). Read again each time, after a request could not connect."""
+    conn = read_connection(data_dir)
+    return conn is None or conn.get("resource_manager") != resource_manager
+
+
 def connect_or_start(data_dir: Path, seed: str = "demo", wait_s: float = 15.0) -> SandboxUse:
     """The sandbox serving `data_dir`, or one started now in this process. Close what is returned."""
     use = _use_running(data_dir)

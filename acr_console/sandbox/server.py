@@ -66,6 +66,40 @@ def _make_private(data_dir: Path) -> None:
                 os.chmod(path, 0o600)
 
 
+# Issue 16: how long a stop lets requests in flight finish before it cuts their connections.
+STOP_GRACE = 0.5
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping in well under a second with nothing logged.
+
+    uvicorn's graceful shutdown asks each connection to close (`H11Protocol.shutdown`: an idle
+    keep-alive one gets `transport.close()`), then waits up to `timeout_graceful_shutdown` for the
+    connections to go, and logs an ERROR ("Cancel 0 running task(s), timeout graceful shutdown
+    exceeded") when they have not. Over TLS an idle connection does not go: `close()` sends TLS
+    close_notify and asyncio waits for the peer's (`ssl_shutdown_timeout`, 30 s by default,
+    docs.python.org asyncio-eventloop `loop.create_server`), which an SDK's idle pool never reads. So
+    stopping the sandbox took 2 s and logged an ERROR whenever a client kept a connection (issue 16:
+    3–4 s). Here the connections still mid-request get STOP_GRACE to finish; then every remaining
+    transport is aborted (closed without the TLS goodbye, as a crashed peer's would be), and
+    uvicorn's wait finds nothing left."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await asyncio.gather(super().shutdown(sockets), self._abort_lingering())
+
+    async def _abort_lingering(self) -> None:
+        deadline = time.monotonic() + STOP_GRACE
+        while self.server_state.connections:
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            for connection in list(self.server_state.connections):
+                cycle = getattr(connection, "cycle", None)
+                idle = cycle is None or getattr(cycle, "response_complete", True)
+                transport = getattr(connection, "transport", None)
+                if transport is not None and (idle or now > deadline):
+                    transport.abort()
+
+
 class SandboxServer:
     def __init__(
         self, data_dir: Path, *, port: int = 0, seed: str = "demo", reset: bool = False,
@@ -80,7 +114,7 @@ class SandboxServer:
         self.sandbox: Sandbox | None = None
         self.connection: dict[str, Any] | None = None
         self._lock_fd: int | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -199,7 +233,7 @@ class SandboxServer:
             self._lock_fd = None
 
     async def _serve(self, sock: socket.socket, config: uvicorn.Config) -> None:
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if task.done():

@@ -159,6 +159,22 @@ class AcrConsoleApp(App[int]):
         self.call_later(self.registry_list.start_over)
         self.sign_in()
 
+    async def sandbox_moved(self) -> bool:
+        """Issue 16: after a read could not connect to the sandbox, follow it to where it serves now
+        (the session reads connection.json again) and read everything again there; False when this is
+        no sandbox connection or the sandbox has not moved."""
+        if not self.connection.sandbox:
+            return False
+        try:
+            connection = await asyncio.to_thread(self.session.reconnect_sandbox, self.connection)
+        except Exception:  # a sandbox that cannot be started now: the read's own failure is shown
+            return False
+        if connection is None:
+            return False
+        await self.use_connection(connection)
+        self.notify("The sandbox moved to another address: reconnected, reading again.", severity="information")
+        return True
+
     # -- navigation -----------------------------------------------------------------------------
 
     def action_help(self) -> None:

@@ -118,6 +118,12 @@ def _remove_token_password(c: OperationContext) -> OperationForm:
     return RemoveTokenPasswordForm(c.registries, c.registry, c.principal)
 
 
+def _disable_admin_user(c: OperationContext) -> OperationForm:
+    from .screens.forms.disable_admin_user import DisableAdminUserForm
+
+    return DisableAdminUserForm(c.registries, c.registry)
+
+
 OPERATION_UI: dict[str, OperationUI] = {
     ops.CREATE_PRINCIPAL.name: OperationUI("Create a principal with a registry role and a secret or certificate.",
                                            _create),
@@ -134,6 +140,9 @@ OPERATION_UI: dict[str, OperationUI] = {
     ops.DISABLE_TOKEN.name: OperationUI("Disable a registry token: its passwords stop signing in.", _disable_token),
     ops.REMOVE_TOKEN_PASSWORD.name: OperationUI("Remove password1 or password2 of a registry token.",
                                                 _remove_token_password),
+    # issue 16
+    ops.DISABLE_ADMIN_USER.name: OperationUI("Disable a registry's admin user: its passwords stop signing in.",
+                                             _disable_admin_user),
 }
 
 

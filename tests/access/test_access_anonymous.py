@@ -20,7 +20,7 @@ ANONYMOUS_ENTRY = {
     "delete": False,
     "latent": [],
     "paths": [{"kind": "anonymous-pull", "role": None, "scope": REGISTRY_ID, "inherited": False, "viaGroups": [],
-               "repositories": None, "confidence": "direct", "rights": ["pull"]}],
+               "repositories": None, "confidence": "direct", "rights": ["pull"], "possible": [], "assignmentId": None}],
 }
 PRINCIPALS = {"a": Principal("a", "aaa-first-by-name", PrincipalType.SERVICE_PRINCIPAL, app_id="app-a")}
 

@@ -59,6 +59,8 @@ def test_exact_shape() -> None:
                         "repositories": None,
                         "confidence": "direct",
                         "rights": ["delete", "pull", "push"],
+                        "possible": [],
+                        "assignmentId": None,
                     }
                 ],
             },
@@ -90,6 +92,8 @@ def test_exact_shape() -> None:
                         "repositories": None,
                         "confidence": "direct",
                         "rights": ["push"],
+                        "possible": [],
+                        "assignmentId": f"{REGISTRY_ID}/providers/Microsoft.Authorization/roleAssignments/a1",
                     },
                     {
                         "kind": "role-assignment",
@@ -100,6 +104,8 @@ def test_exact_shape() -> None:
                         "repositories": ["hello-world"],
                         "confidence": "conditional",
                         "rights": ["pull"],
+                        "possible": [],
+                        "assignmentId": f"{REGISTRY_ID}/providers/Microsoft.Authorization/roleAssignments/a1",
                     },
                     {
                         "kind": "role-assignment",
@@ -110,6 +116,8 @@ def test_exact_shape() -> None:
                         "repositories": None,
                         "confidence": "direct",
                         "rights": [],
+                        "possible": [],
+                        "assignmentId": f"{SUB_SCOPE}/providers/Microsoft.Authorization/roleAssignments/a2",
                     },
                 ],
             },
@@ -148,5 +156,7 @@ def test_key_sets_are_stable() -> None:
         "repositories",
         "confidence",
         "rights",
+        "possible",
+        "assignmentId",
     ]
     assert e["latent"] == ["can-grant-itself-push"]

@@ -133,7 +133,15 @@ def _access_json(server: SandboxServer, registry: str) -> dict[str, Any]:
     result = subprocess.run([sys.executable, "-m", "acr_console", "--sandbox-data", str(server.data_dir), "access",
                              registry, "--json"], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    for entry in doc["entries"]:  # issue 16: each assignment's path names it (unassign --assignment-id)
+        for path in entry["paths"]:
+            assignment_id = path.pop("assignmentId")
+            if path["kind"] == "role-assignment":
+                assert assignment_id.startswith(path["scope"] + "/providers/Microsoft.Authorization/roleAssignments/")
+            else:
+                assert assignment_id is None
+    return doc
 
 
 def _who(p: dict[str, str], ptype: str = "servicePrincipal") -> dict[str, Any]:
@@ -144,7 +152,8 @@ def _who(p: dict[str, str], ptype: str = "servicePrincipal") -> dict[str, Any]:
 def _path(role: str, scope: str, rights: list[str], *, inherited: bool = False, via: list[str] | None = None,
           repositories: list[str] | None = None, confidence: str = "direct") -> dict[str, Any]:
     return {"kind": "role-assignment", "role": role, "scope": scope, "inherited": inherited,
-            "viaGroups": via or [], "repositories": repositories, "confidence": confidence, "rights": rights}
+            "viaGroups": via or [], "repositories": repositories, "confidence": confidence, "rights": rights,
+            "possible": []}
 
 
 def test_legacy_registry_access_is_exact(empty_sandbox: SandboxServer, scenario: dict[str, Any]) -> None:

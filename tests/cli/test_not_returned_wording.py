@@ -26,7 +26,11 @@ def _run(server: Any, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 
 def test_the_table_says_not_returned_and_nothing_about_deleting(sandbox_server: Any,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Wide enough that no cell folds: each path's line names its rights (issue 16), and folded Why
+    # lines would interleave with the folded name.
+    monkeypatch.setenv("COLUMNS", "300")
     out = _run(sandbox_server, capsys, "access", "contosodev")
     squeezed = "".join(out.split())  # the table folds long cells over lines
     assert "(notreturnedbythedirectory)" in squeezed

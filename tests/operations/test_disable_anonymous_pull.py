@@ -80,7 +80,8 @@ def test_access_lists_anonymous_pull_and_the_token_service_agrees_until_it_is_tu
     assert first == {"principal": ANONYMOUS, "orphaned": False, "pull": True, "push": False, "delete": False,
                      "latent": [], "paths": [{"kind": "anonymous-pull", "role": None, "scope": doc["registry"]["id"],
                                               "inherited": False, "viaGroups": [], "repositories": None,
-                                              "confidence": "direct", "rights": ["pull"]}]}
+                                              "confidence": "direct", "rights": ["pull"],
+                                              "possible": [], "assignmentId": None}]}
     assert [e for e in doc["entries"][1:] if e["principal"]["type"] == "anonymous"] == []
     assert access_json(capsys, server, "--can", "pull")["entries"][0]["principal"] == ANONYMOUS
     for right in ("push", "delete"):

@@ -182,6 +182,8 @@ ARGV: dict[str, Callable[[_Ctx], list[str]]] = {
     # A token of the test's own (made below), so the demo's ci-team-push stays as seeded.
     "disable-token": lambda c: ["--registry", TOKEN_REGISTRY, c.token],
     "remove-token-password": lambda c: ["--registry", TOKEN_REGISTRY, c.token, "--password", "password1"],
+    # Off already on contosoprod: the shared sandbox keeps contosodev's admin user for other tests.
+    "disable-admin-user": lambda c: ["--registry", REGISTRY],
 }
 
 

@@ -149,7 +149,8 @@ def test_access_json_shows_the_token_as_the_issue_specifies_and_the_token_servic
                   "credentials": [{"name": "password1", "expiry": made.expiry.isoformat().replace("+00:00", "Z")},
                                   {"name": "password2", "expiry": made.expiry.isoformat().replace("+00:00", "Z")}]},
         "paths": [{"kind": "token", "role": made.scope_map, "scope": made.scope_map_id, "inherited": False,
-                   "viaGroups": [], "repositories": ["team/*"], "confidence": "direct", "rights": ["pull", "push"]}],
+                   "viaGroups": [], "repositories": ["team/*"], "confidence": "direct", "rights": ["pull", "push"],
+                   "possible": [], "assignmentId": None}],
     }
     # `--can push` keeps it; the sandbox's token service gives push on team/app and nothing on other/app.
     code, pushers = cli(server, capsys, "access", REGISTRY, "--can", "push", "--json")

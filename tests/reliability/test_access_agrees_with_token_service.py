@@ -187,7 +187,7 @@ def console_verdict(access: RegistryAccess, match: Any, repository: str, right: 
             covered = path.repositories is None or any(_pattern(p).fullmatch(repository) for p in path.repositories)
             if not covered:
                 continue
-            if path.confidence is Confidence.POSSIBLE:
+            if path.confidence is Confidence.POSSIBLE or right in path.possible:
                 verdict = "possible"
             else:
                 return "yes"

@@ -73,7 +73,7 @@ async def test_token_rows_and_d_disables_the_highlighted_token(tokens_tui_sandbo
         by_name = {r.data.principal.display_name: r for r in screen.rows if isinstance(r.data, AccessEntry)}
         for name in ("ci-team-push", "vendor-readonly", "tui-pusher"):
             assert by_name[name].cells[1].plain == "token", name
-        assert by_name["ci-team-push"].cells[3].plain == "✓"  # push
+        assert by_name["ci-team-push"].cells[3].plain == "◐"  # push, on team/* only (issue 16)
         assert by_name["vendor-readonly"].cells[5].plain == "off"
         assert by_name["vendor-readonly"].cells[2].plain == "·"  # a disabled token pulls nothing
         highlight(screen, "vendor-readonly")

@@ -135,7 +135,10 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
         try:
             data = await self.fetch(refresh)
         except Exception as exc:  # turned into a message; the UI never shows a traceback
-            self.post_message(LoadFailed(self.what(), from_exception(exc, self.OPERATION)))
+            error = from_exception(exc, self.OPERATION)
+            if error.code == "ConnectionFailed" and await self.console.sandbox_moved():
+                return  # issue 16: read again on the sandbox's new address (use_connection starts over)
+            self.post_message(LoadFailed(self.what(), error))
             return
         self.post_message(ListLoaded(data))
 

@@ -13,7 +13,7 @@ from ...access.resource_ids import subscription_of
 from ...azure.errors import from_exception
 from ...models import Credential, PrincipalDetail, RoleAssignment
 from ...operations.registry import ADD_CERTIFICATE, ASSIGN, RESET_CREDENTIAL, REVOKE
-from ...presentation import expiry_text, printable, scope_label, short_id, shown, type_label
+from ...presentation import expiry_text, printable, role_cell, scope_label, short_id, shown, type_label
 from ..actions import operation_binding
 from ..messages import LoadFailed, PrincipalLoaded
 from ..widgets.status_line import StatusLine
@@ -109,7 +109,7 @@ class PrincipalScreen(ConsoleScreen):
         table = self.query_one("#principal-assignments", DataTable)
         table.clear()
         for a in sorted(detail.assignments, key=lambda a: a.scope.lower()):
-            table.add_row(shown(detail.role_names.get(a.role_guid, a.role_guid), style="bold"),
+            table.add_row(role_cell(detail.role_names.get(a.role_guid, a.role_guid), a),
                           scope_label(a.scope, registries, self.backend.subscription_name(_sub(a))),
                           shown(self._via(a, groups)), key=a.id)
         if not detail.assignments:

@@ -11,14 +11,17 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from ...access import groups_of
 from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Right
 from ...operations.registry import (
     ASSIGN,
     CREATE_PRINCIPAL,
+    DISABLE_ADMIN_USER,
     DISABLE_ANONYMOUS_PULL,
     DISABLE_TOKEN,
     REMOVE_TOKEN_PASSWORD,
     REVOKE,
+    UNASSIGN,
 )
 from ...presentation import (
     ANONYMOUS_STYLE,
@@ -27,6 +30,7 @@ from ...presentation import (
     entry_via,
     printable,
     registry_heading,
+    right_mark,
     token_read_warning,
     type_label,
 )
@@ -39,13 +43,9 @@ _FOCUS_LABEL = {None: "who has access", Right.PUSH: "who can push", Right.PULL: 
                 Right.DELETE: "who can delete"}
 
 
-DISABLED_MARK = "⊘"  # granted, but the principal's sign-in is disabled: it can do nothing now
-
 
 def _mark(entry: AccessEntry, right: Right) -> Text:
-    if not entry.can(right):
-        return Text("·", style="dim")
-    return Text(DISABLED_MARK, style="red") if not entry.principal.enabled else Text("✓", style="bold green")
+    return right_mark(entry, right)  # ◐ on some repositories only (the detail says which), ⊘ sign-in disabled
 
 
 def right_counts(entries: Sequence[AccessEntry], right: Right) -> Text:
@@ -136,7 +136,7 @@ def access_rows(access: RegistryAccess) -> list[Row]:
             Text(entry_via(entry)),
         )
         search = " ".join((p.display_name, p.app_id or "", p.object_id or "", type_label(p.type),
-                           entry_roles(entry), entry_via(entry))).lower()
+                           entry_roles(entry), " ".join(groups_of(entry)))).lower()  # inner groups too
         key = p.object_id or f"{p.type.value}:{p.display_name}"
         rows.append(Row(key, cells, search, entry))
     return rows
@@ -169,9 +169,14 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
                           "Disable the highlighted registry token (a plan, asked first)."),
         operation_binding("X", "access", REMOVE_TOKEN_PASSWORD, "Token password",
                           "Remove password1 or password2 of the highlighted registry token."),
+        # Issue 16: shown only while the admin user's row is highlighted (check_action); R there too.
+        operation_binding("U", "access", DISABLE_ADMIN_USER, "Admin user off",
+                          "Disable the registry's admin user (a plan, asked first)."),
     ]
     # Read by `?` (help.py): what the marks in the table mean.
     HELP_NOTES = (
+        "In Pull, Push and Del: ✓ on every repository, ◐ on some repositories only (an ABAC condition or a "
+        "token's scope map: the detail names them, e.g. push on team/*). "
         "Marks in the ! column: ✗del the principal was deleted but keeps its role assignments; "
         "⚑ it can give itself more rights (latent); off its sign-in is disabled (its rights show ⊘, not ✓, "
         "and it is counted apart: '11 can push (1 disabled)'); "
@@ -181,7 +186,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         "Rows of type token are registry tokens (user name and password, repositories set by a scope map, "
         "no Entra identity): D disables the highlighted one, X removes one of its passwords. "
         "CR in Roles: Container Registry (the detail pane names each role in full, with its scope and group; "
-        "Tab moves into it to scroll)."
+        "Tab moves into it to scroll). "
+        "On the admin user's row, U (or R) disables the admin user, with a plan first."
     )
 
     right: reactive[Right | None] = reactive(None, init=False)
@@ -242,6 +248,10 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
             entry = self.current_entry if self.is_mounted else None
             if entry is None or entry.token is None:
                 return False  # a token's writes, on a token's row only
+        if action == OPERATION_ACTION and parameters == (DISABLE_ADMIN_USER.name,):
+            entry = self.current_entry if self.is_mounted else None
+            if entry is None or entry.principal.type is not PrincipalType.ADMIN_USER:
+                return False  # the admin user's write, on its row only
         return super().check_action(action, parameters)
 
     def loaded(self, data: RegistryAccess) -> None:
@@ -324,5 +334,22 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     def action_operation(self, name: str) -> None:
         """Start a write for this registry and the highlighted principal."""
         entry = self.current_entry
+        if entry is not None and entry.principal.type is PrincipalType.ADMIN_USER and name == REVOKE.name:
+            name = DISABLE_ADMIN_USER.name  # issue 16: revoking the admin user is disabling it
+        if entry is not None and entry.orphaned and name in (REVOKE.name, UNASSIGN.name):
+            self._remove_orphaned(entry)  # issue 16: nothing to look up, its assignments go by id
+            return
         self.console.start_operation(name, registry=self.registry,
                                      principal=entry.principal if entry is not None else None)
+
+    def _remove_orphaned(self, entry: AccessEntry) -> None:
+        """Remove an assignment of a principal the directory did not return, by its id (issue 16):
+        revoke and unassign look the principal up, which fails (Request_ResourceNotFound)."""
+        if self.console.read_only:
+            self.console.start_operation(UNASSIGN.name)  # refused there, in the console's words
+            return
+        from ..operations_ui import confirm_and_run
+        from .forms.assign_role import RemoveAssignmentForm
+
+        self.app.push_screen(RemoveAssignmentForm(entry), lambda plan: confirm_and_run(self.console, plan))
+

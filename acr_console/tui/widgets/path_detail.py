@@ -10,11 +10,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...access import token_credentials
-from ...models import AccessEntry, PathKind, PrincipalType, Right, RoleAssignmentMode
+from ...models import AccessEntry, PathKind, PrincipalType, RoleAssignmentMode
 from ...presentation import (
     LATENT_LABEL,
     NOT_RETURNED,
+    admin_user_hint,
     anonymous_hint,
+    can_text,
     describe_path,
     expiry_text,
     printable,
@@ -60,8 +62,10 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, n
     if entry.orphaned:
         text.append(f"\n⚠ {NOT_RETURNED}",
                     style="bold red")
-    rights = [r.value for r in (Right.PULL, Right.PUSH, Right.DELETE) if entry.can(r)]
-    text.append("\ncan: " + (", ".join(rights) if rights else "nothing directly"))
+        # Issue 16: how, not advice (it may only be too new to have replicated).
+        text.append("\nR: unassign one of its role assignments by id (acr-console unassign --assignment-id ID)",
+                    style="dim")
+    text.append("\ncan: " + can_text(entry))  # with the repositories where limited (issue 16)
     if entry.token is not None:
         text.append_text(describe_token(entry, now or datetime.now(UTC)))
     for path in entry.paths:
@@ -69,6 +73,9 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, n
         text.append_text(describe_path(path, mode))
         if path.kind is PathKind.ROLE_ASSIGNMENT and path.scope:
             text.append(f"\n   {printable(path.scope)}", style="dim")
+        if path.kind is PathKind.ADMIN_USER:  # issue 16
+            text.append("\n   U here, or " + admin_user_hint(path, by_hand=True).removeprefix("disable it: "),
+                        style="dim")
         if path.kind is PathKind.ANONYMOUS_PULL:  # issue 13
             text.append("\n   P here, or " + anonymous_hint(path, by_hand=True).removeprefix("turn it off: "),
                         style="dim")

@@ -9,6 +9,7 @@ from textual.widgets import Input, Select
 
 from ....errors import InputError
 from ....operations.registry import CREATE_PRINCIPAL
+from .assign_role import repositories_field, repositories_value, show_repositories
 from .base import optional
 from .registry_role import RegistryRoleForm
 
@@ -33,6 +34,7 @@ class CreatePrincipalForm(RegistryRoleForm):
     def compose_fields(self) -> ComposeResult:
         yield from self.field("name", "Display name", Input(placeholder="e.g. ci-push-payments", compact=True))
         yield from self.registry_fields("Role (follows the registry's mode)")
+        yield from repositories_field(self)  # issue 16: ABAC Repository roles only
         yield from self.field("credential", "Credential", Select(CREDENTIAL_CHOICES, value="password",
                                                                   allow_blank=False, compact=True))
         yield from self.field("certificate", "Certificate file (PEM, DER or CRT)",
@@ -42,8 +44,13 @@ class CreatePrincipalForm(RegistryRoleForm):
         yield from self.field("years", "Lifetime in years (1–10; default 1)", Input(placeholder="1", compact=True))
 
     def on_mount(self) -> None:
+        show_repositories(self)
         self._show_credential_fields("password")
         self.query_one("#field-name", Input).focus()
+
+    @on(Select.Changed, "#field-role, #field-registry")
+    def _repositories_apply(self) -> None:
+        self.call_after_refresh(show_repositories, self)
 
     @on(Select.Changed, "#field-credential")
     def _credential_changed(self, event: Select.Changed) -> None:
@@ -73,4 +80,4 @@ class CreatePrincipalForm(RegistryRoleForm):
             name=name, registry=registry.id,
             role=str(self.query_one("#field-role", Select).value),
             certificate=None if kind == "password" else ("generate" if kind == "generate" else certificate),
-            out=out if kind != "file" else None, years=years)
+            out=out if kind != "file" else None, years=years, repositories=repositories_value(self))
