@@ -157,7 +157,7 @@ class SandboxServer:
                 apply_seed(store, self.seed, self.seed_time)
         tls = ensure_tls(self.data_dir)
         _make_private(self.data_dir)
-        sock = _bind(self.port)
+        sock = self._bind_port(store)
         sb.set_port(sock.getsockname()[1])
         config = uvicorn.Config(
             build_app(sb),
@@ -178,6 +178,21 @@ class SandboxServer:
         )
         self._sock = sock
         return sock, config
+
+    def _bind_port(self, store: Any) -> socket.socket:
+        """The port asked for; with none asked, the one this data folder had last time when it is
+        free. Entra's authority is a fixed address, and azure-identity's persistent cache and
+        AuthenticationRecord are keyed by it (MSAL matches an account's `environment`, the
+        authority's host and port): a sandbox that moved on every start would ask a person signed in
+        with a device code to sign in again at each command that starts one."""
+        if self.port == 0:
+            last = store.get_meta("last_port")
+            if last is not None and last.isdigit():
+                with contextlib.suppress(OSError):  # taken meanwhile: any free port, as before
+                    return _bind(int(last))
+        sock = _bind(self.port)
+        store.set_meta("last_port", str(sock.getsockname()[1]))
+        return sock
 
     def _admin_secret(self) -> tuple[str, str]:
         """A fresh admin secret each start: the store keeps only hashes, so the old one is unknowable."""

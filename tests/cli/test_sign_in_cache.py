@@ -26,6 +26,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -157,6 +158,34 @@ def test_a_device_code_sign_in_is_kept_until_logout(device_sandbox: SandboxServe
         assert not JWT.search(run.stdout + run.stderr)
     audit = user.home / "audit.jsonl"
     assert not audit.exists() or not JWT.search(audit.read_text())
+
+
+def test_a_sandbox_each_command_starts_keeps_its_address_and_so_the_sign_in(tmp_path: Path) -> None:
+    """The acceptance as a new user runs it: no sandbox serving, so each `--sandbox-data DIR` command
+    starts one for itself and stops it. The cache and record are keyed by the authority (MSAL
+    matches an account's environment, host and port), so a sandbox that moved to a new port at each
+    start asked for a code every time; it now takes the port it had last time when that is free."""
+    data = tmp_path / "sandbox"
+    started_here = SimpleNamespace(data_dir=data)  # what User.run needs: where `sandbox approve` looks
+    user = User(tmp_path / "home")
+    device = ("--auth", "device-code")
+
+    first = user.run(started_here, *device, "access", REGISTRY, "--json")  # type: ignore[arg-type]
+    assert first.returncode == 0, first.stderr
+    assert len(first.codes) == 1, first.stderr
+    port = json.loads((data / "connection.json").read_text())["port"] if (data / "connection.json").exists() else None
+    assert port is None  # the command's own sandbox stopped with it
+
+    second = user.run(started_here, *device, "access", REGISTRY, "--json")  # type: ignore[arg-type]
+    assert second.returncode == 0, second.stderr
+    assert second.codes == [], second.stderr
+    assert json.loads(second.stdout)["registry"]["name"] == REGISTRY
+
+    out = user.run(started_here, *device, "logout")  # type: ignore[arg-type]
+    assert out.returncode == 0, out.stderr
+    third = user.run(started_here, *device, "access", REGISTRY, "--json")  # type: ignore[arg-type]
+    assert third.returncode == 0, third.stderr
+    assert len(third.codes) == 1, third.stderr
 
 
 def test_login_keeps_the_sign_in_and_later_scopes_come_from_the_refresh_token(
