@@ -37,7 +37,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from acr_console.models import AccessEntry, AccessPath, RegistryAccess, RegistryToken, Right
+from acr_console.models import AccessEntry, AccessPath, PrincipalType, RegistryAccess, RegistryToken, Right
 
 
 def _path(path: AccessPath) -> dict[str, Any]:
@@ -81,8 +81,9 @@ def _entry(entry: AccessEntry) -> dict[str, Any]:
             "displayName": principal.display_name,
             "type": principal.type.value,
             # accountEnabled: a disabled principal's rights grant nothing now; null when the directory
-            # did not return the principal (orphaned): nothing is known of it.
-            "enabled": None if entry.orphaned else principal.enabled,
+            # did not return the principal (orphaned): nothing is known of it; null for "anyone
+            # (anonymous pull)", which signs in as no one.
+            "enabled": None if entry.orphaned or principal.type is PrincipalType.ANONYMOUS else principal.enabled,
         },
         "orphaned": entry.orphaned,
         "pull": Right.PULL in rights,

@@ -13,7 +13,8 @@ from acr_console.models import Principal, PrincipalType, Right
 from .factories import ABAC, REGISTRY_ID, assignment, registry
 
 ANONYMOUS_ENTRY = {
-    "principal": {"objectId": None, "appId": None, "displayName": "anyone (anonymous pull)", "type": "anonymous"},
+    "principal": {"objectId": None, "appId": None, "displayName": "anyone (anonymous pull)", "type": "anonymous",
+                  "enabled": None},
     "orphaned": False,
     "pull": True,
     "push": False,

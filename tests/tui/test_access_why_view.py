@@ -16,6 +16,7 @@ from acr_console.tui.screens.execution import ExecutionScreen
 from acr_console.tui.screens.forms.assign_role import RemoveAssignmentForm
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
 from acr_console.tui.widgets.filter_bar import FilterBar
+from acr_console.tui.widgets.path_detail import PathDetail
 
 from ..support.sandbox import sandbox_fixture
 from .conftest import PINNED_NOW, make_app, settle
@@ -48,7 +49,7 @@ async def test_a_repository_limited_push_is_marked_and_explained(why_tui_sandbox
         assert by_name["payments-release-bot"].cells[3].plain == "◐"
         highlight(screen, "payments-release-bot")
         await pilot.pause()
-        detail = str(screen.query_one("#access-detail", Static).render())
+        detail = screen.query_one("#access-detail", PathDetail).text
         assert "can: pull on payments/*, push on payments/*" in detail
         assert "Repository Writer @ registry: pull, push on payments/*" in " ".join(detail.split())
 
@@ -107,7 +108,7 @@ async def test_u_on_the_admin_users_row_disables_it(why_tui_sandbox: SandboxServ
         assert screen.check_action("operation", ("disable-admin-user",)) is False  # not on another row
         highlight(screen, "admin user")
         await pilot.pause()
-        detail = str(screen.query_one("#access-detail", Static).render())
+        detail = screen.query_one("#access-detail", PathDetail).text
         assert "admin user enabled on the registry: pull, push, delete" in detail
         assert "U here, or acr-console disable-admin-user --registry contosodev" in " ".join(detail.split())
         await pilot.press("U")
