@@ -55,8 +55,14 @@ async def _until(pilot: Pilot[Any], what: str, done: Callable[[], bool]) -> None
         await pilot.pause(0.05)
 
 
+def _on_screen(app: Any, cls: type, selector: str) -> bool:
+    """`cls` is the active screen and has composed `selector` (a pushed screen composes later)."""
+    return isinstance(app.screen, cls) and bool(app.screen.query(selector))
+
+
 async def _code_screen(pilot: Pilot[Any]) -> DeviceCodeScreen:
-    await _until(pilot, "the device-code screen", lambda: isinstance(pilot.app.screen, DeviceCodeScreen))
+    await _until(pilot, "the device-code screen",
+                 lambda: _on_screen(pilot.app, DeviceCodeScreen, "#device-code-left"))
     screen = pilot.app.screen
     assert isinstance(screen, DeviceCodeScreen)
     return screen
@@ -93,7 +99,7 @@ async def test_escape_cancels_the_sign_in_and_d_asks_again(device_sandbox: Any) 
         first = (await _code_screen(pilot)).user_code
         await pilot.press("escape")
         # Cancelled now, not when the code expires: the console is signed out and says how to go on.
-        await _until(pilot, "the signed-out screen", lambda: isinstance(app.screen, SignInFailedScreen))
+        await _until(pilot, "the signed-out screen", lambda: _on_screen(app, SignInFailedScreen, "#sign-in-reason"))
         assert app.sign_in_error == "SignInCancelled" and app.identity is None
         assert "Signed out" in _text(app.screen, "#sign-in-reason")
         # The cancelled code is of no use any more: MSAL stopped polling, and a new sign-in asks anew.
@@ -110,7 +116,8 @@ async def test_a_declined_code_closes_the_screen_and_says_why(device_sandbox: An
     async with app.run_test(size=(120, 40)) as pilot:
         code = (await _code_screen(pilot)).user_code
         decide_sandbox_device_code(str(device_sandbox.data_dir), code, user=None, decline=True)
-        await _until(pilot, "the sign-in failed screen", lambda: isinstance(app.screen, SignInFailedScreen))
+        await _until(pilot, "the sign-in failed screen",
+                     lambda: _on_screen(app, SignInFailedScreen, "#sign-in-reason"))
         # Entra's error for a declined code (RFC 8628 section 3.5, `access_denied`; Entra says
         # `authorization_declined`), as azure-identity reports it.
         reason = _text(app.screen, "#sign-in-reason")
