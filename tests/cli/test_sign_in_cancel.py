@@ -64,7 +64,12 @@ def device_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "ACR_CONSOLE_AUDIT_LOG": str(tmp_path / "audit.jsonl"), "HOME": str(tmp_path)}
+    """A person at a fresh account (as tests/cli/test_sign_in_cache.py makes one): no sign-in kept
+    from an earlier run, so a code is asked for."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("ACR_CONSOLE_", "XDG_", "DBUS_"))}
+    return {**keep, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_CACHE_HOME": str(tmp_path / "cache"), "ACR_CONSOLE_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
 
 
 def _read_code(stream: IO[str], lines: list[str]) -> str | None:

@@ -42,6 +42,17 @@ def device_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield server
 
 
+@pytest.fixture(autouse=True)
+def fresh_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No sign-in kept from another test (azure/token_store.py keeps it in the state folder)."""
+    for name in list(os.environ):
+        if name.startswith(("XDG_", "DBUS_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for kind in ("STATE", "CONFIG", "DATA", "CACHE"):
+        monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / kind.lower()))
+
+
 def _console(data_dir: Path) -> AcrConsoleApp:
     """The console as `acr-console --sandbox-data DIR --auth device-code` opens it."""
     session = Session(SessionOptions(sandbox_data=str(data_dir), auth="device-code"), ConsoleSettings())
