@@ -224,8 +224,12 @@ def trust(network: NetworkSettings, pinned: str | None) -> ssl.SSLContext:
 
 
 def _print_device_code(verification_uri: str, user_code: str, expires_on: object) -> None:
-    # The code is not a secret: it is useless without the person signing in.
-    print(f"To sign in, open {verification_uri} on any device and enter the code {user_code}.", file=sys.stderr)
+    # The code is not a secret: it is useless without the person signing in. One line, printed
+    # once (a pipe or a log gets no countdown); azure-identity passes the expiry as a UTC datetime.
+    from .azure.interactive import expiry_phrase
+
+    print(f"To sign in, open {verification_uri} on any device and enter the code {user_code}."
+          f"{expiry_phrase(expires_on)} Ctrl+C cancels.", file=sys.stderr)
 
 
 class Session:
@@ -328,6 +332,11 @@ class Session:
             sandbox_data = expand_user(self.options.sandbox_data) if self.options.sandbox_data else None
             return self.connect(Target(profile, current.profile_name, sandbox_data))
         current = self.target or resolve(self.options, self.settings)
+        if not current.profile.sandbox:
+            # As at start-up: a tenant the new way in would ignore is refused (UsageError), not
+            # dropped. The command line's --client-id named the identity of the way being left.
+            auth: AuthName = AuthMethod(choice).value  # type: ignore[assignment]  # the same names
+            _check_sign_in(replace(current.profile, auth=auth), replace(self.options, client_id=None))
         return replace(connection, auth=self._auth(AuthMethod(choice), current.profile))
 
     def start_sandbox(self, data_dir: Path, *, seed: str = "demo", seed_time: float | None = None) -> Connection:

@@ -8,55 +8,18 @@ credential runs `az` and sends nothing itself. SDK modules are imported inside t
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..models import SignedInIdentity
 from .connection import AuthMethod, Connection
+from .interactive import ThreadedCredential, cancellable_device_code_credential, guarded_prompt
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
 
     from .token_store import TokenStore
     from .transport import HttpxTransport
-
-
-class ThreadedCredential:
-    """Runs a synchronous azure-identity credential in a thread behind the async protocol.
-
-    azure-identity has no async DeviceCodeCredential or InteractiveBrowserCredential; the SDK
-    offers no adapter, and this one is four methods.
-    """
-
-    def __init__(self, sync_credential: Any, *, interactive: bool = False) -> None:
-        self._sync = sync_credential
-        self._interactive = interactive
-        self._one_at_a_time: asyncio.Lock | None = None
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        if not self._interactive:
-            return await asyncio.to_thread(self._sync.get_token, *scopes, **kwargs)
-        # A person signs in once for ARM and Graph. azure-identity keeps tokens asked for with CAE
-        # and without it in two MSAL caches (two public client applications: azure/identity/
-        # _internal/msal_credentials.py, `_get_app`), and ARM's pipeline asks without CAE while
-        # kiota asks with it, so each would start a device flow of its own. Every request here asks
-        # with CAE (ARM and Graph both honour it), and one at a time: the second scope waits for the
-        # first sign-in, then is answered silently from the refresh token MSAL keeps.
-        kwargs["enable_cae"] = True
-        if self._one_at_a_time is None:
-            self._one_at_a_time = asyncio.Lock()
-        async with self._one_at_a_time:
-            return await asyncio.to_thread(self._sync.get_token, *scopes, **kwargs)
-
-    async def close(self) -> None:
-        self._sync.close()
-
-    async def __aenter__(self) -> ThreadedCredential:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
 
 def build_credential(conn: Connection, transport: Callable[[], HttpxTransport]) -> AsyncTokenCredential:
@@ -106,7 +69,7 @@ def _interactive(conn: Connection, common: dict[str, Any]) -> Any:
     """The synchronous device-code or browser credential for `conn`: on the connection's network
     (sync_transport.py: its proxies and CAs, not requests' own reading of the environment), and,
     unless tokens stay in memory, with the persisted token cache and sign-in record of token_store.py."""
-    from azure.identity import DeviceCodeCredential, InteractiveBrowserCredential
+    from azure.identity import InteractiveBrowserCredential
 
     from .sync_transport import requests_transport
     from .token_store import token_store
@@ -114,9 +77,9 @@ def _interactive(conn: Connection, common: dict[str, Any]) -> Any:
     auth = conn.auth
     kwargs: dict[str, Any] = {**common, "tenant_id": conn.tenant_id, "transport": requests_transport(conn)}
     if auth.method is AuthMethod.DEVICE_CODE:
-        cls: Any = DeviceCodeCredential
-        if auth.device_code_prompt is not None:
-            kwargs["prompt_callback"] = auth.device_code_prompt
+        # interactive.py: a device flow that q, Ctrl+C or the console's Escape stops.
+        cls: Any = cancellable_device_code_credential()
+        kwargs["prompt_callback"] = guarded_prompt(auth.device_code_prompt)
     else:
         cls = InteractiveBrowserCredential
     store = token_store(conn)

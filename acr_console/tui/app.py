@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import events, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
 from ..azure.connection import Connection
 from ..azure.errors import SignInError, from_exception
+from ..azure.interactive import SignIn, current_sign_in
 from ..config import Settings
 from ..errors import ConsoleError
 from ..models import Principal, PrincipalDetail, Registry, SignedInIdentity
@@ -27,6 +29,18 @@ from .backend import Backend
 from .commands import ConsoleCommands
 from .navigation import CommandError, parse_command
 from .screens.registries import RegistriesScreen
+
+if TYPE_CHECKING:
+    from .screens.device_code import DeviceCodeScreen
+
+
+class DeviceCodeArrived(Message):
+    """A device code to show, posted from the credential's thread."""
+
+    def __init__(self, verification_uri: str, user_code: str, expires_on: Any, sign_in: SignIn | None) -> None:
+        super().__init__()
+        self.verification_uri, self.user_code, self.expires_on, self.sign_in = (verification_uri, user_code,
+                                                                                expires_on, sign_in)
 
 
 class AcrConsoleApp(App[int]):
@@ -60,6 +74,8 @@ class AcrConsoleApp(App[int]):
         self.session = session or Session(SessionOptions(), self.settings)
         self.session.device_code_prompt = self._device_code_prompt
         self.session.sign_in_notice = self._sign_in_notice
+        self._device_code_screen: DeviceCodeScreen | None = None  # the device-code screen while it is up
+        self._device_code_sign_in: SignIn | None = None  # the sign-in it belongs to
         self.profile_name = profile_name
         self.accent = accent
         # Injected in tests and screenshots so "expires in 12 days" is the same on every run.
@@ -130,6 +146,9 @@ class AcrConsoleApp(App[int]):
         try:
             # On a thread: opening the sandbox may mean starting it.
             connection = await asyncio.to_thread(self.session.sign_in_instead, self.connection, choice)
+        except ConsoleError as err:  # a way in that cannot honour the tenant (Session._check_sign_in)
+            self.notify(str(err), severity="error")
+            return
         except Exception as exc:
             self.notify(f"Could not open the sandbox: {from_exception(exc)}" if choice == SANDBOX
                         else str(from_exception(exc)), severity="error")
@@ -137,9 +156,42 @@ class AcrConsoleApp(App[int]):
         await self.use_connection(connection)
 
     def _device_code_prompt(self, verification_uri: str, user_code: str, expires_on: Any) -> None:
-        # Called on the credential's thread; the code is not a secret (it is useless without the user).
-        self.call_from_thread(self.notify, f"Open {verification_uri} and enter the code {user_code}",
-                              title="Device code sign-in", timeout=300)
+        # Called on the credential's thread, inside the sign-in it belongs to (so current_sign_in()
+        # is that one); post_message is Textual's thread-safe way in, and does not block the thread.
+        self.post_message(DeviceCodeArrived(verification_uri, user_code, expires_on, current_sign_in()))
+
+    @on(DeviceCodeArrived)
+    def _show_device_code(self, message: DeviceCodeArrived) -> None:
+        from .screens.device_code import DeviceCodeScreen
+
+        sign_in = message.sign_in
+        if sign_in is not None and sign_in.cancelled:
+            return
+        expires_on = message.expires_on if isinstance(message.expires_on, datetime) else self.now()
+        shown = self._device_code_screen
+        if shown is not None and shown.is_attached:
+            shown.show_code(message.verification_uri, message.user_code, expires_on)
+        else:
+            shown = self._device_code_screen = DeviceCodeScreen(message.verification_uri, message.user_code,
+                                                                expires_on)
+            self.push_screen(shown, lambda cancelled: self._device_code_closed(shown, cancelled))
+        self._device_code_sign_in = sign_in
+        if sign_in is not None:
+            # The screen goes when its sign-in has an answer: a token, a refusal, an expired code.
+            sign_in.when_done(lambda: self._close_device_code(shown))
+
+    def _close_device_code(self, screen: Screen[Any]) -> None:
+        if screen.is_attached and screen in self.screen_stack:
+            screen.dismiss(False)
+
+    def _device_code_closed(self, screen: Screen[Any], cancelled: bool | None) -> None:
+        if self._device_code_screen is screen:
+            self._device_code_screen = None
+            sign_in, self._device_code_sign_in = self._device_code_sign_in, None
+            if cancelled and sign_in is not None:
+                # Fails the pending sign-in now with SignInCancelled (and stops MSAL's polling): the
+                # reads waiting on it fail, and sign_in() offers the ways in again.
+                sign_in.cancel()
 
     def _sign_in_notice(self, text: str) -> None:
         # Called on the credential's thread after an interactive sign-in: where its tokens are kept.

@@ -17,6 +17,7 @@ _ADVICE = {
                              "variables, no managed identity).",
     "AADSTS700016": "The application was not found in the tenant: check --tenant.",
     "AADSTS90002": "The tenant was not found: check --tenant.",
+    "SignInCancelled": "Nothing is read until you sign in: press d for a new device code, or choose another way.",
 }
 
 
@@ -36,7 +37,8 @@ class SignInFailedScreen(DialogScreen[str | None]):
         self.error = error
 
     def compose(self) -> ComposeResult:
-        why = Text("Sign-in failed\n", style="bold red")
+        cancelled = self.error.code == "SignInCancelled"
+        why = Text("Signed out\n" if cancelled else "Sign-in failed\n", style="bold" if cancelled else "bold red")
         why.append(str(self.error))
         advice = _ADVICE.get(self.error.code)
         if advice:
@@ -49,6 +51,10 @@ class SignInFailedScreen(DialogScreen[str | None]):
                 yield Button("Azure CLI (c)", id="cli", compact=True)
                 yield Button("Sandbox (s)", id="sandbox", compact=True)
                 yield Button("Close", id="close", compact=True)
+
+    def on_mount(self) -> None:
+        if self.error.code == "SignInCancelled":
+            self.remove_class("-error")  # the person's choice, not a failure: the plain dialog border
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
