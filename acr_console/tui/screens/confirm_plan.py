@@ -19,12 +19,22 @@ if TYPE_CHECKING:
     from ...operations import Plan
 
 
+def _shown(value: object) -> str:
+    """A target value as a person reads it: yes/no, not Python's True/False (issue 16: the console
+    spoke Python values); lists joined."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 def plan_text(plan: Plan) -> Text:
     text = Text(plan.title, style="bold")
     for key, value in plan.target.items():
         if value not in (None, ""):
             text.append(f"\n  {key}: ", style="dim")
-            text.append(str(value))
+            text.append(_shown(value))
     text.append("\n\nSteps", style="bold")
     for n, step in enumerate(plan.steps, 1):
         text.append(f"\n {n}. ")
