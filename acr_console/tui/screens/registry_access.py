@@ -177,7 +177,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     HELP_NOTES = (
         "In Pull, Push and Del: ✓ on every repository, ◐ on some repositories only (an ABAC condition or a "
         "token's scope map: the detail names them, e.g. push on team/*). "
-        "Marks in the ! column: ✗del the principal was deleted but keeps its role assignments; "
+        "Marks in the ! column: ?dir the role assignment names an object id the directory did not return "
+        "(deleted, or not yet replicated: R removes it by assignment id); "
         "⚑ it can give itself more rights (latent); off its sign-in is disabled (its rights show ⊘, not ✓, "
         "and it is counted apart: '11 can push (1 disabled)'); "
         "anon the registry has anonymous pull on: the first row, 'anyone (anonymous pull)', "
