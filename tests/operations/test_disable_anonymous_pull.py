@@ -36,7 +36,7 @@ from ..support.sandbox import sandbox_fixture
 REGISTRY = "contosobase"  # anonymous pull on in the demo seed
 LOGIN = f"{REGISTRY}.azurecr.io"
 ANONYMOUS = {"objectId": None, "appId": None, "displayName": "anyone (anonymous pull)", "type": "anonymous",
-             "enabled": True}
+             "enabled": None}
 
 anonymous_op_sandbox = sandbox_fixture("anonymous-op")
 

@@ -114,6 +114,8 @@ def _fill(form: OperationForm, detail: PrincipalDetail, registries: list[Registr
     elif name in ("disable-token", "remove-token-password"):  # the demo's token: planned, never run here
         form.query_one("#field-registry", Select).value = next(r.id for r in registries if r.name == TOKEN_REGISTRY)
         form.query_one("#field-token", Input).value = DEMO_TOKENS[0][0]
+    elif name == "assign":  # from a principal the form asks which registry, choosing none itself (issue 16)
+        form.query_one("#field-registry", Select).value = registries[0].id
     elif name == "unassign":  # one of the principal's own roles on a registry, so there is a step
         by_id = {r.id.lower(): r for r in registries}
         mine = next(a for a in detail.assignments

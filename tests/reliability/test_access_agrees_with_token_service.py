@@ -625,6 +625,7 @@ def test_a_wrong_analysis_is_caught(random_sandbox: SandboxServer, monkeypatch: 
     monkeypatch.setattr(capabilities, "REPOSITORY_DATA_ACTIONS_HONOURED_IN_LEGACY", True)
     capabilities.role_capabilities.cache_clear()
     analysis._outcomes.cache_clear()
+    analysis._raw_outcomes.cache_clear()  # cached beneath _outcomes: both remember the patched answer
     try:
         check = Check()
         check_tenant(random_sandbox, service, principals, names, ("team/app",), check)
@@ -632,6 +633,7 @@ def test_a_wrong_analysis_is_caught(random_sandbox: SandboxServer, monkeypatch: 
         monkeypatch.undo()
         capabilities.role_capabilities.cache_clear()
         analysis._outcomes.cache_clear()
+        analysis._raw_outcomes.cache_clear()
         service.close()
     assert check.problems == [f"p0 {action} {next(iter(names))}/team/app (rbac): the console says yes, the token "
                               "service grants [False]" for action in ("pull", "push")], check.problems
