@@ -346,7 +346,7 @@ class SignedInIdentity:
 
 # -- issue 17: who can take over a principal (the directory facts the takeover analysis reads) ------
 # Names follow Microsoft Graph v1.0's resources: unifiedRoleDefinition, unifiedRoleAssignment,
-# administrativeUnit, appRoleAssignment, federatedIdentityCredential. Owners of an application or a
+# appRoleAssignment, federatedIdentityCredential. Owners of an application or a
 # service principal are plain :class:`Principal` values (Graph returns users and service principals).
 
 
@@ -370,21 +370,13 @@ class DirectoryRoleDefinition:
 class DirectoryRoleAssignment:
     """A Microsoft Entra role assignment (Graph ``unifiedRoleAssignment``, active; PIM eligibility is not
     read). ``directory_scope_id``: ``/`` the tenant, ``/{objectId}`` one application (or service
-    principal), ``/administrativeUnits/{id}`` an administrative unit."""
+    principal), ``/administrativeUnits/{id}`` an administrative unit (which holds only users, groups and
+    devices, so never reaches an application: see :mod:`acr_console.access.takeover`)."""
 
     id: str
     principal_id: str
     role_definition_id: str
     directory_scope_id: str = "/"
-
-
-@dataclass(frozen=True, slots=True)
-class AdministrativeUnit:
-    """An administrative unit and the object ids of its members (Graph ``administrativeUnit/members``)."""
-
-    id: str
-    display_name: str
-    member_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,7 +426,6 @@ class DirectoryFacts:
     service_principal_owners: dict[str, tuple[Principal, ...]] = field(default_factory=dict)
     role_definitions: tuple[DirectoryRoleDefinition, ...] = ()
     role_assignments: tuple[DirectoryRoleAssignment, ...] = ()
-    administrative_units: tuple[AdministrativeUnit, ...] = ()
     app_role_assignments: tuple[AppRoleAssignment, ...] = ()  # on Microsoft Graph's service principal
     federated_credentials: dict[str, tuple[FederatedIdentityCredential, ...]] = field(default_factory=dict)
 

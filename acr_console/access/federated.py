@@ -7,7 +7,9 @@ and "Configure an app to trust an external identity provider",
 https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust).
 
 - **GitHub Actions**: issuer ``https://token.actions.githubusercontent.com`` (or with an enterprise's
-  slug appended: ``…/ENTERPRISE``). The default subject is ``repo:ORG/REPO:`` followed by
+  slug appended: ``…/ENTERPRISE``), or ``https://HOSTNAME/_services/token`` on GitHub Enterprise Server
+  (GitHub, "OpenID Connect reference", https://docs.github.com/actions/reference/security/oidc). The
+  default subject is ``repo:ORG/REPO:`` followed by
   ``environment:NAME``, ``ref:refs/heads/BRANCH``, ``ref:refs/tags/TAG`` or ``pull_request``; an
   organisation or repository can customise it into other ``key:value`` pairs, e.g.
   ``repo:ORG/REPO:environment:prod:job_workflow_ref:ORG/REPO/.github/workflows/x.yml@refs/heads/main``
@@ -32,6 +34,7 @@ from urllib.parse import urlsplit
 from acr_console.models import FederatedIdentityCredential
 
 GITHUB_ISSUER_HOST = "token.actions.githubusercontent.com"
+GITHUB_SERVER_ISSUER_PATH = "/_services/token"  # GitHub Enterprise Server: https://HOSTNAME/_services/token
 AKS_ISSUER_SUFFIX = ".oic.prod-aks.azure.com"
 KUBERNETES_SUBJECT_PREFIX = "system:serviceaccount:"
 
@@ -75,11 +78,12 @@ class FederatedReading:
         return f"{self.issuer_host or '(no issuer host)'} {subject}"
 
 
-def _host(issuer: str) -> str:
+def _host_and_path(issuer: str) -> tuple[str, str]:
     try:
-        return (urlsplit(issuer.strip()).hostname or "").lower()
+        parts = urlsplit(issuer.strip())
+        return (parts.hostname or "").lower(), parts.path.rstrip("/").lower()
     except ValueError:  # a malformed URL (e.g. a bad IPv6 literal) is read as no host
-        return ""
+        return "", ""
 
 
 def _github_claims(subject: str) -> tuple[tuple[str, str], ...] | None:
@@ -143,8 +147,8 @@ def _github(issuer_host: str, subject: str) -> FederatedReading:
 
 def read_subject(issuer: str, subject: str) -> FederatedReading:
     """Read an issuer and subject as GitHub Actions, Kubernetes or other."""
-    host = _host(issuer)
-    if host == GITHUB_ISSUER_HOST:
+    host, path = _host_and_path(issuer)
+    if host == GITHUB_ISSUER_HOST or (host and path == GITHUB_SERVER_ISSUER_PATH):
         return _github(host, subject)
     if subject.startswith(KUBERNETES_SUBJECT_PREFIX):
         rest = subject[len(KUBERNETES_SUBJECT_PREFIX):].split(":")

@@ -10,8 +10,11 @@ add one (sources in :mod:`acr_console.access.entra_roles`):
   ``Application.ReadWrite.OwnedBy`` as well, and is then reported under that permission;
 - a holder of a **directory role** whose permissions include
   ``microsoft.directory/applications/credentials/update`` (or ``servicePrincipals/credentials/update``)
-  at the tenant (``/``), at that application or service principal (``/{objectId}``), or at an
-  administrative unit the facts list it in;
+  at the tenant (``/``) or at that application or service principal (``/{objectId}``). A role at an
+  administrative unit's scope (``/administrativeUnits/{id}``) never reaches one: administrative units
+  hold users, groups and devices only, and the roles assignable at that scope manage those ("Add users,
+  groups, or devices to an administrative unit", "Assign Microsoft Entra roles with administrative unit
+  scope": https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-assign-roles);
 - a service principal with the Microsoft Graph **application permission** ``Application.ReadWrite.All``,
   or ``Application.ReadWrite.OwnedBy`` for what it owns.
 
@@ -29,6 +32,8 @@ permissions reach only an application's own token). A holder reached through a g
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -50,6 +55,7 @@ from acr_console.models import (
     AccessEntry,
     CredentialTarget,
     DirectoryFacts,
+    DirectoryRoleAssignment,
     FederatedIdentityCredential,
     Principal,
     PrincipalType,
@@ -58,7 +64,10 @@ from acr_console.models import (
 )
 
 _HOW_ORDER = {h: i for i, h in enumerate(TakeoverHow)}
-_AU_PREFIX = "/administrativeUnits/"
+# What one directory role assignment gives: (its holders with their group chains, the role's name,
+# (where the credential goes, steps)).
+_Reach = tuple[tuple[tuple[Principal, tuple[str, ...]], ...], str, tuple[CredentialTarget, int]]
+_AU_PREFIX = "/administrativeunits/"
 # Graph's principalType spellings (appRoleAssignment) -> the console's.
 _GRAPH_TYPES = {
     "serviceprincipal": PrincipalType.SERVICE_PRINCIPAL,
@@ -105,7 +114,6 @@ class TakeoverIndex:
             actions = d.allowed_resource_actions or (builtin[1] if builtin else ())
             for key in {d.id.lower(), (d.template_id or d.id).lower()}:
                 self._definitions[key] = (d.display_name, actions)
-        self.au_members = {au.id.lower(): {m.lower() for m in au.member_ids} for au in facts.administrative_units}
         self.app_owners = _by_lower(facts.application_owners)
         self.sp_owners = _by_lower(facts.service_principal_owners)
         self.federated = _by_lower(facts.federated_credentials)
@@ -114,7 +122,17 @@ class TakeoverIndex:
             permission = a.permission or graph_app_roles().get(a.app_role_id.lower())
             if permission:
                 self.permissions.setdefault(a.principal_id.lower(), set()).add(permission)
-        self._assignment_names = {a.principal_id.lower(): a for a in facts.app_role_assignments}
+        self._permission_holder_hints = {a.principal_id.lower(): a for a in facts.app_role_assignments}
+        self._by_scope: dict[str, list[DirectoryRoleAssignment]] = {}
+        for assignment in facts.role_assignments:
+            scope_key = self._scope_key(assignment.directory_scope_id)
+            if scope_key is not None:
+                self._by_scope.setdefault(scope_key, []).append(assignment)
+        self._reach: dict[tuple[str, str, str, bool], _Reach | None] = {}
+        self._common: dict[bool, tuple[list[TakeoverPath], list[tuple[object, ...]], dict[str, list[int]]]] = {}
+        self.owned_by_holders = sorted(
+            h for h, held in self.permissions.items() if APPLICATION_READWRITE_OWNEDBY in held and h not in self.groups
+        )
 
     def definition(self, role_definition_id: str) -> tuple[str, tuple[str, ...]]:
         """(display name, allowed resource actions) of a role; a built-in role not read is taken from the
@@ -131,12 +149,20 @@ class TakeoverIndex:
         oid = object_id.lower()
         if object_id in self.groups:
             return Principal(object_id=oid, display_name=self.groups.display_name(object_id), type=PrincipalType.GROUP)
-        hint = self._assignment_names.get(oid)
+        hint = self._permission_holder_hints.get(oid)
         if hint is not None:
             kind = _GRAPH_TYPES.get((hint.principal_type or "").lower(), PrincipalType.UNKNOWN)
             return Principal(object_id=oid, display_name=hint.principal_display_name or object_id, type=kind)
         # Not returned by the directory: named by its id, of unknown type.
         return Principal(object_id=oid, display_name=object_id, type=PrincipalType.UNKNOWN)
+
+    def _scope_key(self, scope: str) -> str | None:
+        s = scope.strip()
+        if s == "/":
+            return "/"
+        if s.lower().startswith(_AU_PREFIX):
+            return None
+        return s.strip("/").lower()
 
     def holders(self, object_id: str) -> list[tuple[Principal, tuple[str, ...]]]:
         """Who acts through ``object_id``: itself, or a group's transitive members with their chains
@@ -149,14 +175,39 @@ class TakeoverIndex:
                 out.append((self.principal(member), tuple(self.groups.display_name(g) for g in chain)))
         return out
 
-    def scope_applies(self, scope: str, object_ids: set[str]) -> bool:
-        """Whether a role assignment at ``directoryScopeId`` covers one of ``object_ids``."""
-        s = scope.strip()
-        if s == "/":
-            return True
-        if s.lower().startswith(_AU_PREFIX.lower()):
-            return bool(self.au_members.get(s[len(_AU_PREFIX):].strip("/").lower(), set()) & object_ids)
-        return s.strip("/").lower() in object_ids
+    @property
+    def tenant_role_assignments(self) -> list[DirectoryRoleAssignment]:
+        """Role assignments at the tenant's scope (``/``)."""
+        return self._by_scope.get("/", [])
+
+    def object_role_assignments(self, object_ids: Iterable[str]) -> list[DirectoryRoleAssignment]:
+        """Role assignments scoped to one of ``object_ids`` (``/{objectId}``). An administrative unit's
+        scope never covers an application or a service principal (see above)."""
+        out: list[DirectoryRoleAssignment] = []
+        for oid in sorted(set(object_ids)):
+            out.extend(self._by_scope.get(oid, ()))
+        return out
+
+    def common(self, has_app: bool) -> tuple[list[TakeoverPath], list[tuple[object, ...]], dict[str, list[int]]]:
+        """The paths every service principal shares (sorted), their sort keys, and the positions of each
+        holder's, by object id."""
+        if has_app not in self._common:
+            paths = _common_paths(self, has_app)
+            positions: dict[str, list[int]] = {}
+            for i, path in enumerate(paths):
+                positions.setdefault((path.by.object_id or "").lower(), []).append(i)
+            self._common[has_app] = (paths, [_path_key(p) for p in paths], positions)
+        return self._common[has_app]
+
+    def role_reach(self, assignment: DirectoryRoleAssignment, has_app: bool) -> _Reach | None:
+        """(holders, role name, (target, steps)) of one assignment, worked out once: a tenant-wide role
+        reaches every principal the same way."""
+        key = (assignment.id, assignment.principal_id.lower(), assignment.role_definition_id.lower(), has_app)
+        if key not in self._reach:
+            name, actions = self.definition(assignment.role_definition_id)
+            reach = _role_reach(actions, has_app)
+            self._reach[key] = None if reach is None else (tuple(self.holders(assignment.principal_id)), name, reach)
+        return self._reach[key]
 
 
 def _by_lower(mapping: Mapping[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
@@ -201,6 +252,49 @@ def _owns(index: TakeoverIndex, holder_id: str, sp_id: str, app_id: str | None) 
     return None
 
 
+class _Paths:
+    """Paths keyed by what makes them distinct, so that one route found twice is listed once."""
+
+    def __init__(self, own_ids: set[str]) -> None:
+        self.own_ids = own_ids
+        self.found: dict[tuple[object, ...], TakeoverPath] = {}
+
+    def add(self, by: Principal, how: TakeoverHow, detail: str, target: CredentialTarget, steps: int,
+            scope: str | None = None, via: tuple[str, ...] = ()) -> None:
+        oid = (by.object_id or "").lower()
+        path = TakeoverPath(by=by, how=how, detail=detail, target=target, steps=steps, scope=scope,
+                            via_groups=via, itself=oid in self.own_ids)
+        self.found.setdefault((oid, how, detail, target, steps, scope, via), path)
+
+    def sorted(self) -> list[TakeoverPath]:
+        return sorted(self.found.values(), key=_path_key)
+
+
+def _common_paths(index: TakeoverIndex, has_app: bool) -> list[TakeoverPath]:
+    """The paths that are the same for every service principal (with or without a known application):
+    tenant-wide directory roles and the Graph permissions that reach every application. Worked out once
+    per index, so a tenant's Global Administrators are expanded once, not once per principal."""
+    paths = _Paths(set())
+    for assignment in index.tenant_role_assignments:
+        reached = index.role_reach(assignment, has_app)
+        if reached is None:
+            continue
+        holders, name, (target, steps) = reached
+        for by, via in holders:
+            paths.add(by, TakeoverHow.DIRECTORY_ROLE, name, target, steps, assignment.directory_scope_id, via)
+    target = CredentialTarget.APPLICATION if has_app else CredentialTarget.SERVICE_PRINCIPAL
+    for holder_id, permissions in index.permissions.items():
+        if holder_id in index.groups:  # application permissions reach only an application's own token
+            continue
+        by = index.principal(holder_id)
+        if APPLICATION_READWRITE_ALL in permissions:
+            paths.add(by, TakeoverHow.GRAPH_PERMISSION, APPLICATION_READWRITE_ALL, target, 1)
+        for two_step in (APPROLEASSIGNMENT_READWRITE_ALL, ROLEMANAGEMENT_READWRITE_DIRECTORY):
+            if two_step in permissions:
+                paths.add(by, TakeoverHow.GRAPH_PERMISSION, two_step, target, 2)
+    return paths.sorted()
+
+
 def takeover_paths(entry: AccessEntry, facts: DirectoryFacts | TakeoverIndex) -> tuple[TakeoverPath, ...]:
     """Every way someone can sign in as ``entry``'s principal by adding a credential to it (``steps`` 1)
     or by first giving themselves the right to (``steps`` 2); empty for anything but a service principal.
@@ -213,15 +307,7 @@ def takeover_paths(entry: AccessEntry, facts: DirectoryFacts | TakeoverIndex) ->
     if sp_id is None:
         return ()
     own_ids = {sp_id} | ({app_id} if app_id else set())
-    found: dict[tuple[object, ...], TakeoverPath] = {}
-
-    def add(by: Principal, how: TakeoverHow, detail: str, target: CredentialTarget, steps: int,
-            scope: str | None = None, via: tuple[str, ...] = ()) -> None:
-        path = TakeoverPath(
-            by=by, how=how, detail=detail, target=target, steps=steps, scope=scope, via_groups=via,
-            itself=(by.object_id or "").lower() in own_ids,
-        )
-        found.setdefault(((by.object_id or "").lower(), how, detail, target, steps, scope, via), path)
+    own = _Paths(own_ids)
 
     # Owners. Graph lists users and service principals as owners; a service principal acts app-only,
     # so it needs Application.ReadWrite.OwnedBy (reported below under the permission).
@@ -232,33 +318,32 @@ def takeover_paths(entry: AccessEntry, facts: DirectoryFacts | TakeoverIndex) ->
     ):
         for owner in owners:
             if owner.type is PrincipalType.USER and owner.object_id:
-                add(index.principals.get(owner.object_id.lower(), owner), how, "owner", target, 1)
+                own.add(index.principals.get(owner.object_id.lower(), owner), how, "owner", target, 1)
 
-    for assignment in index.facts.role_assignments:
-        if not index.scope_applies(assignment.directory_scope_id, own_ids):
+    # Roles scoped to this application or service principal.
+    for assignment in index.object_role_assignments(own_ids):
+        reached = index.role_reach(assignment, app_id is not None)
+        if reached is None:
             continue
-        name, actions = index.definition(assignment.role_definition_id)
-        reach = _role_reach(actions, app_id is not None)
-        if reach is None:
-            continue
-        for by, via in index.holders(assignment.principal_id):
-            add(by, TakeoverHow.DIRECTORY_ROLE, name, reach[0], reach[1], assignment.directory_scope_id, via)
+        holders, name, (target, steps) = reached
+        for by, via in holders:
+            own.add(by, TakeoverHow.DIRECTORY_ROLE, name, target, steps, assignment.directory_scope_id, via)
 
-    for holder_id, permissions in index.permissions.items():
-        if holder_id in index.groups:  # application permissions reach only an application's own token
-            continue
-        by = index.principal(holder_id)
-        default_target = CredentialTarget.APPLICATION if app_id else CredentialTarget.SERVICE_PRINCIPAL
-        if APPLICATION_READWRITE_ALL in permissions:
-            add(by, TakeoverHow.GRAPH_PERMISSION, APPLICATION_READWRITE_ALL, default_target, 1)
+    for holder_id in index.owned_by_holders:
         owned = _owns(index, holder_id, sp_id, app_id)
-        if APPLICATION_READWRITE_OWNEDBY in permissions and owned is not None:
-            add(by, TakeoverHow.GRAPH_PERMISSION, APPLICATION_READWRITE_OWNEDBY, owned, 1)
-        for two_step in (APPROLEASSIGNMENT_READWRITE_ALL, ROLEMANAGEMENT_READWRITE_DIRECTORY):
-            if two_step in permissions:
-                add(by, TakeoverHow.GRAPH_PERMISSION, two_step, default_target, 2)
+        if owned is not None:
+            own.add(index.principal(holder_id), TakeoverHow.GRAPH_PERMISSION, APPLICATION_READWRITE_OWNEDBY, owned, 1)
 
-    return tuple(sorted(found.values(), key=_path_key))
+    # The common paths are already sorted and never coincide with these (their scope, how or detail
+    # differ), so each of these is placed by bisection; only the principal's own common paths change.
+    common, keys, positions = index.common(app_id is not None)
+    out = list(common)
+    for oid in own_ids:
+        for i in positions.get(oid, ()):
+            out[i] = dataclasses.replace(out[i], itself=True)
+    for path in reversed(own.sorted()):
+        out.insert(bisect.bisect_right(keys, _path_key(path)), path)
+    return tuple(out)
 
 
 def _path_key(path: TakeoverPath) -> tuple[object, ...]:

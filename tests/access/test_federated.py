@@ -1,7 +1,8 @@
 """Federated identity credentials read plainly (issue 17).
 
-Subject formats: GitHub, "About security hardening with OpenID Connect" ("Example subject claims",
-"Customizing the subject claims"),
+Subject formats: GitHub, "OpenID Connect reference" (issuers, claims),
+https://docs.github.com/actions/reference/security/oidc, and "About security hardening with OpenID
+Connect" ("Example subject claims", "Customizing the subject claims"),
 https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect;
 Microsoft, "Configure an app to trust an external identity provider" (GitHub Actions entity types
 Environment / Branch / Pull request / Tag; Kubernetes ``system:serviceaccount:NS:SA``),
@@ -81,6 +82,13 @@ def test_github_enterprise_issuer_and_host_case() -> None:
     reading = read_subject("HTTPS://Token.Actions.GitHubUserContent.com/contoso-enterprise", "repo:a/b:pull_request")
     assert reading.kind == "github"
     assert reading.repository == "a/b"
+
+
+def test_github_enterprise_server_issuer() -> None:
+    reading = read_subject("https://github.contoso.com/_services/token", "repo:platform/api:ref:refs/heads/main")
+    assert (reading.kind, reading.issuer_host, reading.repository, reading.ref_name) == (
+        "github", "github.contoso.com", "platform/api", "main")
+    assert read_subject("https://github.contoso.com/other", "repo:platform/api:ref:refs/heads/main").kind == "other"
 
 
 @pytest.mark.parametrize("subject", ["repo:", "repo", "repo:a/b:ref", ":repo:a/b", "repo::ref:refs/heads/main"])

@@ -28,7 +28,6 @@ from acr_console.access.entra_roles import (
 from acr_console.access.takeover import TakeoverIndex, federated_credentials, holds
 from acr_console.models import (
     AccessEntry,
-    AdministrativeUnit,
     AppRoleAssignment,
     CredentialTarget,
     DirectoryFacts,
@@ -174,16 +173,14 @@ def test_roles_without_application_rights_give_nothing() -> None:
 @pytest.mark.parametrize(
     ("scope", "applies"),
     [("/", True), (f"/{P_APP}", True), (f"/{P_SP}", True), (f"/{P_APP.upper()}", True),
-     ("/other-app", False), ("/administrativeUnits/au-1", True), ("/administrativeUnits/au-2", False),
-     ("/administrativeUnits/missing", False)],
+     ("/other-app", False),
+     # administrative units hold users, groups and devices only (admin-units-assign-roles.md), so a role
+     # at an administrative unit's scope never reaches an application, whatever the unit's id
+     (f"/administrativeUnits/{P_APP}", False), (f"/administrativeUnits/{P_SP}", False)],
 )
 def test_role_scope(scope: str, applies: bool) -> None:
-    facts = DirectoryFacts(
-        principals=(user("a", "Ada"),),
-        administrative_units=(AdministrativeUnit(id="au-1", display_name="Payments", member_ids=(P_SP,)),
-                              AdministrativeUnit(id="au-2", display_name="Other", member_ids=("x",))),
-        role_assignments=(role("a", APPLICATION_ADMINISTRATOR, scope),),
-    )
+    facts = DirectoryFacts(principals=(user("a", "Ada"),),
+                           role_assignments=(role("a", APPLICATION_ADMINISTRATOR, scope),))
     paths = takeover_paths(p_entry(), facts)
     assert [p.scope for p in paths] == ([scope] if applies else [])
 
@@ -391,7 +388,7 @@ def test_graph_app_role_table_names_the_four_permissions() -> None:
 
 # -- properties ---------------------------------------------------------------------------------------
 
-PEOPLE = ["u1", "u2", "u3", "s1", "s2"]
+PEOPLE = ["u1", "u2", "u3", "s1", "s2", P_SP]  # the principal itself may hold rights over itself
 GROUPS = ["g1", "g2"]
 TEMPLATES = [APPLICATION_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR,
              HYBRID_IDENTITY_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, HELPDESK_ADMINISTRATOR]
@@ -412,13 +409,11 @@ def directory_facts(draw: st.DrawFn) -> DirectoryFacts:
     sp_owners = draw(st.lists(st.sampled_from(PEOPLE), max_size=3, unique=True))
     g1 = draw(st.lists(st.sampled_from([*PEOPLE, "g2"]), max_size=3, unique=True))
     g2 = draw(st.lists(st.sampled_from([*PEOPLE, "g1"]), max_size=3, unique=True))
-    au = draw(st.lists(st.sampled_from([P_SP, P_APP, "x"]), max_size=2, unique=True))
     return DirectoryFacts(
         principals=tuple(_principal(p) for p in PEOPLE),
         groups=(group("g1", "G1", *g1), group("g2", "G2", *g2)),
         application_owners={P_APP: tuple(_principal(p) for p in app_owners)},
         service_principal_owners={P_SP: tuple(_principal(p) for p in sp_owners)},
-        administrative_units=(AdministrativeUnit(id="au", display_name="AU", member_ids=tuple(au)),),
         role_assignments=tuple(role(h, t, s, n=i) for i, (h, t, s) in enumerate(roles)),
         app_role_assignments=tuple(graph(h, p, n=i) for i, (h, p) in enumerate(perms)),
     )
@@ -490,8 +485,15 @@ def test_adding_a_role_assignment_never_removes_a_path(
 def test_someone_named_nowhere_never_appears_and_json_is_plain(facts: DirectoryFacts) -> None:
     paths = takeover_paths(p_entry(), facts)
     assert "w" not in {p.by.object_id for p in paths}
-    # one-step paths sort before two-step ones
+    # one-step paths sort before two-step ones; the whole list is in its documented order, each route once
     assert [p.steps for p in paths] == sorted(p.steps for p in paths)
+    how_order = list(TakeoverHow)
+    assert list(paths) == sorted(paths, key=lambda p: (
+        p.steps, how_order.index(p.how), p.by.display_name.lower(), p.by.object_id, p.detail, p.scope or "",
+        p.target.value, p.via_groups))
+    assert len(set(paths)) == len(paths)
+    # a principal is marked as itself exactly when it is the one taken over
+    assert all(p.itself == (p.by.object_id in {P_SP, P_APP}) for p in paths)
     access = analyse(registry(), [assignment("AcrPush", P_SP)], {}, {P_SP: p_principal()}, {})
     doc = to_json_with_takeover(access, facts)
     assert json.loads(json.dumps(doc)) == doc
