@@ -47,6 +47,7 @@ from acr_console.models import (
     RegistryAccess,
     RegistryToken,
     Right,
+    TakeoverPath,
 )
 
 
@@ -146,7 +147,17 @@ def to_json_with_takeover(access: RegistryAccess, facts: DirectoryFacts) -> dict
     """
     index = TakeoverIndex(facts)
     doc = to_json(access)
+    # Tenant-wide paths are the same objects in every entry's list: render each once (the dicts are
+    # shared, which json.dumps does not mind; a caller that mutates one entry's list must copy it).
+    # Keyed by id() with the path kept alive beside its dict, so an id is never reused within the loop.
+    rendered: dict[int, tuple[TakeoverPath, dict[str, Any]]] = {}
+
+    def render(path: TakeoverPath) -> dict[str, Any]:
+        if id(path) not in rendered:
+            rendered[id(path)] = (path, path_json(path))
+        return rendered[id(path)][1]
+
     for entry, out in zip(access.entries, doc["entries"], strict=True):
-        out["takeover"] = [path_json(p) for p in takeover_paths(entry, index)]
+        out["takeover"] = [render(p) for p in takeover_paths(entry, index)]
         out["federated"] = [federated_json(c) for c in federated_credentials(entry, index)]
     return doc

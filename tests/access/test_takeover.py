@@ -499,3 +499,20 @@ def test_someone_named_nowhere_never_appears_and_json_is_plain(facts: DirectoryF
     assert json.loads(json.dumps(doc)) == doc
     assert len(doc["entries"][0]["takeover"]) == len(paths)
     assert Right.PUSH in access.entries[0].rights
+
+
+def test_json_of_many_entries_keeps_each_its_own_paths() -> None:
+    # tenant-wide paths are shared between entries and rendered once; each entry's own paths stay its own
+    principals = {f"sp{i}": dataclasses.replace(sp(f"sp{i}", f"bot {i}"), application_object_id=f"app{i}")
+                  for i in range(30)}
+    facts = DirectoryFacts(
+        principals=(user("ga", "Gina"), *(user(f"o{i}", f"owner {i}") for i in range(30))),
+        application_owners={f"app{i}": (user(f"o{i}", f"owner {i}"),) for i in range(30)},
+        role_assignments=(role("ga", GLOBAL_ADMINISTRATOR),),
+    )
+    access = analyse(registry(), [assignment("AcrPush", f"sp{i}") for i in range(30)], {}, principals, {})
+    doc = to_json_with_takeover(access, facts)
+    for entry in doc["entries"]:
+        i = entry["principal"]["objectId"].removeprefix("sp")
+        assert [(t["by"]["displayName"], t["how"]) for t in entry["takeover"]] == [
+            (f"owner {i}", "application-owner"), ("Gina", "directory-role")]
