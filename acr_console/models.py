@@ -342,3 +342,120 @@ class SignedInIdentity:
     object_id: str | None = None
     app_id: str | None = None
     name: str | None = None
+
+
+# -- issue 17: who can take over a principal (the directory facts the takeover analysis reads) ------
+# Names follow Microsoft Graph v1.0's resources: unifiedRoleDefinition, unifiedRoleAssignment,
+# appRoleAssignment, federatedIdentityCredential. Owners of an application or a
+# service principal are plain :class:`Principal` values (Graph returns users and service principals).
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRoleDefinition:
+    """A Microsoft Entra role (Graph ``unifiedRoleDefinition``).
+
+    ``allowed_resource_actions`` are its ``rolePermissions[].allowedResourceActions`` when read; a
+    built-in role read without them is judged by its ``template_id`` from
+    :mod:`acr_console.access.entra_roles`.
+    """
+
+    id: str
+    display_name: str
+    template_id: str | None = None  # equal to id for built-in roles
+    is_built_in: bool = True
+    allowed_resource_actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRoleAssignment:
+    """A Microsoft Entra role assignment (Graph ``unifiedRoleAssignment``, active; PIM eligibility is not
+    read). ``directory_scope_id``: ``/`` the tenant, ``/{objectId}`` one application (or service
+    principal), ``/administrativeUnits/{id}`` an administrative unit (which holds only users, groups and
+    devices, so never reaches an application: see :mod:`acr_console.access.takeover`)."""
+
+    id: str
+    principal_id: str
+    role_definition_id: str
+    directory_scope_id: str = "/"
+
+
+@dataclass(frozen=True, slots=True)
+class AppRoleAssignment:
+    """An application permission granted to a principal (Graph ``appRoleAssignment``).
+
+    Only those on Microsoft Graph's service principal matter here; ``permission`` is the granted app
+    role's ``value`` (e.g. ``Application.ReadWrite.All``), resolved by the reader from that service
+    principal's ``appRoles`` (or the table of :mod:`acr_console.access.entra_roles`)."""
+
+    id: str
+    principal_id: str
+    app_role_id: str
+    resource_id: str  # object id of the resource's service principal (Microsoft Graph's)
+    permission: str | None = None
+    principal_display_name: str | None = None
+    principal_type: str | None = None  # Graph's spelling: ServicePrincipal, User, Group
+
+
+@dataclass(frozen=True, slots=True)
+class FederatedIdentityCredential:
+    """A workload's way to sign in as an application without a secret (Graph
+    ``federatedIdentityCredential``): a token from ``issuer`` whose ``sub`` equals ``subject`` and whose
+    ``aud`` is one of ``audiences``."""
+
+    id: str
+    name: str
+    issuer: str
+    subject: str
+    audiences: tuple[str, ...] = ("api://AzureADTokenExchange",)
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryFacts:
+    """What the reads of issue 17 fetched, for the principals that hold a right on a registry.
+
+    Keys are object ids (any case): ``application_owners`` and ``federated_credentials`` by the
+    application's object id, ``service_principal_owners`` by the service principal's. ``principals``
+    names every directory object the facts mention (role holders, permission holders, owners);
+    ``groups`` are the groups among them, with members, for expansion.
+    """
+
+    principals: tuple[Principal, ...] = ()
+    groups: tuple[Group, ...] = ()
+    application_owners: dict[str, tuple[Principal, ...]] = field(default_factory=dict)
+    service_principal_owners: dict[str, tuple[Principal, ...]] = field(default_factory=dict)
+    role_definitions: tuple[DirectoryRoleDefinition, ...] = ()
+    role_assignments: tuple[DirectoryRoleAssignment, ...] = ()
+    app_role_assignments: tuple[AppRoleAssignment, ...] = ()  # on Microsoft Graph's service principal
+    federated_credentials: dict[str, tuple[FederatedIdentityCredential, ...]] = field(default_factory=dict)
+
+
+class TakeoverHow(enum.StrEnum):
+    """How someone can add a credential to a principal (or give themselves the right to)."""
+
+    APPLICATION_OWNER = "application-owner"
+    SERVICE_PRINCIPAL_OWNER = "service-principal-owner"
+    DIRECTORY_ROLE = "directory-role"
+    GRAPH_PERMISSION = "graph-permission"
+
+
+class CredentialTarget(enum.StrEnum):
+    """Which object the new credential goes on (both sign in as the service principal)."""
+
+    APPLICATION = "application"
+    SERVICE_PRINCIPAL = "servicePrincipal"
+
+
+@dataclass(frozen=True, slots=True)
+class TakeoverPath:
+    """One way ``by`` can sign in as a principal: add a credential to it (``steps`` 1), or first give
+    itself a right that lets it (``steps`` 2)."""
+
+    by: Principal
+    how: TakeoverHow
+    detail: str  # the role's or permission's name
+    target: CredentialTarget
+    steps: int = 1
+    scope: str | None = None  # a directory role's directoryScopeId
+    via_groups: tuple[str, ...] = ()  # display names, outermost group first
+    itself: bool = False  # ``by`` is the principal taken over (it can add credentials to itself)

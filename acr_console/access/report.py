@@ -37,7 +37,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from acr_console.models import AccessEntry, AccessPath, PrincipalType, RegistryAccess, RegistryToken, Right
+from acr_console.access.federated import federated_json
+from acr_console.access.takeover import TakeoverIndex, federated_credentials, path_json, takeover_paths
+from acr_console.models import (
+    AccessEntry,
+    AccessPath,
+    DirectoryFacts,
+    PrincipalType,
+    RegistryAccess,
+    RegistryToken,
+    Right,
+    TakeoverPath,
+)
 
 
 def _path(path: AccessPath) -> dict[str, Any]:
@@ -112,4 +123,41 @@ def to_json(access: RegistryAccess) -> dict[str, Any]:
     }
     if access.token_read_error is not None:  # the registry's tokens could not be read: say so
         doc["tokenReadError"] = access.token_read_error
+    return doc
+
+
+def to_json_with_takeover(access: RegistryAccess, facts: DirectoryFacts) -> dict[str, Any]:
+    """:func:`to_json`, each entry with two more keys (issue 17, ``access --include-takeover --json``)::
+
+        "takeover": [{"by": {"objectId", "displayName", "type", "enabled"},
+                      "how": "application-owner" | "service-principal-owner" | "directory-role" | "graph-permission",
+                      "detail": ROLE_OR_PERMISSION_NAME ("owner" for an owner),
+                      # a directory role's directoryScopeId: "/", "/{objectId}", "/administrativeUnits/{id}"
+                      "scope": DIRECTORY_SCOPE_ID | null,
+                      "target": "application" | "servicePrincipal",   # where the credential would go
+                      "viaGroups": [names, outermost first], "steps": 1 | 2,
+                      "self": bool}],                            # the principal can add credentials to itself
+        "federated": [{"name", "issuer", "subject", "audiences",
+                       "reading": {"kind": "github" | "kubernetes" | "other", "issuerHost", "summary",
+                                   github: "repository", "refKind", "refName", "claims", "customised";
+                                   kubernetes: "namespace", "serviceAccount", "aks"; other: "subject"}}]
+
+    Both lists are empty for anything but a service principal (a managed identity's federated
+    credentials are listed when the facts hold them under its object id). No existing key changes.
+    """
+    index = TakeoverIndex(facts)
+    doc = to_json(access)
+    # Tenant-wide paths are the same objects in every entry's list: render each once (the dicts are
+    # shared, which json.dumps does not mind; a caller that mutates one entry's list must copy it).
+    # Keyed by id() with the path kept alive beside its dict, so an id is never reused within the loop.
+    rendered: dict[int, tuple[TakeoverPath, dict[str, Any]]] = {}
+
+    def render(path: TakeoverPath) -> dict[str, Any]:
+        if id(path) not in rendered:
+            rendered[id(path)] = (path, path_json(path))
+        return rendered[id(path)][1]
+
+    for entry, out in zip(access.entries, doc["entries"], strict=True):
+        out["takeover"] = [render(p) for p in takeover_paths(entry, index)]
+        out["federated"] = [federated_json(c) for c in federated_credentials(entry, index)]
     return doc
