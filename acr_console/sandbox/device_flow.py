@@ -94,6 +94,7 @@ def ensure_admin_user(store: Store) -> dict[str, Any]:
     existing = store.object(user_id, "user")
     if existing is not None:
         return existing
+    from .graph_roles import GLOBAL_ADMINISTRATOR, assign_role
     owner = builtin_by_name("Owner")
     assert owner is not None
     doc = {"id": user_id, "displayName": "Sandbox Administrator", "userPrincipalName": admin_upn(store),
@@ -101,6 +102,9 @@ def ensure_admin_user(store: Store) -> dict[str, Any]:
            "surname": "Administrator"}
     with store.transaction():
         store.put_object(doc, "user", time.time())
+        # The person who set the tenant up is its Global Administrator (Microsoft Entra gives the
+        # tenant's creator that role), so Graph lets them manage every application's credentials.
+        assign_role(store, GLOBAL_ADMINISTRATOR, user_id)
         for sub in store.subscriptions():
             scope = f"/subscriptions/{sub['id']}"
             if store.find_role_assignment(scope, owner.guid, user_id) is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import directory
+from . import directory, graph_roles
 from .assertions import ProofError, verify_proof
 from .directory import DEFAULT_PASSWORD_LIFETIME, InvalidKey, iso, load_certificate, parse_time, thumbprints
 from .errors import ApiError
@@ -292,15 +292,17 @@ async def delete_application(req: GraphRequest) -> GraphResponse:
 
 
 async def application_add_password(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
     with req.sb.store.transaction():
-        return _add_password(req, load(req, req.params["id"], "application"), "application")
+        app = load(req, req.params["id"], "application")
+        graph_roles.require_credential_writer(req, app)
+        return _add_password(req, app, "application")
 
 
 async def application_remove_password(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
     with req.sb.store.transaction():
-        return _remove_password(req, load(req, req.params["id"], "application"), "application")
+        app = load(req, req.params["id"], "application")
+        graph_roles.require_credential_writer(req, app)
+        return _remove_password(req, app, "application")
 
 
 def _self_or_writer(req: GraphRequest, app: dict[str, Any]) -> None:
@@ -438,15 +440,17 @@ async def delete_service_principal(req: GraphRequest) -> GraphResponse:
 
 
 async def sp_add_password(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
     with req.sb.store.transaction():
-        return _add_password(req, load(req, req.params["id"], "servicePrincipal"), "servicePrincipal")
+        sp = load(req, req.params["id"], "servicePrincipal")
+        graph_roles.require_credential_writer(req, sp)
+        return _add_password(req, sp, "servicePrincipal")
 
 
 async def sp_remove_password(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
     with req.sb.store.transaction():
-        return _remove_password(req, load(req, req.params["id"], "servicePrincipal"), "servicePrincipal")
+        sp = load(req, req.params["id"], "servicePrincipal")
+        graph_roles.require_credential_writer(req, sp)
+        return _remove_password(req, sp, "servicePrincipal")
 
 
 def routes() -> list[tuple[str, str, Any]]:
