@@ -9,7 +9,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import directory, graph_roles
+from . import directory, graph_owners, graph_roles
 from .assertions import ProofError, verify_proof
 from .directory import DEFAULT_PASSWORD_LIFETIME, InvalidKey, iso, load_certificate, parse_time, thumbprints
 from .errors import ApiError
@@ -261,7 +261,8 @@ async def create_application(req: GraphRequest) -> GraphResponse:
 
 async def get_application(req: GraphRequest) -> GraphResponse:
     require(req, READ_APPS)
-    return single(req, load(req, req.params["id"], "application"), "application")
+    doc = load(req, req.params["id"], "application")
+    return graph_owners.with_expanded_owners(req, doc, single(req, doc, "application"))
 
 
 async def patch_application(req: GraphRequest) -> GraphResponse:
@@ -414,7 +415,8 @@ async def create_service_principal(req: GraphRequest) -> GraphResponse:
 
 async def get_service_principal(req: GraphRequest) -> GraphResponse:
     require(req, READ_APPS)
-    return single(req, load(req, req.params["id"], "servicePrincipal"), "servicePrincipal")
+    doc = load(req, req.params["id"], "servicePrincipal")
+    return graph_owners.with_expanded_owners(req, doc, single(req, doc, "servicePrincipal"))
 
 
 async def patch_service_principal(req: GraphRequest) -> GraphResponse:

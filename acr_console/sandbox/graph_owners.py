@@ -47,6 +47,32 @@ def add_owner(store: Store, object_id: str, owner_id: str) -> bool:
                          (object_id, owner_id)) > 0
 
 
+def with_expanded_owners(req: GraphRequest, target: dict[str, Any], resp: GraphResponse) -> GraphResponse:
+    """`GET /applications/{id}?$expand=owners` (and on a service principal): the owners inline, each with
+    its `@odata.type`, at most 20 and no nextLink (learn.microsoft.com/graph/known-issues, `$expand`
+    on directory objects: "returns a maximum of 20 objects. No support for @odata.nextLink"; no
+    nested query options). On an application `federatedIdentityCredentials` expands too (at most 20
+    exist). Several navigations may be named, comma-separated; an unknown one is Graph's 400."""
+    from .graph_core import fetch_objects
+    from .graph_federated import credentials
+    from .graph_groups import EXPAND_LIMIT
+    from .graph_odata import render
+
+    expand = req.query.get("$expand")
+    if expand is None:
+        return resp
+    otype = req.sb.store.object_type(target["id"]) or "application"
+    for name in (n.strip() for n in expand.split(",")):
+        if name == "owners":
+            owners = list(fetch_objects(req, OWNER_TYPES, owner_ids(req.sb.store, target["id"]), None))
+            resp.body["owners"] = [render(d, t, with_type=True) for t, d in owners[:EXPAND_LIMIT]]
+        elif name == "federatedIdentityCredentials" and otype == "application":
+            resp.body["federatedIdentityCredentials"] = credentials(req.sb.store, target["id"])
+        else:
+            raise bad_request(f"Could not find a property named '{name}' on type 'microsoft.graph.{otype}'.")
+    return resp
+
+
 def _owned(req: GraphRequest, otype: str) -> dict[str, Any]:
     return load(req, req.params["id"], otype)
 

@@ -399,9 +399,15 @@ def _demo_assignments(
 
 
 def seed_empty(store: Store) -> None:
+    seed_tenant(store, "contoso", DEMO_SUBSCRIPTIONS)
+
+
+def seed_empty_tenant(store: Store) -> None:
+    """`empty`: the tenant with Microsoft Graph's service principal, as every tenant has it (`large:N`
+    makes it on first use instead, so its principal counts stay exact)."""
     from .graph_app_roles import ensure_graph_service_principal
 
-    seed_tenant(store, "contoso", DEMO_SUBSCRIPTIONS)
+    seed_empty(store)
     with store.transaction():
         ensure_graph_service_principal(store)
 
@@ -422,7 +428,7 @@ def _demo_certificate(common_name: str, not_before: datetime, not_after: datetim
 
 def seed_demo(store: Store, now: float | None = None) -> None:
     """`now` pins the instant credential dates are counted from (screenshots and snapshots)."""
-    seed_empty(store)
+    seed_empty_tenant(store)
     t0 = time.time() if now is None else now
     at = datetime.fromtimestamp(t0, UTC)
     subs = {key: stable_id("contoso", "sub", key) for key in ("prod", "dev", "shared")}
@@ -773,7 +779,7 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
         store.set_meta("seeded_at", str(t0))
 
 
-SEEDS = {"empty": seed_empty, "demo": seed_demo}
+SEEDS = {"empty": seed_empty_tenant, "demo": seed_demo}
 
 
 def apply_seed(store: Store, spec: str, now: float | None = None) -> None:

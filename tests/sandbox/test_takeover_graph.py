@@ -250,7 +250,8 @@ def test_role_assignments_with_scopes_filters_and_expand(g: Graph) -> None:
 def test_role_assignment_refusals(g: Graph) -> None:
     """Only role-assignable groups take Entra roles (learn.microsoft.com/entra/identity/role-based-access-control/
     groups-concept: "Only groups that have the isAssignableToRole property set to true at creation time
-    can be assigned a role"); an unknown role or principal is 404; a scope that is no app or service
+    can be assigned a role"; "A group can't be added as a member of a role-assignable group"); an
+    unknown role or principal is 404; a scope that is no app or service
     principal is 400; a missing administrative unit is 404."""
     plain = g.ok(g.post("groups", {"displayName": "plain", "mailEnabled": False, "mailNickname": "plain",
                                    "securityEnabled": True}), 201)
@@ -263,6 +264,8 @@ def test_role_assignment_refusals(g: Graph) -> None:
         return g.post("roleManagement/directory/roleAssignments",
                       {"roleDefinitionId": role_id, "principalId": principal, "directoryScopeId": scope})
 
+    nested = g.post(f"groups/{assignable['id']}/members/$ref", g.ref(plain["id"]))
+    assert nested.status_code == 400 and "role-assignable" in nested.json()["error"]["message"]
     refused = assign(plain["id"])
     assert refused.status_code == 400 and "role-assignable" in refused.json()["error"]["message"]
     assert assign(assignable["id"]).status_code == 201
@@ -430,3 +433,27 @@ def test_the_demo_seeds_the_takeover_stories(g: Graph) -> None:
         GRAPH_ROLE_IDS["AppRoleAssignment.ReadWrite.All"]]
     sp_owners = g.ok(g.get(f"servicePrincipals/{stable_id('contoso', 'sp', 'github-actions-web')}/owners"))["value"]
     assert [o["displayName"] for o in sp_owners] == ["Dana Whitfield"]
+
+
+def test_owners_expand_inline_at_most_twenty(g: Graph) -> None:
+    """`$expand=owners` on one application or service principal: the owners inline with their
+    `@odata.type`, at most 20 and no nextLink (learn.microsoft.com/graph/known-issues: `$expand` on
+    directory objects "returns a maximum of 20 objects. No support for @odata.nextLink");
+    `federatedIdentityCredentials` expands on an application too (a navigation of the application
+    resource, learn.microsoft.com/graph/api/resources/application "Relationships"); an unknown one is 400."""
+    app, sp = new_app(g, "expand")
+    users = [new_user(g, f"o{n}") for n in range(21)]
+    for u in users:
+        assert g.post(f"applications/{app['id']}/owners/$ref", g.ref(u["id"])).status_code == 204
+    expanded = g.ok(g.get(f"applications/{app['id']}", **{"$expand": "owners"}))
+    assert len(expanded["owners"]) == 20 and "owners@odata.nextLink" not in expanded
+    assert {o["@odata.type"] for o in expanded["owners"]} == {"#microsoft.graph.user"}
+    assert len(g.ok(g.get(f"applications/{app['id']}/owners", **{"$top": "50"}))["value"]) == 21
+    assert g.ok(g.get(f"servicePrincipals/{sp['id']}", **{"$expand": "owners"}))["owners"] == []
+    g.ok(g.post(f"applications/{app['id']}/federatedIdentityCredentials",
+                {"name": "main", "issuer": GITHUB, "subject": "repo:contoso/expand:ref:refs/heads/main",
+                 "audiences": ["api://AzureADTokenExchange"]}), 201)
+    both = g.ok(g.get(f"applications/{app['id']}", **{"$expand": "owners,federatedIdentityCredentials"}))
+    assert len(both["owners"]) == 20
+    assert [f["subject"] for f in both["federatedIdentityCredentials"]] == ["repo:contoso/expand:ref:refs/heads/main"]
+    assert g.get(f"applications/{app['id']}", **{"$expand": "nonsense"}).status_code == 400
