@@ -266,7 +266,9 @@ async def get_application(req: GraphRequest) -> GraphResponse:
 
 
 async def patch_application(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
+    # Who may update it is who may add a credential to it: keyCredentials are one PATCH away
+    # (graph_roles.may_write_credentials; application-update, "Permissions").
+    graph_roles.require_credential_writer(req, load(req, req.params["id"], "application"))
     body = body_object(req)
     _check_properties(body, APP_WRITABLE, "application")
     store = req.sb.store
@@ -310,7 +312,7 @@ def _self_or_writer(req: GraphRequest, app: dict[str, Any]) -> None:
     """addKey/removeKey: an application may roll its own keys without any permission, since the
     proof already shows it holds a current key (application-addkey.md)."""
     if req.caller.app_id.lower() != app["appId"].lower():
-        require(req, WRITE_APPS)
+        graph_roles.require_credential_writer(req, app)
 
 
 def _proof(req: GraphRequest, body: dict[str, Any], app: dict[str, Any]) -> None:
@@ -420,7 +422,9 @@ async def get_service_principal(req: GraphRequest) -> GraphResponse:
 
 
 async def patch_service_principal(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
+    # Who may update it is who may add a credential to it: keyCredentials are one PATCH away
+    # (graph_roles.may_write_credentials; application-update, "Permissions").
+    graph_roles.require_credential_writer(req, load(req, req.params["id"], "servicePrincipal"))
     body = body_object(req)
     _check_properties(body, SP_WRITABLE, "servicePrincipal")
     store = req.sb.store

@@ -285,7 +285,11 @@ def _check_scope(store: Store, scope: str) -> str:
     if scope == "/":
         return scope
     if _AU_SCOPE.match(scope):
-        # The sandbox holds no administrative units, so every such scope names a missing one.
+        # The sandbox holds no administrative units, so every such scope names a missing one. None
+        # could hold an application anyway: an administrative unit's members are users, groups and
+        # devices (MicrosoftDocs/entra-docs docs/identity/role-based-access-control/admin-units-members-add.md,
+        # "Add users, groups, or devices to an administrative unit"), so a role scoped to one never
+        # reaches an application's credentials.
         raise ApiError(404, "Request_ResourceNotFound", f"Resource '{scope.rsplit('/', 1)[-1]}' does not exist or "
                        "one of its queried reference-property objects are not present.")
     oid = scope[1:].lower()

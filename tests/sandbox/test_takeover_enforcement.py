@@ -226,3 +226,19 @@ def test_the_sandbox_admins_keep_their_rights(server: SandboxServer, conn: dict[
     assert add_password(person, "applications", app["id"]).status_code == 200
     assert g.ok(g.get("roleManagement/directory/roleAssignments", **{
         "$filter": f"roleDefinitionId eq '{ENTRA_ROLE_IDS['Global Administrator']}'"}))["value"]
+
+
+def test_a_certificate_is_no_way_around_it(server: SandboxServer, conn: dict[str, Any], g: Graph) -> None:
+    """keyCredentials are set by `PATCH /applications/{id}` (application-update; concepts/
+    applications-how-to-add-certificate) and by `addKey`: the same people may do it as may add a
+    password, so a user with no rights on the application is refused both ways, and its owner is not."""
+    app, _ = new_app(g, "cert-target")
+    nobody, owner = new_user(g, "cert-nobody"), new_user(g, "cert-owner")
+    assert g.post(f"applications/{app['id']}/owners/$ref", g.ref(owner["id"])).status_code == 204
+    for who, allowed in ((nobody, False), (owner, True)):
+        person = Graph(conn, user_token(server, who["userPrincipalName"]))
+        r = person.http.patch(f"{person.base}/applications/{app['id']}", json={"keyCredentials": []})
+        assert (r.status_code == 204) if allowed else refused(r), r.text
+        r = person.post(f"applications/{app['id']}/addKey", {"keyCredential": {}, "passwordCredential": None,
+                                                               "proof": "x"})
+        assert (r.status_code == 400) if allowed else refused(r), r.text
