@@ -32,6 +32,7 @@ from .graph_core import (
     load,
     no_content,
     ok,
+    paged,
     require,
 )
 from .graph_odata import bad_request, context_url
@@ -170,7 +171,7 @@ def _can_assign(req: GraphRequest) -> None:
 
 
 def _list(req: GraphRequest, docs: list[dict[str, Any]], fragment: str) -> GraphResponse:
-    return ok({"@odata.context": context_url(req.sb.graph_base, fragment, req.version), "value": docs})
+    return paged(req, docs, fragment)
 
 
 async def list_app_role_assignments(req: GraphRequest) -> GraphResponse:

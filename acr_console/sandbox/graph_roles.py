@@ -42,6 +42,7 @@ from .graph_core import (
     no_content,
     not_found,
     ok,
+    paged,
     require,
     single,
 )
@@ -257,7 +258,7 @@ async def list_role_assignments(req: GraphRequest) -> GraphResponse:
     fragment = "roleManagement/directory/roleAssignments"
     if req.query.get("$expand"):
         fragment += "(" + ",".join(f"{e.strip()}()" for e in req.query["$expand"].split(",")) + ")"
-    return ok({"@odata.context": context_url(req.sb.graph_base, fragment, req.version), "value": docs})
+    return paged(req, docs, fragment)
 
 
 def _assignment_row(req: GraphRequest) -> Any:

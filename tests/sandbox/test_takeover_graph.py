@@ -457,3 +457,24 @@ def test_owners_expand_inline_at_most_twenty(g: Graph) -> None:
     assert len(both["owners"]) == 20
     assert [f["subject"] for f in both["federatedIdentityCredentials"]] == ["repo:contoso/expand:ref:refs/heads/main"]
     assert g.get(f"applications/{app['id']}", **{"$expand": "nonsense"}).status_code == 400
+
+
+def test_assignment_lists_page_with_next_links(g: Graph) -> None:
+    """Graph pages every collection (learn.microsoft.com/graph/paging: follow `@odata.nextLink` until
+    it is absent; `$top` sets the page size): role assignments and app role assignments included."""
+    def walk(path: str, **params: str) -> tuple[int, list[dict[str, Any]]]:
+        pages, items = 0, []
+        page = g.ok(g.get(path, **params))
+        while True:
+            pages += 1
+            items += page["value"]
+            if "@odata.nextLink" not in page:
+                return pages, items
+            page = g.ok(g.http.get(page["@odata.nextLink"]))
+
+    everything = g.ok(g.get("roleManagement/directory/roleAssignments"))["value"]
+    pages, items = walk("roleManagement/directory/roleAssignments", **{"$top": "2"})
+    assert items == everything and pages == (len(everything) + 1) // 2 and len(everything) >= 3
+    to_graph = g.ok(g.get(f"servicePrincipals/{graph_sp(g)['id']}/appRoleAssignedTo", **{"$top": "999"}))["value"]
+    pages, items = walk(f"servicePrincipals/{graph_sp(g)['id']}/appRoleAssignedTo", **{"$top": "3"})
+    assert items == to_graph and pages == (len(to_graph) + 2) // 3 and len(to_graph) >= 7
