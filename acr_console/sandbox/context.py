@@ -66,6 +66,9 @@ class Caller:
     app_id: str
     tenant_id: str
     roles: tuple[str, ...] = ()  # Graph application permissions
+    # "app" for an application's own token (client credentials), "user" for a person's (the token's
+    # `idtyp`): a person's delegated permissions reach only as far as their own rights.
+    kind: str = "app"
 
 
 def _permissions(claims: dict[str, Any]) -> tuple[str, ...]:
@@ -166,6 +169,7 @@ class Sandbox:
             app_id=str(claims.get("appid", "")),
             tenant_id=str(claims["tid"]),
             roles=_permissions(claims),
+            kind="user" if claims.get("idtyp") == "user" else "app",
         )
         # A person's token is logged by their UPN, an application's by its client id.
         request.state.principal = str(claims.get("upn") or caller.app_id)

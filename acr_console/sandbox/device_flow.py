@@ -91,8 +91,12 @@ def ensure_admin_user(store: Store) -> dict[str, Any]:
     """The sandbox's person: `admin@<domain>`, a Graph user object with Owner on every subscription
     (so ARM reads and writes work as that user). Made on first use, so no seed changes shape."""
     user_id = str(uuid.uuid5(uuid.UUID(store.tenant_id), "sandbox-admin-user"))
+    from .graph_roles import GLOBAL_ADMINISTRATOR, assign_role, holds_tenant_role
+
     existing = store.object(user_id, "user")
     if existing is not None:
+        if not holds_tenant_role(store, user_id, {GLOBAL_ADMINISTRATOR}):
+            assign_role(store, GLOBAL_ADMINISTRATOR, user_id)  # a data folder made before Entra roles
         return existing
     owner = builtin_by_name("Owner")
     assert owner is not None
@@ -101,6 +105,9 @@ def ensure_admin_user(store: Store) -> dict[str, Any]:
            "surname": "Administrator"}
     with store.transaction():
         store.put_object(doc, "user", time.time())
+        # The person who set the tenant up is its Global Administrator (Microsoft Entra gives the
+        # tenant's creator that role), so Graph lets them manage every application's credentials.
+        assign_role(store, GLOBAL_ADMINISTRATOR, user_id)
         for sub in store.subscriptions():
             scope = f"/subscriptions/{sub['id']}"
             if store.find_role_assignment(scope, owner.guid, user_id) is None:

@@ -169,6 +169,13 @@ def delete_object(store: Store, object_id: str) -> None:
         store.execute("DELETE FROM password_hashes WHERE owner_id = ?", (object_id,))
         store.execute("DELETE FROM group_members WHERE group_id = ? OR member_id = ?", (object_id, object_id))
         store.execute("DELETE FROM directory_grants WHERE principal_id = ?", (object_id,))
+        # Ownership, Entra role assignments, app role assignments and federated credentials go with
+        # the object (Graph lists none of them for a deleted object).
+        store.execute("DELETE FROM directory_owners WHERE object_id = ? OR owner_id = ?", (object_id, object_id))
+        store.execute("DELETE FROM directory_role_assignments WHERE principal_id = ?", (object_id,))
+        store.execute("DELETE FROM app_role_assignments WHERE principal_id = ? OR resource_id = ?",
+                      (object_id, object_id))
+        store.execute("DELETE FROM federated_credentials WHERE application_id = ?", (object_id,))
 
 
 def add_password(

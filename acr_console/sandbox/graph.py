@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import graph_groups, graph_objects, limits
+from . import graph_app_roles, graph_federated, graph_groups, graph_objects, graph_owners, graph_roles, limits
 from .context import GRAPH_PREFIX, Caller, Sandbox
 from .errors import ApiError, graph_error
 from .graph_core import (
@@ -56,7 +56,8 @@ def _compile(routes: Iterable[tuple[str, str, Handler]]) -> list[tuple[str, list
     return [(method, pattern.split("/"), handler) for method, pattern, handler in routes]
 
 
-ROUTES = _compile([*graph_objects.routes(), *graph_groups.routes()])
+ROUTES = _compile([*graph_objects.routes(), *graph_groups.routes(), *graph_owners.routes(),
+                   *graph_roles.routes(), *graph_app_roles.routes(), *graph_federated.routes()])
 
 
 def _segment_matches(pattern: str, segment: str, params: dict[str, str]) -> bool:

@@ -302,3 +302,18 @@ def strings(value: Any, name: str) -> list[str]:
         raise bad_request(f"Invalid value specified for property '{name}': a collection of strings is "
                           "expected.")
     return list(value)
+
+
+def paged(req: GraphRequest, docs: list[dict[str, Any]], fragment: str) -> GraphResponse:
+    """A collection that is not of directory objects (role assignments, app role assignments,
+    federated credentials) paged as Graph pages: `$top` (1..999, default the sandbox's page size) and
+    an `@odata.nextLink` carrying an opaque `$skiptoken` while more remain."""
+    size = page_size(req.query, req.sb.settings.page_size)
+    offset = decode_skiptoken(req.query.get("$skiptoken"))
+    body: dict[str, Any] = {"@odata.context": context_url(req.sb.graph_base, fragment, req.version)}
+    if offset + size < len(docs):
+        params = [(k, v) for k, v in req.raw_query if k.lstrip("$").lower() != "skiptoken"]
+        params.append(("$skiptoken", encode_skiptoken(offset + size)))
+        body["@odata.nextLink"] = f"{req.base}{req.path}?{encode_query(params)}"
+    body["value"] = docs[offset : offset + size]
+    return ok(body)

@@ -120,6 +120,10 @@ def _add_member(req: GraphRequest, group: dict[str, Any], member_id: str) -> Non
         raise bad_request(f"An object of type '{kind}' cannot be a member of a group.")
     if member_id == group["id"]:
         raise bad_request("A group cannot be a member of itself.")
+    if kind == "group" and group.get("isAssignableToRole"):
+        # learn.microsoft.com/entra/identity/role-based-access-control/groups-concept: "Group nesting
+        # isn't supported. A group can't be added as a member of a role-assignable group."
+        raise bad_request("A group cannot be added as a member of a role-assignable group.")
     if not directory.add_member(store, group["id"], member_id):
         raise bad_request("One or more added object references already exist for the following modified "
                           "properties: 'members'.")

@@ -9,7 +9,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import directory
+from . import directory, graph_owners, graph_roles
 from .assertions import ProofError, verify_proof
 from .directory import DEFAULT_PASSWORD_LIFETIME, InvalidKey, iso, load_certificate, parse_time, thumbprints
 from .errors import ApiError
@@ -261,11 +261,14 @@ async def create_application(req: GraphRequest) -> GraphResponse:
 
 async def get_application(req: GraphRequest) -> GraphResponse:
     require(req, READ_APPS)
-    return single(req, load(req, req.params["id"], "application"), "application")
+    doc = load(req, req.params["id"], "application")
+    return graph_owners.with_expanded_owners(req, doc, single(req, doc, "application"))
 
 
 async def patch_application(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
+    # Who may update it is who may add a credential to it: keyCredentials are one PATCH away
+    # (graph_roles.may_write_credentials; application-update, "Permissions").
+    graph_roles.require_credential_writer(req, load(req, req.params["id"], "application"))
     body = body_object(req)
     _check_properties(body, APP_WRITABLE, "application")
     store = req.sb.store
@@ -292,22 +295,24 @@ async def delete_application(req: GraphRequest) -> GraphResponse:
 
 
 async def application_add_password(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
     with req.sb.store.transaction():
-        return _add_password(req, load(req, req.params["id"], "application"), "application")
+        app = load(req, req.params["id"], "application")
+        graph_roles.require_credential_writer(req, app)
+        return _add_password(req, app, "application")
 
 
 async def application_remove_password(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
     with req.sb.store.transaction():
-        return _remove_password(req, load(req, req.params["id"], "application"), "application")
+        app = load(req, req.params["id"], "application")
+        graph_roles.require_credential_writer(req, app)
+        return _remove_password(req, app, "application")
 
 
 def _self_or_writer(req: GraphRequest, app: dict[str, Any]) -> None:
     """addKey/removeKey: an application may roll its own keys without any permission, since the
     proof already shows it holds a current key (application-addkey.md)."""
     if req.caller.app_id.lower() != app["appId"].lower():
-        require(req, WRITE_APPS)
+        graph_roles.require_credential_writer(req, app)
 
 
 def _proof(req: GraphRequest, body: dict[str, Any], app: dict[str, Any]) -> None:
@@ -412,11 +417,14 @@ async def create_service_principal(req: GraphRequest) -> GraphResponse:
 
 async def get_service_principal(req: GraphRequest) -> GraphResponse:
     require(req, READ_APPS)
-    return single(req, load(req, req.params["id"], "servicePrincipal"), "servicePrincipal")
+    doc = load(req, req.params["id"], "servicePrincipal")
+    return graph_owners.with_expanded_owners(req, doc, single(req, doc, "servicePrincipal"))
 
 
 async def patch_service_principal(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
+    # Who may update it is who may add a credential to it: keyCredentials are one PATCH away
+    # (graph_roles.may_write_credentials; application-update, "Permissions").
+    graph_roles.require_credential_writer(req, load(req, req.params["id"], "servicePrincipal"))
     body = body_object(req)
     _check_properties(body, SP_WRITABLE, "servicePrincipal")
     store = req.sb.store
@@ -438,15 +446,17 @@ async def delete_service_principal(req: GraphRequest) -> GraphResponse:
 
 
 async def sp_add_password(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
     with req.sb.store.transaction():
-        return _add_password(req, load(req, req.params["id"], "servicePrincipal"), "servicePrincipal")
+        sp = load(req, req.params["id"], "servicePrincipal")
+        graph_roles.require_credential_writer(req, sp)
+        return _add_password(req, sp, "servicePrincipal")
 
 
 async def sp_remove_password(req: GraphRequest) -> GraphResponse:
-    require(req, WRITE_APPS)
     with req.sb.store.transaction():
-        return _remove_password(req, load(req, req.params["id"], "servicePrincipal"), "servicePrincipal")
+        sp = load(req, req.params["id"], "servicePrincipal")
+        graph_roles.require_credential_writer(req, sp)
+        return _remove_password(req, sp, "servicePrincipal")
 
 
 def routes() -> list[tuple[str, str, Any]]:

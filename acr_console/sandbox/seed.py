@@ -37,8 +37,12 @@ from .store import Store, hash_secret
 _NS = uuid.UUID("6f1c1d52-6a3c-4d7e-9a51-0b6d5c2f8a10")
 ADMIN_NAME = "acr-console-sandbox-admin"
 # What the admin principal may do in the directory (Graph application permissions).
+# It also holds what a tenant's automation account needs to set up owners, Entra roles, app role
+# assignments and users (issue 17): AppRoleAssignment.ReadWrite.All, RoleManagement.ReadWrite.Directory,
+# User.ReadWrite.All. Application.ReadWrite.All is what lets it add a credential to any application.
 ADMIN_GRAPH_PERMISSIONS = ("Application.ReadWrite.All", "Directory.Read.All", "GroupMember.ReadWrite.All",
-                           "Group.ReadWrite.All")
+                           "Group.ReadWrite.All", "AppRoleAssignment.ReadWrite.All",
+                           "RoleManagement.ReadWrite.Directory", "User.ReadWrite.All")
 DAY = 86400.0
 
 
@@ -398,6 +402,16 @@ def seed_empty(store: Store) -> None:
     seed_tenant(store, "contoso", DEMO_SUBSCRIPTIONS)
 
 
+def seed_empty_tenant(store: Store) -> None:
+    """`empty`: the tenant with Microsoft Graph's service principal, as every tenant has it (`large:N`
+    makes it on first use instead, so its principal counts stay exact)."""
+    from .graph_app_roles import ensure_graph_service_principal
+
+    seed_empty(store)
+    with store.transaction():
+        ensure_graph_service_principal(store)
+
+
 def _demo_certificate(common_name: str, not_before: datetime, not_after: datetime) -> Any:
     """A self-signed certificate; its private key is thrown away (the demo only shows the credential)."""
     from cryptography import x509
@@ -414,7 +428,7 @@ def _demo_certificate(common_name: str, not_before: datetime, not_after: datetim
 
 def seed_demo(store: Store, now: float | None = None) -> None:
     """`now` pins the instant credential dates are counted from (screenshots and snapshots)."""
-    seed_empty(store)
+    seed_empty_tenant(store)
     t0 = time.time() if now is None else now
     at = datetime.fromtimestamp(t0, UTC)
     subs = {key: stable_id("contoso", "sub", key) for key in ("prod", "dev", "shared")}
@@ -461,8 +475,74 @@ def seed_demo(store: Store, now: float | None = None) -> None:
         grant_directory_permissions(store, principals["terraform-platform-prod"][0],
                                     ["Application.ReadWrite.OwnedBy"])
         _seed_tokens(store, reg, t0)
+        _seed_takeover_stories(store, principals, t0)
         store.set_meta("seed", "demo")
         store.set_meta("seeded_at", str(t0))
+
+
+# Who can take over a pushing principal, and the workloads that sign in as one without a secret
+# (issue 17). People: (key, display name, Entra role or None, scope: None for the tenant or the
+# principal whose application the role is scoped to).
+DEMO_PEOPLE: list[tuple[str, str, str | None, str | None]] = [
+    ("dana.whitfield", "Dana Whitfield", None, None),  # a developer: owns github-actions-payments' app
+    ("erin.oduya", "Erin Oduya", "Application Administrator", None),
+    ("marco.bianchi", "Marco Bianchi", "Cloud Application Administrator", "github-actions-search"),
+    ("priya.raman", "Priya Raman", "Privileged Role Administrator", None),  # can grant herself one (2 steps)
+]
+# (owned principal, whose application (True) or service principal (False), owner: a person or a principal)
+DEMO_OWNERS: list[tuple[str, bool, str]] = [
+    ("github-actions-payments", True, "dana.whitfield"),
+    ("github-actions-web", False, "dana.whitfield"),
+    ("github-actions-web", True, "terraform-platform-prod"),  # holds Application.ReadWrite.OwnedBy
+    ("github-actions-notifications", True, "platform-ops-automation"),
+]
+# Service principals outside the registry's story that hold Graph application permissions.
+DEMO_GRAPH_APPS: list[tuple[str, str]] = [
+    ("app-inventory-monitor", "Application.ReadWrite.All"),
+    ("entitlement-sync", "AppRoleAssignment.ReadWrite.All"),  # can grant itself the above (2 steps)
+]
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+# (principal, credential name, issuer, subject); "{tenant}" is replaced with the tenant id.
+DEMO_FEDERATED: list[tuple[str, str, str, str]] = [
+    ("github-actions-payments", "payments-main", GITHUB_ISSUER, "repo:contoso/payments:ref:refs/heads/main"),
+    ("github-actions-payments", "payments-release", GITHUB_ISSUER, "repo:contoso/payments:environment:production"),
+    ("github-actions-web", "storefront-web-main", GITHUB_ISSUER, "repo:contoso/storefront-web:ref:refs/heads/main"),
+    ("github-actions-search", "search-tags", GITHUB_ISSUER, "repo:contoso/search:ref:refs/tags/v1.0.0"),
+    ("github-actions-mobile-api", "mobile-api-pr", GITHUB_ISSUER, "repo:contoso/mobile-api:pull_request"),
+    ("argo-cd-image-updater", "aks-prod-weu-argocd",
+     "https://westeurope.oic.prod-aks.azure.com/{tenant}/5c1e7a52-8d0f-4a3e-b0b5-2f4c1d9e6a71/",
+     "system:serviceaccount:argocd:argocd-image-updater"),
+]
+
+
+def _seed_takeover_stories(store: Store, principals: dict[str, tuple[str, str]], t0: float) -> None:
+    from .device_flow import tenant_domain
+    from .graph_federated import add_credential
+    from .graph_owners import add_owner
+    from .graph_roles import ROLE_DEFINITIONS, assign_role
+
+    role_ids = {name: tid for tid, name, _, _ in ROLE_DEFINITIONS}
+    people: dict[str, str] = {}
+    for n, (key, display, role, scoped_to) in enumerate(DEMO_PEOPLE):
+        uid = stable_id("contoso", "user", key)
+        given, _, surname = display.partition(" ")
+        store.put_object({"id": uid, "displayName": display, "userPrincipalName": f"{key}@{tenant_domain(store)}",
+                          "mail": f"{key}@contoso.com", "accountEnabled": True, "userType": "Member",
+                          "givenName": given, "surname": surname}, "user", t0 - (200 - n) * DAY)
+        people[key] = uid
+        if role is not None:
+            scope = "/" if scoped_to is None else "/" + stable_id("contoso", "app", scoped_to)
+            assign_role(store, role_ids[role], uid, scope)
+    for index, (key, permission) in enumerate(DEMO_GRAPH_APPS):
+        sp_id = _seed_application(store, key, len(DEMO_PRINCIPALS) + index, t0 - 100 * DAY, datetime.fromtimestamp(
+            t0, UTC))
+        grant_directory_permissions(store, sp_id, [permission])
+    for owned, on_app, owner in DEMO_OWNERS:
+        object_id = stable_id("contoso", "app" if on_app else "sp", owned)
+        add_owner(store, object_id, people.get(owner) or principals[owner][0])
+    for key, name, issuer, subject in DEMO_FEDERATED:
+        add_credential(store, stable_id("contoso", "app", key), name, issuer.replace("{tenant}", store.tenant_id),
+                       subject, credential_id=stable_id("contoso", "fic", key, name))
 
 
 # Registry tokens (issue 13 item 4): a CI outside Entra pushes team/* with a token whose password
@@ -699,7 +779,7 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
         store.set_meta("seeded_at", str(t0))
 
 
-SEEDS = {"empty": seed_empty, "demo": seed_demo}
+SEEDS = {"empty": seed_empty_tenant, "demo": seed_demo}
 
 
 def apply_seed(store: Store, spec: str, now: float | None = None) -> None:

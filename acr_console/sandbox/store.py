@@ -55,6 +55,26 @@ CREATE INDEX IF NOT EXISTS pw_by_owner ON password_hashes(owner_id);
 -- Application permissions granted to a service principal on the directory (Graph `roles` claim).
 CREATE TABLE IF NOT EXISTS directory_grants(
     principal_id TEXT NOT NULL, permission TEXT NOT NULL, PRIMARY KEY(principal_id, permission));
+-- Owners of applications and service principals (Graph `owners`; users or service principals).
+CREATE TABLE IF NOT EXISTS directory_owners(
+    object_id TEXT NOT NULL, owner_id TEXT NOT NULL, PRIMARY KEY(object_id, owner_id));
+CREATE INDEX IF NOT EXISTS owners_by_owner ON directory_owners(owner_id);
+-- Microsoft Entra role assignments (Graph `roleManagement/directory/roleAssignments`).
+CREATE TABLE IF NOT EXISTS directory_role_assignments(
+    id TEXT PRIMARY KEY, principal_id TEXT NOT NULL, role_definition_id TEXT NOT NULL,
+    directory_scope_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS dra_by_principal ON directory_role_assignments(principal_id);
+-- appRoleAssignments to resources other than Microsoft Graph, and the id and time of those to Graph
+-- (whose permissions themselves live in directory_grants, what tokens read).
+CREATE TABLE IF NOT EXISTS app_role_assignments(
+    id TEXT PRIMARY KEY, principal_id TEXT NOT NULL, resource_id TEXT NOT NULL, app_role_id TEXT NOT NULL,
+    created TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ara_by_principal ON app_role_assignments(principal_id);
+CREATE INDEX IF NOT EXISTS ara_by_resource ON app_role_assignments(resource_id);
+-- federatedIdentityCredentials of applications.
+CREATE TABLE IF NOT EXISTS federated_credentials(
+    id TEXT PRIMARY KEY, application_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fic_by_app ON federated_credentials(application_id);
 -- Registry tokens and scope maps (ARM child resources of a registry: kind 'tokens' or 'scopeMaps'),
 -- kept apart from `resources` because ARM lists them only under their registry. Token passwords are
 -- salted hashes in password_hashes (owner_id = the token's lower-cased id); see registry_tokens.py.
