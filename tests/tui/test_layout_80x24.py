@@ -91,11 +91,14 @@ async def names_on_screen(pilot: Any, prefix: str) -> list[str]:
     return names
 
 
-async def test_the_access_view_shows_who_and_why_in_80_columns_and_follows_a_resize(
-        connection: dict[str, Any]) -> None:
+async def test_the_access_view_shows_who_and_why_in_80_columns_and_follows_a_resize(fresh_sandbox: Any) -> None:
+    """On a sandbox of its own: the widths follow the data, and the session's shared sandbox gains
+    principals with long test names on contosoprod from tests that write (a CI run lost the 120-column
+    Scope and Via group columns to one)."""
     from acr_console.tui.widgets.path_detail import PathDetail
 
-    app = make_app(connection)
+    assert fresh_sandbox.connection is not None
+    app = make_app(fresh_sandbox.connection)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.run_command("acr contosoprod")
