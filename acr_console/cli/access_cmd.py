@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import TYPE_CHECKING
 
-from ..access import filter_entries, to_json
+from ..access import (
+    TakeoverIndex,
+    federated_credentials,
+    filter_entries,
+    takeover_paths,
+    to_json,
+    to_json_with_shared_takeover,
+)
 from ..azure.authorization import RoleDefinitions
 from ..azure.clients import AzureClients
 from ..azure.registry_access import find_registry, read_registry_access
+from ..azure.takeover_reads import read_takeover_facts
 from ..errors import EXIT_OK
-from ..models import AccessEntry, PathKind, RegistryAccess, Right
+from ..models import AccessEntry, DirectoryFacts, PathKind, RegistryAccess, Right, TakeoverPath
 from ..operations.validation import check_reference
 from ..presentation import (
     ANONYMOUS_STYLE,
@@ -31,7 +40,7 @@ if TYPE_CHECKING:  # rich is imported where a table is drawn: `--json` never nee
     from rich.table import Table
     from rich.text import Text
 
-__all__ = ["add_parser", "describe_path", "render_access", "run"]
+__all__ = ["add_parser", "describe_path", "render_access", "run", "takeover_summary"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("registry", metavar="REGISTRY", help="registry name, login server or resource id")
     p.add_argument("--can", choices=["pull", "push", "delete"], help="only the principals with this right")
     p.add_argument("--json", action="store_true", help="print JSON (shape in the README)")
+    p.add_argument("--include-takeover", action="store_true",
+                   help="also who can add a credential to each service principal with a right (owners, Entra "
+                        "roles, Graph permissions) and its federated credentials; reads Microsoft Graph")
     p.set_defaults(handler=run)
 
 
@@ -52,7 +64,20 @@ def _disabled(entry: AccessEntry) -> bool:
     return not entry.principal.enabled and entry.token is None
 
 
-def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], title: str) -> Table:
+def takeover_summary(paths: tuple[TakeoverPath, ...], federated: int) -> str:
+    """One line for the table: how many can take the principal over (and how many of them in two steps),
+    and its federated credentials. Counted by who, not by path: one holder with two routes is one."""
+    who = {(p.by.object_id or p.by.display_name).lower() for p in paths if not p.itself}
+    one_step = {(p.by.object_id or p.by.display_name).lower() for p in paths if not p.itself and p.steps == 1}
+    two = len(who - one_step)
+    parts = [f"{len(who)} can take over" + (f" ({two} two-step)" if two else "")] if who else []
+    if federated:
+        parts.append(f"{federated} federated credential" + ("s" if federated > 1 else ""))
+    return "\n".join(parts) or "none found"
+
+
+def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], title: str,
+                  takeover: list[str] | None = None) -> Table:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -65,7 +90,9 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
     table.add_column("Push", no_wrap=True, justify="center")
     table.add_column("Del", no_wrap=True, justify="center")
     table.add_column("Why", overflow="fold")
-    for entry in entries:
+    if takeover is not None:
+        table.add_column("Takeover", overflow="fold", max_width=30)
+    for at, entry in enumerate(entries):
         name = shown(entry.principal.display_name)
         if entry.orphaned:
             name.append(f" ({NOT_RETURNED_SHORT})", style="red")
@@ -82,8 +109,11 @@ def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], titl
         if status is not None:
             name.append(" (disabled)" if entry.token is not None and not entry.token.enabled else "", style="red")
             why = Text("\n").join((why, status))
-        table.add_row(name, Text(type_label(entry.principal.type)),
-                      _mark(entry, Right.PULL), _mark(entry, Right.PUSH), _mark(entry, Right.DELETE), why)
+        cells = [name, Text(type_label(entry.principal.type)),
+                 _mark(entry, Right.PULL), _mark(entry, Right.PUSH), _mark(entry, Right.DELETE), why]
+        if takeover is not None:
+            cells.append(Text(takeover[at]))
+        table.add_row(*cells)
     return table
 
 
@@ -94,9 +124,15 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     az.prefetch_graph()  # loads beside the registry lookup, which needs only ARM
     registry = await find_registry(az, args.registry)
     access = await read_registry_access(az, registry, RoleDefinitions(az))
+    facts: DirectoryFacts | None = None
+    if args.include_takeover:
+        # Read for the entries shown only: `--can push` narrows the Graph reads too.
+        shown_access = dataclasses.replace(access, entries=filter_entries(access, Right(args.can))) if args.can \
+            else access
+        access, facts = await read_takeover_facts(az, shown_access)
     entries = filter_entries(access, Right(args.can)) if args.can else access.entries
     if args.json:
-        doc = to_json(access)
+        doc = to_json(access) if facts is None else to_json_with_shared_takeover(access, facts)
         if args.can:
             doc["entries"] = [e for e in doc["entries"] if e[args.can]]
         print_json(doc)
@@ -107,7 +143,11 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     off = sum(1 for e in entries if _disabled(e))
     # A disabled principal is counted apart: it holds the role but cannot sign in.
     count = f"{len(entries) - off} principal(s)" + (f" ({off} with sign-in disabled)" if off else "")
-    console.print(render_access(access, entries, f"{what}: {count}"))
+    summaries: list[str] | None = None
+    if facts is not None:
+        index = TakeoverIndex(facts)
+        summaries = [takeover_summary(takeover_paths(e, index), len(federated_credentials(e, index))) for e in entries]
+    console.print(render_access(access, entries, f"{what}: {count}", summaries))
     for entry in entries:  # issue 16: how to take such an assignment away, by id (how, not advice:
         # it may only be too new to have replicated, presentation.NOT_RETURNED)
         for path in entry.paths if entry.orphaned else ():
