@@ -10,6 +10,7 @@ from ..access import (
     TakeoverIndex,
     federated_credentials,
     filter_entries,
+    read_federated,
     takeover_paths,
     to_json,
     to_json_with_shared_takeover,
@@ -19,7 +20,17 @@ from ..azure.clients import AzureClients
 from ..azure.registry_access import find_registry, read_registry_access
 from ..azure.takeover_reads import read_takeover_facts
 from ..errors import EXIT_OK
-from ..models import AccessEntry, DirectoryFacts, PathKind, RegistryAccess, Right, TakeoverPath
+from ..models import (
+    AccessEntry,
+    CredentialTarget,
+    DirectoryFacts,
+    PathKind,
+    PrincipalType,
+    RegistryAccess,
+    Right,
+    TakeoverHow,
+    TakeoverPath,
+)
 from ..operations.validation import check_reference
 from ..presentation import (
     ANONYMOUS_STYLE,
@@ -74,6 +85,46 @@ def takeover_summary(paths: tuple[TakeoverPath, ...], federated: int) -> str:
     if federated:
         parts.append(f"{federated} federated credential" + ("s" if federated > 1 else ""))
     return "\n".join(parts) or "none found"
+
+
+def describe_takeover(path: TakeoverPath) -> str:
+    """``Dana Whitfield (owner of its application)``, ``Priya Raman (Privileged Role Administrator, two
+    steps)``, ``V (Application Administrator on its application, via p-app-admins)``."""
+    if path.how is TakeoverHow.APPLICATION_OWNER:
+        how = "owner of its application"
+    elif path.how is TakeoverHow.SERVICE_PRINCIPAL_OWNER:
+        how = "owner of its service principal"
+    elif path.how is TakeoverHow.DIRECTORY_ROLE and path.scope not in (None, "/"):
+        how = f"{path.detail} on its {'application' if path.target is CredentialTarget.APPLICATION else 'object'}"
+    else:
+        how = path.detail
+    via = f", via {' › '.join(path.via_groups)}" if path.via_groups else ""
+    return f"{path.by.display_name} ({how}{via}{', two steps' if path.steps == 2 else ''})"
+
+
+def takeover_lines(entries: tuple[AccessEntry, ...], index: TakeoverIndex) -> list[str]:
+    """Who, below the table: the tenant-wide holders once (they can take over every service principal
+    listed), then each entry's own paths and federated credentials."""
+    lines: list[str] = []
+    kinds = sorted({e.principal.application_object_id is not None for e in entries
+                    if e.principal.type is PrincipalType.SERVICE_PRINCIPAL and e.principal.object_id}, reverse=True)
+    for has_app in kinds:
+        common = index.common(has_app)[0]
+        if common:
+            whom = "every service principal above" if len(kinds) == 1 else (
+                "every one above with its application in this tenant" if has_app else
+                "every one above whose application is another tenant's")
+            lines.append(f"Tenant-wide, these can take over {whom}: " + "; ".join(describe_takeover(p) for p in common))
+    for entry in entries:
+        # The tenant-wide paths are the same objects in every entry's list (TakeoverIndex.common).
+        shared = {id(p) for p in index.common(entry.principal.application_object_id is not None)[0]}
+        own = [p for p in takeover_paths(entry, index) if not p.itself and id(p) not in shared]
+        ways_in = [read_federated(c).summary(c.subject) for c in federated_credentials(entry, index)]
+        parts = ([f"can be taken over by {'; '.join(describe_takeover(p) for p in own)}"] if own else []) + (
+            [f"Federated sign-in from {'; '.join(ways_in)}"] if ways_in else [])
+        if parts:
+            lines.append(f"{entry.principal.display_name}: " + ". ".join(parts))
+    return lines
 
 
 def render_access(access: RegistryAccess, entries: tuple[AccessEntry, ...], title: str,
@@ -144,10 +195,13 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     # A disabled principal is counted apart: it holds the role but cannot sign in.
     count = f"{len(entries) - off} principal(s)" + (f" ({off} with sign-in disabled)" if off else "")
     summaries: list[str] | None = None
+    index = TakeoverIndex(facts if facts is not None else DirectoryFacts())
     if facts is not None:
-        index = TakeoverIndex(facts)
         summaries = [takeover_summary(takeover_paths(e, index), len(federated_credentials(e, index))) for e in entries]
     console.print(render_access(access, entries, f"{what}: {count}", summaries))
+    if facts is not None:
+        for line in takeover_lines(entries, index):
+            console.print(Text(line), soft_wrap=True)
     for entry in entries:  # issue 16: how to take such an assignment away, by id (how, not advice:
         # it may only be too new to have replicated, presentation.NOT_RETURNED)
         for path in entry.paths if entry.orphaned else ():

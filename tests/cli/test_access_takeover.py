@@ -157,6 +157,15 @@ def test_the_table_summarises_takeover_per_entry(takeover_cli_sandbox: SandboxSe
     assert "Takeover" in out
     assert f"{len(holders)} can take over ({len(two_step)} two-step)" in lines[at]
     assert "1 federated credential" in lines[at + 1]  # the cell's second line
+    # Below the table, who: the entry's own paths (tenant-wide holders are said once, before).
+    u, v = cast["u"]["displayName"], cast["v"]["displayName"]
+    [own] = [line for line in lines if line.startswith(p["principal"]["displayName"] + ": ")]
+    assert own == (f"{p['principal']['displayName']}: can be taken over by {u} (owner of its application); {v} "
+                   "(Application Administrator on its application, via p-app-admins-g). Federated sign-in from "
+                   "github contoso/payments branch main")
+    [tenant] = [line for line in lines if line.startswith("Tenant-wide")]
+    s_name = next(x["by"]["displayName"] for x in _full_takeover(doc, p) if x["by"]["objectId"] == cast["s_sp"]["id"])
+    assert f"{s_name} (Application.ReadWrite.All)" in tenant
     # Without the flag the table and the JSON are as before: no column, no takeover keys.
     plain = run(takeover_cli_sandbox, "access", "contosoprod", "--can", "push")
     assert "Takeover" not in plain
