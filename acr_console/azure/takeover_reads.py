@@ -9,7 +9,9 @@ retried after their Retry-After):
 1. at once, in one wave of batches: for each such service principal its owners
    (``/servicePrincipals/{id}/owners``), its application by appId (``/applications(appId='…')``,
    learn.microsoft.com/graph/api/application-get: "alternate key" ``appId``) with that application's
-   owners and ``federatedIdentityCredentials`` addressed the same way (no wait for the object id);
+   owners and ``federatedIdentityCredentials`` addressed the same way, so none waits for the object id
+   (``GET /applications(appId='{appId}')/federatedIdentityCredentials``: microsoft-graph-docs-contrib,
+   api-reference/v1.0/api/application-list-federatedidentitycredentials.md, and application-list-owners);
    the tenant's role definitions (one list, about a hundred built-in roles and the custom ones; a
    built-in role read without its permissions is judged from :mod:`acr_console.access.entra_roles`);
    the role assignments of every built-in role that
