@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     )
     from acr_console.access.groups import GroupIndex, membership_chains
     from acr_console.access.permissions import EffectivePermissions, action_matches, match_confidence
-    from acr_console.access.report import to_json, to_json_with_takeover
+    from acr_console.access.report import to_json, to_json_with_shared_takeover, to_json_with_takeover
     from acr_console.access.scopes import is_at_or_above, is_inherited, normalise_scope, scope_level
     from acr_console.access.takeover import TakeoverIndex, federated_credentials, path_json, takeover_paths
     from acr_console.access.tokens import (
@@ -92,6 +92,7 @@ _HOME = {
     "path_json": "takeover",
     "takeover_paths": "takeover",
     "to_json_with_takeover": "report",
+    "to_json_with_shared_takeover": "report",
     "GroupIndex": "groups",
     "membership_chains": "groups",
     "EffectivePermissions": "permissions",
@@ -163,6 +164,7 @@ __all__ = [
     "scope_level",
     "takeover_paths",
     "to_json",
+    "to_json_with_shared_takeover",
     "to_json_with_takeover",
     "token_credentials",
     "token_entry",

@@ -161,3 +161,39 @@ def to_json_with_takeover(access: RegistryAccess, facts: DirectoryFacts) -> dict
         out["takeover"] = [render(p) for p in takeover_paths(entry, index)]
         out["federated"] = [federated_json(c) for c in federated_credentials(entry, index)]
     return doc
+
+
+def to_json_with_shared_takeover(access: RegistryAccess, facts: DirectoryFacts) -> dict[str, Any]:
+    """:func:`to_json_with_takeover` with the paths every entry shares said once (``access
+    --include-takeover --json``). Tenant-wide directory roles and the Graph permissions that reach every
+    application are the same for each service principal; listed in each entry they grow the document
+    as entries × holders (2,000 entries and 200 tenant-wide holders: about 600 MB). So::
+
+        "tenantWideTakeover": {"application": [path, ...],        # for a principal with its application
+                               "servicePrincipal": [path, ...]},  # for one whose application is elsewhere
+        "entries": [{..., "takeover": [paths specific to this entry],
+                     "tenantWideTakeover": "application" | "servicePrincipal" | null,
+                     "federated": [...]}]
+
+    An entry's full list is its ``takeover`` plus the tenant-wide list its ``tenantWideTakeover``
+    names (null for anything but a service principal). A tenant-wide path whose holder is the entry's
+    own principal (``"self": true``) is in the entry's list, and also, unmarked, in the shared one."""
+    index = TakeoverIndex(facts)
+    doc = to_json(access)
+    shared: dict[str, list[dict[str, Any]]] = {}
+    common_ids: dict[bool, set[int]] = {}
+    for has_app, key in ((True, "application"), (False, "servicePrincipal")):
+        common = index.common(has_app)[0]
+        common_ids[has_app] = {id(p) for p in common}
+        shared[key] = [path_json(p) for p in common]
+    for entry, out in zip(access.entries, doc["entries"], strict=True):
+        paths = takeover_paths(entry, index)
+        has_app = entry.principal.application_object_id is not None
+        if entry.principal.type is PrincipalType.SERVICE_PRINCIPAL and entry.principal.object_id:
+            out["tenantWideTakeover"] = "application" if has_app else "servicePrincipal"
+        else:
+            out["tenantWideTakeover"] = None
+        out["takeover"] = [path_json(p) for p in paths if id(p) not in common_ids[has_app]]
+        out["federated"] = [federated_json(c) for c in federated_credentials(entry, index)]
+    doc["tenantWideTakeover"] = shared
+    return doc

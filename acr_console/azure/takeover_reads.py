@@ -1,0 +1,272 @@
+"""The directory facts of issue 17, read from Microsoft Graph for one registry's access: who could add
+a credential to a principal that holds a right, and the federated credentials that sign in as one.
+
+Only the entries that hold a right and are service principals are read for (a managed identity takes
+no credential, a user or group is not taken over this way). Round trips, all through
+:func:`~acr_console.azure.graph.graph_batch` (20 requests a ``$batch``, throttled inner requests
+retried after their Retry-After):
+
+1. at once, in one wave of batches: for each such service principal its owners
+   (``/servicePrincipals/{id}/owners``), its application by appId (``/applications(appId='…')``,
+   learn.microsoft.com/graph/api/application-get: "alternate key" ``appId``) with that application's
+   owners and ``federatedIdentityCredentials`` addressed the same way, so none waits for the object id
+   (``GET /applications(appId='{appId}')/federatedIdentityCredentials``: microsoft-graph-docs-contrib,
+   api-reference/v1.0/api/application-list-federatedidentitycredentials.md, and application-list-owners);
+   the tenant's role definitions (one list, about a hundred built-in roles and the custom ones; a
+   built-in role read without its permissions is judged from :mod:`acr_console.access.entra_roles`);
+   the role assignments of every built-in role that
+   can lead to a credential (one ``$filter=roleDefinitionId eq '…'`` each, ``$expand=principal`` so the
+   holder comes with its type and name: learn.microsoft.com/graph/api/rbacapplication-list-roleassignments);
+   and Microsoft Graph's service principal's ``appRoleAssignedTo`` (the application permissions held,
+   each naming its holder: learn.microsoft.com/graph/api/serviceprincipal-list-approleassignedto);
+2. the assignments of custom roles that matter (none in most tenants), and the members of the
+   role-assignable groups that hold a role (:func:`~acr_console.azure.directory.group_tree`, two
+   batched rounds whatever the nesting). Lists longer than a page follow ``@odata.nextLink``.
+
+Owners are listed, not ``$expand``-ed: ``$expand`` on directory objects returns at most 20 and no
+nextLink (learn.microsoft.com/graph/known-issues). Role assignments are active ones only (PIM
+eligibility is not read, see :mod:`acr_console.access.takeover`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ..access.entra_roles import (
+    APPLICATION_CREDENTIALS,
+    APPLICATION_OWNERS,
+    ROLE_ASSIGNMENTS,
+    SERVICE_PRINCIPAL_CREDENTIALS,
+    SERVICE_PRINCIPAL_OWNERS,
+    builtin_directory_roles,
+    graph_app_roles,
+)
+from ..access.takeover import holds
+from ..models import (
+    AccessEntry,
+    AppRoleAssignment,
+    DirectoryFacts,
+    DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
+    FederatedIdentityCredential,
+    Group,
+    Principal,
+    PrincipalType,
+    RegistryAccess,
+)
+from .clients import AzureClients
+from .directory import group_tree, principal_from_json
+from .graph import BATCH_LIMIT, batch_error, graph_batch, graph_json
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph's appId, the same in every tenant
+_WANTED = (APPLICATION_CREDENTIALS, SERVICE_PRINCIPAL_CREDENTIALS, APPLICATION_OWNERS, SERVICE_PRINCIPAL_OWNERS,
+           ROLE_ASSIGNMENTS)
+_OWNER_SELECT = "id,displayName,appId,servicePrincipalType,accountEnabled,userPrincipalName"
+
+
+def matters(actions: tuple[str, ...]) -> bool:
+    """Whether a role's permissions can lead to a credential on a principal (in one step or two)."""
+    return any(holds(actions, wanted) for wanted in _WANTED)
+
+
+@dataclass
+class ReadCount:
+    """What the reads sent: Graph requests (inner requests of a ``$batch`` counted one by one, and each
+    further page), the HTTP calls they took (a ``$batch`` of up to 20 is one), and the waves: calls
+    that had to wait for an earlier answer (the length of the longest chain, pages of long lists aside).
+    Throttled inner requests sent again are not counted."""
+
+    requests: int = 0
+    http_calls: int = 0
+    waves: int = 0
+
+
+async def _batch(az: AzureClients, requests: list[dict[str, Any]], count: ReadCount) -> list[dict[str, Any]]:
+    count.requests += len(requests)
+    count.http_calls += -(-len(requests) // BATCH_LIMIT)
+    return await graph_batch(az, requests)
+
+
+async def _rest(az: AzureClients, body: dict[str, Any], count: ReadCount) -> list[dict[str, Any]]:
+    """A list's items: the first page's and those of the pages after it."""
+    items = list(body.get("value", []))
+    link = body.get("@odata.nextLink")
+    while link:
+        count.requests += 1
+        count.http_calls += 1
+        page = await graph_json(az, "GET", link)
+        items += page.get("value", [])
+        link = page.get("@odata.nextLink")
+    return items
+
+
+def _assignments_of(role_id: str) -> str:
+    """One role's active assignments, each with its holder (type and name) inline."""
+    flt = quote(f"roleDefinitionId eq '{role_id}'")
+    return f"/roleManagement/directory/roleAssignments?$filter={flt}&$expand=principal"
+
+
+def _definition(doc: dict[str, Any], builtin: Any) -> DirectoryRoleDefinition:
+    """A role definition as read. A built-in role's permissions are those Graph lists together with those
+    Microsoft's permissions reference documents for it (the table in data/entra_roles.json): a path is
+    missed only if both leave it out. (The sandbox lists Privileged Role Administrator's permission as
+    ``microsoft.directory/roleAssignments/allTasks``, where the table has the reference's
+    ``…/roleAssignments/allProperties/allTasks``; the union keeps its two-step path.)"""
+    template = str(doc.get("templateId") or doc["id"]).lower()
+    built_in = bool(doc.get("isBuiltIn", False))
+    actions = tuple(a for p in doc.get("rolePermissions") or () for a in p.get("allowedResourceActions") or ())
+    if built_in and template in builtin:
+        actions += tuple(a for a in builtin[template][1] if a not in actions)
+    return DirectoryRoleDefinition(id=str(doc["id"]).lower(), display_name=str(doc.get("displayName") or doc["id"]),
+                                   template_id=template, is_built_in=built_in, allowed_resource_actions=actions)
+
+
+def _takeable(entry: AccessEntry) -> bool:
+    return (entry.principal.type is PrincipalType.SERVICE_PRINCIPAL and bool(entry.principal.object_id)
+            and bool(entry.rights))
+
+
+def _credential(doc: dict[str, Any]) -> FederatedIdentityCredential:
+    return FederatedIdentityCredential(id=str(doc.get("id") or ""), name=str(doc.get("name") or ""),
+                                       issuer=str(doc.get("issuer") or ""), subject=str(doc.get("subject") or ""),
+                                       audiences=tuple(doc.get("audiences") or ()),
+                                       description=doc.get("description"))
+
+
+def _assignment(doc: dict[str, Any]) -> DirectoryRoleAssignment:
+    return DirectoryRoleAssignment(id=str(doc["id"]), principal_id=str(doc["principalId"]).lower(),
+                                   role_definition_id=str(doc["roleDefinitionId"]).lower(),
+                                   directory_scope_id=str(doc.get("directoryScopeId") or "/"))
+
+
+async def read_takeover_facts(az: AzureClients, access: RegistryAccess,
+                              count: ReadCount | None = None) -> tuple[RegistryAccess, DirectoryFacts]:
+    """The directory facts for ``access``'s service principals with a right, and ``access`` with those
+    principals' ``application_object_id`` filled in (the analysis keys an application's owners and
+    federated credentials by it). A principal whose application lives in another tenant (a
+    multi-tenant app) has none: only its service principal's owners and the tenant's roles apply."""
+    count = count if count is not None else ReadCount()
+    takeable = [e for e in access.entries if _takeable(e)]
+    sps = list(dict.fromkeys((e.principal.object_id or "").lower() for e in takeable))
+    app_ids = {(e.principal.object_id or "").lower(): e.principal.app_id for e in takeable if e.principal.app_id}
+    builtin = builtin_directory_roles()
+    wanted_roles = sorted(rid for rid, (_name, actions) in builtin.items() if matters(actions))
+
+    # -- round 1: everything that depends only on the entries ------------------------------------
+    per_sp: list[dict[str, Any]] = []
+    for sp in sps:
+        per_sp.append({"url": f"/servicePrincipals/{sp}/owners?$select={_OWNER_SELECT}&$top=999"})
+        app_id = app_ids.get(sp)
+        if app_id:
+            key = f"/applications(appId='{app_id}')"
+            per_sp += [{"url": f"{key}?$select=id,appId,displayName"},
+                       {"url": f"{key}/owners?$select={_OWNER_SELECT}&$top=999"},
+                       {"url": f"{key}/federatedIdentityCredentials"}]
+    tenant: list[dict[str, Any]] = [
+        {"url": "/roleManagement/directory/roleDefinitions"},
+        {"url": f"/servicePrincipals(appId='{GRAPH_APP_ID}')/appRoleAssignedTo?$top=999"},
+        *({"url": _assignments_of(rid)} for rid in wanted_roles),
+    ]
+    answers = await _batch(az, per_sp + tenant, count)
+    count.waves += 1
+    by_sp, rest_of_tenant = answers[:len(per_sp)], answers[len(per_sp):]
+
+    principals: dict[str, Principal] = {}
+    sp_owners: dict[str, tuple[Principal, ...]] = {}
+    app_owners: dict[str, tuple[Principal, ...]] = {}
+    federated: dict[str, tuple[FederatedIdentityCredential, ...]] = {}
+    app_object: dict[str, str] = {}
+    at = 0
+    for sp in sps:
+        owners_resp = by_sp[at]
+        at += 1
+        if owners_resp["status"] >= 400 and owners_resp["status"] != 404:
+            raise batch_error(owners_resp, f"list owners of service principal {sp}")
+        owners = [principal_from_json(d) for d in await _rest(az, owners_resp["body"] or {}, count)]
+        sp_owners[sp] = tuple(owners)
+        if not app_ids.get(sp):
+            continue
+        app_resp, app_owner_resp, fic_resp = by_sp[at:at + 3]
+        at += 3
+        if app_resp["status"] == 404:  # an application of another tenant: nothing here to own
+            continue
+        for resp, what in ((app_resp, "read"), (app_owner_resp, "list owners of"), (fic_resp, "list federated "
+                                                                                       "credentials of")):
+            if resp["status"] >= 400:
+                raise batch_error(resp, f"{what} the application of appId {app_ids[sp]}")
+        app_oid = str(app_resp["body"]["id"]).lower()
+        app_object[sp] = app_oid
+        app_owners[app_oid] = tuple(principal_from_json(d) for d in await _rest(az, app_owner_resp["body"], count))
+        federated[app_oid] = tuple(_credential(d) for d in await _rest(az, fic_resp["body"], count))
+    for owner in (o for group in (*sp_owners.values(), *app_owners.values()) for o in group):
+        if owner.object_id:
+            principals.setdefault(owner.object_id.lower(), owner)
+
+    definitions_resp, assigned_to_resp, *role_resps = rest_of_tenant
+    if definitions_resp["status"] >= 400:
+        raise batch_error(definitions_resp, "list the tenant's custom Entra roles")
+    definitions = [_definition(d, builtin) for d in await _rest(az, definitions_resp["body"], count)]
+    custom_wanted = [d.id for d in definitions if not d.is_built_in and matters(d.allowed_resource_actions)]
+
+    app_role_assignments: list[AppRoleAssignment] = []
+    if assigned_to_resp["status"] == 404:  # no Graph service principal in the tenant: no permissions held
+        assigned_to: list[dict[str, Any]] = []
+    elif assigned_to_resp["status"] >= 400:
+        raise batch_error(assigned_to_resp, "list the application permissions granted on Microsoft Graph")
+    else:
+        assigned_to = await _rest(az, assigned_to_resp["body"], count)
+    names = graph_app_roles()
+    for d in assigned_to:
+        app_role_assignments.append(AppRoleAssignment(
+            id=str(d["id"]), principal_id=str(d["principalId"]).lower(), app_role_id=str(d["appRoleId"]).lower(),
+            resource_id=str(d.get("resourceId") or "").lower(), permission=names.get(str(d["appRoleId"]).lower()),
+            principal_display_name=d.get("principalDisplayName"), principal_type=d.get("principalType")))
+
+    # -- round 2: custom roles' assignments, then the groups that hold a role ---------------------
+    async def custom_assignments() -> list[dict[str, Any]]:
+        if not custom_wanted:
+            return []
+        count.waves += 1
+        return await _batch(az, [{"url": _assignments_of(rid)} for rid in custom_wanted], count)
+
+    role_docs: list[dict[str, Any]] = []
+    for rid, resp in zip([*wanted_roles, *custom_wanted], [*role_resps, *await custom_assignments()], strict=True):
+        if resp["status"] >= 400:
+            raise batch_error(resp, f"list the assignments of Entra role {rid}")
+        role_docs += await _rest(az, resp["body"], count)
+    assignments = [_assignment(d) for d in role_docs]
+    holder_groups: list[str] = []
+    for d in role_docs:
+        if isinstance(d.get("principal"), dict):
+            holder = principal_from_json(d["principal"])
+            if holder.object_id:
+                principals.setdefault(holder.object_id.lower(), holder)
+                if holder.type is PrincipalType.GROUP:
+                    holder_groups.append(holder.object_id.lower())
+    groups: dict[str, Group] = {}
+    if holder_groups:
+        roots = list(dict.fromkeys(holder_groups))
+        groups, members = await group_tree(az, roots, {g: {"displayName": principals[g].display_name} for g in roots})
+        # group_tree's rounds: a members list and a nested-groups list per holder group, then the members
+        # of every nested group at once (a tree changing meanwhile may take more; not counted).
+        nested = len([g for g in groups if g not in roots])
+        count.requests += 2 * len(roots) + nested
+        count.http_calls += -(-2 * len(roots) // BATCH_LIMIT) + -(-nested // BATCH_LIMIT)
+        count.waves += 2 if nested else 1
+        for oid, member in members.items():
+            principals.setdefault(oid, member)
+
+    entries = tuple(
+        dataclasses.replace(e, principal=dataclasses.replace(
+            e.principal, application_object_id=app_object[(e.principal.object_id or "").lower()]))
+        if (e.principal.object_id or "").lower() in app_object else e
+        for e in access.entries)
+    facts = DirectoryFacts(
+        principals=tuple(principals.values()), groups=tuple(groups.values()), application_owners=app_owners,
+        service_principal_owners=sp_owners, role_definitions=tuple(definitions), role_assignments=tuple(assignments),
+        app_role_assignments=tuple(app_role_assignments), federated_credentials=federated)
+    return dataclasses.replace(access, entries=entries), facts
+
