@@ -31,6 +31,8 @@ ARM_MODULES = ("httpx", "azure.core.pipeline.transport", "azure.core.rest", "azu
                "jwt", "acr_console.azure.transport")
 # The RBAC SDK, used for role-assignment writes.
 AUTHORIZATION_MODULES = ("azure.mgmt.authorization.aio",)
+# The container registry SDK, used for registry writes (its settings, its tokens): 0.2 s to import.
+REGISTRY_MODULES = ("azure.mgmt.containerregistry.aio", "azure.mgmt.containerregistry.models")
 
 Client = TypeVar("Client")
 

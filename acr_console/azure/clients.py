@@ -111,10 +111,11 @@ class AzureClients:
 
     # -- loading the SDKs off the event loop ----------------------------------------------------
 
-    async def load(self, *, graph: bool = False, authorization: bool = False) -> None:
+    async def load(self, *, graph: bool = False, authorization: bool = False, registry: bool = False) -> None:
         """Import the SDK modules these calls need on a worker thread (a no-op once loaded)."""
         names = (arm_api.ARM_MODULES + (graph_api.GRAPH_MODULES if graph else ())
-                 + (arm_api.AUTHORIZATION_MODULES if authorization else ()))
+                 + (arm_api.AUTHORIZATION_MODULES if authorization else ())
+                 + (arm_api.REGISTRY_MODULES if registry else ()))
         missing = tuple(n for n in names if n not in sys.modules)
         if missing:
             await asyncio.to_thread(_import_all, missing)

@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 import dataclasses
 import enum
-import importlib
-import sys
 from typing import Any
 
 from ..access import analyse, with_tokens
@@ -107,7 +105,6 @@ async def _read_role_access(az: AzureClients, registry: Registry, definitions: R
 
 # -- registry tokens and scope maps (issue 13 item 4) ---------------------------------------------
 
-REGISTRY_SDK = "azure.mgmt.containerregistry.aio"
 # Codes with which a caller may be unable to read tokens while the rest of the registry reads fine:
 # no `tokens/read` or `scopeMaps/read` (a custom role), or a cloud whose API has no tokens. The
 # entries are then given without tokens, and say so (RegistryAccess.token_read_error).
@@ -119,9 +116,7 @@ async def read_registry_tokens(az: AzureClients, registry: Registry,
                                ) -> tuple[list[RegistryToken], list[ScopeMap], str | None]:
     """The registry's tokens and scope maps through azure-mgmt-containerregistry (`tokens.list`,
     `scope_maps.list`, both at once), and why they could not be read if that is all that failed."""
-    if REGISTRY_SDK not in sys.modules:  # its import (~0.1 s) off the event loop, as AzureClients.load does
-        await az.load()
-        await asyncio.to_thread(importlib.import_module, REGISTRY_SDK)
+    await az.load(registry=True)  # its import (~0.1 s) off the event loop
     client = az.registry_client(registry.subscription_id)
     rg, name = registry.resource_group, registry.name
 
@@ -144,9 +139,7 @@ async def read_registry_tokens(az: AzureClients, registry: Registry,
 
 async def read_token(az: AzureClients, registry: Registry, name: str) -> RegistryToken | None:
     """One token of a registry (`tokens.get`), or None when the registry has no token of that name."""
-    if REGISTRY_SDK not in sys.modules:
-        await az.load()
-        await asyncio.to_thread(importlib.import_module, REGISTRY_SDK)
+    await az.load(registry=True)
     client = az.registry_client(registry.subscription_id)
     try:
         with translated(f"read token {name} of registry {registry.name}"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .connection import Connection
 from .errors import AzureCallError
@@ -30,3 +31,9 @@ class Receipt:
     @property
     def correlation_ids(self) -> tuple[str, ...]:
         return (self.correlation_id,) if self.correlation_id else ()
+
+
+def with_correlation(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[Any, str | None]:
+    """The management SDKs' `cls=` hook: the answer, and the correlation id the Receipt carries."""
+    h = pipeline_response.http_response.headers
+    return deserialized, h.get("x-ms-correlation-request-id") or h.get("x-ms-request-id")

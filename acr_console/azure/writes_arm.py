@@ -16,23 +16,18 @@ from typing import Any
 from ..access import resource_ids
 from ..access.conditions import CONDITION_VERSION
 from ..access.resource_ids import role_definition_id, role_guid
-from ..models import Registry, RoleAssignment
+from ..models import RoleAssignment
 from .authorization import assignment_from_sdk, subscription_of
 from .clients import AzureClients
 from .errors import AzureCallError, translated
 from .retry import REPLICATION, retrying
-from .writes import Receipt, ensure_writable
+from .writes import Receipt, ensure_writable, with_correlation
 
 PRINCIPAL_REPLICATION_TIMEOUT_S = 180.0
 
 __all__ = ["PRINCIPAL_REPLICATION_TIMEOUT_S", "assignment_exists", "create_role_assignment", "delete_role_assignment",
-           "disable_admin_user", "find_assignment", "read_admin_user_enabled", "read_assignment",
+           "find_assignment", "read_assignment",
            "role_definition_id"]
-
-
-def _capture(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[Any, str | None]:
-    h = pipeline_response.http_response.headers
-    return deserialized, h.get("x-ms-correlation-request-id") or h.get("x-ms-request-id")
 
 
 def _same_condition(one: str | None, other: str | None) -> bool:
@@ -81,7 +76,7 @@ async def create_role_assignment(
 
     async def create() -> tuple[RoleAssignment, Receipt]:
         with translated(f"assign role at {scope}"):
-            created, correlation = await client.role_assignments.create(scope, name, params, cls=_capture)
+            created, correlation = await client.role_assignments.create(scope, name, params, cls=with_correlation)
         return assignment_from_sdk(created), Receipt(correlation)
 
     try:
@@ -105,7 +100,7 @@ async def delete_role_assignment(az: AzureClients, assignment_id: str) -> Receip
     client = _client_for(az, assignment_id)
     try:
         with translated(f"delete role assignment {assignment_id}"):
-            deleted, correlation = await client.role_assignments.delete_by_id(assignment_id, cls=_capture)
+            deleted, correlation = await client.role_assignments.delete_by_id(assignment_id, cls=with_correlation)
     except AzureCallError as err:
         if err.not_found:
             return Receipt(err.correlation_id, already=True)
@@ -150,39 +145,3 @@ async def read_assignment(az: AzureClients, assignment_id: str) -> RoleAssignmen
         if err.not_found:
             return None
         raise
-
-
-# -- the registry's admin user (issue 16) ------------------------------------------------------------
-
-async def read_admin_user_enabled(az: AzureClients, registry: Registry) -> bool | None:
-    """Whether the registry's admin user is on now, as ARM answers (a GET of the registry, as the
-    registry list reads it); None when the answer does not say."""
-    from .registries import REGISTRIES_API
-
-    doc = await az.arm_json("GET", registry.id, {"api-version": REGISTRIES_API},
-                            operation=f"read registry {registry.name}")
-    value = ((doc or {}).get("properties") or {}).get("adminUserEnabled")
-    return value if isinstance(value, bool) else None
-
-
-async def disable_admin_user(az: AzureClients, registry: Registry) -> Receipt:
-    """`PATCH registries/R {"properties": {"adminUserEnabled": false}}` (Registries_Update: Azure/azure-rest-
-    api-specs `specification/containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/*/
-    containerregistry.json`, `RegistryUpdateParameters.properties` = `RegistryPropertiesUpdateParameters`,
-    `adminUserEnabled`; example `RegistryUpdate.json`), what `az acr update --name R --admin-enabled false`
-    sends (MicrosoftDocs/azure-management-docs `container-registry-authentication.md`, "Admin account").
-    Through the management SDK's `registries.begin_update`, a long-running operation, as
-    azure/anonymous_pull.py sends its PATCH. Needs `Microsoft.ContainerRegistry/registries/write`."""
-    from .anonymous_pull import REGISTRY_SDK_MODULES, _import_all
-
-    ensure_writable(az.connection, f"disable the admin user of {registry.name}")
-    await az.load()
-    await asyncio.to_thread(_import_all, REGISTRY_SDK_MODULES)
-    from azure.mgmt.containerregistry.models import RegistryPropertiesUpdateParameters, RegistryUpdateParameters
-
-    body = RegistryUpdateParameters(properties=RegistryPropertiesUpdateParameters(admin_user_enabled=False))
-    client = az.registry_client(registry.subscription_id)
-    with translated(f"update registry {registry.name}"):
-        poller = await client.registries.begin_update(registry.resource_group, registry.name, body, cls=_capture)
-        result: Any = await poller.result()
-    return Receipt(result[1])

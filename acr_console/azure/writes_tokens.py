@@ -15,7 +15,7 @@ from ..models import Registry, RegistryToken
 from .clients import AzureClients
 from .errors import translated
 from .registry_access import read_token, token_from_sdk
-from .writes import Receipt, ensure_writable
+from .writes import Receipt, ensure_writable, with_correlation
 
 
 def disable_body() -> Any:
@@ -36,17 +36,13 @@ def keep_passwords_body(keep: list[str]) -> Any:
         passwords=[TokenPassword(name=name) for name in keep])))
 
 
-def _capture(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[Any, str | None]:
-    h = pipeline_response.http_response.headers
-    return deserialized, h.get("x-ms-correlation-request-id") or h.get("x-ms-request-id")
-
-
 async def update_token(az: AzureClients, registry: Registry, name: str, body: Any,
                        what: str) -> tuple[RegistryToken, Receipt]:
     ensure_writable(az.connection, what)
     client = az.registry_client(registry.subscription_id)
     with translated(what):
-        poller = await client.tokens.begin_update(registry.resource_group, registry.name, name, body, cls=_capture)
+        poller = await client.tokens.begin_update(registry.resource_group, registry.name, name, body,
+                                                  cls=with_correlation)
         updated, correlation = await poller.result()
     return token_from_sdk(updated), Receipt(correlation)
 

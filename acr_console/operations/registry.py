@@ -30,11 +30,12 @@ if TYPE_CHECKING:
     from .add_certificate import AddCertificateRequest, CheckedAddCertificate
     from .assign import AssignRequest, CheckedAssign
     from .create_principal import CheckedCreatePrincipal, CreatePrincipalRequest
-    from .disable_admin_user import CheckedDisableAdminUser, DisableAdminUserRequest
-    from .disable_anonymous_pull import CheckedDisableAnonymousPull, DisableAnonymousPullRequest
+    from .disable_admin_user import DisableAdminUserRequest
+    from .disable_anonymous_pull import DisableAnonymousPullRequest
     from .disable_token import CheckedDisableToken, DisableTokenRequest
     from .handover import HandOver
     from .plan import Plan
+    from .registry_switch import CheckedSwitch
     from .remove_credential import CheckedRemoveCredential, RemoveCredentialRequest
     from .remove_token_password import CheckedRemoveTokenPassword, RemoveTokenPasswordRequest
     from .reset_credential import CheckedResetCredential, ResetCredentialRequest
@@ -121,7 +122,7 @@ ASSIGN: Operation[AssignRequest, CheckedAssign] = Operation("assign", "Assign ro
 UNASSIGN: Operation[UnassignRequest, CheckedUnassign] = Operation("unassign", "Remove role")
 REVOKE: Operation[RevokeRequest, CheckedRevoke] = Operation("revoke", "Revoke principal")
 # Issue 13: a registry's anonymous pull.
-DISABLE_ANONYMOUS_PULL: Operation[DisableAnonymousPullRequest, CheckedDisableAnonymousPull] = Operation(
+DISABLE_ANONYMOUS_PULL: Operation[DisableAnonymousPullRequest, CheckedSwitch] = Operation(
     "disable-anonymous-pull", "Turn off anonymous pull")
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (CREATE_PRINCIPAL, RESET_CREDENTIAL, ADD_CERTIFICATE, REMOVE_CREDENTIAL,
@@ -137,7 +138,7 @@ REMOVE_TOKEN_PASSWORD: Operation[RemoveTokenPasswordRequest, CheckedRemoveTokenP
 OPERATIONS += (DISABLE_TOKEN, REMOVE_TOKEN_PASSWORD)  # issue 13 item 4
 
 # Issue 16: the admin user's path ends with its own plan.
-DISABLE_ADMIN_USER: Operation[DisableAdminUserRequest, CheckedDisableAdminUser] = Operation(
+DISABLE_ADMIN_USER: Operation[DisableAdminUserRequest, CheckedSwitch] = Operation(
     "disable-admin-user", "Disable admin user")
 OPERATIONS += (DISABLE_ADMIN_USER,)
 _BY_NAME = {op.name: op for op in OPERATIONS}

@@ -234,9 +234,9 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         registry = self.registry
         if refresh or registry.anonymous_pull_enabled:
             # Issue 13: read again after it may have been turned off (here, or by hand): one GET.
-            from ...azure.anonymous_pull import read_anonymous_pull
+            from ...azure.registry_switches import ANONYMOUS_PULL, read_switch
 
-            now = await read_anonymous_pull(self.backend.az, registry)
+            now = await read_switch(self.backend.az, registry, ANONYMOUS_PULL)
             if now is not None and now != registry.anonymous_pull_enabled:
                 registry = dataclasses.replace(registry, anonymous_pull_enabled=now)
         return await self.backend.registry_access(registry)
