@@ -3,7 +3,11 @@
 
 Deleting an application deletes its service principal in its home tenant and leaves its role
 assignments behind (docs/reference/acr-access.md §5, "Delete"; Graph application-delete): the
-orphaned assignment the access view reports as "not returned by the directory".
+orphaned assignment the access view reports as "not returned by the directory". Azure keeps such an
+assignment, listed with the principal "Identity not found", until it is removed
+(learn.microsoft.com/azure/role-based-access-control/troubleshoot-role-assignments, "Role assignments
+with identity not found"); removing it by id is Role Assignments - Delete By Id
+(learn.microsoft.com/rest/api/authorization/role-assignments/delete-by-id), which needs no principal.
 """
 
 from __future__ import annotations
