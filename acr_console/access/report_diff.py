@@ -361,7 +361,7 @@ def path_label(path: dict[str, Any]) -> str:
 
 
 def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def summary_line(diff: ReportDiff) -> str:

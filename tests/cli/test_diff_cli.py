@@ -135,14 +135,16 @@ def test_reports_of_two_tenants_are_refused(tmp_path: Path) -> None:
 def test_a_closed_or_full_stdout(tmp_path: Path) -> None:
     a = write(tmp_path, "a.json", document("ci-pusher"))
     b = write(tmp_path, "b.json", document("reader"))
-    # The reader went away before the first byte (`| head -0`): no word, SIGPIPE's status, as other commands.
-    proc = subprocess.Popen([sys.executable, "-m", "acr_console", "diff", a, b, "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.close()
-    err = proc.stderr.read()
-    assert proc.wait(timeout=120) == 141
-    assert err == b""
+    # The reader went away before the first byte (`| head -0`): no word, SIGPIPE's status, as other commands;
+    # the same for the table (rich's own answer to EPIPE would be a silent exit 1).
+    for extra in (["--json"], []):
+        proc = subprocess.Popen([sys.executable, "-m", "acr_console", "diff", a, b, *extra], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == 141, (extra, err)
+        assert err == b"", extra
     # A full device: one error line naming the cause, not a traceback (as `audit --json` does).
     with open("/dev/full", "w") as full:
         result = run_cli("diff", a, b, stdout=full)

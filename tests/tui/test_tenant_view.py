@@ -50,7 +50,15 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 
 def _items(screen: TenantScreen) -> list[TenantIdentity]:
-    return [screen.table._rows[i].data for i in range(screen.table.row_count)]  # type: ignore[misc]
+    """The identities of the rows the table shows, top to bottom (the cursor ends on the first)."""
+    table, items = screen.table, []
+    for at in range(table.row_count):
+        table.move_cursor(row=at, scroll=False)
+        row = table.current_row
+        assert row is not None and isinstance(row.data, TenantIdentity)
+        items.append(row.data)
+    table.move_cursor(row=0)
+    return items
 
 
 async def test_t_opens_every_identity_widest_first_also_read_only(tenant: dict[str, Any]) -> None:
