@@ -133,3 +133,40 @@ async def test_filter_enter_opens_the_principal_or_the_registry_and_escape_goes_
         await pilot.press("escape", "escape")  # the filter, then the view
         await settle(pilot)
         assert isinstance(app.screen, RegistriesScreen)
+
+
+def test_identities_across_registries_hand_built() -> None:
+    """One row per directory principal across registries (by object id, whatever its name says);
+    a token, the admin user and anonymous pull one row per registry; widest push first, then pull."""
+    from acr_console.models import (
+        AccessEntry,
+        AccessPath,
+        PathKind,
+        Principal,
+        PrincipalType,
+        Registry,
+        RegistryAccess,
+        Right,
+    )
+    from acr_console.tui.screens.tenant import tenant_identities
+
+    def reg(name: str) -> Registry:
+        return Registry(f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/{name}",
+                        name, f"{name}.azurecr.io", "rg", "s")
+
+    def entry(who: Principal, *rights: Right, groups: tuple[str, ...] = ()) -> AccessEntry:
+        return AccessEntry(who, (AccessPath(PathKind.ROLE_ASSIGNMENT, frozenset(rights), via_groups=groups),))
+
+    ci = Principal("OID-CI", "ci", PrincipalType.SERVICE_PRINCIPAL)
+    renamed = Principal("oid-ci", "ci (renamed)", PrincipalType.SERVICE_PRINCIPAL)
+    reader = Principal("oid-r", "reader", PrincipalType.USER)
+    token = Principal(None, "ci-token", PrincipalType.REGISTRY_TOKEN)
+    push, pull = Right.PUSH, Right.PULL
+    accesses = [RegistryAccess(reg("a"), (entry(ci, pull, push), entry(reader, pull, groups=("g",)),
+                                          entry(token, pull))),
+                RegistryAccess(reg("b"), (entry(renamed, pull), entry(reader, pull), entry(token, pull, push)))]
+    rows = [(i.name, i.push, i.pull, i.via_groups) for i in tenant_identities(accesses)]
+    assert rows == [("ci", ["a"], ["a", "b"], False),  # first seen as "ci": the name is the first read
+                    ("ci-token · b", ["b"], ["b"], False),
+                    ("reader", [], ["a", "b"], True),
+                    ("ci-token · a", [], ["a"], False)]
