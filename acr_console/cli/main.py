@@ -38,6 +38,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ops_login": ("test-login",),
     "login_cmd": ("login", "logout"),
     "ops_audit": ("audit",),
+    "diff_cmd": ("diff",),  # issue 18: two reports compared, no Azure
     "sandbox_cmd": ("sandbox",),
 }
 

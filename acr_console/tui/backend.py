@@ -131,6 +131,13 @@ class Backend:
             self._remember(access)
         return accesses
 
+    async def tenant_access(self, *, refresh: bool = False) -> list[RegistryAccess]:
+        """Every visible registry's access, for the tenant view (issue 18). The one place that view
+        reads: registry by registry for now (read_all_access); the tenant-wide read replaces it here."""
+        if refresh:
+            await self.registries(refresh=True)
+        return await self.all_access()
+
     async def principal(self, ref: str) -> PrincipalDetail:
         from ..azure.principals import read_principal_detail
 

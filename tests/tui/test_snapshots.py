@@ -63,3 +63,16 @@ def test_screenshot_script_writes_svgs(tmp_path: Path) -> None:
     assert written == ["registries-120x40.svg", "registries-80x24.svg"]
     svg = (tmp_path / "registries-80x24.svg").read_text()
     assert svg.startswith("<svg") and "contosoprod" in svg
+
+
+async def _tenant(pilot: Any) -> None:
+    """Issue 18: the tenant view, `t` on the registry list: every identity, the widest first."""
+    await settle(pilot)
+    await pilot.press("t")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_tenant_view(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
+    app = build_app(sandbox_connection(pristine))
+    assert snap_compare(app, run_before=_tenant, terminal_size=size)

@@ -151,12 +151,14 @@ def screen_sections() -> Sequence[tuple[str, Sequence[type[DOMNode]]]]:
     from .registries import RegistriesScreen
     from .registry_access import RegistryAccessScreen
     from .secret import SecretScreen
+    from .tenant import TenantScreen
 
     return (
         ("Registries", (RegistriesScreen,)),
         ("Registry access", (RegistryAccessScreen,)),
         ("Principal", (PrincipalScreen,)),
         ("Expiring credentials", (ExpiringScreen,)),
+        ("Tenant", (TenantScreen,)),
         ("Audit log", (AuditScreen,)),
         ("Every list (the tables above)", (RowTable,)),
         ("The / filter", (FilterBar,)),

@@ -54,6 +54,8 @@ class RegistriesScreen(ListScreen[RegistryListing]):
         Binding("slash", "filter", "Filter", tooltip="Narrow the list by any column (Escape clears).",
                 id="registries.filter"),
         Binding("r", "refresh", "Refresh", tooltip="Read the registries again.", id="registries.refresh"),
+        Binding("t", "tenant", "Tenant", tooltip="Every identity with a right on any registry, the widest first.",
+                id="registries.tenant"),
         operation_binding("n", "registries", CREATE_PRINCIPAL, "New SP",
                           "Create a service principal for the highlighted registry."),
     ]
@@ -91,6 +93,12 @@ class RegistriesScreen(ListScreen[RegistryListing]):
     def open_row(self, row: Row) -> None:
         if isinstance(row.data, Registry):
             self.console.open_registry(row.data)
+
+    def action_tenant(self) -> None:
+        """Issue 18: the tenant view (it reads only: read-only mode leaves it as it is)."""
+        from .tenant import TenantScreen
+
+        self.app.push_screen(TenantScreen())
 
     def action_operation(self, name: str) -> None:
         """Start a write for the highlighted registry."""
