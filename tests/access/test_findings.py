@@ -53,8 +53,8 @@ def path(role: str = "AcrPush", *, scope: str | None = None, level: ScopeLevel =
          latent: frozenset[Latent] = frozenset()) -> AccessPath:
     at = scope or RG_SCOPE
     return AccessPath(PathKind.ROLE_ASSIGNMENT, rights=rights, latent=latent, role=role,
-                      assignment_id=f"{at}/providers/Microsoft.Authorization/roleAssignments/{assignment}", scope=at, scope_level=level, inherited=level is not ScopeLevel.REGISTRY,
-                      via_groups=via)
+                      assignment_id=f"{at}/providers/Microsoft.Authorization/roleAssignments/{assignment}",
+                      scope=at, scope_level=level, inherited=level is not ScopeLevel.REGISTRY, via_groups=via)
 
 
 def entry(principal: Principal, *paths: AccessPath, orphaned: bool = False) -> AccessEntry:
