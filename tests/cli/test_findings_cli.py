@@ -222,3 +222,18 @@ def test_no_finding_is_exit_status_0(findings_cli_sandbox: SandboxServer, tmp_pa
     assert result.returncode == 0, result.stderr
     assert " ".join(result.stdout.split()) == "0 finding(s) on 8 registries: 0 high, 0 medium, 0 low; 1 ignored by " \
                                                "the configuration"
+
+
+def test_include_takeover_names_who_can_become_a_pusher_without_a_right_of_their_own(
+        findings_cli_sandbox: SandboxServer, tmp_path: Path) -> None:
+    """The seed's takeover stories (seed.py DEMO_PEOPLE, DEMO_GRAPH_APPS): none of them holds a registry
+    right, each can add a credential to principals that do."""
+    result = run(findings_cli_sandbox, tmp_path, "findings", "--json", "--include-takeover")
+    assert result.returncode == 1 and "not evaluated" not in result.stderr, result.stderr
+    found = {f["target"]["principal"]: f for f in of(json.loads(result.stdout), "takeover-by-unprivileged")}
+    assert set(found) == {"Dana Whitfield", "Erin Oduya", "Marco Bianchi", "Priya Raman", "app-inventory-monitor",
+                          "entitlement-sync"}
+    assert "(github-actions-payments, github-actions-web)" in found["Dana Whitfield"]["evidence"]
+    assert "application-owner" in found["Dana Whitfield"]["evidence"]
+    assert "Cloud Application Administrator" in found["Marco Bianchi"]["evidence"]
+    assert "(two steps)" in found["entitlement-sync"]["evidence"] and "(two steps)" in found["Priya Raman"]["evidence"]
