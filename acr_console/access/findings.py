@@ -302,9 +302,10 @@ def secret_long_lifetime(snapshot: FindingsSnapshot) -> Iterator[Finding]:
             why = f"lives {_days(c.end - c.start)} days (limit {limit})"
         else:
             continue
+        on = " --on service-principal" if c.owner is CredentialOwner.SERVICE_PRINCIPAL else ""
         yield _finding(FindingRule.SECRET_LONG_LIFETIME, _credential_target(principal, c),
                        f"{principal.display_name}'s {_credential_label(c)} {why}; it can {_where(registries)}. "
-                       f"Rotate it: acr-console reset-credential {_ref(principal)} --years 1 --out FILE, then "
+                       f"Rotate it: acr-console reset-credential {_ref(principal)} --years 1{on} --out FILE, then "
                        f"remove this one")
 
 

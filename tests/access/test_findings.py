@@ -120,6 +120,10 @@ def test_secret_over_the_lifetime_limit_or_without_end_is_a_finding() -> None:
     assert "lives 430 days (limit 365)" in by_key["k-long"].evidence
     assert "never expires" in by_key["k-never"].evidence and "pull/push on r1" in by_key["k-never"].evidence
     assert all(f.fix is None for f in found)  # a new secret needs somewhere to go: the evidence says how
+    assert "acr-console reset-credential app-ci --years 1 --out FILE" in by_key["k-long"].evidence
+    on_sp = {"oid-ci": (secret("k-sp", end_days=None, owner=CredentialOwner.SERVICE_PRINCIPAL),)}
+    (sp_held,) = of(snapshot(access(reg("r1"), entry(CI)), credentials=on_sp), FindingRule.SECRET_LONG_LIFETIME)
+    assert "reset-credential app-ci --years 1 --on service-principal --out FILE" in sp_held.evidence
 
 
 def test_secret_lifetime_threshold_comes_from_the_settings() -> None:
