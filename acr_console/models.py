@@ -564,8 +564,9 @@ class FindingFix:
 class Finding:
     rule: FindingRule
     severity: Severity
-    # What the finding is about, as JSON shows it: "id" (what --target and ignores match first), and
-    # "registry", "principal", "appId", "objectId", "assignmentId", "keyId", "token" as they apply.
+    # What the finding is about, as JSON shows it: "id" (what --target and ignores match first), and as
+    # they apply "registry", "principal", "appId", "objectId", "type", "assignmentId", "scope", "keyId",
+    # "on" (which object holds a credential), "token", "password".
     target: Mapping[str, str]
     evidence: str
     source: str

@@ -83,8 +83,13 @@ def _check_arguments(args: argparse.Namespace) -> FindingRule | None:
     try:
         return FindingRule(args.fix_rule)
     except ValueError:
-        raise ValueError(f"--fix: no rule named '{args.fix_rule}' (rules: "
+        raise ValueError(f"--fix: no rule named {_quoted(args.fix_rule)} (rules: "
                          f"{', '.join(r.value for r in FindingRule)})") from None
+
+
+def _quoted(value: str) -> str:
+    """A value the user typed, safe on a terminal: escapes (an ESC sequence) shown, never obeyed."""
+    return f"'{value}'" if value.isprintable() and len(value) <= 200 else repr(value[:200])
 
 
 def _summary(result: FindingsResult, registries: int) -> str:
@@ -164,7 +169,7 @@ async def _fix(args: argparse.Namespace, az: AzureClients, rule: FindingRule, re
         return EXIT_OK
     targets = ", ".join(f.target_id for f in of_rule[:10]) + (" …" if len(of_rule) > 10 else "")
     if not chosen:
-        print_error(f"--target: no {rule.value} finding matches '{args.target}' (targets: {targets})")
+        print_error(f"--target: no {rule.value} finding matches {_quoted(args.target)} (targets: {targets})")
         return EXIT_NOT_FOUND
     if len(chosen) > 1:
         print_error(f"{len(chosen)} {rule.value} findings: name one with --target ID (targets: {targets})")

@@ -138,6 +138,7 @@ def test_the_table_for_people(findings_cli_sandbox: SandboxServer, tmp_path: Pat
 
 @pytest.mark.parametrize(("args", "code", "words"), [
     (["--fix", "admin-user"], 2, "--fix: no rule named 'admin-user'"),
+    (["--fix", "\x1b[2Jx"], 2, "--fix: no rule named '\\x1b[2Jx'"),  # shown, never obeyed
     (["--target", "contosodev"], 2, "--target goes with --fix RULE"),
     (["--yes"], 2, "--yes goes with --fix RULE"),
     (["--fix", "admin-user-enabled"], 2, "no terminal to confirm on"),  # stdin is not a terminal
