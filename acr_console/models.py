@@ -8,8 +8,9 @@ raw JSON into them; nothing above the Azure layer ever sees an SDK type.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 class RoleAssignmentMode(enum.StrEnum):
@@ -459,3 +460,145 @@ class TakeoverPath:
     scope: str | None = None  # a directory role's directoryScopeId
     via_groups: tuple[str, ...] = ()  # display names, outermost group first
     itself: bool = False  # ``by`` is the principal taken over (it can add credentials to itself)
+
+
+# -- issue 18: findings (the rules are access/findings.py; their settings come from the config file) --
+
+
+class FindingRule(enum.StrEnum):
+    """The id of each rule of :mod:`acr_console.access.findings`; the config file names rules by it."""
+
+    ADMIN_USER_ENABLED = "admin-user-enabled"
+    ANONYMOUS_PULL_ENABLED = "anonymous-pull-enabled"
+    SECRET_LONG_LIFETIME = "secret-long-lifetime"
+    SECRET_ON_SERVICE_PRINCIPAL = "secret-on-service-principal"
+    EXPIRED_CREDENTIAL_WITH_ACCESS = "expired-credential-with-access"
+    DISABLED_PRINCIPAL_ASSIGNED = "disabled-principal-assigned"
+    ORPHANED_ASSIGNMENT = "orphaned-assignment"
+    PUSH_AT_BROAD_SCOPE = "push-at-broad-scope"
+    PUSH_ON_MANY_REGISTRIES = "push-on-many-registries"
+    PRIVILEGED_ROLE_ABOVE_REGISTRY = "privileged-role-above-registry"
+    TOKEN_WITHOUT_EXPIRY = "token-without-expiry"
+    TAKEOVER_BY_UNPRIVILEGED = "takeover-by-unprivileged"
+
+
+class Severity(enum.StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most severe: findings are listed most severe first."""
+        return (Severity.HIGH, Severity.MEDIUM, Severity.LOW).index(self)
+
+
+@dataclass(frozen=True)
+class FindingIgnore:
+    """One entry of ``[[findings.ignore]]``: hide ``rule``'s finding on ``target`` (a finding's target id,
+    or any of its target's values: a registry's name, a principal's appId, object id or display name, an
+    assignment id, a key id; case-insensitive) for ``reason``, until ``expires`` (a date; the ignore holds
+    through that day, UTC). An expired ignore no longer hides the finding, which then says so."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # read by pydantic when the config file is validated
+
+    rule: str
+    target: str
+    reason: str
+    expires: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.rule not in {r.value for r in FindingRule}:
+            raise ValueError(f"rule: '{self.rule}' is no rule (rules: {', '.join(r.value for r in FindingRule)})")
+        if not self.target.strip():
+            raise ValueError("target: empty; name the finding's target (e.g. a registry or an appId)")
+        if not self.reason.strip():
+            raise ValueError(f"reason: empty for the ignore of {self.rule} on {self.target}; say why it is accepted")
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and self.expires < now.date()
+
+
+MAX_SECRET_LIFETIME_RANGE = (1, 3650)
+MAX_PUSH_REGISTRIES_RANGE = (1, 100_000)
+
+
+@dataclass(frozen=True)
+class FindingSettings:
+    """The ``[findings]`` section of the config file: thresholds, rules turned off, and ignores."""
+
+    __pydantic_config__ = {"extra": "forbid"}
+
+    max_secret_lifetime_days: int = 365
+    """A secret whose end is more than this many days after its start (1–3650) is a finding."""
+    max_push_registries: int = 5
+    """A principal that can push to more than this many registries (1–100,000) is a finding."""
+    disabled_rules: tuple[str, ...] = ()
+    """Rule ids not evaluated at all."""
+    ignore: tuple[FindingIgnore, ...] = ()
+    """Findings accepted for a reason, until a date."""
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in (("max_secret_lifetime_days", MAX_SECRET_LIFETIME_RANGE),
+                                  ("max_push_registries", MAX_PUSH_REGISTRIES_RANGE)):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name}: {value} is outside {low:,}–{high:,}")
+        known = {r.value for r in FindingRule}
+        for rule in self.disabled_rules:
+            if rule not in known:
+                raise ValueError(f"disabled_rules: '{rule}' is no rule (rules: {', '.join(sorted(known))})")
+
+
+@dataclass(frozen=True, slots=True)
+class FindingFix:
+    """The console's operation that fixes a finding: ``command`` is its exact command line (to copy),
+    ``arguments`` the operation's request fields, from which ``findings --fix`` builds the same request."""
+
+    operation: str  # an operation's name (operations/registry.py)
+    command: str
+    arguments: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: FindingRule
+    severity: Severity
+    # What the finding is about, as JSON shows it: "id" (what --target and ignores match first), and as
+    # they apply "registry", "principal", "appId", "objectId", "type", "assignmentId", "scope", "keyId",
+    # "on" (which object holds a credential), "token", "password".
+    target: Mapping[str, str]
+    evidence: str
+    source: str
+    fix: FindingFix | None = None
+    expired_ignore: FindingIgnore | None = None  # an ignore that matched it but has expired
+
+    @property
+    def target_id(self) -> str:
+        return self.target.get("id", "")
+
+    def matches(self, wanted: str) -> bool:
+        """Whether ``wanted`` names this finding's target: its id or any of its values, any case."""
+        low = wanted.strip().lower()
+        return bool(low) and any(str(v).lower() == low for v in self.target.values())
+
+
+@dataclass(frozen=True, slots=True)
+class FindingsSnapshot:
+    """Everything the rules look at, read once. ``credentials``: each principal's credentials (on its
+    application and its service principal), by object id in lower case; a principal absent from it was
+    not read (a managed identity, a user). ``takeover``: each principal's takeover paths by object id,
+    or None when they were not read (the takeover rule is then skipped, and the result says so)."""
+
+    accesses: tuple[RegistryAccess, ...]
+    now: datetime
+    settings: FindingSettings = field(default_factory=FindingSettings)
+    credentials: Mapping[str, tuple[Credential, ...]] = field(default_factory=dict)
+    takeover: Mapping[str, tuple[TakeoverPath, ...]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingsResult:
+    findings: tuple[Finding, ...]
+    ignored: tuple[tuple[Finding, FindingIgnore], ...] = ()  # hidden by an ignore still in force
+    skipped_rules: tuple[tuple[FindingRule, str], ...] = ()  # (rule, why it was not evaluated)

@@ -39,6 +39,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "login_cmd": ("login", "logout"),
     "ops_audit": ("audit",),
     "diff_cmd": ("diff",),  # issue 18: two reports compared, no Azure
+    "findings_cmd": ("findings",),  # issue 18; `findings --fix` writes (see writes())
     "sandbox_cmd": ("sandbox",),
 }
 
@@ -47,6 +48,12 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
 # (a regular file or none yet). The others read, and never touch the log's path.
 WRITE_COMMANDS = frozenset(name for module, names in COMMAND_MODULES.items()
                            if module.startswith("ops_") and module not in ("ops_login", "ops_audit") for name in names)
+
+
+def writes(args: argparse.Namespace) -> bool:
+    """Whether this command line may write: the write commands, and `findings --fix RULE`."""
+    fixing = args.command == "findings" and getattr(args, "fix_rule", None) is not None
+    return args.command in WRITE_COMMANDS or fixing
 
 
 def _module(name: str) -> ModuleType:
@@ -125,7 +132,7 @@ def run(args: argparse.Namespace, options: SessionOptions) -> int:
         # The configuration is checked whole before anything else, by every command but the sandbox's
         # own (which reads none): a bad file or variable is an error, never a silent default.
         settings = load_settings() if args.command != "sandbox" else Settings()
-        if args.command in WRITE_COMMANDS:
+        if writes(args):
             from ..operations.audit import AuditLog
 
             AuditLog().check_path()

@@ -27,6 +27,17 @@ unreadable, and a file that is not a regular file, too large or nested too deep.
     [keymap]
     "registries.refresh" = "f5"
 
+    [findings]                        # `acr-console findings` (issue 18)
+    max_secret_lifetime_days = 365    # a secret living longer is a finding (1–3650)
+    max_push_registries = 5           # a principal pushing to more registries is a finding
+    disabled_rules = ["push-on-many-registries"]
+
+    [[findings.ignore]]               # hide one finding for a reason, until a date (then it shows again)
+    rule = "admin-user-enabled"
+    target = "contosodev"
+    reason = "legacy build agents; CHG-1234"
+    expires = 2027-03-31
+
 No Textual or SDK imports: the CLI reads this too. Nor pydantic, until there is something to check:
 with no file and no `ACR_CONSOLE_*` variable the settings are the defaults below, and importing
 pydantic-settings (~0.15 s) would only delay every command's first request. When there is, it is
@@ -45,6 +56,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import UsageError
+from ..models import FindingSettings
 from ..paths import expand_user
 
 CONFIG_ENV = "ACR_CONSOLE_CONFIG"
@@ -167,6 +179,9 @@ class Settings:
     only what is on screen, so 100,000 rows cost no more to show than 100)."""
     expiry_warning_days: int = 30
     """Credentials ending within this many days (1–365) are shown in yellow."""
+    findings: FindingSettings = field(default_factory=FindingSettings)
+    """`acr-console findings`: thresholds, rules turned off, and findings ignored for a reason until a date
+    (the `[findings]` table and its `[[findings.ignore]]` entries; see models.FindingSettings)."""
 
     def __post_init__(self) -> None:
         for name, (low, high) in (("max_rows", MAX_ROWS_RANGE), ("expiry_warning_days", EXPIRY_WARNING_RANGE)):
