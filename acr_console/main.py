@@ -72,6 +72,15 @@ class _ClosedLoopChild:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:
+        # Started with standard output closed (`acr-console … >&-`): Python then sets sys.stdout to
+        # None (docs.python.org/3/library/sys.html#sys.__stdout__), and the next file opened may take
+        # descriptor 1, so a result printed "to stdout" could land in a socket. A read's answer would
+        # be lost and a write's report with it: refuse before anything is read or sent, as `ls >&-`
+        # refuses ("write error: Bad file descriptor").
+        if sys.stderr is not None:
+            print_error("standard output is closed: send it to a file or to /dev/null (e.g. > /dev/null) and run again")
+        return EXIT_USAGE
     quiet_sdk_logging()
     args = build_parser(argv).parse_args(argv)
     options = SessionOptions.from_args(args)

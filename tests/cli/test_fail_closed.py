@@ -270,3 +270,24 @@ def test_a_failed_sign_in_is_one_error_line(env: dict[str, str], tmp_path: Path)
     result = run(None, "--auth", "cli", "registries", env={**env, "PATH": str(empty)})
     assert result.returncode != 0
     assert "Azure CLI not found" in one_error_line(result)
+
+
+# -- standard output closed --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [("registries", "--json"), ("access", "contosoprod"), ASSIGN],
+                         ids=["registries", "access", "assign"])
+def test_a_closed_standard_output_is_refused_before_anything_is_sent(
+        args: tuple[str, ...], sandbox_server: SandboxServer, env: dict[str, str]) -> None:
+    # `acr-console … >&-`: descriptor 1 closed before the program starts (POSIX sh, "Redirection":
+    # `>&-` closes the descriptor). Python then has sys.stdout None; before this check the in-process
+    # sandbox's logging set-up failed with "ValueError: Unable to configure formatter 'default'".
+    seq = last_seq(sandbox_server)
+    done = subprocess.run([str(PROGRAM), "--sandbox-data", str(sandbox_server.data_dir), *args],
+                          stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=TIMEOUT_S, env=env,
+                          preexec_fn=lambda: os.close(1))
+    result = subprocess.CompletedProcess(done.args, done.returncode, "", done.stderr.decode(errors="replace"))
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result)
+    assert "standard output is closed" in line and "/dev/null" in line
+    assert sent_since(sandbox_server, seq) == []
+    assert not Path(env["ACR_CONSOLE_AUDIT_LOG"]).exists()
