@@ -53,6 +53,10 @@ from .registry_access import groups_below, read_registry_tokens
 # assignment pages they run beside.
 MAX_CONCURRENT_TOKEN_READS = 16
 
+# What principal_from_json reads (and group_tree's names).
+_PRINCIPAL_FIELDS = ("id", "@odata.type", "displayName", "userPrincipalName", "appId", "servicePrincipalType",
+                     "accountEnabled")
+
 Progress = Callable[[int, int], None]  # (registries done, registries known so far)
 
 
@@ -108,10 +112,16 @@ class _Directory:
             self._waiting = []
 
     def _send(self, chunk: list[str]) -> None:
-        future = asyncio.ensure_future(get_by_ids(self._az, chunk))
+        future = asyncio.ensure_future(self._slim_by_ids(chunk))
         self.tasks.append(future)
         for oid in chunk:
             self._objects[oid] = future
+
+    async def _slim_by_ids(self, chunk: list[str]) -> dict[str, dict[str, Any]]:
+        """getByIds' documents cut to what a Principal is made of: the whole tenant's are kept until
+        the last subscription is done, and their credentials and names lists would double the memory."""
+        docs = await get_by_ids(self._az, chunk)
+        return {oid: {k: doc[k] for k in _PRINCIPAL_FIELDS if k in doc} for oid, doc in docs.items()}
 
     def want_groups(self, group_ids: Iterable[str], known: dict[str, dict[str, Any]] | None = None) -> None:
         fresh = [g for g in dict.fromkeys(group_ids) if g not in self._trees]
@@ -168,8 +178,11 @@ class _SubscriptionRead:
         return [a for _, a in found]
 
 
-async def _read_subscription(az: AzureClients, subscription_id: str, registries: list[Registry],
-                             definitions: RoleDefinitions, directory: _Directory) -> _SubscriptionRead:
+async def _read_subscription(registries: list[Registry], pages: AsyncGenerator[list[RoleAssignment], None],
+                             first: asyncio.Future[list[RoleAssignment]], definitions: RoleDefinitions,
+                             directory: _Directory) -> _SubscriptionRead:
+    """The subscription's assignment list (its first page asked for beside the registry list) and
+    everything its pages name, looked up as the pages arrive."""
     read = _SubscriptionRead(registries)
     relevant = {p for reg in registries for p in _prefixes(reg.id)}
     seen_roles: set[str] = set()
@@ -177,9 +190,18 @@ async def _read_subscription(az: AzureClients, subscription_id: str, registries:
     ids: list[str] = []
     def_tasks: list[asyncio.Future[dict[str, RoleDefinition]]] = []
     index = 0
+
+    async def every_page() -> AsyncGenerator[list[RoleAssignment], None]:
+        try:
+            yield await first
+        except StopAsyncIteration:
+            return
+        async for page in pages:
+            yield page
+
     try:
-        async with contextlib.aclosing(subscription_assignment_pages(az, subscription_id)) as pages:
-            async for page in pages:
+        async with contextlib.aclosing(every_page()) as stream:
+            async for page in stream:
                 kept: list[RoleAssignment] = []
                 for a in page:
                     scope = normalise_scope(a.scope)
@@ -249,7 +271,9 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
     does); any other failure ends the iteration with its AzureCallError."""
     az.prefetch_graph()  # Graph's imports and token load while ARM is read
     directory = _Directory(az)
-    out: asyncio.Queue[RegistryAccess | BaseException | None] = asyncio.Queue()
+    # One registry at a time: the reader writes each out before the next is analysed, and a tenant's
+    # worth of analyses never waits in memory.
+    out: asyncio.Queue[RegistryAccess | BaseException | None] = asyncio.Queue(maxsize=1)
     gate = asyncio.Semaphore(MAX_CONCURRENT_SUBSCRIPTIONS)
     token_gate = asyncio.Semaphore(MAX_CONCURRENT_TOKEN_READS)
     counts = {"known": 0, "done": 0}
@@ -264,49 +288,58 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
 
     async def one_subscription(subscription_id: str, given: list[Registry] | None) -> None:
         async with gate:
-            if given is None:
+            listing = asyncio.ensure_future(registries_in(az, subscription_id)) if given is None else None
+            pages = subscription_assignment_pages(az, subscription_id)
+            # The assignment list does not wait for the registry list: both first pages go out at once.
+            first: asyncio.Future[list[RoleAssignment]] = asyncio.ensure_future(anext(pages))
+            token_tasks: list[asyncio.Future[tuple[Any, Any, str | None]]] = []
+            try:
                 try:
-                    regs = await registries_in(az, subscription_id)
+                    regs = given if listing is None else await listing
                 except AzureCallError as err:
                     if errors is not None:
                         errors[subscription_id] = err
                     return
-            else:
-                regs = given
-            if not regs:
-                return
-            counts["known"] += len(regs)
-            tell()
-            token_tasks = {reg.id: asyncio.ensure_future(tokens_of(reg)) for reg in regs}
-            try:
-                read = await _read_subscription(az, subscription_id, regs, definitions, directory)
-                pending = set(token_tasks.values())
-                by_task = {task: reg for reg, task in zip(regs, token_tasks.values(), strict=True)}
+                if not regs:
+                    return
+                counts["known"] += len(regs)
+                tell()
+                token_tasks = [asyncio.ensure_future(tokens_of(reg)) for reg in regs]
+                read = await _read_subscription(regs, pages, first, definitions, directory)
+                by_task = dict(zip(token_tasks, regs, strict=True))
+                pending = set(token_tasks)
                 while pending:
                     done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     for task in sorted(done, key=lambda t: regs.index(by_task[t])):
+                        # One at a time (the queue holds one): each is written before the next is analysed.
                         await out.put(_analyse(by_task[task], read, task.result()))
             finally:
-                for task in token_tasks.values():
-                    if not task.done():
-                        task.cancel()
-                await asyncio.gather(*token_tasks.values(), return_exceptions=True)
+                own: list[asyncio.Future[Any]] = [t for t in (listing, first, *token_tasks) if t is not None]
+                for future in own:
+                    if not future.done():
+                        future.cancel()
+                await asyncio.gather(*own, return_exceptions=True)
+                await pages.aclose()
 
     async def run() -> None:
+        work: list[asyncio.Future[None]] = []
         try:
             if registries is not None:
                 by_sub: dict[str, list[Registry]] = {}
                 for reg in registries:
                     by_sub.setdefault(reg.subscription_id, []).append(reg)
-                work = [one_subscription(sub, regs) for sub, regs in by_sub.items()]
+                work = [asyncio.ensure_future(one_subscription(sub, regs)) for sub, regs in by_sub.items()]
             else:
-                work = [one_subscription(s.id, None) for s in await list_subscriptions(az)]
+                work = [asyncio.ensure_future(one_subscription(s.id, None)) for s in await list_subscriptions(az)]
             await asyncio.gather(*work)
             await out.put(None)
         except BaseException as exc:  # handed to the reader, who raises it
-            out.put_nowait(exc)
+            for task in work:  # the other subscriptions' reads are not wanted any more
+                task.cancel()
+            await asyncio.gather(*work, return_exceptions=True)
             if not isinstance(exc, Exception):  # a cancellation (the reader left) ends this task too
                 raise
+            await out.put(exc)
 
     runner = asyncio.ensure_future(run())
     try:

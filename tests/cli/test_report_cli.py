@@ -142,3 +142,27 @@ def test_a_full_disk_is_one_error_line(tenant: SandboxServer) -> None:
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: the report could not be written to standard output")
     assert "ENOSPC" in lines[0]
+
+
+def test_a_progress_bar_on_a_terminal_and_the_report_untouched(tenant: SandboxServer, report: dict[str, Any]) -> None:
+    import pty
+
+    leader, follower = pty.openpty()  # standard error is a terminal; standard output a pipe
+    try:
+        proc = subprocess.run(_cmd(tenant, "report", "--format", "jsonl"), stdout=subprocess.PIPE, stderr=follower,
+                              text=True, timeout=120, env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0
+    assert b"reading registries" in shown and f"{DEMO_REGISTRIES}/{DEMO_REGISTRIES}".encode() in shown
+    assert len(proc.stdout.splitlines()) == len(report["entries"])  # nothing of the bar on standard output
