@@ -76,25 +76,28 @@ def lower_bound(census: dict[str, Any]) -> tuple[int, str]:
     return total, how
 
 
-def _streamed_run(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Runs `cmd` with standard output read here: time to its first byte, total, bytes, and the
-    process's own peak RSS (wait4's rusage: that child's, not the sandbox's)."""
+def _streamed_run(cmd: list[str], env: dict[str, str], marker: bytes | None = None) -> dict[str, Any]:
+    """Runs `cmd` with standard output read here: when `marker` (the first entry) first came out,
+    total, bytes, and the process's own peak RSS (wait4's rusage: that child's, not the sandbox's)."""
+    started = time.time()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
-    first = proc.stdout.read(1)
-    t_first = time.perf_counter() - t0
-    size = len(first)
-    while chunk := proc.stdout.read(1 << 20):
+    t_first: float | None = None
+    size, tail = 0, b""
+    while chunk := proc.stdout.read1(1 << 20):
         size += len(chunk)
+        if t_first is None and (marker is None or marker in tail + chunk):
+            t_first = time.perf_counter() - t0
+        tail = chunk[-64:]
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     total = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err.decode(errors='replace')[-800:]}")
-    return {"first_s": t_first, "total_s": total, "bytes": size, "rss_kb": usage.ru_maxrss,
-            "cpu_s": usage.ru_utime + usage.ru_stime}
+    return {"first_s": t_first if t_first is not None else total, "total_s": total, "bytes": size,
+            "rss_kb": usage.ru_maxrss, "cpu_s": usage.ru_utime + usage.ru_stime, "started": started}
 
 
 def run(workdir: Path, runs: int) -> Section:
@@ -118,8 +121,11 @@ def run(workdir: Path, runs: int) -> Section:
 
         base = [*console_script(), "--sandbox-data", str(sbx.data_dir)]
         seq0 = sbx.last_seq()
-        rep = _streamed_run([*base, "report"], env)
+        rep = _streamed_run([*base, "report"], env, marker=b'{"registry":')
         log = sbx.requests_since(seq0)
+        # The last registry read: the last request for a registry's tokens, scope maps or assignments.
+        last_read = max(r["time"] for r in log if r["path"].endswith(("/tokens", "/scopeMaps", "/roleAssignments")))
+        last_read_s = last_read - rep["started"]
         lists = [r for r in log if r["path"].endswith("/providers/Microsoft.Authorization/roleAssignments")]
         scopes = {r["path"].rsplit("/providers/", 1)[0].lower() for r in lists}
         sec.add("`report` (JSON), process wall", seconds(rep["total_s"]), f"lower bound {seconds(bound)}",
@@ -127,8 +133,9 @@ def run(workdir: Path, runs: int) -> Section:
         sec.add("`report`: requests", f"{len(log):,}", f"{rounds} round trips on the longest chain")
         sec.add("`report`: role-assignment lists", f"{len(lists)} requests over {len(scopes)} scope(s)",
                 f"{len(census['subs'])} subscriptions")
-        sec.add("`report`: first byte of standard output", seconds(rep["first_s"]), f"total {seconds(rep['total_s'])}",
-                "", "streamed: before the end", rep["first_s"] < rep["total_s"])
+        sec.add("`report`: first entry on standard output", seconds(rep["first_s"]),
+                f"last registry read at {seconds(last_read_s)}; total {seconds(rep['total_s'])}", "",
+                "streamed: before the last read", rep["first_s"] < last_read_s)
         sec.add("`report`: peak RSS of the process", rss_mb(rep["rss_kb"]), "", "", "≤ 500 MB",
                 rep["rss_kb"] <= 500 * 1024)
         sec.note(f"`report`: {rep['bytes'] / 1e6:.0f} MB of JSON, {rep['cpu_s']:.1f} s of CPU in the console process; "
