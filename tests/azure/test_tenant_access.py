@@ -125,3 +125,18 @@ async def test_a_failed_read_ends_the_iteration_with_its_error(tenant: SandboxSe
     finally:
         tenant.sandbox.settings.faults = []
     assert info.value.status == 500
+
+
+async def test_given_registries_come_back_in_their_order(tenant: SandboxServer, az: AzureClients) -> None:
+    """The console's principal view passes the registries it listed (tui/backend.py)."""
+    from acr_console.azure.principals import read_all_access
+
+    assert tenant.sandbox is not None
+    registries = (await list_registries(az)).registries
+    chosen = [registries[-1], registries[0]]  # two subscriptions, in an order of our own
+    assert chosen[0].subscription_id != chosen[1].subscription_id
+    since = tenant.sandbox.store.last_request_seq()
+    accesses = await read_all_access(az, RoleDefinitions(az), chosen)
+    assert [a.registry.id for a in accesses] == [r.id for r in chosen]
+    listed = {r["path"].lower() for r in tenant.sandbox.store.request_log(since) if r["path"].endswith(ASSIGNMENTS_END)}
+    assert listed == {f"/subscriptions/{r.subscription_id}{ASSIGNMENTS_END}".lower() for r in chosen}
