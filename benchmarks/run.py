@@ -1,7 +1,7 @@
 """Run every benchmark, print the table, write benchmarks/results.md.
 
     python -m benchmarks                 # everything (about 3 minutes on 2 cores)
-    python -m benchmarks --only startup  # one section: startup, seed, access, revoke, tui, auth-cli
+    python -m benchmarks --only startup  # one section: startup, seed, access, revoke, tui, auth-cli, tenant
     python -m benchmarks --runs 7        # more samples per whole-process timing (default 5)
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .common import ROOT, Section
 
-SECTIONS = ("startup", "seed", "access", "revoke", "tui", "auth-cli")
+SECTIONS = ("startup", "seed", "access", "revoke", "tui", "auth-cli", "tenant")
 RESULTS = ROOT / "benchmarks" / "results.md"
 
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"-- {name} …", flush=True)
             t0 = time.perf_counter()
-            module_name = {"access": "who_can_push", "auth-cli": "auth_cli"}.get(name, name)
+            module_name = {"access": "who_can_push", "auth-cli": "auth_cli", "tenant": "tenant_report"}.get(name, name)
             module = __import__(f"benchmarks.{module_name}", fromlist=["run"])
             section = module.run(workdir, args.runs)
             sections.append(section)

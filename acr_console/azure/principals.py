@@ -4,6 +4,7 @@ on every visible registry, groups), and the tenant's expiring-credentials radar.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,8 +29,8 @@ from .directory import (
     principal_from_json,
 )
 from .graph import batch_error, graph_batch
-from .registries import list_registries, list_subscriptions
-from .registry_access import read_registry_access
+from .registries import list_subscriptions
+from .tenant_access import iter_tenant_access, read_tenant_access
 
 
 async def read_principal_detail(az: AzureClients, ref: str, definitions: RoleDefinitions) -> PrincipalDetail:
@@ -72,28 +73,32 @@ class ExpiringCredential:
 
 async def read_all_access(az: AzureClients, definitions: RoleDefinitions,
                           registries: list[Registry] | None = None) -> list[RegistryAccess]:
-    regs = registries if registries is not None else (await list_registries(az)).registries
-    gate = asyncio.Semaphore(8)
-
-    async def one(reg: Registry) -> RegistryAccess:
-        async with gate:
-            return await read_registry_access(az, reg, definitions)
-
-    return list(await asyncio.gather(*(one(r) for r in regs)))
+    """Every visible registry's access (or each of `registries`, in their order), through the
+    tenant-wide read (tenant_access.py): role assignments once per subscription, one directory pass."""
+    accesses = await read_tenant_access(az, definitions, registries=registries)
+    if registries is not None:
+        order = {r.id.lower(): i for i, r in enumerate(registries)}
+        accesses.sort(key=lambda a: order.get(a.registry.id.lower(), len(order)))
+    return accesses
 
 
 async def read_expiring(az: AzureClients, within_days: int, definitions: RoleDefinitions,
                         now: datetime | None = None) -> list[ExpiringCredential]:
     """Credentials that expired or expire within `within_days`, of principals with access to any
-    visible registry, soonest first."""
+    visible registry, soonest first.
+
+    The registries come from the tenant-wide read, one at a time as each is complete: only who
+    reaches which registry, and the registry tokens' expiring passwords, are kept of each."""
     now = now or datetime.now(UTC)
-    accesses = await read_all_access(az, definitions)
     reach: dict[str, set[str]] = {}
-    for access in accesses:
-        for entry in access.entries:
-            oid = entry.principal.object_id
-            if oid and entry.principal.type in (PrincipalType.SERVICE_PRINCIPAL, PrincipalType.MANAGED_IDENTITY):
-                reach.setdefault(oid.lower(), set()).add(access.registry.name)
+    token_passwords: list[ExpiringCredential] = []
+    async with contextlib.aclosing(iter_tenant_access(az, definitions)) as accesses:
+        async for access in accesses:
+            for entry in access.entries:
+                oid = entry.principal.object_id
+                if oid and entry.principal.type in (PrincipalType.SERVICE_PRINCIPAL, PrincipalType.MANAGED_IDENTITY):
+                    reach.setdefault(oid.lower(), set()).add(access.registry.name)
+            token_passwords += _expiring_token_passwords([access], within_days, now)
     sps = await get_by_ids(az, list(reach))
     app_ids = sorted({doc["appId"] for doc in sps.values() if doc.get("appId")})
     responses = await graph_batch(az, [{"url": f"/applications(appId='{a}')"} for a in app_ids])
@@ -113,7 +118,7 @@ async def read_expiring(az: AzureClients, within_days: int, definitions: RoleDef
         for cred in creds:
             if cred.expires_within(now, within_days):
                 out.append(ExpiringCredential(principal, cred, tuple(sorted(reach[oid]))))
-    out += _expiring_token_passwords(accesses, within_days, now)
+    out += token_passwords
     out.sort(key=lambda x: (x.credential.end or now, x.principal.display_name.lower()))
     return out
 

@@ -97,7 +97,7 @@ async def _read_role_access(az: AzureClients, registry: Registry, definitions: R
         more_groups, more_members = await group_tree(az, unsaid, objects)
         groups.update(more_groups)
         members.update(more_members)
-    groups, members = _below(assigned_groups, groups, members, principals)
+    groups, members = groups_below(assigned_groups, groups, members, principals)
     for oid, member in members.items():
         principals.setdefault(oid, member)
     return analyse(registry, assignments, defs, principals, groups)
@@ -178,7 +178,7 @@ def _new(seen: set[str], values: Any) -> list[str]:
     return fresh
 
 
-def _below(roots: list[str], groups: dict[str, Group], members: dict[str, Principal],
+def groups_below(roots: list[str], groups: dict[str, Group], members: dict[str, Principal],
            principals: dict[str, Principal]) -> tuple[dict[str, Group], dict[str, Principal]]:
     """What hangs below the groups the directory confirms were assigned: a principalType that is
     wrong must not bring in a tree, and the assigned groups get the directory's names."""

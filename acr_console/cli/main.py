@@ -28,6 +28,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "registries": ("registries",),
     "access_cmd": ("access",),
     "principal_cmd": ("principal", "expiring"),
+    "report_cmd": ("report",),  # issue 18
     "ops_create": ("create-principal",),
     "ops_credentials": ("reset-credential", "add-certificate", "remove-credential"),
     "ops_assign": ("assign", "unassign"),

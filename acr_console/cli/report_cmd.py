@@ -1,0 +1,254 @@
+"""`acr-console report`: every visible registry × every identity with a right, for the whole tenant
+at once (issue 18), as one JSON document, JSON Lines or CSV, written as the registries are read.
+
+The read is `azure.tenant_access.iter_tenant_access` (role assignments once per subscription, one
+directory pass); each registry's entries are exactly those `access REGISTRY --json` gives, in its
+order. An entry::
+
+    {"registry": NAME, "principal": {"objectId", "appId", "displayName", "type", "enabled"},
+     "orphaned": bool, "pull": bool, "push": bool, "delete": bool, "latent": [...],
+     "paths": [{"kind", "role", "scopeLevel", "scope", "inherited", "viaGroups", "repositories",
+                "confidence", "rights", "assignmentId"}],
+     "token": {...}}                      # a registry token's entry only, as in `access --json`
+
+`principal` and `token` are `access --json`'s blocks (access/report.py); a path keeps what says where
+a right comes from (role or scope map, scope and its level, the group chain, the repositories a
+condition allows) and leaves out `possible`, which `access` shows per path for one registry.
+
+`--format json` (the default) is one document, written as it is read: `generatedAt`, `cloud`,
+`tenant`, then `entries` a registry at a time, then `registries` (each with its entry count and, if
+its tokens could not be read, why) and `unreadableSubscriptions`. A reader that stops early gets no
+valid document, as with any JSON cut short; JSON Lines gives one entry a line for those that stream.
+CSV: one row per registry × identity, the paths summarised in one cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from ..access import to_json
+from ..azure.authorization import RoleDefinitions
+from ..azure.clients import AzureClients
+from ..azure.errors import AzureCallError
+from ..azure.tenant_access import iter_tenant_access
+from ..errors import EXIT_OK, OutputError, describe_os_error
+from ..models import RegistryAccess
+from .handover import silence_stdout
+from .output import json_text, make_console, print_warning
+
+FORMATS = ("json", "jsonl", "csv")
+CSV_COLUMNS = ("registry", "principalType", "displayName", "objectId", "appId", "enabled", "orphaned",
+               "pull", "push", "delete", "latent", "paths")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="every registry × every identity with a right, for the whole tenant")
+    p.add_argument("--format", choices=FORMATS, default="json",
+                   help="json: one document (default); jsonl: one entry a line; csv: one row per registry × identity")
+    p.set_defaults(handler=run)
+
+
+# -- the entries ---------------------------------------------------------------------------------
+
+
+def report_entries(access: RegistryAccess) -> list[dict[str, Any]]:
+    """The registry's entries in the report's shape (module docstring), in `access --json`'s order."""
+    doc = to_json(access)
+    out = []
+    for entry, entry_doc in zip(access.entries, doc["entries"], strict=True):
+        paths = [{"kind": p["kind"], "role": p["role"],
+                  "scopeLevel": path.scope_level.value if path.scope_level else None, "scope": p["scope"],
+                  "inherited": p["inherited"], "viaGroups": p["viaGroups"], "repositories": p["repositories"],
+                  "confidence": p["confidence"], "rights": p["rights"], "assignmentId": p["assignmentId"]}
+                 for path, p in zip(entry.paths, entry_doc["paths"], strict=True)]
+        item = {"registry": access.registry.name, "principal": entry_doc["principal"],
+                "orphaned": entry_doc["orphaned"], "pull": entry_doc["pull"], "push": entry_doc["push"],
+                "delete": entry_doc["delete"], "latent": entry_doc["latent"], "paths": paths}
+        if "token" in entry_doc:
+            item["token"] = entry_doc["token"]
+        out.append(item)
+    return out
+
+
+def registry_json(access: RegistryAccess, entries: int) -> dict[str, Any]:
+    reg = access.registry
+    doc: dict[str, Any] = {
+        "id": reg.id, "name": reg.name, "loginServer": reg.login_server, "subscriptionId": reg.subscription_id,
+        "resourceGroup": reg.resource_group, "mode": reg.role_assignment_mode.short,
+        "adminUserEnabled": reg.admin_user_enabled, "anonymousPullEnabled": reg.anonymous_pull_enabled,
+        "entries": entries,
+    }
+    if access.token_read_error is not None:
+        doc["tokenReadError"] = access.token_read_error
+    return doc
+
+
+def path_summary(path: dict[str, Any], token: dict[str, Any] | None = None) -> str:
+    """One path in a few words, for a spreadsheet cell."""
+    kind = path["kind"]
+    if kind == "anonymous-pull":
+        return "anonymous pull"
+    if kind == "admin-user":
+        return "admin user"
+    if kind == "token":
+        name = token["name"] if token else "?"
+        text = f"token {name} (scope map {path['role']})"
+    else:
+        text = f"{path['role']} at {path['scopeLevel']}"
+    if path["viaGroups"]:
+        text += " via " + " > ".join(path["viaGroups"])
+    if path["repositories"] is not None:
+        text += " on " + ", ".join(path["repositories"])
+    if path["confidence"] != "direct":
+        text += f" ({path['confidence']})"
+    return text
+
+
+# A cell a spreadsheet would take for a formula: directory text (any user can name an application
+# "=HYPERLINK(…)") is prefixed with an apostrophe, as OWASP's "CSV Injection" page advises, so it
+# is shown, never evaluated.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_row(entry: dict[str, Any]) -> list[str]:
+    p = entry["principal"]
+    paths = "; ".join(path_summary(path, entry.get("token")) for path in entry["paths"])
+    values = (entry["registry"], p["type"], p["displayName"], p["objectId"], p["appId"], p["enabled"],
+              entry["orphaned"], entry["pull"], entry["push"], entry["delete"], " ".join(entry["latent"]), paths)
+    return [_cell(v) for v in values]
+
+
+# -- writers -------------------------------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self, out: TextIO, head: dict[str, Any]) -> None:
+        self.out = out
+        self.head = head
+
+    def start(self) -> None:
+        return None
+
+    def registry(self, access: RegistryAccess, entries: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def finish(self, registries: list[dict[str, Any]], unreadable: list[dict[str, Any]]) -> None:
+        return None
+
+
+class _JsonWriter(_Writer):
+    """One document, a line per entry: valid JSON once finished, whatever was between."""
+
+    def __init__(self, out: TextIO, head: dict[str, Any]) -> None:
+        super().__init__(out, head)
+        self.first = True
+
+    def start(self) -> None:
+        opening = json_text(self.head, pretty=False)
+        self.out.write(opening[:-1] + ',"entries":[')
+
+    def registry(self, access: RegistryAccess, entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            self.out.write(("\n" if self.first else ",\n") + json_text(entry, pretty=False))
+            self.first = False
+
+    def finish(self, registries: list[dict[str, Any]], unreadable: list[dict[str, Any]]) -> None:
+        rest = json_text({"registries": registries, "unreadableSubscriptions": unreadable}, pretty=False)
+        self.out.write("\n]," + rest[1:] + "\n")
+
+
+class _JsonLinesWriter(_Writer):
+    def registry(self, access: RegistryAccess, entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            self.out.write(json_text(entry, pretty=False) + "\n")
+
+
+class _CsvWriter(_Writer):
+    def __init__(self, out: TextIO, head: dict[str, Any]) -> None:
+        super().__init__(out, head)
+        # RFC 4180 line ends, as spreadsheets expect; the csv module quotes commas, quotes and newlines.
+        self.writer = csv.writer(out, lineterminator="\r\n")
+
+    def start(self) -> None:
+        self.writer.writerow(CSV_COLUMNS)
+
+    def registry(self, access: RegistryAccess, entries: list[dict[str, Any]]) -> None:
+        self.writer.writerows(csv_row(e) for e in entries)
+
+
+WRITERS: dict[str, type[_Writer]] = {"json": _JsonWriter, "jsonl": _JsonLinesWriter, "csv": _CsvWriter}
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on standard error when it is a terminal; nothing when it is piped or a file."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("reading registries"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=make_console(stderr=True), transient=True) as bar:
+        task = bar.add_task("registries", total=None)
+
+        def tell(done: int, known: int) -> None:
+            bar.update(task, completed=done, total=known or None)
+
+        yield tell
+
+
+async def _tenant(az: AzureClients) -> str | None:
+    if az.connection.tenant_id:
+        return az.connection.tenant_id
+    with contextlib.suppress(AzureCallError):
+        return (await az.signed_in_identity()).tenant_id
+    return None
+
+
+async def run(args: argparse.Namespace, az: AzureClients) -> int:
+    head = {"generatedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "cloud": az.connection.cloud.name, "tenant": await _tenant(az)}
+    writer = WRITERS[args.format](sys.stdout, head)
+    errors: dict[str, AzureCallError] = {}
+    registries: list[dict[str, Any]] = []
+    try:
+        with _progress() as tell:
+            writer.start()
+            async with contextlib.aclosing(iter_tenant_access(az, RoleDefinitions(az), progress=tell,
+                                                              errors=errors)) as stream:
+                async for access in stream:
+                    entries = report_entries(access)
+                    writer.registry(access, entries)
+                    sys.stdout.flush()  # this registry is out before the next one is awaited
+                    registries.append(registry_json(access, len(entries)))
+        registries.sort(key=lambda r: r["name"].lower())
+        unreadable = [{"subscriptionId": sub, "error": f"{err.code}: {err.message}"}
+                      for sub, err in sorted(errors.items())]
+        writer.finish(registries, unreadable)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the command line's SIGPIPE handling (cli/main.py)
+    except (OSError, ValueError) as exc:  # ENOSPC; a ValueError when standard output was closed
+        if isinstance(exc, ValueError) and not sys.stdout.closed:
+            raise
+        silence_stdout()
+        raise OutputError(f"the report could not be written to standard output: {describe_os_error(exc)}") from None
+    for sub, err in sorted(errors.items()):
+        print_warning(f"the registries of subscription {sub} could not be listed, so the report leaves them out "
+                      f"({err.code}: {err.message})")
+    return EXIT_OK
