@@ -260,3 +260,8 @@ async def test_the_tenant_wide_reads_are_kept_for_the_session_until_a_write(
         screen = app.screen
         assert isinstance(screen, RegistryAccessScreen) and screen.registry.name == "contosodev"
         assert newcomer["displayName"] in await detail_of(pilot, screen, name)
+        # Both access views read again after the write, and shared one read of the tenant's facts.
+        assert sum(isinstance(s, RegistryAccessScreen) for s in app.screen_stack) == 2
+        await pilot.press("r")  # "read again" reads them again too
+        await settle(pilot)
+        assert cache.tenant_reads == 3
