@@ -270,3 +270,76 @@ async def read_takeover_facts(az: AzureClients, access: RegistryAccess,
         app_role_assignments=tuple(app_role_assignments), federated_credentials=federated)
     return dataclasses.replace(access, entries=entries), facts
 
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerFacts:
+    """The per-principal half of the reads: owners and federated credentials of some service principals.
+    ``application_owners`` and ``federated_credentials`` are keyed by the application's object id,
+    ``service_principal_owners`` by the service principal's, ``application_objects`` maps a service
+    principal's id to its application's object id (absent: an application of another tenant, or none)."""
+
+    service_principal_owners: dict[str, tuple[Principal, ...]]
+    application_owners: dict[str, tuple[Principal, ...]]
+    federated_credentials: dict[str, tuple[FederatedIdentityCredential, ...]]
+    application_objects: dict[str, str]
+
+    @property
+    def owners(self) -> tuple[Principal, ...]:
+        """Every owner named, once each."""
+        seen: dict[str, Principal] = {}
+        for group in (*self.service_principal_owners.values(), *self.application_owners.values()):
+            for owner in group:
+                seen.setdefault((owner.object_id or owner.display_name).lower(), owner)
+        return tuple(seen.values())
+
+
+async def read_owner_facts(az: AzureClients, principals: list[Principal],
+                           count: ReadCount | None = None) -> OwnerFacts:
+    """Owners (of the service principal and of its application) and the application's federated
+    credentials, for each service principal in ``principals``: one wave of ``$batch`` (four requests
+    a principal with an appId, one without), the same requests :func:`read_takeover_facts` sends for
+    them. For one principal (the console's principal view) that is one ``$batch`` of four. Owners are
+    listed, not ``$expand``-ed (see the module's docstring)."""
+    count = count if count is not None else ReadCount()
+    sps = list(dict.fromkeys((p.object_id or "").lower() for p in principals if p.object_id))
+    app_ids = {(p.object_id or "").lower(): p.app_id for p in principals if p.object_id and p.app_id}
+    requests: list[dict[str, Any]] = []
+    for sp in sps:
+        requests.append({"url": f"/servicePrincipals/{sp}/owners?$select={_OWNER_SELECT}&$top=999"})
+        app_id = app_ids.get(sp)
+        if app_id:
+            key = f"/applications(appId='{app_id}')"
+            requests += [{"url": f"{key}?$select=id,appId,displayName"},
+                         {"url": f"{key}/owners?$select={_OWNER_SELECT}&$top=999"},
+                         {"url": f"{key}/federatedIdentityCredentials"}]
+    answers = await _batch(az, requests, count) if requests else []
+    if requests:
+        count.waves += 1
+    sp_owners: dict[str, tuple[Principal, ...]] = {}
+    app_owners: dict[str, tuple[Principal, ...]] = {}
+    federated: dict[str, tuple[FederatedIdentityCredential, ...]] = {}
+    app_object: dict[str, str] = {}
+    at = 0
+    for sp in sps:
+        owners_resp = answers[at]
+        at += 1
+        if owners_resp["status"] >= 400 and owners_resp["status"] != 404:
+            raise batch_error(owners_resp, f"list owners of service principal {sp}")
+        sp_owners[sp] = tuple(principal_from_json(d) for d in await _rest(az, owners_resp["body"] or {}, count))
+        if not app_ids.get(sp):
+            continue
+        app_resp, app_owner_resp, fic_resp = answers[at:at + 3]
+        at += 3
+        if app_resp["status"] == 404:  # an application of another tenant: nothing here to own
+            continue
+        for resp, what in ((app_resp, "read"), (app_owner_resp, "list owners of"),
+                           (fic_resp, "list federated credentials of")):
+            if resp["status"] >= 400:
+                raise batch_error(resp, f"{what} the application of appId {app_ids[sp]}")
+        app_oid = str(app_resp["body"]["id"]).lower()
+        app_object[sp] = app_oid
+        app_owners[app_oid] = tuple(principal_from_json(d) for d in await _rest(az, app_owner_resp["body"], count))
+        federated[app_oid] = tuple(_credential(d) for d in await _rest(az, fic_resp["body"], count))
+    return OwnerFacts(service_principal_owners=sp_owners, application_owners=app_owners,
+                      federated_credentials=federated, application_objects=app_object)

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import PrincipalDetail, PrincipalType, Registry, RegistryAccess, SignedInIdentity
+from ..models import (
+    DirectoryFacts,
+    Principal,
+    PrincipalDetail,
+    PrincipalType,
+    Registry,
+    RegistryAccess,
+    SignedInIdentity,
+)
 
 if TYPE_CHECKING:
     from ..azure.authorization import RoleDefinitions
@@ -22,6 +30,8 @@ if TYPE_CHECKING:
     from ..azure.connection import Connection
     from ..azure.principals import ExpiringCredential
     from ..azure.registries import RegistryListing
+    from ..azure.takeover_cache import TakeoverCache
+    from ..azure.takeover_reads import OwnerFacts, ReadCount
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,7 @@ class Backend:
         self.listing: RegistryListing | None = None
         self._listing_task: asyncio.Future[RegistryListing] | None = None
         self.principals: dict[str, KnownPrincipal] = {}
+        self._takeover: TakeoverCache | None = None
 
     @property
     def az(self) -> AzureClients:
@@ -76,6 +87,7 @@ class Backend:
             await self._az.close()
             self._az = None
             self._definitions = None
+        self._takeover = None  # another connection may be another tenant
 
     async def signed_in_identity(self) -> SignedInIdentity:
         """Who the console acts as. Asked after the registry list: the name of an app-only identity
@@ -121,6 +133,35 @@ class Backend:
         access = await read_registry_access(self.az, registry, self.definitions)
         self._remember(access)
         return access
+
+    @property
+    def takeover_cache(self) -> TakeoverCache:
+        """The tenant-wide takeover reads (issue 17), kept for the session until a write."""
+        if self._takeover is None:
+            from ..azure.takeover_cache import TakeoverCache
+
+            self._takeover = TakeoverCache()
+        return self._takeover
+
+    def writes_ran(self) -> None:
+        """A write ran through the console: what it may have changed is read again."""
+        if self._takeover is not None:
+            self._takeover.invalidate()
+
+    async def takeover(self, access: RegistryAccess, *, refresh_since: int | None = None,
+                       count: ReadCount | None = None) -> tuple[RegistryAccess, DirectoryFacts]:
+        """Who can take over the principals of `access`, and their federated credentials (issue 17):
+        `access` with application object ids filled in, and the directory facts. `refresh_since`: the
+        cache's `tenant_reads` when a "read again" began (TakeoverCache.refresh)."""
+        if refresh_since is not None:
+            self.takeover_cache.refresh(refresh_since)
+        return await self.takeover_cache.read(self.az, access, count)
+
+    async def owners(self, principal: Principal) -> OwnerFacts:
+        """Owners and federated credentials of one service principal: one `$batch`."""
+        from ..azure.takeover_reads import read_owner_facts
+
+        return await read_owner_facts(self.az, [principal])
 
     async def all_access(self) -> list[RegistryAccess]:
         from ..azure.principals import read_all_access

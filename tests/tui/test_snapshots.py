@@ -76,3 +76,52 @@ async def _tenant(pilot: Any) -> None:
 def test_tenant_view(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
     app = build_app(sandbox_connection(pristine))
     assert snap_compare(app, run_before=_tenant, terminal_size=size)
+
+
+async def _takeover_detail(pilot: Any) -> None:
+    """Issue 17: contosoprod's access with github-actions-payments highlighted, its detail pane scrolled
+    to who can take it over (Dana Whitfield, the tenant-wide holders once) and its federated credentials."""
+    from rich.console import Console
+    from rich.text import Text
+    from textual.widgets import Static
+
+    from acr_console.models import AccessEntry
+    from acr_console.tui.widgets.path_detail import PathDetail
+
+    await settle(pilot)
+    pilot.app.run_command("acr contosoprod")
+    await settle(pilot)
+    screen = pilot.app.screen
+    screen.table.move_cursor(row=next(i for i, r in enumerate(screen.visible_rows()) if isinstance(r.data, AccessEntry)
+                                      and r.data.principal.display_name == "github-actions-payments"))
+    await settle(pilot)
+    pane = screen.query_one(PathDetail)
+    static = pane.query_one(Static)
+    content = static.content
+    assert isinstance(content, Text)
+    # The line the takeover section starts on, as the pane wraps it.
+    lines = content.wrap(Console(width=static.size.width), static.size.width)
+    start = next(n for n, line in enumerate(lines) if line.plain.startswith("takeover:"))
+    pane.scroll_to(y=start, animate=False)
+    await settle(pilot)
+
+
+async def _principal_owners(pilot: Any) -> None:
+    """Issue 17: github-actions-payments' principal view scrolled to its owners and federated credentials."""
+    await settle(pilot)
+    pilot.app.run_command("sp github-actions-payments")
+    await settle(pilot)
+    owners = pilot.app.screen.query_one("#principal-owners")
+    pilot.app.screen.query_one("#principal-body").scroll_to_widget(owners, animate=False, top=True)
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_access_takeover_detail(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
+    app = build_app(sandbox_connection(pristine))
+    assert snap_compare(app, run_before=_takeover_detail, terminal_size=size)
+
+
+def test_principal_owners_and_federated(pristine: dict[str, Any], snap_compare: Any) -> None:
+    app = build_app(sandbox_connection(pristine))
+    assert snap_compare(app, run_before=_principal_owners, terminal_size=(80, 24))

@@ -112,6 +112,9 @@ class ExecutionScreen(DialogScreen[bool]):
             return
         finally:
             self.console.write_running = False
+            # Whatever it changed (or began to, before a failure), cached directory facts may now be
+            # wrong: the takeover reads (issue 17) fetch the tenant-wide ones again.
+            self.console.backend.writes_ran()
         self.post_message(PlanFinished(outcome))
         if self.after_run is not None:
             self.post_message(AfterRunRead(Text("Reading what access remains…", style="italic")))

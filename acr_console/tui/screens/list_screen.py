@@ -30,6 +30,7 @@ class Column:
     label: str
     key: str | None = None
     width: int | None = None  # None: as wide as the widest cell
+    tight: bool = False  # one space between it and the next column, not two (RowTable.add_column)
 
 
 class ListScreen(ConsoleScreen, Generic[DataT]):
@@ -118,7 +119,7 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
     def _start(self) -> None:
         table = self.table
         for column in self.columns():
-            table.add_column(column.label, key=column.key, width=column.width)
+            table.add_column(column.label, key=column.key, width=column.width, tight=column.tight)
         table.focus()
         self.first_load()
 

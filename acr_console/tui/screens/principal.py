@@ -1,6 +1,9 @@
-"""One service principal: identity, credentials with their expiry, assignments across registries, groups."""
+"""One service principal: identity, credentials with their expiry, its federated credentials and owners
+(issue 17), assignments across registries, groups."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -11,13 +14,17 @@ from textual.widgets import DataTable, Static
 
 from ...access.resource_ids import subscription_of
 from ...azure.errors import from_exception
-from ...models import Credential, PrincipalDetail, RoleAssignment
+from ...models import Credential, Principal, PrincipalDetail, PrincipalType, RoleAssignment
 from ...operations.registry import ADD_CERTIFICATE, ASSIGN, RESET_CREDENTIAL, REVOKE
 from ...presentation import expiry_text, printable, role_cell, scope_label, short_id, shown, type_label
 from ..actions import operation_binding
-from ..messages import LoadFailed, PrincipalLoaded
+from ..messages import LoadFailed, OwnersRead, PrincipalLoaded
+from ..widgets.path_detail import federated_lines
 from ..widgets.status_line import StatusLine
 from .base import ConsoleScreen
+
+if TYPE_CHECKING:
+    from ...azure.takeover_reads import OwnerFacts
 
 
 def identity_text(detail: PrincipalDetail) -> Text:
@@ -33,6 +40,37 @@ def identity_text(detail: PrincipalDetail) -> Text:
             text.append(f" (object {p.application_object_id})", style="dim")
     else:
         text.append("\napplication in another tenant (credentials there are not visible)", style="dim")
+    return text
+
+
+def _owner_names(owners: tuple[Principal, ...]) -> Text:
+    text = Text()
+    for n, owner in enumerate(owners):
+        if n:
+            text.append(", ")
+        text.append(printable(owner.display_name), style="bold")
+        text.append(f" ({type_label(owner.type)})", style="dim")
+    return text if owners else Text("none", style="dim")
+
+
+def owners_text(principal: Principal, facts: OwnerFacts) -> Text:
+    """Issue 17: who owns the application and the service principal (an owner can add a credential and
+    sign in as it), then the federated credentials through which a workload signs in with no secret."""
+    sp = (principal.object_id or "").lower()
+    app = facts.application_objects.get(sp)
+    text = Text("Owners", style="bold")
+    text.append("\n application: ")
+    if app is None:
+        text.append("in another tenant (not visible here)" if principal.app_id else "none", style="dim")
+    else:
+        text.append_text(_owner_names(facts.application_owners.get(app, ())))
+    text.append("\n service principal: ")
+    text.append_text(_owner_names(facts.service_principal_owners.get(sp, ())))
+    credentials = facts.federated_credentials.get(app, ()) if app is not None else ()
+    text.append("\nFederated credentials", style="bold")
+    text.append(f" ({len(credentials)}: a workload signs in as it with no secret)" if credentials else ": none",
+                style="" if credentials else "dim")
+    text.append_text(federated_lines(credentials))
     return text
 
 
@@ -65,6 +103,7 @@ class PrincipalScreen(ConsoleScreen):
             yield Static("Role assignments", classes="section-title")
             yield DataTable(id="principal-assignments", cursor_type="row", classes="auto-table")
             yield Static("", id="principal-groups")
+            yield Static("", id="principal-owners")
 
     def on_mount(self) -> None:
         creds = self.query_one("#principal-credentials", DataTable)
@@ -117,6 +156,34 @@ class PrincipalScreen(ConsoleScreen):
         group_text = Text("Groups: ", style="bold")
         group_text.append(printable(", ".join(g.display_name for g in detail.groups)) or "none")
         self.query_one("#principal-groups", Static).update(group_text)
+        owners = self.query_one("#principal-owners", Static)
+        if detail.principal.type is PrincipalType.SERVICE_PRINCIPAL and detail.principal.object_id:
+            owners.update(Text("Reading owners and federated credentials…", style="italic dim"))
+            self.load_owners(detail.principal)
+        else:  # a managed identity: Entra takes no credential on it, and it has no owners to list
+            owners.update(Text("Owners and federated credentials: not read for a managed identity "
+                               "(whoever controls its Azure resource runs as it).", style="dim"))
+
+    @work(exclusive=True, group="owners", exit_on_error=False)
+    async def load_owners(self, principal: Principal) -> None:
+        """Issue 17: one `$batch` after the principal is shown."""
+        try:
+            facts = await self.backend.owners(principal)
+        except Exception as exc:
+            self.post_message(OwnersRead(principal, None, str(from_exception(exc))))
+            return
+        self.post_message(OwnersRead(principal, facts, None))
+
+    @on(OwnersRead)
+    def _owners_read(self, message: OwnersRead) -> None:
+        message.stop()
+        if self.detail is None or message.principal != self.detail.principal:
+            return  # read again meanwhile
+        owners = self.query_one("#principal-owners", Static)
+        if message.facts is None:
+            owners.update(shown(f"Could not read owners and federated credentials. {message.error}", style="red"))
+        else:
+            owners.update(owners_text(message.principal, message.facts))
 
     def _via(self, assignment: RoleAssignment, groups: dict[str, str]) -> str:
         assert self.detail is not None

@@ -6,13 +6,15 @@ import dataclasses
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ...access import groups_of
-from ...models import AccessEntry, PrincipalType, Registry, RegistryAccess, Right
+from ...access import TakeoverIndex, groups_of
+from ...access.federated import read_federated
+from ...models import AccessEntry, DirectoryFacts, PrincipalType, Registry, RegistryAccess, Right
 from ...operations.registry import (
     ASSIGN,
     CREATE_PRINCIPAL,
@@ -35,13 +37,14 @@ from ...presentation import (
     type_label,
 )
 from ..actions import OPERATION_ACTION, operation_binding
-from ..widgets.path_detail import PathDetail
+from ..messages import TakeoverRead
+from ..widgets.path_detail import PathDetail, Takeover, holders, takeable
 from ..widgets.row_table import Row, RowTable, Shown
 from .list_screen import Column, ListScreen
 
 _FOCUS_LABEL = {None: "who has access", Right.PUSH: "who can push", Right.PULL: "who can pull",
                 Right.DELETE: "who can delete"}
-
+FEDERATED_MARK = "F"  # in the Take column: federated credentials, a workload signs in with no secret
 
 
 def _mark(entry: AccessEntry, right: Right) -> Text:
@@ -71,6 +74,33 @@ def _flags(entry: AccessEntry) -> Text:
     return text
 
 
+def takeover_cell(entry: AccessEntry, takeover: Takeover) -> Text:
+    """The Take column (issue 17): how many can take the principal over, F when workloads sign in as it
+    with federated credentials; … while the reads run, ? when they failed; empty where nothing applies."""
+    if not takeable(entry):
+        return Text("")
+    if takeover.error is not None:
+        return Text("?", style="bold red")
+    if takeover.index is None:
+        return Text("…", style="dim")
+    count, _two = holders(takeover.paths(entry))
+    text = Text(str(count), style="yellow" if count else "dim")
+    if takeover.federated(entry):
+        text.append(" " + FEDERATED_MARK, style="bold magenta")
+    return text
+
+
+def takeover_search(entry: AccessEntry, takeover: Takeover) -> str:
+    """What `/` matches besides the names (issue 17): each federated credential's name, subject and
+    reading, so `contoso/payments` finds every principal that repository's workflows sign in as."""
+    words: list[str] = []
+    for credential in takeover.federated(entry):
+        reading = read_federated(credential)
+        words += [credential.name, credential.subject, reading.repository or "",
+                  reading.summary(credential.subject)]
+    return " ".join(w for w in words if w)
+
+
 def _entry(row: Row | None) -> AccessEntry | None:
     return row.data if row is not None and isinstance(row.data, AccessEntry) else None
 
@@ -88,8 +118,9 @@ CR_LONG, CR_SHORT = "Container Registry ", "CR "
 NAME_MIN, NAME_MAX = 16, 32
 ROLES_MIN, ROLES_MAX = 18, 32
 SCOPE_MAX, VIA_MAX = 24, 24
-_MARKS = ("type", "pull", "push", "delete", "flags")
+_MARKS = ("type", "pull", "push", "delete", "flags", "takeover")
 _PAD = 2  # a space either side of every cell (row_table.PADDING)
+_TIGHT_PAD = 1  # the marks (Type to Take) are tight: a space after each (issue 17: room for Take)
 
 
 def column_widths(rows: Sequence[Row], width: int) -> dict[str, int]:
@@ -98,9 +129,10 @@ def column_widths(rows: Sequence[Row], width: int) -> dict[str, int]:
     def widest(n: int, header: str) -> int:
         return max([len(header), *(r.cells[n].cell_len for r in rows if n < len(r.cells))])
 
-    marks = sum(widest(n, label) + _PAD for n, label in ((1, "Type"), (2, "Pull"), (3, "Push"), (4, "Del"), (5, "!")))
-    names, roles = widest(0, "Principal"), widest(6, "Roles")
-    scope, via = min(widest(7, "Scope"), SCOPE_MAX), min(widest(8, "Via group"), VIA_MAX)
+    marks = sum(widest(n, label) + _TIGHT_PAD for n, label in (
+        (1, "Type"), (2, "Pull"), (3, "Push"), (4, "Del"), (5, "!"), (6, "Take")))
+    names, roles = widest(0, "Principal"), widest(7, "Roles")
+    scope, via = min(widest(8, "Scope"), SCOPE_MAX), min(widest(9, "Via group"), VIA_MAX)
     room = width - marks - 2 * _PAD  # for the name and the roles
     name = min(names, NAME_MAX)
     wide_roles = min(roles, ROLES_MAX)
@@ -112,7 +144,8 @@ def column_widths(rows: Sequence[Row], width: int) -> dict[str, int]:
     return {"name": name, "roles": max(4, room - name), "scope": 0, "via": 0}
 
 
-def access_rows(access: RegistryAccess) -> list[Row]:
+def access_rows(access: RegistryAccess, takeover: Takeover | None = None) -> list[Row]:
+    takeover = takeover or Takeover()
     rows: list[Row] = []
     for entry in access.entries:
         p = entry.principal
@@ -131,12 +164,14 @@ def access_rows(access: RegistryAccess) -> list[Row]:
             _mark(entry, Right.PUSH),
             _mark(entry, Right.DELETE),
             _flags(entry),
+            takeover_cell(entry, takeover),
             Text(table_roles(entry)),
             entry_scope(entry),
             Text(entry_via(entry)),
         )
         search = " ".join((p.display_name, p.app_id or "", p.object_id or "", type_label(p.type),
-                           entry_roles(entry), " ".join(groups_of(entry)))).lower()  # inner groups too
+                           entry_roles(entry), " ".join(groups_of(entry)),  # inner groups too
+                           takeover_search(entry, takeover))).lower()
         key = p.object_id or f"{p.type.value}:{p.display_name}"
         rows.append(Row(key, cells, search, entry))
     return rows
@@ -188,7 +223,12 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         "no Entra identity): D disables the highlighted one, X removes one of its passwords. "
         "CR in Roles: Container Registry (the detail pane names each role in full, with its scope and group; "
         "Tab moves into it to scroll). "
-        "On the admin user's row, U (or R) disables the admin user, with a plan first."
+        "On the admin user's row, U (or R) disables the admin user, with a plan first. "
+        "Take: how many can take the service principal over (add a credential to it: owners, Entra roles, "
+        "Graph permissions, or give themselves the right to, in two steps), read after the rows are shown "
+        "(… meanwhile); F: federated credentials let a workload (a GitHub workflow, a Kubernetes service "
+        "account) sign in as it with no secret. The detail pane lists who and how, and each workflow; "
+        "/ with a repository (contoso/payments) finds the principals its workflows sign in as."
     )
 
     right: reactive[Right | None] = reactive(None, init=False)
@@ -197,6 +237,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         super().__init__()
         self.registry = registry
         self.set_reactive(RegistryAccessScreen.right, right)
+        self.takeover = Takeover()  # issue 17: read after the rows are shown (load_takeover)
+        self._refresh_since: int | None = None
 
     def crumb(self) -> str:
         return f"registries › {self.registry.name}"
@@ -212,8 +254,11 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
 
     def columns(self) -> Sequence[Column]:
         widths = column_widths(self.rows, self._table_width())
-        return (Column("Principal", "name", widths["name"]), Column("Type", "type"), Column("Pull", "pull"),
-                Column("Push", "push"), Column("Del", "delete"), Column("!", "flags"),
+        # Issue 17: the marks sit one space apart, so that Take fits at 80 columns beside names in full.
+        return (Column("Principal", "name", widths["name"]), Column("Type", "type", tight=True),
+                Column("Pull", "pull", tight=True),
+                Column("Push", "push", tight=True), Column("Del", "delete", tight=True),
+                Column("!", "flags", tight=True), Column("Take", "takeover", tight=True),
                 Column("Roles", "roles", widths["roles"]), Column("Scope", "scope", widths["scope"]),
                 Column("Via group", "via", widths["via"]))
 
@@ -231,6 +276,8 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
             self.fit_columns()
 
     async def fetch(self, refresh: bool) -> RegistryAccess:
+        # "Read again" reads the tenant's takeover facts again too, unless a read began since.
+        self._refresh_since = self.backend.takeover_cache.tenant_reads if refresh else None
         registry = self.registry
         if refresh or registry.anonymous_pull_enabled:
             # Issue 13: read again after it may have been turned off (here, or by hand): one GET.
@@ -259,10 +306,40 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         self.registry = data.registry
         self.query_one("#access-heading", Static).update(registry_heading(self.registry))
         self.refresh_bindings()  # anonymous pull may have changed (check_action)
-        super().loaded(data)
+        reading = any(takeable(e) for e in data.entries)
+        self.takeover = Takeover(reading=True) if reading else Takeover(index=TakeoverIndex(DirectoryFacts()))
+        super().loaded(data)  # the rows first; who can take them over follows
+        if reading:
+            self.load_takeover(data, self._refresh_since)
+
+    @work(exclusive=True, group="takeover", exit_on_error=False)
+    async def load_takeover(self, access: RegistryAccess, refresh_since: int | None) -> None:
+        """Issue 17: owners, directory roles, Graph permissions and federated credentials of the
+        principals shown; the tenant-wide part from the session's cache after the first registry."""
+        from ...azure.errors import from_exception
+
+        try:
+            read, facts = await self.backend.takeover(access, refresh_since=refresh_since)
+        except Exception as exc:  # shown in the column and the detail pane, never a traceback
+            self.post_message(TakeoverRead(access, None, None, str(from_exception(exc))))
+            return
+        self.post_message(TakeoverRead(access, read, facts, None))
+
+    @on(TakeoverRead)
+    def _takeover_read(self, message: TakeoverRead) -> None:
+        message.stop()
+        if message.source is not self.data:
+            return  # the access was read again meanwhile: its own takeover read follows
+        if message.access is None or message.facts is None:
+            self.takeover = Takeover(error=message.error or "unknown error")
+        else:
+            self.data = message.access  # the same entries, with their applications' object ids
+            self.takeover = Takeover(index=TakeoverIndex(message.facts))
+        self.rows = self.build_rows(self.data)
+        self.render_rows()
 
     def build_rows(self, data: RegistryAccess) -> list[Row]:
-        return access_rows(data)
+        return access_rows(data, self.takeover)
 
     def render_rows(self) -> None:
         self.fit_columns()
@@ -296,7 +373,7 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
         return summary
 
     def show_detail(self, row: Row | None) -> None:
-        self.query_one(PathDetail).show_entry(_entry(row), self.registry.role_assignment_mode)
+        self.query_one(PathDetail).show_entry(_entry(row), self.registry.role_assignment_mode, self.takeover)
         self.refresh_bindings()  # a token's row shows its writes (check_action)
 
     def watch_right(self) -> None:

@@ -1,7 +1,10 @@
-"""The detail pane of the access view: every path through which one principal holds its rights."""
+"""The detail pane of the access view: every path through which one principal holds its rights, and
+(issue 17) who can take it over and the workloads that sign in as it with no secret."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -9,8 +12,18 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...access import token_credentials
-from ...models import AccessEntry, PathKind, PrincipalType, RoleAssignmentMode
+from ...access import TakeoverIndex, federated_credentials, read_federated, takeover_paths, token_credentials
+from ...access.federated import FederatedReading
+from ...models import (
+    AccessEntry,
+    CredentialTarget,
+    FederatedIdentityCredential,
+    PathKind,
+    PrincipalType,
+    RoleAssignmentMode,
+    TakeoverHow,
+    TakeoverPath,
+)
 from ...presentation import (
     LATENT_LABEL,
     NOT_RETURNED,
@@ -49,7 +62,169 @@ def describe_token(entry: AccessEntry, now: datetime) -> Text:
     return text
 
 
-def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, now: datetime | None = None) -> Text:
+# -- issue 17: takeover and federated credentials -------------------------------------------------
+
+# Holders named in the tenant-wide summary, per role or permission; the rest are counted.
+TENANT_NAMES_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """What the access view knows of who can take its principals over: read after the rows are shown
+    (``reading``), read (``index``), or not (``error``)."""
+
+    index: TakeoverIndex | None = None
+    reading: bool = False
+    error: str | None = None
+
+    def paths(self, entry: AccessEntry) -> tuple[TakeoverPath, ...]:
+        return takeover_paths(entry, self.index) if self.index is not None else ()
+
+    def federated(self, entry: AccessEntry) -> tuple[FederatedIdentityCredential, ...]:
+        return federated_credentials(entry, self.index) if self.index is not None else ()
+
+    def tenant_wide(self, entry: AccessEntry) -> Sequence[TakeoverPath]:
+        """The paths every service principal shares (tenant-wide roles, Graph permissions): the same
+        objects in every entry's paths (TakeoverIndex.common)."""
+        if self.index is None:
+            return ()
+        return self.index.common(entry.principal.application_object_id is not None)[0]
+
+
+def takeable(entry: AccessEntry) -> bool:
+    """A principal that takes a credential: a service principal with a right (what the reads cover)."""
+    return entry.principal.type is PrincipalType.SERVICE_PRINCIPAL and bool(entry.principal.object_id) and bool(
+        entry.rights)
+
+
+def holders(paths: Sequence[TakeoverPath]) -> tuple[int, int]:
+    """(how many can take the principal over, how many of them only in two steps): counted by who, not
+    by path (one holder with two routes is one); the principal itself is not counted."""
+    who = {(p.by.object_id or p.by.display_name).lower() for p in paths if not p.itself}
+    one_step = {(p.by.object_id or p.by.display_name).lower() for p in paths if not p.itself and p.steps == 1}
+    return len(who), len(who - one_step)
+
+
+def how_text(path: TakeoverPath) -> str:
+    """How ``path.by`` gets a credential on the principal, in words."""
+    on = "application" if path.target is CredentialTarget.APPLICATION else "service principal"
+    if path.how is TakeoverHow.APPLICATION_OWNER:
+        return "owner of its application"
+    if path.how is TakeoverHow.SERVICE_PRINCIPAL_OWNER:
+        return "owner of its service principal"
+    if path.how is TakeoverHow.DIRECTORY_ROLE:
+        where = "tenant-wide" if path.scope in (None, "/") else f"scoped to its {on}"
+        return f"{path.detail} ({where})"
+    owned = " (owner of its " + on + ")" if path.detail.endswith(".OwnedBy") else ""
+    return f"Graph permission {path.detail}{owned}"
+
+
+def describe_reading(reading: FederatedReading, subject: str) -> str:
+    """A federated credential's plain reading: which workload signs in with it."""
+    if reading.kind == "github":
+        where = f"GitHub {reading.repository}" if reading.repository else "GitHub (repository by id)"
+        ref = {"branch": "branch", "tag": "tag", "environment": "environment", "ref": "ref"}.get(reading.ref_kind or "")
+        if ref and reading.ref_name:
+            where += f", {ref} {reading.ref_name}"
+        elif reading.ref_kind == "pull-request":
+            where += ", pull requests"
+        return where + (" (customised subject)" if reading.customised else "")
+    if reading.kind == "kubernetes":
+        return (f"Kubernetes namespace {reading.namespace}, service account {reading.service_account}"
+                + (" (AKS)" if reading.aks else ""))
+    return f"other issuer {reading.issuer_host or '(no host)'}, subject {subject}"
+
+
+def federated_lines(credentials: Sequence[FederatedIdentityCredential]) -> Text:
+    """Each credential: its name and reading, then issuer and subject as Graph holds them."""
+    text = Text()
+    for c in credentials:
+        text.append("\n ⚷ ", style="magenta")
+        text.append(printable(c.name), style="bold")
+        text.append(": ")
+        text.append(printable(describe_reading(read_federated(c), c.subject)))
+        text.append(f"\n   issuer {printable(c.issuer)}\n   subject {printable(c.subject)}", style="dim")
+    return text
+
+
+def _tenant_summary(paths: Sequence[TakeoverPath]) -> Text:
+    """``+ 4 tenant-wide: Application Administrator ×1 (Erin Oduya); …``: who can take over every service
+    principal alike, once, grouped by role or permission."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    who: set[str] = set()
+    for p in paths:
+        if p.itself:
+            continue
+        who.add((p.by.object_id or p.by.display_name).lower())
+        name = p.by.display_name + (f" via {' › '.join(p.via_groups)}" if p.via_groups else "")
+        groups.setdefault((p.detail, p.steps), []).append(name)
+    text = Text()
+    if not who:
+        return text
+    text.append(f"\n + {len(who)} tenant-wide", style="bold")
+    text.append(" (the same for every service principal): ")
+    for n, ((detail, steps), names) in enumerate(groups.items()):
+        if n:
+            text.append("; ")
+        text.append(printable(detail), style="bold")
+        text.append(f" ×{len(names)}" + (", two steps" if steps == 2 else "") + " (")
+        text.append(printable(", ".join(names[:TENANT_NAMES_SHOWN])))
+        if len(names) > TENANT_NAMES_SHOWN:
+            text.append(f" and {len(names) - TENANT_NAMES_SHOWN} more")
+        text.append(")")
+    return text
+
+
+def describe_takeover(entry: AccessEntry, takeover: Takeover) -> Text:
+    """The detail pane's takeover section: a heading with the counts, this principal's own chains (who,
+    how, scope, groups, steps), the tenant-wide holders summarised once, its federated credentials."""
+    text = Text()
+    if entry.principal.type is PrincipalType.MANAGED_IDENTITY:
+        text.append("\ntakeover: a managed identity takes no credential; whoever controls its Azure resource "
+                    "runs as it", style="dim")
+        return text
+    if not takeable(entry):
+        return text
+    if takeover.error is not None:
+        text.append("\ntakeover: could not read. ", style="bold red")
+        text.append(printable(takeover.error), style="red")
+        return text
+    if takeover.index is None:
+        text.append("\ntakeover: reading owners, directory roles and Graph permissions…", style="italic dim")
+        return text
+    paths = takeover.paths(entry)
+    credentials = takeover.federated(entry)
+    count, two = holders(paths)
+    text.append("\ntakeover: ", style="bold")
+    text.append(f"{count} can take it over" + (f" ({two} only in two steps)" if two else "") if count else
+                "no one found who can add a credential")
+    if credentials:
+        text.append(f" · {len(credentials)} federated credential" + ("s" if len(credentials) > 1 else ""),
+                    style="magenta")
+    shared = {id(p) for p in takeover.tenant_wide(entry)}
+    for path in paths:
+        if id(path) in shared:
+            continue
+        text.append("\n ⇢ ", style="yellow")
+        text.append(printable(path.by.display_name), style="bold")
+        text.append(f" ({type_label(path.by.type)}) " + how_text(path))
+        if path.itself:
+            text.append(" · itself: whoever holds one of its credentials can add more", style="dim")
+        text.append(" · two steps: grants itself the right first" if path.steps == 2 else " · one step",
+                    style="yellow" if path.steps == 2 else "")
+        if path.via_groups:
+            text.append("\n   via group " + printable(" › ".join(path.via_groups)), style="dim")
+        if path.scope not in (None, "/"):
+            text.append(f"\n   directory scope {printable(path.scope or '')}", style="dim")
+    text.append_text(_tenant_summary([p for p in paths if id(p) in shared]))
+    if credentials:
+        text.append("\nfederated sign-in, no secret:", style="bold magenta")
+        text.append_text(federated_lines(credentials))
+    return text
+
+
+def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, now: datetime | None = None,
+                   takeover: Takeover | None = None) -> Text:
     p = entry.principal
     text = shown(p.display_name, style="bold")
     text.append(f"  {type_label(p.type)}")
@@ -82,6 +257,8 @@ def describe_entry(entry: AccessEntry, mode: RoleAssignmentMode | None = None, n
     for latent in sorted(entry.latent, key=lambda x: x.value):
         text.append("\n ⚑ ", style="bold red")
         text.append(LATENT_LABEL.get(latent, latent.value), style="red")
+    if takeover is not None:
+        text.append_text(describe_takeover(entry, takeover))
     return text
 
 
@@ -120,8 +297,9 @@ class DetailPane(VerticalScroll):
 
 
 class PathDetail(DetailPane):
-    def show_entry(self, entry: AccessEntry | None, mode: RoleAssignmentMode | None = None) -> None:
+    def show_entry(self, entry: AccessEntry | None, mode: RoleAssignmentMode | None = None,
+                   takeover: Takeover | None = None) -> None:
         clock = getattr(self.app, "now", None)  # the console's clock (pinned for pictures)
         now = clock() if callable(clock) else None
-        self.update(describe_entry(entry, mode, now) if entry is not None else
+        self.update(describe_entry(entry, mode, now, takeover) if entry is not None else
                     Text("No principal selected.", style="dim"))

@@ -66,6 +66,11 @@ class _Column:
     fixed: int | None  # a width given by the screen; None: as wide as the widest cell; 0: not shown
     content: int = 0
     middle: bool = False  # cut too-long cells in the middle (names sharing a prefix stay apart)
+    tight: bool = False  # a space after its cells only: marks of a cell or two, side by side
+
+    @property
+    def padding(self) -> int:
+        return PADDING if self.tight else 2 * PADDING
 
     @property
     def shown(self) -> bool:
@@ -196,9 +201,10 @@ class RowTable(ScrollView, can_focus=True):
 
     # -- data ---------------------------------------------------------------------------------
 
-    def add_column(self, label: str | Text, *, key: str | None = None, width: int | None = None) -> str:
+    def add_column(self, label: str | Text, *, key: str | None = None, width: int | None = None,
+                   tight: bool = False) -> str:
         text = label if isinstance(label, Text) else Text(label)
-        column = _Column(text, key or str(len(self._columns)), width)
+        column = _Column(text, key or str(len(self._columns)), width, tight=tight)
         self._columns.append(column)
         self._refit()
         return column.key
@@ -320,7 +326,7 @@ class RowTable(ScrollView, can_focus=True):
     # -- drawing --------------------------------------------------------------------------------
 
     def _refit(self) -> None:
-        width = sum(c.width + 2 * PADDING for c in self._columns if c.shown)
+        width = sum(c.width + c.padding for c in self._columns if c.shown)
         self.virtual_size = Size(width, len(self._rows) + 1)  # + the header line
         self._lines.clear()
         self.refresh()
@@ -385,7 +391,8 @@ class RowTable(ScrollView, can_focus=True):
             w = column.width
             if _text_width(text) > w:
                 text = _cut(text, w, column.middle)
-            segments.append(pad)
+            if not column.tight:
+                segments.append(pad)
             segments += Segment.adjust_line_length(_segments(text, console), w)
             segments.append(pad)
         line = list(Segment.apply_style(segments, style, post))

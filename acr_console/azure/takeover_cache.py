@@ -1,0 +1,98 @@
+"""The takeover reads of issue 17 with their tenant-wide half kept for a session.
+
+:func:`~acr_console.azure.takeover_reads.read_takeover_facts` reads two kinds of facts: those of the
+registry's own principals (owners, applications, federated credentials) and those that are the same
+whatever the registry: the tenant's directory role definitions, the assignments of the roles that can
+lead to a credential (with their holders and the members of holder groups) and the application
+permissions granted on Microsoft Graph. A session that opens a second registry needs only the first
+kind again; this keeps the second from its first read until something may have changed it: a write
+run through the console calls :meth:`TakeoverCache.invalidate` (so does "read again", bypassing caches).
+
+A change made elsewhere (the portal, another console) is not seen until then: the same trade the
+console's role-definition cache makes (:class:`~acr_console.azure.authorization.RoleDefinitions`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from ..models import DirectoryFacts, Principal, PrincipalType, RegistryAccess
+from .clients import AzureClients
+from .takeover_reads import ReadCount, read_owner_facts, read_takeover_facts
+
+
+def _takeable(access: RegistryAccess) -> list[Principal]:
+    """The principals whose owners and federated credentials are read: service principals with a right
+    (as :func:`read_takeover_facts` chooses them)."""
+    return [e.principal for e in access.entries
+            if e.principal.type is PrincipalType.SERVICE_PRINCIPAL and e.principal.object_id and e.rights]
+
+
+class TakeoverCache:
+    """The tenant-wide directory facts, read once and shared until :meth:`invalidate`.
+
+    Concurrent readers wait for the same read; a read that failed is not kept (the next one tries
+    again). ``tenant_reads`` counts the tenant-wide reads started, for tests and benchmarks."""
+
+    def __init__(self) -> None:
+        self._tenant: asyncio.Future[DirectoryFacts] | None = None
+        self.tenant_reads = 0
+
+    def invalidate(self) -> None:
+        """Forget the tenant-wide facts (a read under way too: it may have read what a write changed):
+        the next read fetches them again."""
+        self._tenant = None
+
+    def refresh(self, since: int) -> None:
+        """A "read again" that began when ``tenant_reads`` was ``since``: forget the tenant-wide facts
+        unless a read has started since (several views read again after a write then share one)."""
+        if self.tenant_reads == since:
+            self.invalidate()
+
+    @property
+    def holds(self) -> bool:
+        """Whether a tenant-wide read is kept (or under way)."""
+        future = self._tenant
+        return future is not None and not (future.done() and (future.cancelled() or future.exception() is not None))
+
+    async def tenant_facts(self, az: AzureClients, access: RegistryAccess, count: ReadCount) -> DirectoryFacts:
+        if not self.holds:
+            # read_takeover_facts with no entries reads exactly its tenant-wide half.
+            empty = dataclasses.replace(access, entries=())
+
+            async def read() -> DirectoryFacts:
+                return (await read_takeover_facts(az, empty, count))[1]
+
+            self.tenant_reads += 1
+            self._tenant = asyncio.ensure_future(read())
+        assert self._tenant is not None
+        # Shielded: a reader that is cancelled (its screen closed) does not cancel the read others await.
+        return await asyncio.shield(self._tenant)
+
+    async def read(self, az: AzureClients, access: RegistryAccess,
+                   count: ReadCount | None = None) -> tuple[RegistryAccess, DirectoryFacts]:
+        """What :func:`read_takeover_facts` returns for ``access``, the tenant-wide half from the cache.
+        On a miss both halves are read side by side, in the same wave (no round trip is added)."""
+        count = count if count is not None else ReadCount()
+        tenant_count, own_count = ReadCount(), ReadCount()
+        cached = self.holds
+        tenant, own = await asyncio.gather(self.tenant_facts(az, access, tenant_count),
+                                           read_owner_facts(az, _takeable(access), own_count))
+        count.requests += own_count.requests + (0 if cached else tenant_count.requests)
+        count.http_calls += own_count.http_calls + (0 if cached else tenant_count.http_calls)
+        count.waves += max(own_count.waves, 0 if cached else tenant_count.waves)
+        entries = tuple(
+            dataclasses.replace(e, principal=dataclasses.replace(
+                e.principal, application_object_id=own.application_objects[(e.principal.object_id or "").lower()]))
+            if (e.principal.object_id or "").lower() in own.application_objects else e
+            for e in access.entries)
+        principals: dict[str, Principal] = {}
+        for p in (*tenant.principals, *own.owners):
+            if p.object_id:
+                principals.setdefault(p.object_id.lower(), p)
+        facts = dataclasses.replace(
+            tenant, principals=tuple(principals.values()), application_owners=own.application_owners,
+            service_principal_owners=own.service_principal_owners,
+            federated_credentials=own.federated_credentials)
+        return dataclasses.replace(access, entries=entries), facts
