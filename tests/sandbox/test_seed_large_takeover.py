@@ -140,3 +140,22 @@ def test_the_same_tenant_every_time(store: Store, tmp_path: Path) -> None:
                 "SELECT principal_id, permission FROM directory_grants",
                 "SELECT id, application_id, doc FROM federated_credentials"):
         assert {tuple(r) for r in store.rows(sql)} == {tuple(r) for r in again.rows(sql)}, sql
+
+
+def test_role_assignment_managers_hold_the_documented_permission() -> None:
+    """Global Administrator and Privileged Role Administrator manage role assignments through
+    `microsoft.directory/roleAssignments/allProperties/allTasks` ("Create and delete role assignments,
+    and read and update all role assignment properties"): MicrosoftDocs/entra-docs,
+    docs/identity/role-based-access-control/includes/privileged-role-administrator.md and
+    includes/global-administrator.md, the per-role tables of the permissions reference. The sandbox
+    serves it as written there, as the console's role table (data/entra_roles.json) has it."""
+    from acr_console.access.entra_roles import builtin_directory_roles
+    from acr_console.sandbox.graph_roles import PRIVILEGED_ROLE_ADMINISTRATOR, definition_doc
+
+    documented = "microsoft.directory/roleAssignments/allProperties/allTasks"
+    table = builtin_directory_roles()
+    for role in (GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR):
+        served = definition_doc(role)["rolePermissions"][0]["allowedResourceActions"]
+        assert documented in served
+        assert not any(a.startswith("microsoft.directory/roleAssignments/") and a != documented for a in served)
+    assert documented in table[PRIVILEGED_ROLE_ADMINISTRATOR][1]
