@@ -801,15 +801,17 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
 # Rates. Public figures on how tenants look are scarce, so each rate says where it comes from; those
 # marked "assumption" are ours, chosen to be plausible for a large company and stated so a reader can
 # change them.
-# - Application owners. Whoever registers an app in the portal becomes its owner (learn.microsoft.com/
-#   entra/identity/enterprise-apps/overview-assign-app-owners), and Microsoft recommends at least two
-#   ("As a recommended best practice, apps should have at least two owners": learn.microsoft.com/graph/
-#   api/application-delete-owners). Apps made by app-only automation (Terraform, scripts) get the
-#   calling app as owner or none, and posture tools check for ownerless apps because they are common
-#   (e.g. the "ownerless app registrations" checks that cite the page above). Assumption on the split:
+# - Application owners. "A user in Microsoft Entra ID is automatically added as an application owner
+#   when they register an application", and Microsoft recommends "at least two owners, where possible,
+#   to avoid the situation of ownerless apps" (MicrosoftDocs/entra-docs, docs/identity/enterprise-apps/
+#   overview-assign-app-owners.md; also learn.microsoft.com/graph/api/application-delete-owners). Apps
+#   made by app-only automation (Terraform, scripts) get the calling app as owner or none, and ownerless
+#   apps are common enough that the page above explains how to find them. Assumption on the split:
 #   20 % no owner, 42 % one user, 33 % two users, 5 % an automation service principal (and one user in
 #   half of those).
-# - Service-principal owners (enterprise apps): rarer, set by hand; assumption: 3 % have one user owner.
+# - Service-principal owners (enterprise apps): "assigned by default only when a user with no
+#   administrator roles … creates a new application registration" (the same page), so rarer;
+#   assumption: 3 % have one user owner.
 # - People: one developer per ten applications (assumption), owners drawn at random among them.
 # - Directory roles. Global Administrator: "fewer than five people" (Microsoft's recommendation, the
 #   permissions reference's Global Administrator section and learn.microsoft.com/entra/identity/
