@@ -1,7 +1,7 @@
 """Run every benchmark, print the table, write benchmarks/results.md.
 
     python -m benchmarks                 # everything (about 3 minutes on 2 cores)
-    python -m benchmarks --only startup  # one section: startup, seed, access, revoke, tui, auth-cli, tenant
+    python -m benchmarks --only startup  # one section: startup, seed, access, takeover, revoke, tui, auth-cli, tenant
     python -m benchmarks --runs 7        # more samples per whole-process timing (default 5)
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .common import ROOT, Section
 
-SECTIONS = ("startup", "seed", "access", "revoke", "tui", "auth-cli", "tenant")
+SECTIONS = ("startup", "seed", "access", "takeover", "revoke", "tui", "auth-cli", "tenant")
 RESULTS = ROOT / "benchmarks" / "results.md"
 
 

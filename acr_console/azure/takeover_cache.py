@@ -15,18 +15,10 @@ console's role-definition cache makes (:class:`~acr_console.azure.authorization.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
-from ..models import DirectoryFacts, Principal, PrincipalType, RegistryAccess
+from ..models import DirectoryFacts, RegistryAccess
 from .clients import AzureClients
-from .takeover_reads import ReadCount, read_owner_facts, read_takeover_facts
-
-
-def _takeable(access: RegistryAccess) -> list[Principal]:
-    """The principals whose owners and federated credentials are read: service principals with a right
-    (as :func:`read_takeover_facts` chooses them)."""
-    return [e.principal for e in access.entries
-            if e.principal.type is PrincipalType.SERVICE_PRINCIPAL and e.principal.object_id and e.rights]
+from .takeover_reads import ReadCount, join_facts, read_owner_facts, read_tenant_facts, takeable_principals
 
 
 class TakeoverCache:
@@ -56,43 +48,23 @@ class TakeoverCache:
         future = self._tenant
         return future is not None and not (future.done() and (future.cancelled() or future.exception() is not None))
 
-    async def tenant_facts(self, az: AzureClients, access: RegistryAccess, count: ReadCount) -> DirectoryFacts:
+    async def tenant_facts(self, az: AzureClients, count: ReadCount) -> DirectoryFacts:
         if not self.holds:
-            # read_takeover_facts with no entries reads exactly its tenant-wide half.
-            empty = dataclasses.replace(access, entries=())
-
-            async def read() -> DirectoryFacts:
-                return (await read_takeover_facts(az, empty, count))[1]
-
             self.tenant_reads += 1
-            self._tenant = asyncio.ensure_future(read())
+            self._tenant = asyncio.ensure_future(read_tenant_facts(az, count))
         assert self._tenant is not None
         # Shielded: a reader that is cancelled (its screen closed) does not cancel the read others await.
         return await asyncio.shield(self._tenant)
 
     async def read(self, az: AzureClients, access: RegistryAccess,
                    count: ReadCount | None = None) -> tuple[RegistryAccess, DirectoryFacts]:
-        """What :func:`read_takeover_facts` returns for ``access``, the tenant-wide half from the cache.
-        On a miss both halves are read side by side, in the same wave (no round trip is added)."""
+        """What :func:`~acr_console.azure.takeover_reads.read_takeover_facts` returns for ``access``, the
+        tenant-wide half from the cache. On a miss both halves are read side by side, in the same wave
+        (no round trip is added)."""
         count = count if count is not None else ReadCount()
         tenant_count, own_count = ReadCount(), ReadCount()
         cached = self.holds
-        tenant, own = await asyncio.gather(self.tenant_facts(az, access, tenant_count),
-                                           read_owner_facts(az, _takeable(access), own_count))
-        count.requests += own_count.requests + (0 if cached else tenant_count.requests)
-        count.http_calls += own_count.http_calls + (0 if cached else tenant_count.http_calls)
-        count.waves += max(own_count.waves, 0 if cached else tenant_count.waves)
-        entries = tuple(
-            dataclasses.replace(e, principal=dataclasses.replace(
-                e.principal, application_object_id=own.application_objects[(e.principal.object_id or "").lower()]))
-            if (e.principal.object_id or "").lower() in own.application_objects else e
-            for e in access.entries)
-        principals: dict[str, Principal] = {}
-        for p in (*tenant.principals, *own.owners):
-            if p.object_id:
-                principals.setdefault(p.object_id.lower(), p)
-        facts = dataclasses.replace(
-            tenant, principals=tuple(principals.values()), application_owners=own.application_owners,
-            service_principal_owners=own.service_principal_owners,
-            federated_credentials=own.federated_credentials)
-        return dataclasses.replace(access, entries=entries), facts
+        tenant, own = await asyncio.gather(self.tenant_facts(az, tenant_count),
+                                           read_owner_facts(az, takeable_principals(access), own_count))
+        count.add(own_count, *(() if cached else (tenant_count,)))
+        return join_facts(access, tenant, own)

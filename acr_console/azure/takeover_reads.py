@@ -8,10 +8,10 @@ retried after their Retry-After):
 
 1. at once, in one wave of batches: for each such service principal its owners
    (``/servicePrincipals/{id}/owners``), its application by appId (``/applications(appId='…')``,
-   learn.microsoft.com/graph/api/application-get: "alternate key" ``appId``) with that application's
-   owners and ``federatedIdentityCredentials`` addressed the same way, so none waits for the object id
-   (``GET /applications(appId='{appId}')/federatedIdentityCredentials``: microsoft-graph-docs-contrib,
-   api-reference/v1.0/api/application-list-federatedidentitycredentials.md, and application-list-owners);
+   learn.microsoft.com/graph/api/application-get: "alternate key" ``appId``) with its
+   ``federatedIdentityCredentials`` inline (``$expand``: at most 20 exist per application), and that
+   application's owners addressed the same way, so none waits for the object id
+   (microsoft-graph-docs-contrib, api-reference/v1.0/api/application-list-owners);
    the tenant's role definitions (one list, about a hundred built-in roles and the custom ones; a
    built-in role read without its permissions is judged from :mod:`acr_console.access.entra_roles`);
    the role assignments of every built-in role that
@@ -21,7 +21,9 @@ retried after their Retry-After):
    each naming its holder: learn.microsoft.com/graph/api/serviceprincipal-list-approleassignedto);
 2. the assignments of custom roles that matter (none in most tenants), and the members of the
    role-assignable groups that hold a role (:func:`~acr_console.azure.directory.group_tree`, two
-   batched rounds whatever the nesting). Lists longer than a page follow ``@odata.nextLink``.
+   batched rounds whatever the nesting). Lists longer than a page follow ``@odata.nextLink``, side by
+   side. This round needs only the tenant's answers of round 1, so it starts as soon as those arrive,
+   while the principals' answers may still be coming.
 
 Owners are listed, not ``$expand``-ed: ``$expand`` on directory objects returns at most 20 and no
 nextLink (learn.microsoft.com/graph/known-issues). Role assignments are active ones only (PIM
@@ -30,6 +32,7 @@ eligibility is not read, see :mod:`acr_console.access.takeover`).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +86,12 @@ class ReadCount:
     http_calls: int = 0
     waves: int = 0
 
+    def add(self, *side_by_side: ReadCount) -> None:
+        """Counts of reads that ran side by side: requests and calls add up, waves are the longest."""
+        self.requests += sum(c.requests for c in side_by_side)
+        self.http_calls += sum(c.http_calls for c in side_by_side)
+        self.waves += max((c.waves for c in side_by_side), default=0)
+
 
 async def _batch(az: AzureClients, requests: list[dict[str, Any]], count: ReadCount) -> list[dict[str, Any]]:
     count.requests += len(requests)
@@ -112,9 +121,7 @@ def _assignments_of(role_id: str) -> str:
 def _definition(doc: dict[str, Any], builtin: Any) -> DirectoryRoleDefinition:
     """A role definition as read. A built-in role's permissions are those Graph lists together with those
     Microsoft's permissions reference documents for it (the table in data/entra_roles.json): a path is
-    missed only if both leave it out. (The sandbox lists Privileged Role Administrator's permission as
-    ``microsoft.directory/roleAssignments/allTasks``, where the table has the reference's
-    ``…/roleAssignments/allProperties/allTasks``; the union keeps its two-step path.)"""
+    missed only if both leave it out (a tenant may serve a role's definition without its permissions)."""
     template = str(doc.get("templateId") or doc["id"]).lower()
     built_in = bool(doc.get("isBuiltIn", False))
     actions = tuple(a for p in doc.get("rolePermissions") or () for a in p.get("allowedResourceActions") or ())
@@ -142,134 +149,127 @@ def _assignment(doc: dict[str, Any]) -> DirectoryRoleAssignment:
                                    directory_scope_id=str(doc.get("directoryScopeId") or "/"))
 
 
+def takeable_principals(access: RegistryAccess) -> list[Principal]:
+    """The principals whose owners and federated credentials are read: service principals with a right."""
+    return [e.principal for e in access.entries if _takeable(e)]
+
+
 async def read_takeover_facts(az: AzureClients, access: RegistryAccess,
                               count: ReadCount | None = None) -> tuple[RegistryAccess, DirectoryFacts]:
     """The directory facts for ``access``'s service principals with a right, and ``access`` with those
     principals' ``application_object_id`` filled in (the analysis keys an application's owners and
     federated credentials by it). A principal whose application lives in another tenant (a
-    multi-tenant app) has none: only its service principal's owners and the tenant's roles apply."""
+    multi-tenant app) has none: only its service principal's owners and the tenant's roles apply.
+
+    Two chains run side by side, so neither waits for the other: the principals' own reads
+    (:func:`read_owner_facts`, one round), and the tenant's (:func:`read_tenant_facts`).
+    ``count.waves`` is the longer of the two."""
     count = count if count is not None else ReadCount()
-    takeable = [e for e in access.entries if _takeable(e)]
-    sps = list(dict.fromkeys((e.principal.object_id or "").lower() for e in takeable))
-    app_ids = {(e.principal.object_id or "").lower(): e.principal.app_id for e in takeable if e.principal.app_id}
+    tenant_count, own_count = ReadCount(), ReadCount()
+    tenant, own = await asyncio.gather(read_tenant_facts(az, tenant_count),
+                                       read_owner_facts(az, takeable_principals(access), own_count))
+    count.add(tenant_count, own_count)
+    return join_facts(access, tenant, own)
+
+
+def join_facts(access: RegistryAccess, tenant: DirectoryFacts,
+               own: OwnerFacts) -> tuple[RegistryAccess, DirectoryFacts]:
+    """The tenant-wide facts and the principals' own, as one :class:`DirectoryFacts` for ``access``."""
+    entries = tuple(
+        dataclasses.replace(e, principal=dataclasses.replace(
+            e.principal, application_object_id=own.application_objects[(e.principal.object_id or "").lower()]))
+        if (e.principal.object_id or "").lower() in own.application_objects else e
+        for e in access.entries)
+    principals: dict[str, Principal] = {}
+    for p in (*own.owners, *tenant.principals):
+        if p.object_id:
+            principals.setdefault(p.object_id.lower(), p)
+    facts = dataclasses.replace(
+        tenant, principals=tuple(principals.values()), application_owners=own.application_owners,
+        service_principal_owners=own.service_principal_owners, federated_credentials=own.federated_credentials)
+    return dataclasses.replace(access, entries=entries), facts
+
+
+async def read_tenant_facts(az: AzureClients, count: ReadCount | None = None) -> DirectoryFacts:
+    """The facts that are the same whatever the registry: role definitions, the assignments of the
+    roles that can lead to a credential (their holders, and the members of holder groups) and the
+    application permissions granted on Microsoft Graph. Round 1 is one ``$batch``; round 2 (custom
+    roles' assignments, holder groups' members) only when there are such."""
+    count = count if count is not None else ReadCount()
     builtin = builtin_directory_roles()
     wanted_roles = sorted(rid for rid, (_name, actions) in builtin.items() if matters(actions))
-
-    # -- round 1: everything that depends only on the entries ------------------------------------
-    per_sp: list[dict[str, Any]] = []
-    for sp in sps:
-        per_sp.append({"url": f"/servicePrincipals/{sp}/owners?$select={_OWNER_SELECT}&$top=999"})
-        app_id = app_ids.get(sp)
-        if app_id:
-            key = f"/applications(appId='{app_id}')"
-            per_sp += [{"url": f"{key}?$select=id,appId,displayName"},
-                       {"url": f"{key}/owners?$select={_OWNER_SELECT}&$top=999"},
-                       {"url": f"{key}/federatedIdentityCredentials"}]
     tenant: list[dict[str, Any]] = [
         {"url": "/roleManagement/directory/roleDefinitions"},
         {"url": f"/servicePrincipals(appId='{GRAPH_APP_ID}')/appRoleAssignedTo?$top=999"},
         *({"url": _assignments_of(rid)} for rid in wanted_roles),
     ]
-    answers = await _batch(az, per_sp + tenant, count)
     count.waves += 1
-    by_sp, rest_of_tenant = answers[:len(per_sp)], answers[len(per_sp):]
 
-    principals: dict[str, Principal] = {}
-    sp_owners: dict[str, tuple[Principal, ...]] = {}
-    app_owners: dict[str, tuple[Principal, ...]] = {}
-    federated: dict[str, tuple[FederatedIdentityCredential, ...]] = {}
-    app_object: dict[str, str] = {}
-    at = 0
-    for sp in sps:
-        owners_resp = by_sp[at]
-        at += 1
-        if owners_resp["status"] >= 400 and owners_resp["status"] != 404:
-            raise batch_error(owners_resp, f"list owners of service principal {sp}")
-        owners = [principal_from_json(d) for d in await _rest(az, owners_resp["body"] or {}, count)]
-        sp_owners[sp] = tuple(owners)
-        if not app_ids.get(sp):
-            continue
-        app_resp, app_owner_resp, fic_resp = by_sp[at:at + 3]
-        at += 3
-        if app_resp["status"] == 404:  # an application of another tenant: nothing here to own
-            continue
-        for resp, what in ((app_resp, "read"), (app_owner_resp, "list owners of"), (fic_resp, "list federated "
-                                                                                       "credentials of")):
-            if resp["status"] >= 400:
-                raise batch_error(resp, f"{what} the application of appId {app_ids[sp]}")
-        app_oid = str(app_resp["body"]["id"]).lower()
-        app_object[sp] = app_oid
-        app_owners[app_oid] = tuple(principal_from_json(d) for d in await _rest(az, app_owner_resp["body"], count))
-        federated[app_oid] = tuple(_credential(d) for d in await _rest(az, fic_resp["body"], count))
-    for owner in (o for group in (*sp_owners.values(), *app_owners.values()) for o in group):
-        if owner.object_id:
-            principals.setdefault(owner.object_id.lower(), owner)
-
-    definitions_resp, assigned_to_resp, *role_resps = rest_of_tenant
-    if definitions_resp["status"] >= 400:
-        raise batch_error(definitions_resp, "list the tenant's custom Entra roles")
-    definitions = [_definition(d, builtin) for d in await _rest(az, definitions_resp["body"], count)]
-    custom_wanted = [d.id for d in definitions if not d.is_built_in and matters(d.allowed_resource_actions)]
-
+    definitions: list[DirectoryRoleDefinition] = []
     app_role_assignments: list[AppRoleAssignment] = []
-    if assigned_to_resp["status"] == 404:  # no Graph service principal in the tenant: no permissions held
-        assigned_to: list[dict[str, Any]] = []
-    elif assigned_to_resp["status"] >= 400:
-        raise batch_error(assigned_to_resp, "list the application permissions granted on Microsoft Graph")
-    else:
-        assigned_to = await _rest(az, assigned_to_resp["body"], count)
-    names = graph_app_roles()
-    for d in assigned_to:
-        app_role_assignments.append(AppRoleAssignment(
-            id=str(d["id"]), principal_id=str(d["principalId"]).lower(), app_role_id=str(d["appRoleId"]).lower(),
-            resource_id=str(d.get("resourceId") or "").lower(), permission=names.get(str(d["appRoleId"]).lower()),
-            principal_display_name=d.get("principalDisplayName"), principal_type=d.get("principalType")))
-
-    # -- round 2: custom roles' assignments, then the groups that hold a role ---------------------
-    async def custom_assignments() -> list[dict[str, Any]]:
-        if not custom_wanted:
-            return []
-        count.waves += 1
-        return await _batch(az, [{"url": _assignments_of(rid)} for rid in custom_wanted], count)
-
     role_docs: list[dict[str, Any]] = []
-    for rid, resp in zip([*wanted_roles, *custom_wanted], [*role_resps, *await custom_assignments()], strict=True):
-        if resp["status"] >= 400:
-            raise batch_error(resp, f"list the assignments of Entra role {rid}")
-        role_docs += await _rest(az, resp["body"], count)
-    assignments = [_assignment(d) for d in role_docs]
-    holder_groups: list[str] = []
-    for d in role_docs:
-        if isinstance(d.get("principal"), dict):
-            holder = principal_from_json(d["principal"])
-            if holder.object_id:
-                principals.setdefault(holder.object_id.lower(), holder)
-                if holder.type is PrincipalType.GROUP:
-                    holder_groups.append(holder.object_id.lower())
+    role_principals: dict[str, Principal] = {}
     groups: dict[str, Group] = {}
-    if holder_groups:
-        roots = list(dict.fromkeys(holder_groups))
-        groups, members = await group_tree(az, roots, {g: {"displayName": principals[g].display_name} for g in roots})
-        # group_tree's rounds: a members list and a nested-groups list per holder group, then the members
-        # of every nested group at once (a tree changing meanwhile may take more; not counted).
-        nested = len([g for g in groups if g not in roots])
-        count.requests += 2 * len(roots) + nested
-        count.http_calls += -(-2 * len(roots) // BATCH_LIMIT) + -(-nested // BATCH_LIMIT)
-        count.waves += 2 if nested else 1
-        for oid, member in members.items():
-            principals.setdefault(oid, member)
 
-    entries = tuple(
-        dataclasses.replace(e, principal=dataclasses.replace(
-            e.principal, application_object_id=app_object[(e.principal.object_id or "").lower()]))
-        if (e.principal.object_id or "").lower() in app_object else e
-        for e in access.entries)
-    facts = DirectoryFacts(
-        principals=tuple(principals.values()), groups=tuple(groups.values()), application_owners=app_owners,
-        service_principal_owners=sp_owners, role_definitions=tuple(definitions), role_assignments=tuple(assignments),
-        app_role_assignments=tuple(app_role_assignments), federated_credentials=federated)
-    return dataclasses.replace(access, entries=entries), facts
+    async def tenant_side() -> None:
+        definitions_resp, assigned_to_resp, *role_resps = await _batch(az, tenant, count)
+        if definitions_resp["status"] >= 400:
+            raise batch_error(definitions_resp, "list the tenant's custom Entra roles")
+        if assigned_to_resp["status"] >= 400 and assigned_to_resp["status"] != 404:
+            raise batch_error(assigned_to_resp, "list the application permissions granted on Microsoft Graph")
+        # 404: no Graph service principal in the tenant, so no permissions held.
+        empty: dict[str, Any] = {}
+        definition_docs, assigned_to = await asyncio.gather(
+            _rest(az, definitions_resp["body"], count),
+            _rest(az, empty if assigned_to_resp["status"] == 404 else assigned_to_resp["body"], count))
+        definitions.extend(_definition(d, builtin) for d in definition_docs)
+        names = graph_app_roles()
+        for d in assigned_to:
+            app_role_assignments.append(AppRoleAssignment(
+                id=str(d["id"]), principal_id=str(d["principalId"]).lower(),
+                app_role_id=str(d["appRoleId"]).lower(), resource_id=str(d.get("resourceId") or "").lower(),
+                permission=names.get(str(d["appRoleId"]).lower()),
+                principal_display_name=d.get("principalDisplayName"), principal_type=d.get("principalType")))
+        custom_wanted = [d.id for d in definitions if not d.is_built_in and matters(d.allowed_resource_actions)]
 
+        # -- round 2: custom roles' assignments, then the groups that hold a role -----------------
+        custom_resps: list[dict[str, Any]] = []
+        if custom_wanted:
+            count.waves += 1
+            custom_resps = await _batch(az, [{"url": _assignments_of(rid)} for rid in custom_wanted], count)
+        role_lists = list(zip([*wanted_roles, *custom_wanted], [*role_resps, *custom_resps], strict=True))
+        for rid, resp in role_lists:
+            if resp["status"] >= 400:
+                raise batch_error(resp, f"list the assignments of Entra role {rid}")
+        for docs in await asyncio.gather(*(_rest(az, resp["body"], count) for _, resp in role_lists)):
+            role_docs.extend(docs)
+        holder_groups: list[str] = []
+        for d in role_docs:
+            if isinstance(d.get("principal"), dict):
+                holder = principal_from_json(d["principal"])
+                if holder.object_id:
+                    role_principals.setdefault(holder.object_id.lower(), holder)
+                    if holder.type is PrincipalType.GROUP:
+                        holder_groups.append(holder.object_id.lower())
+        if holder_groups:
+            roots = list(dict.fromkeys(holder_groups))
+            found, members = await group_tree(az, roots, {g: {"displayName": role_principals[g].display_name}
+                                                          for g in roots})
+            groups.update(found)
+            # group_tree's rounds: a members list and a nested-groups list per holder group, then the
+            # members of every nested group at once (a tree changing meanwhile may take more; not counted).
+            nested = len([g for g in found if g not in roots])
+            count.requests += 2 * len(roots) + nested
+            count.http_calls += -(-2 * len(roots) // BATCH_LIMIT) + -(-nested // BATCH_LIMIT)
+            count.waves += 2 if nested else 1
+            for oid, member in members.items():
+                role_principals.setdefault(oid, member)
+
+    await tenant_side()
+    return DirectoryFacts(
+        principals=tuple(role_principals.values()), groups=tuple(groups.values()),
+        role_definitions=tuple(definitions), role_assignments=tuple(_assignment(d) for d in role_docs),
+        app_role_assignments=tuple(app_role_assignments), federated_credentials={})
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,10 +297,15 @@ class OwnerFacts:
 async def read_owner_facts(az: AzureClients, principals: list[Principal],
                            count: ReadCount | None = None) -> OwnerFacts:
     """Owners (of the service principal and of its application) and the application's federated
-    credentials, for each service principal in ``principals``: one wave of ``$batch`` (four requests
-    a principal with an appId, one without), the same requests :func:`read_takeover_facts` sends for
-    them. For one principal (the console's principal view) that is one ``$batch`` of four. Owners are
-    listed, not ``$expand``-ed (see the module's docstring)."""
+    credentials, for each service principal in ``principals``: one wave of ``$batch`` (three requests
+    a principal with an appId, one without); lists longer than a page then follow their nextLinks side
+    by side. For one principal (the console's principal view) that is one ``$batch`` of three.
+
+    An application's federated credentials come inline (``$expand``): at most 20 exist per
+    application (graph_federated's LIMIT, workload-identity-federation-considerations), within what
+    ``$expand`` returns, and the application resource documents federatedIdentityCredentials as
+    "Supports $expand" (learn.microsoft.com/graph/api/resources/application). Owners are listed, not
+    expanded (the module docstring)."""
     count = count if count is not None else ReadCount()
     sps = list(dict.fromkeys((p.object_id or "").lower() for p in principals if p.object_id))
     app_ids = {(p.object_id or "").lower(): p.app_id for p in principals if p.object_id and p.app_id}
@@ -310,36 +315,40 @@ async def read_owner_facts(az: AzureClients, principals: list[Principal],
         app_id = app_ids.get(sp)
         if app_id:
             key = f"/applications(appId='{app_id}')"
-            requests += [{"url": f"{key}?$select=id,appId,displayName"},
-                         {"url": f"{key}/owners?$select={_OWNER_SELECT}&$top=999"},
-                         {"url": f"{key}/federatedIdentityCredentials"}]
-    answers = await _batch(az, requests, count) if requests else []
-    if requests:
-        count.waves += 1
-    sp_owners: dict[str, tuple[Principal, ...]] = {}
-    app_owners: dict[str, tuple[Principal, ...]] = {}
+            requests += [{"url": f"{key}?$select=id,appId,displayName&$expand=federatedIdentityCredentials"},
+                         {"url": f"{key}/owners?$select={_OWNER_SELECT}&$top=999"}]
+    if not requests:
+        return OwnerFacts({}, {}, {}, {})
+    count.waves += 1
+    answers = await _batch(az, requests, count)
     federated: dict[str, tuple[FederatedIdentityCredential, ...]] = {}
     app_object: dict[str, str] = {}
+    lists: list[tuple[str, str, dict[str, Any]]] = []  # (kind, key, first page) to read whole
     at = 0
     for sp in sps:
         owners_resp = answers[at]
         at += 1
         if owners_resp["status"] >= 400 and owners_resp["status"] != 404:
             raise batch_error(owners_resp, f"list owners of service principal {sp}")
-        sp_owners[sp] = tuple(principal_from_json(d) for d in await _rest(az, owners_resp["body"] or {}, count))
+        lists.append(("sp", sp, owners_resp["body"] or {}))
         if not app_ids.get(sp):
             continue
-        app_resp, app_owner_resp, fic_resp = answers[at:at + 3]
-        at += 3
+        app_resp, app_owner_resp = answers[at:at + 2]
+        at += 2
         if app_resp["status"] == 404:  # an application of another tenant: nothing here to own
             continue
-        for resp, what in ((app_resp, "read"), (app_owner_resp, "list owners of"),
-                           (fic_resp, "list federated credentials of")):
+        for resp, what in ((app_resp, "read"), (app_owner_resp, "list owners of")):
             if resp["status"] >= 400:
                 raise batch_error(resp, f"{what} the application of appId {app_ids[sp]}")
         app_oid = str(app_resp["body"]["id"]).lower()
         app_object[sp] = app_oid
-        app_owners[app_oid] = tuple(principal_from_json(d) for d in await _rest(az, app_owner_resp["body"], count))
-        federated[app_oid] = tuple(_credential(d) for d in await _rest(az, fic_resp["body"], count))
+        lists.append(("app", app_oid, app_owner_resp["body"]))
+        federated[app_oid] = tuple(_credential(d) for d in app_resp["body"].get("federatedIdentityCredentials") or ())
+    # Lists longer than a page: their further pages side by side (none in most tenants).
+    sp_owners: dict[str, tuple[Principal, ...]] = {}
+    app_owners: dict[str, tuple[Principal, ...]] = {}
+    items = await asyncio.gather(*(_rest(az, body, count) for _, _, body in lists))
+    for (kind, key, _), docs in zip(lists, items, strict=True):
+        (sp_owners if kind == "sp" else app_owners)[key] = tuple(principal_from_json(d) for d in docs)
     return OwnerFacts(service_principal_owners=sp_owners, application_owners=app_owners,
                       federated_credentials=federated, application_objects=app_object)

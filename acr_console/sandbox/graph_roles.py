@@ -58,6 +58,13 @@ PRIVILEGED_ROLE_ADMINISTRATOR = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 CREDENTIAL_ROLES = frozenset({GLOBAL_ADMINISTRATOR, APPLICATION_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR})
 # (templateId, displayName, description, allowedResourceActions). The actions are the ones of the
 # permissions reference that concern applications and role management, not each role's full list.
+# Role assignments: both Global Administrator and Privileged Role Administrator hold
+# `microsoft.directory/roleAssignments/allProperties/allTasks` ("Create and delete role assignments, and
+# read and update all role assignment properties"): MicrosoftDocs/entra-docs,
+# docs/identity/role-based-access-control/includes/privileged-role-administrator.md and
+# includes/global-administrator.md (the permissions reference's per-role tables); the same action names
+# the custom-role way to POST roleManagement/directory/roleAssignments
+# (learn.microsoft.com/graph/api/rbacapplication-post-roleassignments).
 ROLE_DEFINITIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     (APPLICATION_ADMINISTRATOR, "Application Administrator",
      "Can create and manage all aspects of app registrations and enterprise apps.",
@@ -72,12 +79,14 @@ ROLE_DEFINITIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
       "microsoft.directory/servicePrincipals/owners/update")),
     (GLOBAL_ADMINISTRATOR, "Global Administrator",
      "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.",
-     ("microsoft.directory/applications/allProperties/allTasks", "microsoft.directory/roleAssignments/allTasks",
+     ("microsoft.directory/applications/allProperties/allTasks",
+      "microsoft.directory/roleAssignments/allProperties/allTasks",
       "microsoft.directory/servicePrincipals/allProperties/allTasks",
       "microsoft.directory/users/allProperties/allTasks")),
     (PRIVILEGED_ROLE_ADMINISTRATOR, "Privileged Role Administrator",
      "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.",
-     ("microsoft.directory/roleAssignments/allTasks", "microsoft.directory/roleDefinitions/allProperties/allTasks",
+     ("microsoft.directory/roleAssignments/allProperties/allTasks",
+      "microsoft.directory/roleDefinitions/allProperties/allTasks",
       "microsoft.directory/servicePrincipals/appRoleAssignedTo/update")),
 )
 _DEFINITIONS = {d[0]: d for d in ROLE_DEFINITIONS}

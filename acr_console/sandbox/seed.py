@@ -16,6 +16,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -654,7 +655,10 @@ _PURPOSES = ("github-actions", "azure-devops", "deploy", "puller", "scanner", "r
 
 def seed_large(store: Store, n: int, now: float | None = None) -> None:
     """N service principals over N/40 registries, about five role assignments each (a tenth of them
-    through nested groups), a few at subscription and resource-group scope.
+    through nested groups), a few at subscription and resource-group scope; and who could take them
+    over (issue 17): application and service-principal owners, N/10 people, Entra role assignments
+    (tenant-wide, through role-assignable groups, scoped to one application), Graph application
+    permissions and federated credentials, at the rates of `_large_takeover_facts`.
 
     Rows go in with executemany inside one transaction: put_object's read-then-write per object
     would take minutes for 20,000 principals."""
@@ -706,6 +710,7 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
                                  created=assigned_on)
             ras.append((doc["name"], scope.lower(), roles[role], principal, ra_seq + len(ras), _dumps(doc)))
 
+        apps: list[tuple[int, str, str, str, str]] = []  # (index, application id, its SP's id, name, team)
         n_groups = max(4, n // 100)
         group_ids = [_serial_id("group", g) for g in range(n_groups)]
         for g, gid in enumerate(group_ids):
@@ -744,6 +749,7 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
                                                 "endDateTime": iso(end), "hint": secret[:3], "keyId": key_id,
                                                 "secretText": None, "startDateTime": start_iso}]}
                 put(app, "application", created)
+                apps.append((i, str(app["id"]), sp_id, name, team))
                 salt, digest = hash_secret(secret)
                 hashes.append((key_id, app["id"], salt, digest))
                 sp = {"id": sp_id, "appId": app_id, "displayName": name, "accountEnabled": i % 97 != 13,
@@ -768,15 +774,179 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
                 rg = next(r for k, r in enumerate(rg_names) if subs[k % 3] == sub_id)
                 grant(f"/subscriptions/{sub_id}/resourceGroups/{rg}", "AcrPull", sp_id, "ServicePrincipal")
 
+        facts = _large_takeover_facts(store, apps, t0)
+        for doc, otype in facts.objects:
+            put(doc, otype, t0 - 400 * DAY)
+        members += facts.members
         store.executemany("INSERT INTO directory_objects(id, type, app_id, display_name, seq, created, doc)"
                           " VALUES (?,?,?,?,?,?,?)", objects)
         store.executemany("INSERT INTO password_hashes(key_id, owner_id, salt, digest) VALUES (?,?,?,?)",
                           hashes)
+        store.executemany("INSERT OR IGNORE INTO directory_owners(object_id, owner_id) VALUES (?,?)", facts.owners)
+        store.executemany("INSERT OR REPLACE INTO directory_role_assignments(id, principal_id, role_definition_id,"
+                          " directory_scope_id) VALUES (?,?,?,?)", facts.roles)
+        store.executemany("INSERT OR REPLACE INTO directory_grants(principal_id, permission) VALUES (?,?)",
+                          facts.grants)
+        store.executemany("INSERT INTO federated_credentials(id, application_id, doc) VALUES (?,?,?)",
+                          facts.federated)
         store.executemany("INSERT OR IGNORE INTO group_members(group_id, member_id) VALUES (?,?)", members)
         store.executemany("INSERT OR REPLACE INTO role_assignments(name, scope_lower, role_guid,"
                           " principal_id, seq, doc) VALUES (?,?,?,?,?,?)", ras)
         store.set_meta("seed", f"large:{n}")
         store.set_meta("seeded_at", str(t0))
+
+
+# -- large:N, who can take over a principal (issue 17) -------------------------------------------
+#
+# Rates. Public figures on how tenants look are scarce, so each rate says where it comes from; those
+# marked "assumption" are ours, chosen to be plausible for a large company and stated so a reader can
+# change them.
+# - Application owners. "A user in Microsoft Entra ID is automatically added as an application owner
+#   when they register an application", and Microsoft recommends "at least two owners, where possible,
+#   to avoid the situation of ownerless apps" (MicrosoftDocs/entra-docs, docs/identity/enterprise-apps/
+#   overview-assign-app-owners.md; also learn.microsoft.com/graph/api/application-delete-owners). Apps
+#   made by app-only automation (Terraform, scripts) get the calling app as owner or none, and ownerless
+#   apps are common enough that the page above explains how to find them. Assumption on the split:
+#   20 % no owner, 42 % one user, 33 % two users, 5 % an automation service principal (and one user in
+#   half of those).
+# - Service-principal owners (enterprise apps): "assigned by default only when a user with no
+#   administrator roles … creates a new application registration" (the same page), so rarer;
+#   assumption: 3 % have one user owner.
+# - People: one developer per ten applications (assumption), owners drawn at random among them.
+# - Directory roles. Global Administrator: "fewer than five people" (Microsoft's recommendation, the
+#   permissions reference's Global Administrator section and learn.microsoft.com/entra/identity/
+#   role-based-access-control/best-practices): 4. Privileged Role Administrator 2, Application
+#   Administrator 6, Cloud Application Administrator 4 tenant-wide (assumptions); one role-assignable
+#   group for each of the two application roles (groups-concept: roles may be given to groups made
+#   with isAssignableToRole), five and eight members; and one application in 400 with an Application or
+#   Cloud Application Administrator scoped to it alone, as delegated app management does
+#   (rbacapplication-post-roleassignments, directoryScopeId "/{application id}").
+# - Graph application permissions (appRoleAssignedTo of Microsoft Graph): a few automation principals,
+#   assumption: one in 4,000 service principals with Application.ReadWrite.All, one in 10,000 with
+#   AppRoleAssignment.ReadWrite.All and with RoleManagement.ReadWrite.Directory (at least one each), and
+#   the automation owners above with Application.ReadWrite.OwnedBy. AzureHound/BloodHound model exactly
+#   these as attack paths (SpecterOps, "Azure Privilege Escalation via Service Principal Abuse").
+# - Federated identity credentials: assumption, 15 % of applications (11 % GitHub Actions with one to
+#   three subjects, 4 % Kubernetes workload identity with one). Subjects follow the documented shapes:
+#   "repo:<org>/<repo>:ref:refs/heads/<branch>", ":environment:<name>", ":pull_request"
+#   (docs.github.com, "About security hardening with OpenID Connect", example subject claims) and
+#   "system:serviceaccount:<namespace>:<name>" with an AKS issuer (learn.microsoft.com/azure/aks/
+#   workload-identity-deploy-cluster).
+# Seeded deterministically (a fixed random.Random seed), so two large:N tenants are the same.
+
+_OWNER_SPLIT = (0.20, 0.62, 0.95)  # below: no owner | one user | two users | else an automation SP
+_SP_OWNED = 0.03
+_FEDERATED_GITHUB, _FEDERATED_K8S = 0.11, 0.15  # cumulative: GitHub below the first, Kubernetes up to the second
+_TENANT_ROLES = (("Global Administrator", 4), ("Privileged Role Administrator", 2),
+                 ("Application Administrator", 6), ("Cloud Application Administrator", 4))
+_ROLE_GROUPS = (("entra-app-admins", "Application Administrator", 5),
+                ("entra-cloud-app-admins", "Cloud Application Administrator", 8))
+_GITHUB_SUBJECTS = ("ref:refs/heads/main", "environment:production", "pull_request", "ref:refs/tags/v1")
+_AKS_CLUSTER = "7d0c2b9e-5a41-4f6b-8e1d-3c2a9f4b6e10"
+
+
+@dataclass
+class _LargeFacts:
+    objects: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # users and role groups
+    members: list[tuple[str, str]] = field(default_factory=list)
+    owners: list[tuple[str, str]] = field(default_factory=list)  # (owned object, owner)
+    roles: list[tuple[str, str, str, str]] = field(default_factory=list)  # (id, principal, role, scope)
+    grants: list[tuple[str, str]] = field(default_factory=list)  # (principal, Graph permission)
+    federated: list[tuple[str, str, str]] = field(default_factory=list)  # (id, application, doc)
+
+
+def _large_takeover_facts(store: Store, apps: list[tuple[int, str, str, str, str]], t0: float) -> _LargeFacts:
+    """Owners, people, Entra role assignments, Graph permissions and federated credentials for the
+    `large:N` applications `apps` (index, application id, service principal id, name, team), at the
+    rates above."""
+    import random
+
+    from .device_flow import tenant_domain
+    from .graph_roles import ROLE_DEFINITIONS, assignment_id
+
+    out = _LargeFacts()
+    if not apps:
+        return out
+    rng = random.Random(17)
+    role_ids = {name: tid for tid, name, _, _ in ROLE_DEFINITIONS}
+    domain = tenant_domain(store)
+    n = len(apps)
+    users = [_serial_id("user", u) for u in range(max(12, n // 10))]
+    for u, uid in enumerate(users):
+        given, surname = f"Dev{u:05d}", _TEAMS[u % len(_TEAMS)].capitalize()
+        key = f"dev{u:05d}.{_TEAMS[u % len(_TEAMS)]}"
+        out.objects.append(({"id": uid, "displayName": f"{given} {surname}", "userPrincipalName": f"{key}@{domain}",
+                             "mail": f"{key}@contoso.com", "accountEnabled": True, "userType": "Member",
+                             "givenName": given, "surname": surname}, "user"))
+
+    def role(name: str, principal: str, scope: str = "/") -> None:
+        out.roles.append((assignment_id(role_ids[name], principal, scope), principal, role_ids[name], scope))
+
+    # Tenant-wide holders: the first users (admins are people too), then the role-assignable groups.
+    at = 0
+    for name, count in _TENANT_ROLES:
+        for uid in users[at:at + count]:
+            role(name, uid)
+        at += count
+    for g, (group, name, count) in enumerate(_ROLE_GROUPS):
+        gid = _serial_id("rolegroup", g)
+        doc = group_doc(group, object_id=gid, description=f"Holds {name} (tenant-wide)", created=t0 - 400 * DAY)
+        doc["isAssignableToRole"] = True
+        out.objects.append((doc, "group"))
+        role(name, gid)
+        out.members += [(gid, uid) for uid in users[at:at + count]]
+        at += count
+
+    # Automation service principals (by position among the applications, so the same every time).
+    def pick(count: int, offset: int) -> list[str]:
+        step = max(1, n // max(1, count))
+        return [apps[(offset + k * step) % n][2] for k in range(count)]
+
+    automation = pick(max(2, n // 2000), 3)
+    out.grants += [(sp, "Application.ReadWrite.OwnedBy") for sp in automation]
+    out.grants += [(sp, "Application.ReadWrite.All") for sp in pick(max(1, n // 4000), 7)]
+    out.grants += [(sp, "AppRoleAssignment.ReadWrite.All") for sp in pick(max(1, n // 10000), 11)]
+    out.grants += [(sp, "RoleManagement.ReadWrite.Directory") for sp in pick(max(1, n // 10000), 13)]
+
+    scoped_every = 400
+    for k, (index, app_id, sp_id, name, team) in enumerate(apps):
+        r = rng.random()
+        if r >= _OWNER_SPLIT[0]:
+            first = rng.choice(users)
+            if r < _OWNER_SPLIT[2]:
+                out.owners.append((app_id, first))
+            if _OWNER_SPLIT[1] <= r < _OWNER_SPLIT[2]:
+                second = rng.choice(users)
+                if second != first:
+                    out.owners.append((app_id, second))
+            if r >= _OWNER_SPLIT[2]:
+                out.owners.append((app_id, automation[k % len(automation)]))
+                if k % 2:
+                    out.owners.append((app_id, first))
+        if rng.random() < _SP_OWNED:
+            out.owners.append((sp_id, rng.choice(users)))
+        if k % scoped_every == scoped_every // 2:
+            role(("Application Administrator", "Cloud Application Administrator")[k // scoped_every % 2],
+                 rng.choice(users), f"/{app_id}")
+        f = rng.random()
+        if f < _FEDERATED_GITHUB:
+            repo = f"contoso/{team}-{name.rsplit('-', 1)[-1]}"
+            for s, subject in enumerate(_GITHUB_SUBJECTS[:1 + index % 3]):
+                fic = _fic(app_id, f"github-{subject.split(':')[0].replace('_', '-')}-{s}",
+                           "https://token.actions.githubusercontent.com", f"repo:{repo}:{subject}")
+                out.federated.append(fic)
+        elif f < _FEDERATED_K8S:
+            issuer = f"https://westeurope.oic.prod-aks.azure.com/{store.tenant_id}/{_AKS_CLUSTER}/"
+            out.federated.append(_fic(app_id, f"aks-{team}", issuer, f"system:serviceaccount:{team}:{name}"))
+    return out
+
+
+def _fic(application_id: str, name: str, issuer: str, subject: str) -> tuple[str, str, str]:
+    """A federated credential row in graph_federated's shape (its add_credential's document)."""
+    fid = str(uuid.uuid5(uuid.UUID(application_id), name))
+    doc = {"id": fid, "name": name, "issuer": issuer, "subject": subject, "description": None,
+           "audiences": ["api://AzureADTokenExchange"]}
+    return fid, application_id, _dumps(doc)
 
 
 SEEDS = {"empty": seed_empty_tenant, "demo": seed_demo}
