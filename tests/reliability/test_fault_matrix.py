@@ -500,10 +500,13 @@ async def run_case(server: SandboxServer, op: Operation, case: Case, tmp: Path,
     audit = AuditLog(tmp / "audit.jsonl")
     spec = KINDS[case.kind].format(target=case.target) if case.kind in KINDS else None
     problems: list[str] = []
+    set_up_at = time.time()
     subject = await op.setup(check_az, tmp)
     seq = sb.store.last_request_seq()
     if case.kind == "replication":
-        sb.settings.replication_delay_s = 1.5
+        # The principal stays "not replicated" for 1.5 s from now: the delay counts from its creation
+        # (in setup), which on a loaded machine can already be more than 1.5 s ago.
+        sb.settings.replication_delay_s = time.time() - set_up_at + 1.5
     with TokenClock(server) as clock:
         async with AzureClients(_connection(server)) as az:
             if case.step == "plan":
