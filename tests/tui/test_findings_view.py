@@ -11,6 +11,7 @@ https://learn.microsoft.com/rest/api/containerregistry/registries/get), not the 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -43,10 +44,12 @@ ENTRY = Path(sys.executable).with_name("acr-console")
 ADMIN = FindingRule.ADMIN_USER_ENABLED.value
 
 
-def cli_findings(server: SandboxServer) -> list[dict[str, Any]]:
-    """`acr-console findings --json` as a process (exit 1: there are findings)."""
+def cli_findings(server: SandboxServer, config: Path) -> list[dict[str, Any]]:
+    """`acr-console findings --json` as a process (exit 1: there are findings), with the empty
+    configuration the console has here (conftest.no_user_config): the same [findings] settings."""
+    env = {**os.environ, "ACR_CONSOLE_CONFIG": str(config)}
     result = subprocess.run([str(ENTRY), "--sandbox-data", str(server.data_dir), "findings", "--json"],
-                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env)
     assert result.returncode == 1, result.stderr
     doc: list[dict[str, Any]] = json.loads(result.stdout)
     return doc
@@ -90,9 +93,15 @@ def notices(app: Any) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+def empty_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("findings-view-config") / "config.toml"
+    path.touch()
+    return path
+
+
 @pytest.fixture(scope="module")
-def expected(findings_view_sandbox: SandboxServer) -> list[dict[str, Any]]:
-    return cli_findings(findings_view_sandbox)
+def expected(findings_view_sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    return cli_findings(findings_view_sandbox, empty_config(tmp_path_factory))
 
 
 async def test_f_lists_what_findings_lists_high_first_coloured(findings_view_sandbox: SandboxServer,
@@ -166,8 +175,34 @@ async def test_slash_filters_by_rule_and_enter_without_a_fix_only_tells(findings
         assert isinstance(app.screen, RegistriesScreen)
 
 
+async def test_enter_shows_the_plan_of_each_kind_of_fix_and_escape_sends_nothing(
+        findings_view_sandbox: SandboxServer, audit_file: Path) -> None:
+    """One finding of each operation a fix names (disable the admin user or anonymous pull, unassign
+    by assignment id, remove a credential): Enter builds its plan from the finding's request and shows
+    it for confirmation; Cancel sends nothing (no write is audited)."""
+    app = app_for(findings_view_sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_findings(pilot)
+        first: dict[str, Finding] = {}
+        for f in shown_findings(screen):
+            if f.fix is not None:
+                first.setdefault(f.fix.operation, f)
+        assert set(first) == {"disable-admin-user", "disable-anonymous-pull", "unassign", "remove-credential"}
+        for operation, finding in first.items():
+            select(screen, finding.rule.value, finding.target_id)
+            await pilot.press("enter")
+            await settle(pilot)
+            confirm = app.screen
+            assert isinstance(confirm, ConfirmPlanScreen), (operation, [n for n in notices(app)])
+            assert confirm.plan.operation == operation and not confirm.plan.empty
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is screen
+    assert not audit_file.exists()
+
+
 async def test_enter_fixes_the_admin_user_through_its_plan_and_the_finding_goes(
-        findings_fix_view_sandbox: SandboxServer) -> None:
+        findings_fix_view_sandbox: SandboxServer, tmp_path: Path) -> None:
     server = findings_fix_view_sandbox
     assert await admin_user_enabled(server, "contosodev")
     app = app_for(server)
@@ -195,4 +230,7 @@ async def test_enter_fixes_the_admin_user_through_its_plan_and_the_finding_goes(
         assert not [f for f in shown_findings(screen) if f.rule.value == ADMIN and f.matches("contosodev")]
         assert shown_findings(screen)  # the others are still listed
     assert not await admin_user_enabled(server, "contosodev")
-    assert not [f for f in cli_findings(server) if f["rule"] == ADMIN and f["target"].get("registry") == "contosodev"]
+    config = tmp_path / "config.toml"
+    config.touch()
+    after = cli_findings(server, config)
+    assert not [f for f in after if f["rule"] == ADMIN and f["target"].get("registry") == "contosodev"]
