@@ -27,6 +27,7 @@ from .models import (
     RoleAssignment,
     RoleAssignmentMode,
     ScopeLevel,
+    Severity,
 )
 
 # Characters a terminal obeys instead of showing: C0 controls (ESC starts colour, cursor, title and
@@ -116,6 +117,10 @@ LATENT_LABEL: dict[Latent, str] = {
     Latent.IMPORT_IMAGE: "can import images",
     Latent.RUN_TASKS: "can push through registry tasks",
 }
+
+
+# Issue 18: a finding's severity, wherever it is shown (`findings` and the console's findings view).
+SEVERITY_STYLE: dict[Severity, str] = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "blue"}
 
 
 # Issue 13: anonymous pull, the widest grant there is, stands out wherever it is shown.

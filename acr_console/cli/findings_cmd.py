@@ -24,8 +24,6 @@ from ..models import Finding, FindingRule, FindingsResult, Severity
 # Exit status of a read that found something (documented in the README and `findings --help`).
 EXIT_FINDINGS = EXIT_FAILED
 
-_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     rules = ", ".join(r.value for r in FindingRule)
@@ -130,7 +128,7 @@ def _table(result: FindingsResult, registries: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from ..presentation import shown
+    from ..presentation import SEVERITY_STYLE, shown
     from .output import stdout_console
 
     console = stdout_console()
@@ -148,7 +146,7 @@ def _table(result: FindingsResult, registries: int) -> None:
             body += Text(f"\nignore expired {ignore.expires}: ", style="yellow") + shown(ignore.reason)
         if f.fix is not None:
             body += Text("\nfix: ", style="dim") + Text(f.fix.command, style="cyan")
-        grid.add_row(Text(f.severity.value.upper(), style=_STYLE[f.severity]), body)
+        grid.add_row(Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity]), body)
     console.print(grid)
     if any(f.fix for f in result.findings):
         console.print(Text("Fix one through its plan: acr-console findings --fix RULE --target ID", style="dim"))

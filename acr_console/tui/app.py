@@ -286,6 +286,8 @@ class AcrConsoleApp(App[int]):
             self.push_screen(ExpiringScreen(int(arg) if arg else self.settings.expiry_warning_days))
         elif command.name == "audit":
             self.open_audit()
+        elif command.name == "findings":
+            self.open_findings()
         elif command.name == "help":
             self.action_help()
         elif command.name == "quit":
@@ -353,6 +355,11 @@ class AcrConsoleApp(App[int]):
         from .screens.audit import AuditScreen
 
         self.push_screen(AuditScreen())
+
+    def open_findings(self) -> None:
+        from .screens.findings import FindingsScreen
+
+        self.push_screen(FindingsScreen())
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def switch_profile(self, name: str) -> None:

@@ -28,10 +28,12 @@ if TYPE_CHECKING:
     from ..azure.authorization import RoleDefinitions
     from ..azure.clients import AzureClients
     from ..azure.connection import Connection
+    from ..azure.findings_scan import FindingsScan
     from ..azure.principals import ExpiringCredential
     from ..azure.registries import RegistryListing
     from ..azure.takeover_cache import TakeoverCache
     from ..azure.takeover_reads import OwnerFacts, ReadCount
+    from ..models import FindingSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,18 @@ class Backend:
         if refresh:
             await self.registries(refresh=True)
         return await self.all_access()
+
+    async def findings(self, settings: FindingSettings, now: datetime, *, refresh: bool = False) -> FindingsScan:
+        """The findings view's one read (issue 18): every rule over the whole tenant, as `acr-console
+        findings` reads it (azure/findings_scan.py), with the session's `[findings]` settings."""
+        from ..azure.findings_scan import scan_findings
+
+        if refresh:
+            await self.registries(refresh=True)
+        scan = await scan_findings(self.az, self.definitions, settings, now=now)
+        for access in scan.snapshot.accesses:
+            self._remember(access)
+        return scan
 
     async def principal(self, ref: str) -> PrincipalDetail:
         from ..azure.principals import read_principal_detail

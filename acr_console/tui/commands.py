@@ -42,6 +42,8 @@ class ConsoleCommands(Provider):
         return [
             ("Registries", "The registry browser.", partial(app.run_command, "registries")),
             ("Expiring credentials", "Credentials expired or expiring soon.", partial(app.run_command, "expiring")),
+            ("Findings", "What an auditor would flag, with the plan that fixes it.",
+             partial(app.run_command, "findings")),
             ("Audit log", "Every write the console made, with its result.", partial(app.run_command, "audit")),
             ("Help", "Keys and commands.", app.action_help),
         ]

@@ -11,6 +11,7 @@ COMMAND_WORDS: dict[str, str] = {
     "sp": "principal", "principal": "principal", "expiring": "expiring", "exp": "expiring",
     "audit": "audit", "log": "audit", "help": "help", "quit": "quit", "q": "quit",
     "profile": "profile", "ctx": "profile", "new": "create", "revoke": "revoke",
+    "findings": "findings",
 }
 
 # What the argument of a command names, for completion on the command line: the names the console
@@ -18,8 +19,8 @@ COMMAND_WORDS: dict[str, str] = {
 ARGUMENT_KIND: dict[str, str] = {"registry": "registry", "principal": "principal", "revoke": "principal",
                                  "profile": "profile"}
 
-COMMAND_HELP = (":registries · :acr NAME · :sp NAME|appId · :revoke NAME|appId · :expiring [DAYS] · :audit · "
-                ":profile NAME · :new · :help · :q")
+COMMAND_HELP = (":registries · :acr NAME · :sp NAME|appId · :revoke NAME|appId · :expiring [DAYS] · :findings · "
+                ":audit · :profile NAME · :new · :help · :q")
 
 
 class CommandError(ValueError):

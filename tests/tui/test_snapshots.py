@@ -125,3 +125,17 @@ def test_access_takeover_detail(size: tuple[int, int], pristine: dict[str, Any],
 def test_principal_owners_and_federated(pristine: dict[str, Any], snap_compare: Any) -> None:
     app = build_app(sandbox_connection(pristine))
     assert snap_compare(app, run_before=_principal_owners, terminal_size=(80, 24))
+
+
+async def _findings(pilot: Any) -> None:
+    """Issue 18: the findings view, `f` on the registry list: most severe first, the severity coloured,
+    the highlighted finding (the admin user on contosodev) in full under the table."""
+    await settle(pilot)
+    await pilot.press("f")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_findings_view(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
+    app = build_app(sandbox_connection(pristine))
+    assert snap_compare(app, run_before=_findings, terminal_size=size)

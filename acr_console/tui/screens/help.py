@@ -47,6 +47,8 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("type token", "a registry token: user name and password of the registry's own, repositories from its "
                    "scope map (D disables it, X removes a password)"),
     ("(N d) / (expired)", "a credential that expires within the warning window (yellow) / has expired (red)"),
+    ("HIGH / MEDIUM / LOW", "Findings: the severity (red, yellow, blue); fix in the Fix column: Enter shows the "
+                            "plan that fixes it"),
     ("✓ ✗ – · …", "plan steps: done, failed, skipped, waiting, running"),
     ("(disabled: read-only)", "a write key in read-only mode: pressing it says it is refused"),
 )
@@ -146,6 +148,7 @@ def screen_sections() -> Sequence[tuple[str, Sequence[type[DOMNode]]]]:
     from .confirm_plan import ConfirmPlanScreen
     from .execution import ExecutionScreen
     from .expiring import ExpiringScreen
+    from .findings import FindingsScreen
     from .forms.base import OperationForm
     from .principal import PrincipalScreen
     from .registries import RegistriesScreen
@@ -159,6 +162,7 @@ def screen_sections() -> Sequence[tuple[str, Sequence[type[DOMNode]]]]:
         ("Principal", (PrincipalScreen,)),
         ("Expiring credentials", (ExpiringScreen,)),
         ("Tenant", (TenantScreen,)),
+        ("Findings", (FindingsScreen,)),
         ("Audit log", (AuditScreen,)),
         ("Every list (the tables above)", (RowTable,)),
         ("The / filter", (FilterBar,)),

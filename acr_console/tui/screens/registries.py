@@ -56,6 +56,10 @@ class RegistriesScreen(ListScreen[RegistryListing]):
         Binding("r", "refresh", "Refresh", tooltip="Read the registries again.", id="registries.refresh"),
         Binding("t", "tenant", "Tenant", tooltip="Every identity with a right on any registry, the widest first.",
                 id="registries.tenant"),
+        # Not in the footer: at 80 columns it pushed ": Cmd" off the line. `?`, the palette and
+        # `:findings` name it.
+        Binding("f", "findings", "Findings", tooltip="What an auditor would flag, most severe first; Enter on one "
+                "shows the plan that fixes it.", id="registries.findings", show=False),
         operation_binding("n", "registries", CREATE_PRINCIPAL, "New SP",
                           "Create a service principal for the highlighted registry."),
     ]
@@ -99,6 +103,10 @@ class RegistriesScreen(ListScreen[RegistryListing]):
         from .tenant import TenantScreen
 
         self.app.push_screen(TenantScreen())
+
+    def action_findings(self) -> None:
+        """Issue 18: the findings view (it reads; its fixes are writes, refused there in read-only mode)."""
+        self.console.open_findings()
 
     def action_operation(self, name: str) -> None:
         """Start a write for the highlighted registry."""
