@@ -175,8 +175,8 @@ class Backend:
         return accesses
 
     async def tenant_access(self, *, refresh: bool = False) -> list[RegistryAccess]:
-        """Every visible registry's access, for the tenant view (issue 18). The one place that view
-        reads: registry by registry for now (read_all_access); the tenant-wide read replaces it here."""
+        """Every visible registry's access, for the tenant view (issue 18): the tenant-wide read
+        (read_all_access → azure/tenant_access.py: role assignments once per subscription)."""
         if refresh:
             await self.registries(refresh=True)
         return await self.all_access()

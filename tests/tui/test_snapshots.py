@@ -122,9 +122,10 @@ def test_access_takeover_detail(size: tuple[int, int], pristine: dict[str, Any],
     assert snap_compare(app, run_before=_takeover_detail, terminal_size=size)
 
 
-def test_principal_owners_and_federated(pristine: dict[str, Any], snap_compare: Any) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_principal_owners_and_federated(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
     app = build_app(sandbox_connection(pristine))
-    assert snap_compare(app, run_before=_principal_owners, terminal_size=(80, 24))
+    assert snap_compare(app, run_before=_principal_owners, terminal_size=size)
 
 
 async def _findings(pilot: Any) -> None:
