@@ -80,11 +80,27 @@ async def _create_form(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def _tenant(pilot: Any) -> None:
+    # Issue 18: `t` on the registry list: every identity with a right, the widest first.
+    await settle(pilot)
+    await pilot.press("t")
+    await settle(pilot)
+
+
+async def _findings(pilot: Any) -> None:
+    # Issue 18: `f` on the registry list: most severe first, the highlighted finding in full below.
+    await settle(pilot)
+    await pilot.press("f")
+    await settle(pilot)
+
+
 SCENES: dict[str, Scene] = {
     "registries": _registries,
     "registry-access": _access,
     "principal": _principal,
     "expiring": _expiring,
+    "tenant": _tenant,
+    "findings": _findings,
     "help": _help,
     "create-principal": _create_form,
 }

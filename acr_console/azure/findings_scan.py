@@ -2,7 +2,8 @@
 
 One tenant-wide access read (``read_all_access``, through ``tenant_access``: role assignments once per
 subscription, one directory pass), then the credentials of every service principal with a right
-(``credential_reads``, two batched rounds), then, only when asked, the takeover facts of those principals (``takeover_reads``, one batched round).
+(``credential_reads``, two batched rounds), then, only when asked, the takeover facts of those
+principals (``takeover_reads``, one batched round).
 """
 
 from __future__ import annotations

@@ -65,19 +65,6 @@ def test_screenshot_script_writes_svgs(tmp_path: Path) -> None:
     assert svg.startswith("<svg") and "contosoprod" in svg
 
 
-async def _tenant(pilot: Any) -> None:
-    """Issue 18: the tenant view, `t` on the registry list: every identity, the widest first."""
-    await settle(pilot)
-    await pilot.press("t")
-    await settle(pilot)
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_tenant_view(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
-    app = build_app(sandbox_connection(pristine))
-    assert snap_compare(app, run_before=_tenant, terminal_size=size)
-
-
 async def _takeover_detail(pilot: Any) -> None:
     """Issue 17: contosoprod's access with github-actions-payments highlighted, its detail pane scrolled
     to who can take it over (Dana Whitfield, the tenant-wide holders once) and its federated credentials."""
@@ -126,17 +113,3 @@ def test_access_takeover_detail(size: tuple[int, int], pristine: dict[str, Any],
 def test_principal_owners_and_federated(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
     app = build_app(sandbox_connection(pristine))
     assert snap_compare(app, run_before=_principal_owners, terminal_size=size)
-
-
-async def _findings(pilot: Any) -> None:
-    """Issue 18: the findings view, `f` on the registry list: most severe first, the severity coloured,
-    the highlighted finding (the admin user on contosodev) in full under the table."""
-    await settle(pilot)
-    await pilot.press("f")
-    await settle(pilot)
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_findings_view(size: tuple[int, int], pristine: dict[str, Any], snap_compare: Any) -> None:
-    app = build_app(sandbox_connection(pristine))
-    assert snap_compare(app, run_before=_findings, terminal_size=size)
