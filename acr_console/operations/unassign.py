@@ -55,6 +55,7 @@ class CheckedUnassignById:
     role: str  # its name, or the role definition's GUID when it is not a built-in role
     principal: str  # the principal's display name, or its object id when the directory does not return it
     orphaned: bool  # the directory did not return the principal
+    is_self: bool = False  # the principal is the identity the console signs in as
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,10 @@ async def _check_by_id(assignment_id: str, reads: Reads) -> CheckedUnassignById:
     role = builtin.name if builtin is not None else found.role_guid
     # One getByIds for the name: what the access view reads; nothing returned = not in the directory.
     doc = (await get_by_ids(az, [found.principal_id])).get(found.principal_id.lower())
+    me = az.identity or await az.signed_in_identity()  # the token's claims: no request
     return CheckedUnassignById(reads, found, assignment_id, role,
                                str(doc.get("displayName") or found.principal_id) if doc else found.principal_id,
-                               orphaned=doc is None)
+                               orphaned=doc is None, is_self=(me.object_id or "").lower() == found.principal_id.lower())
 
 
 def plan(c: CheckedUnassign | CheckedUnassignById) -> Plan:
@@ -151,6 +153,12 @@ def _plan_by_id(c: CheckedUnassignById) -> Plan:
                    "orphaned": c.orphaned})
     step = delete_assignment_step(c.reads.az, a.id, f"Remove {c.role} of {who} at {a.scope}", 0)
     warnings = []
+    if c.is_self:
+        # `findings` proposes this for a broad Owner or Contributor, which the console's own identity
+        # often holds (the demo's admin does): removing it can take away what the console needs.
+        warnings.append(f"{c.principal} is the identity this console signs in as: removing {c.role} at {a.scope} "
+                        "takes it away from the console too, and what it alone could do (assign roles there, read "
+                        "or change those registries) may not be possible afterwards.")
     if c.orphaned:
         warnings.append(f"Microsoft Entra ID did not return principal {a.principal_id}: it may have been deleted, be "
                         "too new to have replicated, or be of a type the console does not read. Removing the "

@@ -60,6 +60,7 @@ async def test_by_id_of_a_live_principal_names_it(az: AzureClients, audit: Audit
     (assignment,) = await direct_assignments(az, LEGACY_REGISTRY, doc["servicePrincipalObjectId"])
     plan = await prepare(UnassignRequest(assignment_id=assignment.id), reads_for(az))
     assert plan.target["orphaned"] is False and plan.target["principal"] == doc["displayName"]
+    assert not any("signs in as" in w for w in plan.warnings)
     assert (await run_plan(az, plan, audit=audit)).ok
     assert await direct_assignments(az, LEGACY_REGISTRY, doc["servicePrincipalObjectId"]) == []
 
@@ -74,3 +75,19 @@ async def test_by_id_of_a_live_principal_names_it(az: AzureClients, audit: Audit
 async def test_bad_requests_are_refused_before_anything_is_sent(az: AzureClients, request_: UnassignRequest) -> None:
     with pytest.raises(InputError):
         await prepare(request_, reads_for(az))
+
+
+async def test_by_id_of_the_consoles_own_assignment_warns_before_anything_is_sent(az: AzureClients) -> None:
+    # `findings` proposes `unassign --assignment-id` for an Owner at a subscription, and the sandbox
+    # admin, the identity the console signs in as, holds one: the plan must say whose it is.
+    from acr_console.azure.authorization import assignments_of
+    from acr_console.azure.registries import list_subscriptions
+
+    me = az.identity or await az.signed_in_identity()
+    assert me.object_id
+    subscription = (await list_subscriptions(az))[0]
+    (own, *_) = [a for a in await assignments_of(az, subscription.id, me.object_id)
+                 if a.scope.lower() == f"/subscriptions/{subscription.id}".lower()]
+    plan = await prepare(UnassignRequest(assignment_id=own.id), reads_for(az))
+    assert len(plan.steps) == 1
+    assert any("the identity this console signs in as" in w for w in plan.warnings), plan.warnings
