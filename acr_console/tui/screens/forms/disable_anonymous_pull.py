@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.widgets import Select, Static
-
-from ....errors import InputError
 from ....models import Registry
 from ....operations.registry import DISABLE_ANONYMOUS_PULL
-from .base import OperationForm
+from .registry_switch import RegistrySwitchForm
 
 
-def registry_label(registry: Registry) -> str:
-    return f"{registry.name} (anonymous pull ON)" if registry.anonymous_pull_enabled else registry.name
-
-
-class DisableAnonymousPullForm(OperationForm):
+class DisableAnonymousPullForm(RegistrySwitchForm):
     OPERATION = DISABLE_ANONYMOUS_PULL
+    SETTING = "anonymous pull"
+    EXPLANATION = ("Anyone who can reach a registry with anonymous pull pulls every repository without signing in. "
+                   "Turning it off makes pulling need a credential; role assignments and tokens stay as they are.")
 
-    def __init__(self, registries: list[Registry], registry: Registry | None = None) -> None:
-        super().__init__()
-        # Those with anonymous pull on first: they are the ones this is for.
-        self.registries = sorted(registries, key=lambda r: not r.anonymous_pull_enabled)
-        self.initial = registry or (self.registries[0] if self.registries else None)
+    def is_on(self, registry: Registry) -> bool:
+        return registry.anonymous_pull_enabled
 
-    def compose_fields(self) -> ComposeResult:
-        yield Static(Text("Anyone who can reach a registry with anonymous pull pulls every repository without "
-                          "signing in. Turning it off makes pulling need a credential; role assignments and "
-                          "tokens stay as they are.", style="dim"))
-        yield from self.field("registry", "Registry", Select(
-            [(registry_label(r), r.id) for r in self.registries],
-            value=self.initial.id if self.initial else Select.NULL, allow_blank=self.initial is None, compact=True))
-
-    def on_mount(self) -> None:
-        self.query_one("#field-registry", Select).focus()
-
-    def request(self) -> object:
+    def request_for(self, registry_id: str) -> object:
         from ....operations import DisableAnonymousPullRequest
 
-        value = self.query_one("#field-registry", Select).value
-        if not isinstance(value, str):
-            raise InputError("choose a registry", field="registry")
-        return DisableAnonymousPullRequest(registry=value)
+        return DisableAnonymousPullRequest(registry=registry_id)
