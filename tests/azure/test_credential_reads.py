@@ -5,9 +5,10 @@ Graph's shapes: `POST /directoryObjects/getByIds` returns each service principal
 `passwordCredentials`/`keyCredentials` (learn.microsoft.com/graph/api/directoryobject-getbyids, up to
 1,000 ids); their applications are found with `GET /applications?$filter=appId in (…)` inside `$batch`
 (json-batching: at most 20 requests each), 15 appIds an `in`: "the request is limited to 15 expressions
-in the filter clause by default" (learn.microsoft.com/graph/filter-query-parameter, the note on `in`). The demo seed's stories: helm-chart-publisher's
-secret sits on its service principal, jenkins-legacy-builds' on its application, base-image-builder has a
-certificate only (DEMO_PASSWORD_OVERRIDES, CERTIFICATE_PRINCIPALS); a managed identity has no application.
+in the filter clause by default" (learn.microsoft.com/graph/filter-query-parameter, the note on `in`).
+The demo seed's stories: helm-chart-publisher's secret sits on its service principal, jenkins-legacy-builds'
+on its application, base-image-builder has a certificate only (DEMO_PASSWORD_OVERRIDES,
+CERTIFICATE_PRINCIPALS); a managed identity has no application.
 """
 
 from __future__ import annotations
