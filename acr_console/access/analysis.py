@@ -165,18 +165,36 @@ def _resolve_definition(assignment: RoleAssignment, definitions: Mapping[str, Ro
     )
 
 
+# Pure functions of scope strings, cached: a tenant-wide read analyses 500 registries, each with the
+# same few scopes above it (root, management groups, subscription, resource group), and calls these
+# once per assignment per registry (hundreds of thousands of times).
+_scope_level = lru_cache(maxsize=1 << 14)(scope_level)
+_is_inherited = lru_cache(maxsize=1 << 14)(is_inherited)
+_is_at_or_above = lru_cache(maxsize=1 << 14)(is_at_or_above)
+
+
 def assignment_paths(
     registry: Registry, assignment: RoleAssignment, definition: RoleDefinition | None
 ) -> tuple[AccessPath, ...]:
     """The paths one assignment gives its principal, before group expansion (``via_groups`` empty)."""
+    return _assignment_paths(assignment, definition, registry.role_assignment_mode, registry.admin_user_enabled,
+                             _is_inherited(assignment.scope, registry.id))
+
+
+@lru_cache(maxsize=1 << 14)
+def _assignment_paths(assignment: RoleAssignment, definition: RoleDefinition | None, mode: RoleAssignmentMode,
+                      admin_user_enabled: bool, inherited: bool) -> tuple[AccessPath, ...]:
+    """`assignment_paths` by what it depends on: an assignment above the registries (subscription,
+    management group) gives the same paths on each registry of the same mode, so a tenant-wide read
+    builds them once, not once per registry. The paths are frozen, so sharing them is safe."""
     base = AccessPath(
         kind=PathKind.ROLE_ASSIGNMENT,
         role=definition.role_name if definition is not None else assignment.role_guid,
         role_definition_id=assignment.role_definition_id,
         assignment_id=assignment.id,
         scope=assignment.scope,
-        scope_level=scope_level(assignment.scope),
-        inherited=is_inherited(assignment.scope, registry.id),
+        scope_level=_scope_level(assignment.scope),
+        inherited=inherited,
     )
     if definition is None:
         return (base,)
@@ -184,8 +202,7 @@ def assignment_paths(
         dataclasses.replace(base, rights=rights, latent=latent, repositories=repositories, confidence=confidence,
                             possible=possible)
         for rights, latent, repositories, confidence, possible in _outcomes(
-            definition, registry.role_assignment_mode, registry.admin_user_enabled,
-            assignment.condition, assignment.condition_version)
+            definition, mode, admin_user_enabled, assignment.condition, assignment.condition_version)
     )
 
 
@@ -381,7 +398,7 @@ def analyse(
             draft.paths[path] = None
 
     for assignment in assignments:
-        if not is_at_or_above(assignment.scope, registry.id):
+        if not _is_at_or_above(assignment.scope, registry.id):
             continue
         paths = assignment_paths(registry, assignment, _resolve_definition(assignment, lookup))
         if not paths:

@@ -34,6 +34,7 @@ true, "push": false, "delete": false, "paths": [{"kind": "anonymous-pull", "righ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,6 +84,12 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _entry(entry: AccessEntry) -> dict[str, Any]:
+    return entry_json(entry, _path)
+
+
+def entry_json(entry: AccessEntry, path_json: Callable[[AccessPath], Any]) -> dict[str, Any]:
+    """An entry in the shape above, each path rendered by ``path_json`` (the report's own shape, or a
+    cache of them: group members share their paths' objects)."""
     principal = entry.principal
     rights = entry.rights
     doc = {
@@ -101,7 +108,7 @@ def _entry(entry: AccessEntry) -> dict[str, Any]:
         "push": Right.PUSH in rights,
         "delete": Right.DELETE in rights,
         "latent": sorted(x.value for x in entry.latent),
-        "paths": [_path(p) for p in entry.paths],
+        "paths": [path_json(p) for p in entry.paths],
     }
     if entry.token is not None:  # a registry token's entry only (issue 13 item 4)
         doc["token"] = _token(entry.token)

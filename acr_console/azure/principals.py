@@ -20,15 +20,15 @@ from ..models import (
 )
 from .authorization import RoleDefinitions, assignments_of
 from .clients import AzureClients
+from .credential_reads import PrincipalCredentials, read_credentials
 from .directory import (
+    GET_BY_IDS_LIMIT,
     application_for,
     credentials_of,
     find_service_principal,
-    get_by_ids,
     member_of,
     principal_from_json,
 )
-from .graph import batch_error, graph_batch
 from .registries import list_subscriptions
 from .tenant_access import iter_tenant_access, read_tenant_access
 
@@ -88,36 +88,47 @@ async def read_expiring(az: AzureClients, within_days: int, definitions: RoleDef
     visible registry, soonest first.
 
     The registries come from the tenant-wide read, one at a time as each is complete: only who
-    reaches which registry, and the registry tokens' expiring passwords, are kept of each."""
+    reaches which registry, and the registry tokens' expiring passwords, are kept of each. The
+    credentials of the service principals they name (credential_reads.read_credentials) are read
+    a thousand principals at a time as the registries come, beside the rest of the tenant read."""
     now = now or datetime.now(UTC)
     reach: dict[str, set[str]] = {}
     token_passwords: list[ExpiringCredential] = []
-    async with contextlib.aclosing(iter_tenant_access(az, definitions)) as accesses:
-        async for access in accesses:
-            for entry in access.entries:
-                oid = entry.principal.object_id
-                if oid and entry.principal.type in (PrincipalType.SERVICE_PRINCIPAL, PrincipalType.MANAGED_IDENTITY):
-                    reach.setdefault(oid.lower(), set()).add(access.registry.name)
-            token_passwords += _expiring_token_passwords([access], within_days, now)
-    sps = await get_by_ids(az, list(reach))
-    app_ids = sorted({doc["appId"] for doc in sps.values() if doc.get("appId")})
-    responses = await graph_batch(az, [{"url": f"/applications(appId='{a}')"} for a in app_ids])
-    apps: dict[str, dict] = {}
-    for app_id, resp in zip(app_ids, responses, strict=True):
-        if resp["status"] == 200:
-            apps[app_id] = resp["body"]
-        elif resp["status"] != 404:  # 404: an application in another tenant
-            raise batch_error(resp, f"read application {app_id}")
+    reads: list[asyncio.Future[dict[str, PrincipalCredentials]]] = []
+    waiting: list[str] = []
+    try:
+        async with contextlib.aclosing(iter_tenant_access(az, definitions)) as accesses:
+            async for access in accesses:
+                for entry in access.entries:
+                    oid = entry.principal.object_id
+                    if oid and entry.principal.type in (PrincipalType.SERVICE_PRINCIPAL,
+                                                        PrincipalType.MANAGED_IDENTITY):
+                        key = oid.lower()
+                        names = reach.get(key)
+                        if names is None:
+                            names = reach[key] = set()
+                            waiting.append(key)
+                        names.add(access.registry.name)
+                if len(waiting) >= GET_BY_IDS_LIMIT:  # a full getByIds: read them now
+                    reads.append(asyncio.ensure_future(read_credentials(az, waiting)))
+                    waiting = []
+                token_passwords += _expiring_token_passwords([access], within_days, now)
+        if waiting:
+            reads.append(asyncio.ensure_future(read_credentials(az, waiting)))
+        found: dict[str, PrincipalCredentials] = {}
+        for part in await asyncio.gather(*reads):
+            found.update(part)
+    finally:
+        for read in reads:
+            if not read.done():
+                read.cancel()
+        await asyncio.gather(*reads, return_exceptions=True)
     out: list[ExpiringCredential] = []
-    for oid, doc in sps.items():
-        principal = principal_from_json(doc)
-        creds = credentials_of(doc, CredentialOwner.SERVICE_PRINCIPAL)
-        app = apps.get(doc.get("appId", ""))
-        if app is not None:
-            creds += credentials_of(app, CredentialOwner.APPLICATION)
-        for cred in creds:
+    for oid, held in found.items():
+        # The service principal's own credentials before its application's (the order ties keep).
+        for cred in sorted(held.credentials, key=lambda c: c.owner is CredentialOwner.APPLICATION):
             if cred.expires_within(now, within_days):
-                out.append(ExpiringCredential(principal, cred, tuple(sorted(reach[oid]))))
+                out.append(ExpiringCredential(held.principal, cred, tuple(sorted(reach[oid]))))
     out += token_passwords
     out.sort(key=lambda x: (x.credential.end or now, x.principal.display_name.lower()))
     return out

@@ -49,9 +49,15 @@ from .registries import MAX_CONCURRENT_SUBSCRIPTIONS, list_subscriptions, regist
 from .registry_access import groups_below, read_registry_tokens
 
 # Two requests each (tokens, scope maps); 16 registries at once keep the connection pool (64) and
-# ARM's per-client read budget comfortable while 500 registries take 32 rounds, fewer than the
-# assignment pages they run beside.
+# ARM's per-client read budget comfortable while 500 registries take 32 rounds.
 MAX_CONCURRENT_TOKEN_READS = 16
+# ...but only 4 while subscriptions' assignment lists are still being read. Beside those lists, the
+# token reads' pace is set by this process's CPU (the SDK's models, ~8 ms a request), not by latency:
+# on large:20000 at 50 ms, 1,000 token and scope-map reads took 8 s whether 8 or 32 were in flight,
+# and with 32 the assignment pages, which are the longest chain, waited behind them (21 s for the
+# 305-page chain with 4 registries at once, 24 s with 8, 28 s with 16; benchmarks/tenant_report.py).
+# Once the lists are in, nothing waits on the chain and the reads widen to 16.
+TOKEN_READS_BESIDE_LISTS = 4
 
 # What principal_from_json reads (and group_tree's names).
 _PRINCIPAL_FIELDS = ("id", "@odata.type", "displayName", "userPrincipalName", "appId", "servicePrincipalType",
@@ -275,8 +281,15 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
     # worth of analyses never waits in memory.
     out: asyncio.Queue[RegistryAccess | BaseException | None] = asyncio.Queue(maxsize=1)
     gate = asyncio.Semaphore(MAX_CONCURRENT_SUBSCRIPTIONS)
-    token_gate = asyncio.Semaphore(MAX_CONCURRENT_TOKEN_READS)
-    counts = {"known": 0, "done": 0}
+    token_gate = asyncio.Semaphore(TOKEN_READS_BESIDE_LISTS)
+    counts = {"known": 0, "done": 0, "lists": 0}
+
+    def list_done() -> None:
+        """A subscription's assignment list is read (or will not be): the last one widens the token reads."""
+        counts["lists"] -= 1
+        if counts["lists"] == 0:
+            for _ in range(MAX_CONCURRENT_TOKEN_READS - TOKEN_READS_BESIDE_LISTS):
+                token_gate.release()
 
     def tell() -> None:
         if progress is not None:
@@ -287,6 +300,7 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
             return await read_registry_tokens(az, reg)
 
     async def one_subscription(subscription_id: str, given: list[Registry] | None) -> None:
+        listed = False
         async with gate:
             listing = asyncio.ensure_future(registries_in(az, subscription_id)) if given is None else None
             pages = subscription_assignment_pages(az, subscription_id)
@@ -306,6 +320,8 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
                 tell()
                 token_tasks = [asyncio.ensure_future(tokens_of(reg)) for reg in regs]
                 read = await _read_subscription(regs, pages, first, definitions, directory)
+                listed = True
+                list_done()
                 by_task = dict(zip(token_tasks, regs, strict=True))
                 pending = set(token_tasks)
                 while pending:
@@ -320,6 +336,8 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
                         future.cancel()
                 await asyncio.gather(*own, return_exceptions=True)
                 await pages.aclose()
+                if not listed:  # no list (no registries, an error, cancelled): it waits on nothing more
+                    list_done()
 
     async def run() -> None:
         work: list[asyncio.Future[None]] = []
@@ -331,6 +349,7 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
                 work = [asyncio.ensure_future(one_subscription(sub, regs)) for sub, regs in by_sub.items()]
             else:
                 work = [asyncio.ensure_future(one_subscription(s.id, None)) for s in await list_subscriptions(az)]
+            counts["lists"] = len(work)
             await asyncio.gather(*work)
             await out.put(None)
         except BaseException as exc:  # handed to the reader, who raises it

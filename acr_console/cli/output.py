@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..console_output import make_console, print_error, print_warning
@@ -40,6 +41,18 @@ def json_text(doc: Any, *, pretty: bool | None = None) -> str:
     text = json.dumps(doc, indent=2 if pretty else None, separators=None if pretty else (",", ":"),
                       ensure_ascii=encoding not in ("utf8", "utf16", "utf32"))
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def compact_json_encoder() -> Callable[[Any], str]:
+    """`json_text(doc, pretty=False)` as a function, its encoder made once: `report` writes 150,000
+    entries, and json.dumps with arguments builds a new encoder for each."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=encoding not in ("utf8", "utf16", "utf32")).encode
+
+    def text(doc: Any) -> str:
+        return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", encode(doc))
+
+    return text
 
 
 def print_json(doc: Any) -> None:

@@ -32,15 +32,15 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from ..access import to_json
+from ..access.report import entry_json
 from ..azure.authorization import RoleDefinitions
 from ..azure.clients import AzureClients
 from ..azure.errors import AzureCallError
 from ..azure.tenant_access import iter_tenant_access
 from ..errors import EXIT_OK, OutputError, describe_os_error
-from ..models import RegistryAccess
+from ..models import AccessPath, RegistryAccess
 from .handover import silence_stdout
-from .output import json_text, make_console, print_warning
+from .output import compact_json_encoder, json_text, make_console, print_warning
 
 FORMATS = ("json", "jsonl", "csv")
 CSV_COLUMNS = ("registry", "principalType", "displayName", "objectId", "appId", "enabled", "orphaned",
@@ -59,21 +59,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def report_entries(access: RegistryAccess) -> list[dict[str, Any]]:
     """The registry's entries in the report's shape (module docstring), in `access --json`'s order."""
-    doc = to_json(access)
-    out = []
-    for entry, entry_doc in zip(access.entries, doc["entries"], strict=True):
-        paths = [{"kind": p["kind"], "role": p["role"],
-                  "scopeLevel": path.scope_level.value if path.scope_level else None, "scope": p["scope"],
-                  "inherited": p["inherited"], "viaGroups": p["viaGroups"], "repositories": p["repositories"],
-                  "confidence": p["confidence"], "rights": p["rights"], "assignmentId": p["assignmentId"]}
-                 for path, p in zip(entry.paths, entry_doc["paths"], strict=True)]
-        item = {"registry": access.registry.name, "principal": entry_doc["principal"],
-                "orphaned": entry_doc["orphaned"], "pull": entry_doc["pull"], "push": entry_doc["push"],
-                "delete": entry_doc["delete"], "latent": entry_doc["latent"], "paths": paths}
-        if "token" in entry_doc:
-            item["token"] = entry_doc["token"]
-        out.append(item)
-    return out
+    # Each path rendered once: a group's members share its paths' objects (and the analysis shares an
+    # inherited assignment's paths between registries), so a registry's 300 entries hold few paths.
+    # The dicts are shared between entries; the writers only read them.
+    rendered: dict[int, dict[str, Any]] = {}
+
+    def path_doc(path: AccessPath) -> dict[str, Any]:
+        doc = rendered.get(id(path))
+        if doc is None:
+            doc = rendered[id(path)] = {
+                "kind": path.kind.value, "role": path.role,
+                "scopeLevel": path.scope_level.value if path.scope_level else None, "scope": path.scope,
+                "inherited": path.inherited, "viaGroups": list(path.via_groups),
+                "repositories": None if path.repositories is None else list(path.repositories),
+                "confidence": path.confidence.value, "rights": sorted(r.value for r in path.rights),
+                "assignmentId": path.assignment_id}
+        return doc
+
+    name = access.registry.name
+    # entry_json's keys are the report's, in its order, after "registry" (the paths the report's own).
+    return [{"registry": name, **entry_json(entry, path_doc)} for entry in access.entries]
 
 
 def registry_json(access: RegistryAccess, entries: int) -> dict[str, Any]:
@@ -140,6 +145,7 @@ class _Writer:
     def __init__(self, out: TextIO, head: dict[str, Any]) -> None:
         self.out = out
         self.head = head
+        self.encode = compact_json_encoder()  # json_text(entry, pretty=False), one encoder for all
 
     def start(self) -> None:
         return None
@@ -163,8 +169,8 @@ class _JsonWriter(_Writer):
         self.out.write(opening[:-1] + ',"entries":[')
 
     def registry(self, access: RegistryAccess, entries: list[dict[str, Any]]) -> None:
-        for entry in entries:
-            self.out.write(("\n" if self.first else ",\n") + json_text(entry, pretty=False))
+        if entries:  # one write a registry, each entry on a line of its own
+            self.out.write(("\n" if self.first else ",\n") + ",\n".join(map(self.encode, entries)))
             self.first = False
 
     def finish(self, registries: list[dict[str, Any]], unreadable: list[dict[str, Any]]) -> None:
@@ -174,8 +180,8 @@ class _JsonWriter(_Writer):
 
 class _JsonLinesWriter(_Writer):
     def registry(self, access: RegistryAccess, entries: list[dict[str, Any]]) -> None:
-        for entry in entries:
-            self.out.write(json_text(entry, pretty=False) + "\n")
+        if entries:
+            self.out.write("".join(self.encode(entry) + "\n" for entry in entries))
 
 
 class _CsvWriter(_Writer):

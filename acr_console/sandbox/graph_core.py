@@ -221,7 +221,11 @@ def fetch_objects(req: GraphRequest, otypes: tuple[str, ...], ids: list[str] | N
     store = req.sb.store
     type_marks = ",".join("?" * len(otypes))
     hint_sql, hint_params = _sql_hint(flt)
-    base = f"SELECT type, doc FROM directory_objects WHERE type IN ({type_marks}){hint_sql}"
+    # An appId or id hint: `+type` keeps SQLite off the (type, seq) index, which it would otherwise
+    # walk over every object of the type (17 ms per `appId in (…)` at 20,000 applications, 0.03 ms
+    # through dir_by_app). A displayName hint needs the (type, display_name) index: left as it is.
+    by_key = hint_sql.startswith((" AND app_id IN", " AND id IN"))
+    base = f"SELECT type, doc FROM directory_objects WHERE {'+' if by_key else ''}type IN ({type_marks}){hint_sql}"
     if ids is None:
         for row in store.rows(base + " ORDER BY seq", [*otypes, *hint_params]):
             yield row["type"], _parsed(row["doc"])
