@@ -27,9 +27,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from ..access.report import entry_json
@@ -37,7 +40,7 @@ from ..azure.authorization import RoleDefinitions
 from ..azure.clients import AzureClients
 from ..azure.errors import AzureCallError
 from ..azure.tenant_access import iter_tenant_access
-from ..errors import EXIT_OK, OutputError, describe_os_error
+from ..errors import EXIT_OK, OutputError, UsageError, describe_os_error
 from ..models import AccessPath, RegistryAccess
 from .handover import silence_stdout
 from .output import compact_json_encoder, json_text, make_console, print_warning
@@ -51,6 +54,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="every registry × every identity with a right, for the whole tenant")
     p.add_argument("--format", choices=FORMATS, default="json",
                    help="json: one document (default); jsonl: one entry a line; csv: one row per registry × identity")
+    p.add_argument("--diff", metavar="BEFORE.json",
+                   help="compare the tenant as read now with this earlier report and print what changed, as "
+                        "`acr-console diff` does (exit 0 nothing changed, 1 something did); the report itself is "
+                        "not printed")
+    p.add_argument("--json", action="store_true", help="with --diff: print the difference as JSON")
+    p.add_argument("--save", metavar="FILE",
+                   help="write the report to FILE (whole or not at all: a temporary file beside it, renamed at the "
+                        "end) instead of standard output; with --diff, the report to compare with next time")
     p.set_defaults(handler=run)
 
 
@@ -226,27 +237,29 @@ async def _tenant(az: AzureClients) -> str | None:
     return None
 
 
+def _check_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The options' own mistakes, and the earlier report read and checked: all before any request."""
+    from .diff_cmd import load_report
+
+    if args.json and not args.diff:
+        raise UsageError("--json goes with --diff (the report is JSON already: --format json)")
+    if args.diff and args.format != "json":
+        raise UsageError("--diff compares JSON reports: leave out --format, or use --format json")
+    if args.save:
+        folder = Path(args.save).parent
+        if not folder.is_dir():
+            raise UsageError(f"--save {args.save}: the folder {folder} does not exist")
+        if Path(args.save).is_dir():
+            raise UsageError(f"--save {args.save}: is a folder; name a file")
+    return load_report(args.diff) if args.diff else None
+
+
 async def run(args: argparse.Namespace, az: AzureClients) -> int:
-    head = {"generatedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "cloud": az.connection.cloud.name, "tenant": await _tenant(az)}
-    writer = WRITERS[args.format](sys.stdout, head)
-    errors: dict[str, AzureCallError] = {}
-    registries: list[dict[str, Any]] = []
+    before = _check_options(args)
+    if args.save or before is not None:
+        return await _run_to_file(args, az, before)
     try:
-        with _progress() as tell:
-            writer.start()
-            async with contextlib.aclosing(iter_tenant_access(az, RoleDefinitions(az), progress=tell,
-                                                              errors=errors)) as stream:
-                async for access in stream:
-                    entries = report_entries(access)
-                    writer.registry(access, entries)
-                    sys.stdout.flush()  # this registry is out before the next one is awaited
-                    registries.append(registry_json(access, len(entries)))
-        registries.sort(key=lambda r: r["name"].lower())
-        unreadable = [{"subscriptionId": sub, "error": f"{err.code}: {err.message}"}
-                      for sub, err in sorted(errors.items())]
-        writer.finish(registries, unreadable)
-        sys.stdout.flush()
+        errors = await _write_report(sys.stdout, args.format, az)
     except BrokenPipeError:
         raise  # the reader went away (`| head`): the command line's SIGPIPE handling (cli/main.py)
     except (OSError, ValueError) as exc:  # ENOSPC; a ValueError when standard output was closed
@@ -254,7 +267,64 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
             raise
         silence_stdout()
         raise OutputError(f"the report could not be written to standard output: {describe_os_error(exc)}") from None
+    _warn_unreadable(errors)
+    return EXIT_OK
+
+
+async def _run_to_file(args: argparse.Namespace, az: AzureClients, before: dict[str, Any] | None) -> int:
+    """The report into a file (--save FILE, or a temporary one to compare), then the comparison. The file
+    is written beside its destination and renamed only when whole, so a run that is interrupted or
+    fails leaves an earlier FILE as it was (os.replace is atomic on one filesystem: POSIX rename(2))."""
+    from .diff_cmd import load_report, print_diff
+
+    folder = Path(args.save).parent if args.save else None
+    fd, tmp = tempfile.mkstemp(prefix=".acr-console-report-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="" if args.format == "csv" else None) as out:
+            try:
+                errors = await _write_report(out, args.format, az)
+            except OSError as exc:
+                raise OutputError(f"the report could not be written to {args.save or tmp}: "
+                                  f"{describe_os_error(exc)}") from None
+        after = load_report(tmp) if before is not None else None
+        if args.save:
+            os.replace(tmp, args.save)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    _warn_unreadable(errors)
+    if before is None or after is None:
+        return EXIT_OK
+    return print_diff(before, after, as_json=args.json, before_name=args.diff,
+                      after_name=args.save or "the tenant as read now")
+
+
+async def _write_report(out: TextIO, fmt: str, az: AzureClients) -> dict[str, AzureCallError]:
+    """The whole report to `out`, a registry at a time as each is read; the subscriptions whose
+    registries could not be listed (left out)."""
+    head = {"generatedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "cloud": az.connection.cloud.name, "tenant": await _tenant(az)}
+    writer = WRITERS[fmt](out, head)
+    errors: dict[str, AzureCallError] = {}
+    registries: list[dict[str, Any]] = []
+    with _progress() as tell:
+        writer.start()
+        async with contextlib.aclosing(iter_tenant_access(az, RoleDefinitions(az), progress=tell,
+                                                          errors=errors)) as stream:
+            async for access in stream:
+                entries = report_entries(access)
+                writer.registry(access, entries)
+                out.flush()  # this registry is out before the next one is awaited
+                registries.append(registry_json(access, len(entries)))
+    registries.sort(key=lambda r: r["name"].lower())
+    unreadable = [{"subscriptionId": sub, "error": f"{err.code}: {err.message}"}
+                  for sub, err in sorted(errors.items())]
+    writer.finish(registries, unreadable)
+    out.flush()
+    return errors
+
+
+def _warn_unreadable(errors: dict[str, AzureCallError]) -> None:
     for sub, err in sorted(errors.items()):
         print_warning(f"the registries of subscription {sub} could not be listed, so the report leaves them out "
                       f"({err.code}: {err.message})")
-    return EXIT_OK
