@@ -49,7 +49,13 @@ if TYPE_CHECKING:
     from acr_console.access.permissions import EffectivePermissions, action_matches, match_confidence
     from acr_console.access.report import to_json, to_json_with_shared_takeover, to_json_with_takeover
     from acr_console.access.scopes import is_at_or_above, is_inherited, normalise_scope, scope_level
-    from acr_console.access.takeover import TakeoverIndex, federated_credentials, path_json, takeover_paths
+    from acr_console.access.takeover import (
+        TakeoverIndex,
+        federated_credentials,
+        holder_counts,
+        path_json,
+        takeover_paths,
+    )
     from acr_console.access.tokens import (
         rights_by_repository,
         rights_on,
@@ -89,6 +95,7 @@ _HOME = {
     "read_subject": "federated",
     "TakeoverIndex": "takeover",
     "federated_credentials": "takeover",
+    "holder_counts": "takeover",
     "path_json": "takeover",
     "takeover_paths": "takeover",
     "to_json_with_takeover": "report",
@@ -144,6 +151,7 @@ __all__ = [
     "federated_json",
     "filter_entries",
     "groups_of",
+    "holder_counts",
     "is_anonymous",
     "is_at_or_above",
     "is_inherited",

@@ -346,6 +346,21 @@ def takeover_paths(entry: AccessEntry, facts: DirectoryFacts | TakeoverIndex) ->
     return tuple(out)
 
 
+def holder_counts(paths: Iterable[TakeoverPath]) -> tuple[int, int]:
+    """(how many can take the principal over, how many of them only in two steps): counted by who, not
+    by path (one holder with two routes is one); the principal itself is not counted."""
+    who: set[str] = set()
+    one_step: set[str] = set()
+    for p in paths:
+        if p.itself:
+            continue
+        key = (p.by.object_id or p.by.display_name).lower()
+        who.add(key)
+        if p.steps == 1:
+            one_step.add(key)
+    return len(who), len(who - one_step)
+
+
 def _path_key(path: TakeoverPath) -> tuple[object, ...]:
     return (
         path.steps,

@@ -18,7 +18,14 @@ import asyncio
 
 from ..models import DirectoryFacts, RegistryAccess
 from .clients import AzureClients
-from .takeover_reads import ReadCount, join_facts, read_owner_facts, read_tenant_facts, takeable_principals
+from .takeover_reads import (
+    OwnerFacts,
+    ReadCount,
+    join_facts,
+    read_owner_facts,
+    read_tenant_facts,
+    takeable_principals,
+)
 
 
 class TakeoverCache:
@@ -27,14 +34,21 @@ class TakeoverCache:
     Concurrent readers wait for the same read; a read that failed is not kept (the next one tries
     again). ``tenant_reads`` counts the tenant-wide reads started, for tests and benchmarks."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_owners: bool = False) -> None:
         self._tenant: asyncio.Future[DirectoryFacts] | None = None
         self.tenant_reads = 0
+        # keep_owners: the principals' own facts are kept too, so a principal holding rights on many
+        # registries is read once (the whole-tenant report); the console reads them per view.
+        self._keep_owners = keep_owners
+        self._owners = OwnerFacts({}, {}, {}, {})
+        self._owners_read: set[str] = set()
 
     def invalidate(self) -> None:
         """Forget the tenant-wide facts (a read under way too: it may have read what a write changed):
         the next read fetches them again."""
         self._tenant = None
+        self._owners = OwnerFacts({}, {}, {}, {})
+        self._owners_read = set()
 
     def refresh(self, since: int) -> None:
         """A "read again" that began when ``tenant_reads`` was ``since``: forget the tenant-wide facts
@@ -64,7 +78,13 @@ class TakeoverCache:
         count = count if count is not None else ReadCount()
         tenant_count, own_count = ReadCount(), ReadCount()
         cached = self.holds
+        wanted = takeable_principals(access)
+        if self._keep_owners:
+            wanted = [p for p in wanted if (p.object_id or "").lower() not in self._owners_read]
         tenant, own = await asyncio.gather(self.tenant_facts(az, tenant_count),
-                                           read_owner_facts(az, takeable_principals(access), own_count))
+                                           read_owner_facts(az, wanted, own_count))
         count.add(own_count, *(() if cached else (tenant_count,)))
+        if self._keep_owners:
+            self._owners_read.update((p.object_id or "").lower() for p in wanted)
+            own = self._owners = self._owners.merged(own)
         return join_facts(access, tenant, own)

@@ -284,6 +284,13 @@ class OwnerFacts:
     federated_credentials: dict[str, tuple[FederatedIdentityCredential, ...]]
     application_objects: dict[str, str]
 
+    def merged(self, other: OwnerFacts) -> OwnerFacts:
+        """These facts and ``other``'s (of other principals) together."""
+        return OwnerFacts({**self.service_principal_owners, **other.service_principal_owners},
+                          {**self.application_owners, **other.application_owners},
+                          {**self.federated_credentials, **other.federated_credentials},
+                          {**self.application_objects, **other.application_objects})
+
     @property
     def owners(self) -> tuple[Principal, ...]:
         """Every owner named, once each."""

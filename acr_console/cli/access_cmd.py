@@ -10,6 +10,7 @@ from ..access import (
     TakeoverIndex,
     federated_credentials,
     filter_entries,
+    holder_counts,
     read_federated,
     takeover_paths,
     to_json,
@@ -78,10 +79,8 @@ def _disabled(entry: AccessEntry) -> bool:
 def takeover_summary(paths: tuple[TakeoverPath, ...], federated: int) -> str:
     """One line for the table: how many can take the principal over (and how many of them in two steps),
     and its federated credentials. Counted by who, not by path: one holder with two routes is one."""
-    who = {(p.by.object_id or p.by.display_name).lower() for p in paths if not p.itself}
-    one_step = {(p.by.object_id or p.by.display_name).lower() for p in paths if not p.itself and p.steps == 1}
-    two = len(who - one_step)
-    parts = [f"{len(who)} can take over" + (f" ({two} two-step)" if two else "")] if who else []
+    who, two = holder_counts(paths)
+    parts = [f"{who} can take over" + (f" ({two} two-step)" if two else "")] if who else []
     if federated:
         parts.append(f"{federated} federated credential" + ("s" if federated > 1 else ""))
     return "\n".join(parts) or "none found"

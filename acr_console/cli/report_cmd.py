@@ -35,10 +35,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..access import TakeoverIndex, federated_credentials, holder_counts, takeover_paths
 from ..access.report import entry_json
 from ..azure.authorization import RoleDefinitions
 from ..azure.clients import AzureClients
 from ..azure.errors import AzureCallError
+from ..azure.takeover_cache import TakeoverCache
+from ..azure.takeover_reads import takeable_principals
 from ..azure.tenant_access import iter_tenant_access
 from ..errors import EXIT_OK, OutputError, UsageError, describe_os_error
 from ..models import AccessPath, RegistryAccess
@@ -48,6 +51,7 @@ from .output import compact_json_encoder, json_text, make_console, print_warning
 FORMATS = ("json", "jsonl", "csv")
 CSV_COLUMNS = ("registry", "principalType", "displayName", "objectId", "appId", "enabled", "orphaned",
                "pull", "push", "delete", "latent", "paths")
+TAKEOVER_COLUMNS = ("takeoverHolders", "takeoverTwoStep", "federatedCredentials")  # with --include-takeover
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +63,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "`acr-console diff` does (exit 0 nothing changed, 1 something did); the report itself is "
                         "not printed")
     p.add_argument("--json", action="store_true", help="with --diff: print the difference as JSON")
+    p.add_argument("--include-takeover", action="store_true",
+                   help="also count, for each service principal with a right, who can take it over (add a "
+                        "credential to it) and its federated credentials, as `access --include-takeover` reads them")
     p.add_argument("--save", metavar="FILE",
                    help="write the report to FILE (whole or not at all: a temporary file beside it, renamed at the "
                         "end) instead of standard output; with --diff, the report to compare with next time")
@@ -141,6 +148,13 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def takeover_cells(entry: dict[str, Any]) -> list[str]:
+    counts = entry.get("takeover")
+    if counts is None:
+        return ["", "", ""]
+    return [str(counts["holders"]), str(counts["twoStep"]), str(counts["federated"])]
+
+
 def csv_row(entry: dict[str, Any]) -> list[str]:
     p = entry["principal"]
     paths = "; ".join(path_summary(path, entry.get("token")) for path in entry["paths"])
@@ -202,10 +216,11 @@ class _CsvWriter(_Writer):
         self.writer = csv.writer(out, lineterminator="\r\n")
 
     def start(self) -> None:
-        self.writer.writerow(CSV_COLUMNS)
+        self.writer.writerow(CSV_COLUMNS + (TAKEOVER_COLUMNS if self.head.get("takeover") else ()))
 
     def registry(self, access: RegistryAccess, entries: list[dict[str, Any]]) -> None:
-        self.writer.writerows(csv_row(e) for e in entries)
+        with_takeover = bool(self.head.get("takeover"))
+        self.writer.writerows(csv_row(e) + (takeover_cells(e) if with_takeover else []) for e in entries)
 
 
 WRITERS: dict[str, type[_Writer]] = {"json": _JsonWriter, "jsonl": _JsonLinesWriter, "csv": _CsvWriter}
@@ -259,7 +274,7 @@ async def run(args: argparse.Namespace, az: AzureClients) -> int:
     if args.save or before is not None:
         return await _run_to_file(args, az, before)
     try:
-        errors = await _write_report(sys.stdout, args.format, az)
+        errors = await _write_report(sys.stdout, args.format, az, include_takeover=args.include_takeover)
     except BrokenPipeError:
         raise  # the reader went away (`| head`): the command line's SIGPIPE handling (cli/main.py)
     except (OSError, ValueError) as exc:  # ENOSPC; a ValueError when standard output was closed
@@ -282,7 +297,7 @@ async def _run_to_file(args: argparse.Namespace, az: AzureClients, before: dict[
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="" if args.format == "csv" else None) as out:
             try:
-                errors = await _write_report(out, args.format, az)
+                errors = await _write_report(out, args.format, az, include_takeover=args.include_takeover)
             except OSError as exc:
                 raise OutputError(f"the report could not be written to {args.save or tmp}: "
                                   f"{describe_os_error(exc)}") from None
@@ -299,11 +314,17 @@ async def _run_to_file(args: argparse.Namespace, az: AzureClients, before: dict[
                       after_name=args.save or "the tenant as read now")
 
 
-async def _write_report(out: TextIO, fmt: str, az: AzureClients) -> dict[str, AzureCallError]:
+async def _write_report(out: TextIO, fmt: str, az: AzureClients, *,
+                        include_takeover: bool = False) -> dict[str, AzureCallError]:
     """The whole report to `out`, a registry at a time as each is read; the subscriptions whose
     registries could not be listed (left out)."""
-    head = {"generatedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "cloud": az.connection.cloud.name, "tenant": await _tenant(az)}
+    head: dict[str, Any] = {"generatedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+                            "cloud": az.connection.cloud.name, "tenant": await _tenant(az)}
+    if include_takeover:
+        head["takeover"] = True
+    # The tenant-wide takeover facts once, each service principal's owners once however many
+    # registries it reaches (azure/takeover_cache.py).
+    takeover = TakeoverCache(keep_owners=True) if include_takeover else None
     writer = WRITERS[fmt](out, head)
     errors: dict[str, AzureCallError] = {}
     registries: list[dict[str, Any]] = []
@@ -313,6 +334,8 @@ async def _write_report(out: TextIO, fmt: str, az: AzureClients) -> dict[str, Az
                                                           errors=errors)) as stream:
             async for access in stream:
                 entries = report_entries(access)
+                if takeover is not None:
+                    await _add_takeover(az, takeover, access, entries)
                 writer.registry(access, entries)
                 out.flush()  # this registry is out before the next one is awaited
                 registries.append(registry_json(access, len(entries)))
@@ -322,6 +345,23 @@ async def _write_report(out: TextIO, fmt: str, az: AzureClients) -> dict[str, Az
     writer.finish(registries, unreadable)
     out.flush()
     return errors
+
+
+async def _add_takeover(az: AzureClients, cache: TakeoverCache, access: RegistryAccess,
+                        entries: list[dict[str, Any]]) -> None:
+    """Each entry's `takeover`: {"holders", "twoStep", "federated"} for a service principal with a right
+    (how many can take it over, of them only in two steps, its federated credentials: the counts of
+    `access --include-takeover`), null for anything else."""
+    joined, facts = await cache.read(az, access)
+    index = TakeoverIndex(facts)
+    readable = set(map(id, takeable_principals(joined)))
+    for entry, doc in zip(joined.entries, entries, strict=True):
+        if id(entry.principal) not in readable:
+            doc["takeover"] = None
+            continue
+        holders, two_step = holder_counts(takeover_paths(entry, index))
+        doc["takeover"] = {"holders": holders, "twoStep": two_step,
+                           "federated": len(federated_credentials(entry, index))}
 
 
 def _warn_unreadable(errors: dict[str, AzureCallError]) -> None:

@@ -166,3 +166,42 @@ def test_a_progress_bar_on_a_terminal_and_the_report_untouched(tenant: SandboxSe
     assert proc.returncode == 0
     assert b"reading registries" in shown and f"{DEMO_REGISTRIES}/{DEMO_REGISTRIES}".encode() in shown
     assert len(proc.stdout.splitlines()) == len(report["entries"])  # nothing of the bar on standard output
+
+
+def test_include_takeover_counts_what_access_include_takeover_lists(tenant: SandboxServer) -> None:
+    """Issue 18 with issue 17: each service principal's takeover counts in the report are the holders
+    `access REGISTRY --include-takeover --json` lists for it (its own paths and the tenant-wide ones
+    its `tenantWideTakeover` names, each holder once, itself not counted), and its federated credentials."""
+    result = run_cli(tenant, "report", "--format", "jsonl", "--include-takeover")
+    assert result.returncode == 0, result.stderr
+    entries = [json.loads(line) for line in result.stdout.splitlines()]
+    access = run_cli(tenant, "access", "contosoprod", "--include-takeover", "--json")
+    assert access.returncode == 0, access.stderr
+    doc = json.loads(access.stdout)
+    shared = doc["tenantWideTakeover"]
+    checked = 0
+    for expected in doc["entries"]:
+        (got,) = [e for e in entries if e["registry"] == "contosoprod"
+                  and e["principal"]["objectId"] == expected["principal"]["objectId"]
+                  and e["principal"]["displayName"] == expected["principal"]["displayName"]]
+        if expected["principal"]["type"] != "servicePrincipal" or not expected["paths"]:
+            assert got["takeover"] is None, got
+            continue
+        kind = expected["tenantWideTakeover"]
+        paths = expected["takeover"] + (shared[kind] if kind else [])
+        # The shared list is everyone's: a tenant-wide holder is not counted on its own entry either.
+        me = expected["principal"]["objectId"]
+        others = [p for p in paths if not p["self"] and p["by"]["objectId"] != me]
+        holders = {p["by"]["objectId"] for p in others}
+        one_step = {p["by"]["objectId"] for p in others if p["steps"] == 1}
+        assert got["takeover"] == {"holders": len(holders), "twoStep": len(holders - one_step),
+                                   "federated": len(expected["federated"])}, expected["principal"]["displayName"]
+        checked += 1
+    assert checked >= 10
+    payments = next(e for e in entries if e["registry"] == "contosoprod"
+                    and e["principal"]["displayName"] == "github-actions-payments")
+    assert payments["takeover"]["federated"] == 2 and payments["takeover"]["holders"] >= 1
+    csv_out = run_cli(tenant, "report", "--format", "csv", "--include-takeover")
+    assert csv_out.returncode == 0, csv_out.stderr
+    header = next(csv.reader(io.StringIO(csv_out.stdout)))
+    assert header[-3:] == ["takeoverHolders", "takeoverTwoStep", "federatedCredentials"]

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ...access import TakeoverIndex, groups_of
+from ...access import TakeoverIndex, groups_of, holder_counts
 from ...access.federated import read_federated
 from ...models import AccessEntry, DirectoryFacts, PrincipalType, Registry, RegistryAccess, Right
 from ...operations.registry import (
@@ -38,7 +38,7 @@ from ...presentation import (
 )
 from ..actions import OPERATION_ACTION, operation_binding
 from ..messages import TakeoverRead
-from ..widgets.path_detail import PathDetail, Takeover, holders, takeable
+from ..widgets.path_detail import PathDetail, Takeover, takeable
 from ..widgets.row_table import Row, RowTable, Shown
 from .list_screen import Column, ListScreen
 
@@ -83,7 +83,7 @@ def takeover_cell(entry: AccessEntry, takeover: Takeover) -> Text:
         return Text("?", style="bold red")
     if takeover.index is None:
         return Text("…", style="dim")
-    count, _two = holders(takeover.paths(entry))
+    count, _two = holder_counts(takeover.paths(entry))
     text = Text(str(count), style="yellow" if count else "dim")
     if takeover.federated(entry):
         text.append(" " + FEDERATED_MARK, style="bold magenta")

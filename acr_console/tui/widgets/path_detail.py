@@ -12,7 +12,14 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...access import TakeoverIndex, federated_credentials, read_federated, takeover_paths, token_credentials
+from ...access import (
+    TakeoverIndex,
+    federated_credentials,
+    holder_counts,
+    read_federated,
+    takeover_paths,
+    token_credentials,
+)
 from ...access.federated import FederatedReading
 from ...models import (
     AccessEntry,
@@ -95,14 +102,6 @@ def takeable(entry: AccessEntry) -> bool:
     """A principal that takes a credential: a service principal with a right (what the reads cover)."""
     return entry.principal.type is PrincipalType.SERVICE_PRINCIPAL and bool(entry.principal.object_id) and bool(
         entry.rights)
-
-
-def holders(paths: Sequence[TakeoverPath]) -> tuple[int, int]:
-    """(how many can take the principal over, how many of them only in two steps): counted by who, not
-    by path (one holder with two routes is one); the principal itself is not counted."""
-    who = {(p.by.object_id or p.by.display_name).lower() for p in paths if not p.itself}
-    one_step = {(p.by.object_id or p.by.display_name).lower() for p in paths if not p.itself and p.steps == 1}
-    return len(who), len(who - one_step)
 
 
 def how_text(path: TakeoverPath) -> str:
@@ -194,7 +193,7 @@ def describe_takeover(entry: AccessEntry, takeover: Takeover) -> Text:
         return text
     paths = takeover.paths(entry)
     credentials = takeover.federated(entry)
-    count, two = holders(paths)
+    count, two = holder_counts(paths)
     text.append("\ntakeover: ", style="bold")
     text.append(f"{count} can take it over" + (f" ({two} only in two steps)" if two else "") if count else
                 "no one found who can add a credential")
