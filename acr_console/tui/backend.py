@@ -181,14 +181,15 @@ class Backend:
             await self.registries(refresh=True)
         return await self.all_access()
 
-    async def findings(self, settings: FindingSettings, now: datetime, *, refresh: bool = False) -> FindingsScan:
+    async def findings(self, settings: FindingSettings, now: datetime, *, refresh: bool = False,
+                       include_takeover: bool = False) -> FindingsScan:
         """The findings view's one read (issue 18): every rule over the whole tenant, as `acr-console
         findings` reads it (azure/findings_scan.py), with the session's `[findings]` settings."""
         from ..azure.findings_scan import scan_findings
 
         if refresh:
             await self.registries(refresh=True)
-        scan = await scan_findings(self.az, self.definitions, settings, now=now)
+        scan = await scan_findings(self.az, self.definitions, settings, include_takeover=include_takeover, now=now)
         for access in scan.snapshot.accesses:
             self._remember(access)
         return scan

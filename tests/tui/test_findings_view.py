@@ -234,3 +234,27 @@ async def test_enter_fixes_the_admin_user_through_its_plan_and_the_finding_goes(
     config.touch()
     after = cli_findings(server, config)
     assert not [f for f in after if f["rule"] == ADMIN and f["target"].get("registry") == "contosodev"]
+
+
+async def test_t_reads_takeover_and_lists_what_findings_include_takeover_lists(
+        findings_view_sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`T` turns the takeover rule on, as `findings --include-takeover` does: its findings are those of
+    the command line run as a process, and the "not evaluated" line goes."""
+    env = {**os.environ, "ACR_CONSOLE_CONFIG": str(empty_config(tmp_path_factory))}
+    result = subprocess.run([str(ENTRY), "--sandbox-data", str(findings_view_sandbox.data_dir), "findings", "--json",
+                             "--include-takeover"], capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL, env=env)
+    assert result.returncode == 1, result.stderr
+    rule = FindingRule.TAKEOVER_BY_UNPRIVILEGED.value
+    want = sorted(f["target"].get("principal") or "" for f in json.loads(result.stdout) if f["rule"] == rule)
+    assert want, "the demo tenant has holders without a right of their own (Dana Whitfield, Erin Oduya…)"
+    app = app_for(findings_view_sandbox, read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_findings(pilot)
+        assert not [f for f in shown_findings(screen) if f.rule.value == rule]
+        assert f"{rule} not evaluated" in str(screen.query_one("#findings-message").render())
+        await pilot.press("T")
+        await settle(pilot)
+        got = sorted(f.target.get("principal") or "" for f in shown_findings(screen) if f.rule.value == rule)
+        assert got == want
+        assert f"{rule} not evaluated" not in str(screen.query_one("#findings-message").render())

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from ...azure.errors import from_exception
-from ...models import Finding, Severity
+from ...models import Finding, FindingRule, Severity
 from ...presentation import SEVERITY_STYLE, printable, shown
 from ..widgets.path_detail import DetailPane
 from ..widgets.row_table import Row, RowTable, Shown
@@ -119,7 +119,11 @@ class FindingsScreen(ListScreen["FindingsScan"]):
                 id="findings.filter"),
         Binding("r", "refresh", "Refresh", tooltip="Read the tenant and evaluate the rules again.",
                 id="findings.refresh"),
+        Binding("T", "takeover", "Takeover", tooltip="Also read who can take over each principal (the "
+                "takeover-by-unprivileged rule), as `findings --include-takeover` does; again to stop.",
+                id="findings.takeover"),
     ]
+    include_takeover = False
     HELP_NOTES = (
         "Severity: HIGH (red), MEDIUM (yellow), LOW (blue). Fix: Enter shows the plan of the operation that fixes "
         "it, as `acr-console findings --fix RULE --target ID` does; · no fix the console can run. Thresholds, "
@@ -148,7 +152,14 @@ class FindingsScreen(ListScreen["FindingsScan"]):
             self.fit_columns()
 
     async def fetch(self, refresh: bool) -> FindingsScan:
-        return await self.backend.findings(self.console.settings.findings, self.console.now(), refresh=refresh)
+        return await self.backend.findings(self.console.settings.findings, self.console.now(), refresh=refresh,
+                                           include_takeover=self.include_takeover)
+
+    def action_takeover(self) -> None:
+        self.include_takeover = not self.include_takeover
+        self.notify("Reading who can take over each principal too." if self.include_takeover
+                    else "Takeover paths are no longer read.")
+        self.load()
 
     def build_rows(self, data: FindingsScan) -> list[Row]:
         return finding_rows(data.result.findings)
@@ -174,6 +185,8 @@ class FindingsScreen(ListScreen["FindingsScan"]):
         if needle and shown.matched < shown.total:
             text.append(f" · filter '{needle}'", style="dim")
         for rule, why in result.skipped_rules:  # said once, here, not per row
+            if rule is FindingRule.TAKEOVER_BY_UNPRIVILEGED:  # the command line's advice is a flag; here a key
+                why = "who can take over each principal was not read (T reads it)"
             text.append(f"\n{rule.value} not evaluated: {why}", style="dim")
         return text
 
