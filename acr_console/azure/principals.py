@@ -30,7 +30,7 @@ from .directory import (
     principal_from_json,
 )
 from .registries import list_subscriptions
-from .tenant_access import iter_tenant_access, read_tenant_access
+from .tenant_access import Progress, iter_tenant_access, read_tenant_access
 
 
 async def read_principal_detail(az: AzureClients, ref: str, definitions: RoleDefinitions) -> PrincipalDetail:
@@ -72,10 +72,12 @@ class ExpiringCredential:
 
 
 async def read_all_access(az: AzureClients, definitions: RoleDefinitions,
-                          registries: list[Registry] | None = None) -> list[RegistryAccess]:
+                          registries: list[Registry] | None = None, *,
+                          progress: Progress | None = None) -> list[RegistryAccess]:
     """Every visible registry's access (or each of `registries`, in their order), through the
-    tenant-wide read (tenant_access.py): role assignments once per subscription, one directory pass."""
-    accesses = await read_tenant_access(az, definitions, registries=registries)
+    tenant-wide read (tenant_access.py): role assignments once per subscription, one directory pass.
+    `progress(done, known)` as registries are found and finished."""
+    accesses = await read_tenant_access(az, definitions, registries=registries, progress=progress)
     if registries is not None:
         order = {r.id.lower(): i for i, r in enumerate(registries)}
         accesses.sort(key=lambda a: order.get(a.registry.id.lower(), len(order)))

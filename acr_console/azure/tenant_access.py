@@ -381,6 +381,8 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
 
 
 async def read_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
-                             registries: list[Registry] | None = None) -> list[RegistryAccess]:
+                             registries: list[Registry] | None = None,
+                             progress: Progress | None = None) -> list[RegistryAccess]:
     """`iter_tenant_access` gathered into a list."""
-    return [access async for access in iter_tenant_access(az, definitions, registries=registries)]
+    return [access async for access in iter_tenant_access(az, definitions, registries=registries,
+                                                          progress=progress)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -165,21 +166,22 @@ class Backend:
 
         return await read_owner_facts(self.az, [principal])
 
-    async def all_access(self) -> list[RegistryAccess]:
+    async def all_access(self, progress: Callable[[int, int], None] | None = None) -> list[RegistryAccess]:
         from ..azure.principals import read_all_access
 
         listing = await self.registries()
-        accesses = await read_all_access(self.az, self.definitions, listing.registries)
+        accesses = await read_all_access(self.az, self.definitions, listing.registries, progress=progress)
         for access in accesses:
             self._remember(access)
         return accesses
 
-    async def tenant_access(self, *, refresh: bool = False) -> list[RegistryAccess]:
+    async def tenant_access(self, *, refresh: bool = False,
+                            progress: Callable[[int, int], None] | None = None) -> list[RegistryAccess]:
         """Every visible registry's access, for the tenant view (issue 18): the tenant-wide read
         (read_all_access → azure/tenant_access.py: role assignments once per subscription)."""
         if refresh:
             await self.registries(refresh=True)
-        return await self.all_access()
+        return await self.all_access(progress)
 
     async def findings(self, settings: FindingSettings, now: datetime, *, refresh: bool = False,
                        include_takeover: bool = False) -> FindingsScan:

@@ -16,6 +16,7 @@ role-based-access-control/role-assignments-list-rest). The sandbox serves both
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -140,3 +141,15 @@ async def test_given_registries_come_back_in_their_order(tenant: SandboxServer, 
     assert [a.registry.id for a in accesses] == [r.id for r in chosen]
     listed = {r["path"].lower() for r in tenant.sandbox.store.request_log(since) if r["path"].endswith(ASSIGNMENTS_END)}
     assert listed == {f"/subscriptions/{r.subscription_id}{ASSIGNMENTS_END}".lower() for r in chosen}
+
+
+async def test_progress_counts_every_registry_read(az: AzureClients) -> None:
+    """What the console's tenant view shows while it reads ("3 of 8 registries read"): `progress(done,
+    known)` through read_all_access, never going back, ending with every registry done."""
+    from acr_console.azure.principals import read_all_access
+
+    calls: list[tuple[int, int]] = []
+    accesses = await read_all_access(az, RoleDefinitions(az), progress=lambda done, known: calls.append((done, known)))
+    assert calls and calls[-1] == (len(accesses), len(accesses))
+    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in itertools.pairwise(calls))
+    assert all(done <= known for done, known in calls)

@@ -150,7 +150,13 @@ class TenantScreen(ListScreen["list[RegistryAccess]"]):
     async def fetch(self, refresh: bool) -> list[RegistryAccess]:
         if self.backend.listing is not None:
             self.set_message(f"Reading who has access to {len(self.backend.listing.registries)} registries…")
-        return await self.backend.tenant_access(refresh=refresh)
+
+        def progress(done: int, known: int) -> None:
+            # Called on this worker's event loop (the app's): the message can be set directly.
+            if self.data is None and known:
+                self.set_message(f"Reading who has access: {done} of {known} registries read…")
+
+        return await self.backend.tenant_access(refresh=refresh, progress=progress)
 
     def build_rows(self, data: list[RegistryAccess]) -> list[Row]:
         return identity_rows(tenant_identities(data))
