@@ -23,7 +23,7 @@ from ...azure.errors import from_exception
 from ...models import Finding, FindingRule, Severity
 from ...presentation import SEVERITY_STYLE, printable, shown
 from ..widgets.path_detail import DetailPane
-from ..widgets.row_table import Row, RowTable, Shown
+from ..widgets.row_table import Row, Shown
 from .list_screen import Column, ListScreen
 
 if TYPE_CHECKING:
@@ -130,26 +130,19 @@ class FindingsScreen(ListScreen["FindingsScan"]):
         "rules turned off and ignores are in the configuration file's [findings] table."
     )
 
+    CUT_IN_THE_MIDDLE = "target"  # github-actions-* stay apart in a narrow column
+
+    def fitted_widths(self, width: int) -> dict[str, int | None] | None:
+        return dict(column_widths(self.rows, width))
+
     def columns(self) -> Sequence[Column]:
-        widths = column_widths(self.rows, self._table_width())
+        widths = column_widths(self.rows, self.table_width())
         return (Column("Sev", "severity", SEVERITY_WIDTH), Column("Rule", "rule", widths["rule"]),
                 Column("Target", "target", widths["target"]), Column("Evidence", "evidence", widths["evidence"]),
                 Column("Fix", "fix", FIX_WIDTH))
 
     def compose_below(self) -> ComposeResult:
         yield DetailPane(id="findings-detail")
-
-    def _table_width(self) -> int:
-        # The screen's width less the table's vertical scrollbar (2 cells), which a long list shows.
-        return (self.size.width or self.app.size.width) - 2
-
-    def fit_columns(self) -> None:
-        self.table.cut_in_the_middle("target")  # github-actions-* stay apart in a narrow column
-        self.table.set_widths(dict(column_widths(self.rows, self._table_width())))
-
-    def on_resize(self) -> None:
-        if self.is_mounted and self.query(RowTable):
-            self.fit_columns()
 
     async def fetch(self, refresh: bool) -> FindingsScan:
         return await self.backend.findings(self.console.settings.findings, self.console.now(), refresh=refresh,
@@ -163,10 +156,6 @@ class FindingsScreen(ListScreen["FindingsScan"]):
 
     def build_rows(self, data: FindingsScan) -> list[Row]:
         return finding_rows(data.result.findings)
-
-    def render_rows(self) -> None:
-        self.fit_columns()
-        super().render_rows()
 
     def summary(self, shown: Shown, needle: str) -> Text:
         result = self.data.result if self.data is not None else None

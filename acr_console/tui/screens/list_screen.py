@@ -92,6 +92,13 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
     def what(self) -> str:
         return self.WHAT
 
+    # Columns fitted to the terminal (issue 16): the widths of a screen's flexible columns for the room
+    # the table has, worked out again on each render and resize. None (the default): fixed columns.
+    CUT_IN_THE_MIDDLE: ClassVar[str | None] = None  # the column a narrow table shortens in its middle
+
+    def fitted_widths(self, width: int) -> dict[str, int | None] | None:
+        return None
+
     def first_load(self) -> None:
         self.load()
 
@@ -161,7 +168,24 @@ class ListScreen(ConsoleScreen, Generic[DataT]):
     def failed(self, message: LoadFailed) -> None:
         self.set_message(message.describe())
 
+    def table_width(self) -> int:
+        # The screen's width less the table's vertical scrollbar (2 cells), which a long list shows.
+        return (self.size.width or self.app.size.width) - 2
+
+    def fit_columns(self) -> None:
+        widths = self.fitted_widths(self.table_width())
+        if widths is None:
+            return
+        if self.CUT_IN_THE_MIDDLE is not None:
+            self.table.cut_in_the_middle(self.CUT_IN_THE_MIDDLE)
+        self.table.set_widths(widths)
+
+    def on_resize(self) -> None:
+        if self.is_mounted and self.query(RowTable):
+            self.fit_columns()
+
     def render_rows(self) -> None:
+        self.fit_columns()
         if self.data is None:
             return
         needle = self.query_one(FilterBar).value.strip()

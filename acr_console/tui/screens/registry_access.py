@@ -39,7 +39,7 @@ from ...presentation import (
 from ..actions import OPERATION_ACTION, operation_binding
 from ..messages import TakeoverRead
 from ..widgets.path_detail import PathDetail, Takeover, takeable
-from ..widgets.row_table import Row, RowTable, Shown
+from ..widgets.row_table import Row, Shown
 from .list_screen import Column, ListScreen
 
 _FOCUS_LABEL = {None: "who has access", Right.PUSH: "who can push", Right.PULL: "who can pull",
@@ -252,8 +252,13 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
     def compose_below(self) -> ComposeResult:
         yield PathDetail(id="access-detail")
 
+    CUT_IN_THE_MIDDLE = "name"  # github-actions-*, aks-prod-*-kubelet stay apart at 60 columns
+
+    def fitted_widths(self, width: int) -> dict[str, int | None] | None:
+        return dict(column_widths(self.rows, width))
+
     def columns(self) -> Sequence[Column]:
-        widths = column_widths(self.rows, self._table_width())
+        widths = column_widths(self.rows, self.table_width())
         # Issue 17: the marks sit one space apart, so that Take fits at 80 columns beside names in full.
         return (Column("Principal", "name", widths["name"]), Column("Type", "type", tight=True),
                 Column("Pull", "pull", tight=True),
@@ -261,19 +266,6 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
                 Column("!", "flags", tight=True), Column("Take", "takeover", tight=True),
                 Column("Roles", "roles", widths["roles"]), Column("Scope", "scope", widths["scope"]),
                 Column("Via group", "via", widths["via"]))
-
-    def _table_width(self) -> int:
-        # The screen's width less the table's vertical scrollbar (2 cells), which a long list shows.
-        return (self.size.width or self.app.size.width) - 2
-
-    def fit_columns(self) -> None:
-        """Widths from what the terminal has now, and the names and roles shown (issue 16)."""
-        self.table.cut_in_the_middle("name")  # github-actions-*, aks-prod-*-kubelet stay apart at 60 columns
-        self.table.set_widths(dict(column_widths(self.rows, self._table_width())))
-
-    def on_resize(self) -> None:
-        if self.is_mounted and self.query(RowTable):
-            self.fit_columns()
 
     async def fetch(self, refresh: bool) -> RegistryAccess:
         # "Read again" reads the tenant's takeover facts again too, unless a read began since.
@@ -340,10 +332,6 @@ class RegistryAccessScreen(ListScreen[RegistryAccess]):
 
     def build_rows(self, data: RegistryAccess) -> list[Row]:
         return access_rows(data, self.takeover)
-
-    def render_rows(self) -> None:
-        self.fit_columns()
-        super().render_rows()
 
     def visible_rows(self) -> Sequence[Row]:
         right = self.right

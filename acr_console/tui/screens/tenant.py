@@ -18,7 +18,7 @@ from textual.binding import Binding
 
 from ...models import AccessEntry, Principal, PrincipalType, Registry, RegistryAccess, Right
 from ...presentation import ANONYMOUS_STYLE, printable, type_label
-from ..widgets.row_table import Row, RowTable, Shown
+from ..widgets.row_table import Row, Shown
 from .list_screen import Column, ListScreen
 
 # Identities that live in one registry only: a row per registry, Enter opens that registry.
@@ -129,23 +129,16 @@ class TenantScreen(ListScreen["list[RegistryAccess]"]):
         Binding("r", "refresh", "Refresh", tooltip="Read every registry's access again.", id="tenant.refresh"),
     ]
 
+    CUT_IN_THE_MIDDLE = "name"  # aks-prod-*-kubelet stay apart in a narrow column
+
+    def fitted_widths(self, width: int) -> dict[str, int | None] | None:
+        return dict(column_widths(self.rows, width))
+
     def columns(self) -> Sequence[Column]:
-        widths = column_widths(self.rows, self._table_width())
+        widths = column_widths(self.rows, self.table_width())
         return (Column("Identity", "name", widths["name"]), Column("Type", "type", 7), Column("Push", "push", 4),
                 Column("Pull", "pull", 4), Column("Del", "delete", 3), Column("Via", "via", 6),
                 Column("Can push to", "pushes", widths["pushes"]))
-
-    def _table_width(self) -> int:
-        # The screen's width less the table's vertical scrollbar (2 cells), which a long list shows.
-        return (self.size.width or self.app.size.width) - 2
-
-    def fit_columns(self) -> None:
-        self.table.cut_in_the_middle("name")  # aks-prod-*-kubelet stay apart in a narrow column
-        self.table.set_widths(dict(column_widths(self.rows, self._table_width())))
-
-    def on_resize(self) -> None:
-        if self.is_mounted and self.query(RowTable):
-            self.fit_columns()
 
     async def fetch(self, refresh: bool) -> list[RegistryAccess]:
         if self.backend.listing is not None:
@@ -160,10 +153,6 @@ class TenantScreen(ListScreen["list[RegistryAccess]"]):
 
     def build_rows(self, data: list[RegistryAccess]) -> list[Row]:
         return identity_rows(tenant_identities(data))
-
-    def render_rows(self) -> None:
-        self.fit_columns()
-        super().render_rows()
 
     def summary(self, shown: Shown, needle: str) -> Text:
         data = self.data or []
