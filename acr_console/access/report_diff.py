@@ -274,31 +274,29 @@ def _rights(rights: Iterable[str]) -> list[str]:
     return [r for r in RIGHTS if r in rights]
 
 
+def _only_in(these: dict[Any, Any], others: dict[Any, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What ``these`` entries hold that the matching ``others`` do not: (rights, paths), each naming its
+    registry and principal as ``these`` do. Gains and additions one way, losses and removals the other."""
+    rights_out: list[dict[str, Any]] = []
+    paths_out: list[dict[str, Any]] = []
+    for key, item in these.items():
+        other = others.get(key)
+        rights = _rights(item.rights - (other.rights if other else set()))
+        if rights:
+            rights_out.append({"registry": item.registry, "principal": item.principal, "rights": rights})
+        for pkey, path in item.paths.items():
+            if other is None or pkey not in other.paths:
+                paths_out.append({"registry": item.registry, "principal": item.principal, "path": path})
+    return rights_out, paths_out
+
+
 def diff_reports(before: dict[str, Any], after: dict[str, Any]) -> ReportDiff:
     """The difference from ``before`` to ``after``, both checked by :func:`check_report`. Lists follow
     ``after``'s entry order for what was gained or added, ``before``'s for what was lost or removed."""
     old_registries, old = _index(before)
     new_registries, new = _index(after)
-    gained: list[dict[str, Any]] = []
-    lost: list[dict[str, Any]] = []
-    added: list[dict[str, Any]] = []
-    removed: list[dict[str, Any]] = []
-    for key, item in new.items():
-        was = old.get(key)
-        rights = _rights(item.rights - (was.rights if was else set()))
-        if rights:
-            gained.append({"registry": item.registry, "principal": item.principal, "rights": rights})
-        for pkey, path in item.paths.items():
-            if was is None or pkey not in was.paths:
-                added.append({"registry": item.registry, "principal": item.principal, "path": path})
-    for key, item in old.items():
-        now = new.get(key)
-        rights = _rights(item.rights - (now.rights if now else set()))
-        if rights:
-            lost.append({"registry": item.registry, "principal": item.principal, "rights": rights})
-        for pkey, path in item.paths.items():
-            if now is None or pkey not in now.paths:
-                removed.append({"registry": item.registry, "principal": item.principal, "path": path})
+    gained, added = _only_in(new, old)
+    lost, removed = _only_in(old, new)
     # A registry listed in one report and not the other: none of its aliases (id, name, login
     # server) is known to the other report's list.
     registries_added = [v for v in new_registries.listed.values() if not old_registries.knows(v)]
