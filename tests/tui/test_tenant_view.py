@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from acr_console.access.breadth import TenantIdentity
 from acr_console.main import main
 from acr_console.tui.screens.principal import PrincipalScreen
 from acr_console.tui.screens.registries import RegistriesScreen
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
-from acr_console.tui.screens.tenant import TenantIdentity, TenantScreen
+from acr_console.tui.screens.tenant import TenantScreen
 
 from ..support.sandbox import running_sandbox
 from .conftest import make_app, settle
@@ -138,6 +139,7 @@ async def test_filter_enter_opens_the_principal_or_the_registry_and_escape_goes_
 def test_identities_across_registries_hand_built() -> None:
     """One row per directory principal across registries (by object id, whatever its name says);
     a token, the admin user and anonymous pull one row per registry; widest push first, then pull."""
+    from acr_console.access.breadth import tenant_identities
     from acr_console.models import (
         AccessEntry,
         AccessPath,
@@ -148,7 +150,6 @@ def test_identities_across_registries_hand_built() -> None:
         RegistryAccess,
         Right,
     )
-    from acr_console.tui.screens.tenant import tenant_identities
 
     def reg(name: str) -> Registry:
         return Registry(f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/{name}",
