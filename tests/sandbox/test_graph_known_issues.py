@@ -263,3 +263,27 @@ def test_the_settings_are_served_by_the_control_api(server: SandboxServer) -> No
             "include", "error")
         bad = http.put("/_sandbox/settings", json={"bare_transitive_cast": "maybe"})
         assert bad.status_code == 400 and "empty, error" in bad.json()["error"]["message"]
+
+
+async def test_in_takes_at_most_fifteen_values(graph: httpx.AsyncClient, server: SandboxServer) -> None:
+    """"When using the in operator, the request is limited to 15 expressions in the filter clause by
+    default" (learn.microsoft.com/graph/filter-query-parameter, the note on `in`, and known-issues'
+    query parameter limitations). The console reads applications 15 appIds a request
+    (azure/credential_reads.py) because of it; the sandbox refuses a sixteenth, so a client that
+    sends more fails here as it would against Graph. The error's code and words are not documented:
+    Request_UnsupportedQuery, as for Graph's other unsupported filters."""
+    assert server.sandbox is not None
+    app_ids = [r["app_id"] for r in server.sandbox.store.rows(
+        "SELECT app_id FROM directory_objects WHERE type = 'application' ORDER BY seq LIMIT 16")]
+    assert len(app_ids) == 16
+
+    def query(ids: list[str]) -> dict[str, str]:
+        return {"$filter": "appId in (" + ",".join(f"'{a}'" for a in ids) + ")", "$select": "appId"}
+
+    fifteen = await graph.get("/v1.0/applications", params=query(app_ids[:15]))
+    assert fifteen.status_code == 200, fifteen.text
+    assert {a["appId"] for a in fifteen.json()["value"]} == set(app_ids[:15])
+    sixteen = await graph.get("/v1.0/applications", params=query(app_ids))
+    assert sixteen.status_code == 400
+    assert sixteen.json()["error"]["code"] == "Request_UnsupportedQuery"
+    assert "Max allowed: 15" in sixteen.json()["error"]["message"]
