@@ -78,13 +78,17 @@ class TakeoverCache:
         count = count if count is not None else ReadCount()
         tenant_count, own_count = ReadCount(), ReadCount()
         cached = self.holds
-        wanted = takeable_principals(access)
+        principals = takeable_principals(access)
+        wanted = principals
         if self._keep_owners:
-            wanted = [p for p in wanted if (p.object_id or "").lower() not in self._owners_read]
+            wanted = [p for p in principals if (p.object_id or "").lower() not in self._owners_read]
         tenant, own = await asyncio.gather(self.tenant_facts(az, tenant_count),
                                            read_owner_facts(az, wanted, own_count))
         count.add(own_count, *(() if cached else (tenant_count,)))
         if self._keep_owners:
             self._owners_read.update((p.object_id or "").lower() for p in wanted)
-            own = self._owners = self._owners.merged(own)
+            self._owners = self._owners.merged(own)
+            # This registry's principals only: the facts (and the index built on them) stay the size
+            # of one registry, not of every registry read so far.
+            own = self._owners.of(principals)
         return join_facts(access, tenant, own)

@@ -291,6 +291,18 @@ class OwnerFacts:
                           {**self.federated_credentials, **other.federated_credentials},
                           {**self.application_objects, **other.application_objects})
 
+    def of(self, principals: list[Principal]) -> OwnerFacts:
+        """The facts of ``principals`` only (their service principals' and applications')."""
+        sps = {(p.object_id or "").lower() for p in principals}
+        objects = {sp: self.application_objects[sp] for sp in sps if sp in self.application_objects}
+        apps = set(objects.values())
+
+        def pick(facts: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+            return {k: facts[k] for k in keys if k in facts}  # by lookup: as big as the registry, not the tenant
+
+        return OwnerFacts(pick(self.service_principal_owners, sps), pick(self.application_owners, apps),
+                          pick(self.federated_credentials, apps), objects)
+
     @property
     def owners(self) -> tuple[Principal, ...]:
         """Every owner named, once each."""
