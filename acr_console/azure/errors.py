@@ -39,6 +39,9 @@ _HINTS = {
     "Authorization_RequestDenied": "The signed-in identity lacks the directory permission for this request.",
     "PrincipalNotFound": "The principal is new and not replicated yet, or it was deleted. Retry in a minute.",
     "RoleAssignmentExists": "That role is already assigned at this scope; nothing to do.",
+    # troubleshoot-limits.md: 4,000 per subscription (its resource groups and resources included), fixed.
+    "RoleAssignmentLimitExceeded": "The subscription holds Azure's fixed maximum of 4,000 role assignments: "
+                                   "assign the role to a group instead, or remove assignments no longer needed.",
     "TooManyRequests": "Azure is throttling requests; wait and retry.",
     "InvalidAuthenticationToken": "Sign in again.",
     "ExpiredAuthenticationToken": "Sign in again.",

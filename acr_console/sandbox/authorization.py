@@ -486,6 +486,9 @@ def routes(sb: Sandbox) -> list[Route]:
                 raise ApiError(409, "RoleAssignmentExists",
                                "The role assignment already exists. The ID of the existing role assignment "
                                f"is {duplicate['name'].replace('-', '')}.")
+            sub = subscription_of(scope)
+            if sub is not None:
+                rbac_limits.check_assignment_room(store.count_role_assignments_under(f"/subscriptions/{sub}"))
         now = _now_iso()
         doc: dict[str, Any] = {
             "id": f"{scope.rstrip('/')}{AUTHZ}/roleAssignments/{name}",

@@ -19,6 +19,7 @@ MAX_ROLE_NAME = 512
 MAX_DESCRIPTION = 2048
 MAX_ASSIGNABLE_SCOPES = 2000
 MAX_CUSTOM_ROLES = 5000
+MAX_ASSIGNMENTS_PER_SUBSCRIPTION = 4000
 PERMISSION_KEYS = ("actions", "notActions", "dataActions", "notDataActions")
 _MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
@@ -90,3 +91,11 @@ def permissions_of(props: dict[str, Any]) -> list[dict[str, list[str]]]:
                                    "string with at most one wildcard.")
         out.append(perm)
     return out
+
+
+def check_assignment_room(held: int) -> None:
+    """Refuse a new role assignment in a subscription that already holds `held` (its scope and below)."""
+    if held >= MAX_ASSIGNMENTS_PER_SUBSCRIPTION:
+        # The message is the one troubleshoot-limits.md quotes; its status is ARM's for a request it
+        # validates and refuses (400), as for the other assignment errors.
+        raise ApiError(400, "RoleAssignmentLimitExceeded", "No more role assignments can be created.")

@@ -441,6 +441,13 @@ class Store:
     def delete_role_assignment(self, name: str) -> bool:
         return self.execute("DELETE FROM role_assignments WHERE name = ?", (name.lower(),)) > 0
 
+    def count_role_assignments_under(self, scope: str) -> int:
+        """Assignments at `scope` and below it (a subscription's count toward ARM's limit)."""
+        s = scope.lower().rstrip("/")
+        row = self.row("SELECT COUNT(*) AS n FROM role_assignments WHERE scope_lower = ?"
+                       " OR (scope_lower >= ? AND scope_lower < ?)", (s, s + "/", s + "0"))
+        return int(row["n"]) if row else 0
+
     def delete_role_assignments_under(self, scope: str) -> int:
         """Delete assignments at `scope` and below it (a resource or group being deleted)."""
         s = scope.lower().rstrip("/")
