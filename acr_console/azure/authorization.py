@@ -147,6 +147,9 @@ class RoleDefinitions:
         self._cache: dict[str, RoleDefinition] = {}
         # By the id read (lower case): a role that failed to read one way can still be read another.
         self._inflight: dict[str, asyncio.Future[RoleDefinition | None]] = {}
+        # The first read of each GUID: the same role asked for through many subscriptions at once (a
+        # tenant's lists side by side) is read once, and by its other ids only if that read finds nothing.
+        self._first: dict[str, asyncio.Future[RoleDefinition | None]] = {}
 
     def cached(self) -> dict[str, RoleDefinition]:
         """By lower-case role GUID, the key the analysis uses."""
@@ -165,11 +168,14 @@ class RoleDefinitions:
             if key not in wanted or (not isinstance(ref, str) and rid != ref.role_definition_id):
                 wanted[key] = rid
         missing = [(key, rid) for key, rid in wanted.items() if key not in self._cache]
-        for _, rid in missing:
-            if rid.lower() not in self._inflight:
-                self._inflight[rid.lower()] = asyncio.ensure_future(self._fetch(rid))
         for key, rid in missing:
-            definition = await self._inflight[rid.lower()]
+            if key not in self._first and rid.lower() not in self._inflight:
+                self._inflight[rid.lower()] = self._first[key] = asyncio.ensure_future(self._fetch(rid))
+        for key, rid in missing:
+            definition = await self._inflight.get(rid.lower(), self._first[key])
+            if definition is None and rid.lower() not in self._inflight:
+                self._inflight[rid.lower()] = asyncio.ensure_future(self._fetch(rid))
+                definition = await self._inflight[rid.lower()]
             if definition is not None:
                 self._cache[key] = definition
         return {self._cache[k].guid: self._cache[k] for k in wanted if k in self._cache}

@@ -33,6 +33,7 @@ from .directory import (
     new_group,
     new_service_principal,
 )
+from .rbac_limits import MAX_ASSIGNMENTS_PER_SUBSCRIPTION
 from .store import Store, hash_secret
 
 _NS = uuid.UUID("6f1c1d52-6a3c-4d7e-9a51-0b6d5c2f8a10")
@@ -653,6 +654,24 @@ _PURPOSES = ("github-actions", "azure-devops", "deploy", "puller", "scanner", "r
              "jenkins")
 
 
+# Registries per subscription, repeated until every registry has one: a few large subscriptions and
+# many small ones, as landing zones grow (Cloud Adoption Framework, "subscription democratization":
+# a subscription per application or team). At about 180 assignments a registry (five per principal,
+# forty principals a registry), 20 registries stay under the 4,000 a subscription may hold.
+_LARGE_SUBSCRIPTION_SIZES = (20, 12, 6, 3, 1)
+
+
+def _large_placement(n_regs: int) -> list[int]:
+    """The subscription index of each registry, filling subscriptions to `_LARGE_SUBSCRIPTION_SIZES`."""
+    placement: list[int] = []
+    sub = 0
+    while len(placement) < n_regs:
+        size = _LARGE_SUBSCRIPTION_SIZES[sub % len(_LARGE_SUBSCRIPTION_SIZES)]
+        placement += [sub] * min(size, n_regs - len(placement))
+        sub += 1
+    return placement
+
+
 def seed_large(store: Store, n: int, now: float | None = None) -> None:
     """N service principals over N/40 registries, about five role assignments each (a tenth of them
     through nested groups), a few at subscription and resource-group scope; and who could take them
@@ -660,30 +679,38 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
     (tenant-wide, through role-assignable groups, scoped to one application), Graph application
     permissions and federated credentials, at the rates of `_large_takeover_facts`.
 
+    Registries are spread over subscriptions of unequal sizes (`_LARGE_SUBSCRIPTION_SIZES`) so that no
+    subscription holds more than the 4,000 role assignments Azure allows (rbac_limits), as a real
+    tenant of this size must be split.
+
     Rows go in with executemany inside one transaction: put_object's read-then-write per object
     would take minutes for 20,000 principals."""
     if n < 1:
         raise ValueError("large:N needs N >= 1")
-    seed_empty(store)
+    n_regs = max(1, n // 40)
+    placement = _large_placement(n_regs)  # registry r → index of its subscription
+    n_subs = max(len(DEMO_SUBSCRIPTIONS), placement[-1] + 1)
+    subscriptions = DEMO_SUBSCRIPTIONS + [
+        (stable_id("contoso", "sub", f"landing-zone-{k:03d}"), f"Contoso Landing Zone {k:03d}")
+        for k in range(len(DEMO_SUBSCRIPTIONS), n_subs)]
+    seed_tenant(store, "contoso", subscriptions)
     t0 = time.time() if now is None else now
     tenant_id = store.tenant_id
     assigned_on = _arm_time(t0 - 30 * DAY)
-    subs = [s for s, _ in DEMO_SUBSCRIPTIONS]
+    subs = [sub_id for sub_id, _ in subscriptions]
+    with_registries = sorted(set(placement))  # subscriptions that hold registries
     roles = {name: _role(name) for name in ("AcrPull", "AcrPush", "AcrDelete", "Reader",
                                             "Container Registry Repository Reader",
                                             "Container Registry Repository Writer")}
-    n_regs = max(1, n // 40)
-    rg_names = [f"rg-bench-{k:02d}" for k in range(12)]
+    rg_names = [f"rg-bench-{k:02d}" for k in range(n_subs)]  # one per subscription, same index
     registries: list[tuple[str, bool]] = []  # (id, abac)
     with store.transaction():
-        for k, rg in enumerate(rg_names):
-            sub_id = subs[k % len(subs)]
-            store.put_resource_group(sub_id, rg, resource_group_doc(sub_id, rg))
+        for k in with_registries:
+            store.put_resource_group(subs[k], rg_names[k], resource_group_doc(subs[k], rg_names[k]))
         seq = store.next_seq("resources")
         resource_rows = []
         for r in range(n_regs):
-            rg = rg_names[r % len(rg_names)]
-            sub_id = subs[rg_names.index(rg) % len(subs)]
+            sub_id, rg = subs[placement[r]], rg_names[placement[r]]
             abac = r % 10 == 9
             doc = registry_doc(sub_id, rg, f"bench{r:05d}", sku=("Basic", "Standard", "Premium")[r % 3],
                                admin=r % 25 == 0, abac=abac)
@@ -768,11 +795,11 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
                     role = ("AcrPull", "AcrPull", "AcrPush", "AcrPull", "AcrDelete")[k]
                 grant(reg_id, role, sp_id, "ServicePrincipal")
             if i % 200 == 1:
-                grant(f"/subscriptions/{subs[i % 3]}", "Reader", sp_id, "ServicePrincipal")
+                grant(f"/subscriptions/{subs[with_registries[i % len(with_registries)]]}", "Reader", sp_id,
+                      "ServicePrincipal")
             if i % 100 == 3:
-                sub_id = subs[(i // 100) % 3]
-                rg = next(r for k, r in enumerate(rg_names) if subs[k % 3] == sub_id)
-                grant(f"/subscriptions/{sub_id}/resourceGroups/{rg}", "AcrPull", sp_id, "ServicePrincipal")
+                k = with_registries[(i // 100) % len(with_registries)]
+                grant(f"/subscriptions/{subs[k]}/resourceGroups/{rg_names[k]}", "AcrPull", sp_id, "ServicePrincipal")
 
         facts = _large_takeover_facts(store, apps, t0)
         for doc, otype in facts.objects:
@@ -792,6 +819,10 @@ def seed_large(store: Store, n: int, now: float | None = None) -> None:
         store.executemany("INSERT OR IGNORE INTO group_members(group_id, member_id) VALUES (?,?)", members)
         store.executemany("INSERT OR REPLACE INTO role_assignments(name, scope_lower, role_guid,"
                           " principal_id, seq, doc) VALUES (?,?,?,?,?,?)", ras)
+        for sub_id in subs:  # the seed writes rows directly, past the PUT that enforces the limit
+            held = store.count_role_assignments_under(f"/subscriptions/{sub_id}")
+            if held > MAX_ASSIGNMENTS_PER_SUBSCRIPTION:
+                raise AssertionError(f"large:{n} puts {held} role assignments in subscription {sub_id}")
         store.set_meta("seed", f"large:{n}")
         store.set_meta("seeded_at", str(t0))
 

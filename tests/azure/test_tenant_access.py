@@ -115,6 +115,10 @@ async def test_role_assignments_are_read_once_per_subscription(tenant: SandboxSe
     assert with_registries <= subscriptions
     by_ids = [r for r in log if r["path"].endswith("/directoryObjects/getByIds")]
     assert 1 <= len(by_ids) <= len(with_registries)  # each subscription's new ids at most once
+    # A role's id differs per subscription, its definition does not: each role is read once, though
+    # the subscriptions' lists arrive side by side and each names it by its own id.
+    roles = [r["path"].rsplit("/", 1)[-1].lower() for r in log if "/roleDefinitions/" in r["path"]]
+    assert roles and len(roles) == len(set(roles))
 
 
 async def test_a_failed_read_ends_the_iteration_with_its_error(tenant: SandboxServer, az: AzureClients) -> None:
