@@ -405,3 +405,21 @@ def test_custom_roles_of_a_management_group(mg_sandbox: SandboxServer) -> None:
         at_sub = http.get(f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?{API}"
                           "&$filter=atScope()").json()["value"]
         assert ra.json()["id"] in {a["id"] for a in at_sub}
+
+
+def test_a_subscriptions_unfiltered_list_pages_through_at_above_and_below(fresh_sandbox: SandboxServer) -> None:
+    """List For Scope without `$filter` at a subscription: the assignments at, above and below it
+    (learn.microsoft.com/azure/role-based-access-control/role-assignments-list-rest), each once across
+    the pages, in one stable order, whatever other subscriptions hold."""
+    assert fresh_sandbox.sandbox is not None and fresh_sandbox.connection is not None
+    store = fresh_sandbox.sandbox.store
+    fresh_sandbox.settings.page_size = 7
+    _, sp, _ = new_principal(store, "tenant-wide")
+    assign(store, "/", READER, sp["id"], "ServicePrincipal")  # above: the tenant root
+    sub = f"/subscriptions/{SUB_PROD}"
+    listed = [a.name for a in auth_client(fresh_sandbox.connection).role_assignments.list_for_scope(sub)]
+    expected = [r["name"] for r in store.rows(
+        "SELECT name FROM role_assignments WHERE scope_lower = '/' OR scope_lower = ? OR scope_lower LIKE ?"
+        " OR scope_lower LIKE '/providers/microsoft.management/managementgroups/%' ORDER BY seq",
+        (sub.lower(), sub.lower() + "/%"))]
+    assert len(expected) > 7 * 2 and listed == expected
