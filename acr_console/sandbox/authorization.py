@@ -26,7 +26,7 @@ from . import rbac, rbac_limits
 from .arm import authorization_failed, json_body, require_permission
 from .context import Caller, Sandbox
 from .errors import ApiError
-from .paging import arm_page, arm_page_keyset
+from .paging import arm_page, arm_page_keyset, spliced_json
 
 AUTHZ = "/providers/Microsoft.Authorization"
 RA_READ = "Microsoft.Authorization/roleAssignments/read"
@@ -348,15 +348,15 @@ def routes(sb: Sandbox) -> list[Route]:
         elif flt.principal_id is not None:
             principals = {flt.principal_id}
 
-        def fetch(after_seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        def fetch(after_seq: int, limit: int) -> list[tuple[int, str]]:
             below = None if flt.at_scope else ("" if everything_below else lowered)
             return store.query_role_assignments(
                 exact_scopes=rbac.ancestors(lowered), management_groups=True, below=below,
                 principal_ids=principals, after_seq=after_seq, limit=limit,
             )
 
-        return JSONResponse(arm_page_keyset(request, sb.base_url, fetch, sb.settings.page_size,
-                                            token_param="$skipToken"))
+        page = arm_page_keyset(request, sb.base_url, fetch, sb.settings.page_size, token_param="$skipToken")
+        return spliced_json(page)
 
     def assignment_not_found(name: str) -> ApiError:
         return ApiError(404, "RoleAssignmentNotFound", f"The role assignment '{name}' is not found.")

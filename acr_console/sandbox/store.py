@@ -471,11 +471,12 @@ class Store:
     def query_role_assignments(
         self, *, exact_scopes: Iterable[str], management_groups: bool, below: str | None,
         principal_ids: Iterable[str] | None, after_seq: int = 0, limit: int = -1,
-    ) -> list[tuple[int, dict[str, Any]]]:
-        """(seq, doc) of assignments at any of `exact_scopes` (lower-cased), at management-group scopes
-        if asked, or strictly below `below` (`""` means everything); optionally only for
-        `principal_ids`. In creation order from just after `after_seq`: keyset paging stays fast on a
-        hundred thousand assignments and stable while others are added or deleted."""
+    ) -> list[tuple[int, str]]:
+        """(seq, doc as stored JSON text) of assignments at any of `exact_scopes` (lower-cased), at
+        management-group scopes if asked, or strictly below `below` (`""` means everything); optionally
+        only for `principal_ids`. In creation order from just after `after_seq`: keyset paging stays
+        fast on a hundred thousand assignments and stable while others are added or deleted. As text,
+        so a list page is spliced, not parsed and encoded again."""
         exact = list(exact_scopes)
         if below is not None and len(below) == _SUBSCRIPTION_SCOPE_LEN and below.startswith("/subscriptions/"):
             # A subscription and everything below it through ra_by_subscription, the few assignments
@@ -505,7 +506,7 @@ class Store:
         return self._role_assignment_rows(" OR ".join(where) or "0", params, principal_ids, after_seq, limit)
 
     def _role_assignment_rows(self, where: str, params: list[Any], principal_ids: Iterable[str] | None,
-                              after_seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+                              after_seq: int, limit: int) -> list[tuple[int, str]]:
         sql = "SELECT seq, doc FROM role_assignments WHERE seq > ? AND (" + where + ")"
         params = [after_seq, *params]
         if principal_ids is not None:
@@ -514,7 +515,7 @@ class Store:
             params += ids
         sql += " ORDER BY seq LIMIT ?"
         params.append(limit)
-        return [(int(r["seq"]), json.loads(r["doc"])) for r in self.rows(sql, params)]
+        return [(int(r["seq"]), str(r["doc"])) for r in self.rows(sql, params)]
 
     def count_role_assignments_for_role(self, role_guid: str) -> int:
         row = self.row("SELECT COUNT(*) FROM role_assignments WHERE role_guid = ?", (role_guid.lower(),))
