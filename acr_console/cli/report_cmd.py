@@ -96,7 +96,7 @@ def report_entries(access: RegistryAccess) -> list[dict[str, Any]]:
 
     name = access.registry.name
     # entry_json's keys are the report's, in its order, after "registry" (the paths the report's own).
-    return [{"registry": name, **entry_json(entry, path_doc)} for entry in access.entries]
+    return [entry_json(entry, path_doc, registry=name) for entry in access.entries]
 
 
 def registry_json(access: RegistryAccess, entries: int) -> dict[str, Any]:
