@@ -187,20 +187,19 @@ def _assignment_paths(assignment: RoleAssignment, definition: RoleDefinition | N
     """`assignment_paths` by what it depends on: an assignment above the registries (subscription,
     management group) gives the same paths on each registry of the same mode, so a tenant-wide read
     builds them once, not once per registry. The paths are frozen, so sharing them is safe."""
-    base = AccessPath(
-        kind=PathKind.ROLE_ASSIGNMENT,
-        role=definition.role_name if definition is not None else assignment.role_guid,
-        role_definition_id=assignment.role_definition_id,
-        assignment_id=assignment.id,
-        scope=assignment.scope,
-        scope_level=_scope_level(assignment.scope),
-        inherited=inherited,
-    )
+    role = definition.role_name if definition is not None else assignment.role_guid
+    level = _scope_level(assignment.scope)
     if definition is None:
-        return (base,)
+        return (AccessPath(kind=PathKind.ROLE_ASSIGNMENT, role=role, role_definition_id=assignment.role_definition_id,
+                           assignment_id=assignment.id, scope=assignment.scope, scope_level=level,
+                           inherited=inherited),)
+    # Each path made whole (not a base path copied with dataclasses.replace, which reads every field
+    # back: a tenant-wide read makes 100,000 of them).
     return tuple(
-        dataclasses.replace(base, rights=rights, latent=latent, repositories=repositories, confidence=confidence,
-                            possible=possible)
+        AccessPath(kind=PathKind.ROLE_ASSIGNMENT, rights=rights, latent=latent, role=role,
+                   role_definition_id=assignment.role_definition_id, assignment_id=assignment.id,
+                   scope=assignment.scope, scope_level=level, inherited=inherited, repositories=repositories,
+                   confidence=confidence, possible=possible)
         for rights, latent, repositories, confidence, possible in _outcomes(
             definition, mode, admin_user_enabled, assignment.condition, assignment.condition_version)
     )

@@ -100,7 +100,7 @@ def entry_json(entry: AccessEntry, path_json: Callable[[AccessPath], Any], *,
             "objectId": principal.object_id,
             "appId": principal.app_id,
             "displayName": principal.display_name,
-            "type": principal.type.value,
+            "type": principal.type,  # a StrEnum: a str, written as its value
             # accountEnabled: a disabled principal's rights grant nothing now; null when the directory
             # did not return the principal (orphaned): nothing is known of it; null for "anyone
             # (anonymous pull)", which signs in as no one.
@@ -110,7 +110,7 @@ def entry_json(entry: AccessEntry, path_json: Callable[[AccessPath], Any], *,
         "pull": Right.PULL in rights,
         "push": Right.PUSH in rights,
         "delete": Right.DELETE in rights,
-        "latent": sorted(x.value for x in entry.latent),
+        "latent": sorted(entry.latent),  # StrEnum members sort and are written as their values
         "paths": [path_json(p) for p in entry.paths],
     }
     if registry is None:
