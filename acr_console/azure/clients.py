@@ -53,7 +53,7 @@ Client = TypeVar("Client")
 # keeps ~48 requests in flight (16 subscriptions' assignment lists and 16 registries' tokens and scope
 # maps side by side), as POOLS pools of POOL_SIZE.
 MAX_CONNECTIONS = 64
-POOLS = 8
+POOLS = 16
 POOL_SIZE = MAX_CONNECTIONS // POOLS
 
 
