@@ -177,8 +177,12 @@ def assignment_paths(
     registry: Registry, assignment: RoleAssignment, definition: RoleDefinition | None
 ) -> tuple[AccessPath, ...]:
     """The paths one assignment gives its principal, before group expansion (``via_groups`` empty)."""
-    return _assignment_paths(assignment, definition, registry.role_assignment_mode, registry.admin_user_enabled,
-                             _is_inherited(assignment.scope, registry.id))
+    inherited = _is_inherited(assignment.scope, registry.id)
+    # Only an assignment above the registry is met again (on the registry's neighbours): one on the
+    # registry itself is built without the cache, whose key (the assignment and its role definition)
+    # costs a hash of every field, and without pushing the reusable ones out of it.
+    build = _assignment_paths if inherited else _assignment_paths.__wrapped__
+    return build(assignment, definition, registry.role_assignment_mode, registry.admin_user_enabled, inherited)
 
 
 @lru_cache(maxsize=1 << 14)
