@@ -177,8 +177,12 @@ def assignment_paths(
     registry: Registry, assignment: RoleAssignment, definition: RoleDefinition | None
 ) -> tuple[AccessPath, ...]:
     """The paths one assignment gives its principal, before group expansion (``via_groups`` empty)."""
-    return _assignment_paths(assignment, definition, registry.role_assignment_mode, registry.admin_user_enabled,
-                             _is_inherited(assignment.scope, registry.id))
+    inherited = _is_inherited(assignment.scope, registry.id)
+    # Only an assignment above the registry is met again (on the registry's neighbours): one on the
+    # registry itself is built without the cache, whose key (the assignment and its role definition)
+    # costs a hash of every field, and without pushing the reusable ones out of it.
+    build = _assignment_paths if inherited else _assignment_paths.__wrapped__
+    return build(assignment, definition, registry.role_assignment_mode, registry.admin_user_enabled, inherited)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -187,20 +191,19 @@ def _assignment_paths(assignment: RoleAssignment, definition: RoleDefinition | N
     """`assignment_paths` by what it depends on: an assignment above the registries (subscription,
     management group) gives the same paths on each registry of the same mode, so a tenant-wide read
     builds them once, not once per registry. The paths are frozen, so sharing them is safe."""
-    base = AccessPath(
-        kind=PathKind.ROLE_ASSIGNMENT,
-        role=definition.role_name if definition is not None else assignment.role_guid,
-        role_definition_id=assignment.role_definition_id,
-        assignment_id=assignment.id,
-        scope=assignment.scope,
-        scope_level=_scope_level(assignment.scope),
-        inherited=inherited,
-    )
+    role = definition.role_name if definition is not None else assignment.role_guid
+    level = _scope_level(assignment.scope)
     if definition is None:
-        return (base,)
+        return (AccessPath(kind=PathKind.ROLE_ASSIGNMENT, role=role, role_definition_id=assignment.role_definition_id,
+                           assignment_id=assignment.id, scope=assignment.scope, scope_level=level,
+                           inherited=inherited),)
+    # Each path made whole (not a base path copied with dataclasses.replace, which reads every field
+    # back: a tenant-wide read makes 100,000 of them).
     return tuple(
-        dataclasses.replace(base, rights=rights, latent=latent, repositories=repositories, confidence=confidence,
-                            possible=possible)
+        AccessPath(kind=PathKind.ROLE_ASSIGNMENT, rights=rights, latent=latent, role=role,
+                   role_definition_id=assignment.role_definition_id, assignment_id=assignment.id,
+                   scope=assignment.scope, scope_level=level, inherited=inherited, repositories=repositories,
+                   confidence=confidence, possible=possible)
         for rights, latent, repositories, confidence, possible in _outcomes(
             definition, mode, admin_user_enabled, assignment.condition, assignment.condition_version)
     )

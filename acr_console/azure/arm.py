@@ -54,6 +54,11 @@ def management_client(cls: type[Client], connection: Connection, credential: Asy
 
 def pipeline(connection: Connection, credential: AsyncTokenCredential,
              transport: HttpxTransport) -> AsyncARMPipelineClient:
+    """The policies a management SDK client has that a JSON call needs. Not ContentDecodePolicy: it
+    parses every answer's body for the SDK's deserializer (`response.context["deserialized_data"]`),
+    which arm_json never reads; it parses the body itself (`response.json()`), and azure-core's
+    HttpResponseError reads an error body on its own (`_parse_odata_body`). With it, every page of
+    role assignments was parsed twice."""
     from azure.core.pipeline import policies
     from azure.mgmt.core import AsyncARMPipelineClient
 
@@ -65,7 +70,6 @@ def pipeline(connection: Connection, credential: AsyncTokenCredential,
             policies.UserAgentPolicy(sdk_moniker="acr-console"),
             policies.AsyncRetryPolicy(),
             auth_policy(credential, connection.cloud.arm_scope),
-            policies.ContentDecodePolicy(),
             policies.AsyncRedirectPolicy(),
         ],
         transport=transport,
