@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 Client = TypeVar("Client")
 
 # Connections to Azure at once (ARM and the credential; Graph has its own client): a tenant-wide read
-# keeps ~48 requests in flight (16 subscriptions' assignment lists and 16 registries' tokens and scope
-# maps side by side), as POOLS pools of POOL_SIZE.
+# keeps up to 64 requests in flight (48 subscriptions' assignment lists and 8 registries' tokens and
+# scope maps side by side: tenant_access), as POOLS pools of POOL_SIZE.
 MAX_CONNECTIONS = 64
 POOLS = 16
 POOL_SIZE = MAX_CONNECTIONS // POOLS

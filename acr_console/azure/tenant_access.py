@@ -56,16 +56,14 @@ from .registry_access import groups_below, read_registry_tokens
 # throttling), so more subscriptions at once spend no shared budget. Kept below the connection pool's
 # 64 so that token reads and the directory's reads still find connections.
 MAX_SUBSCRIPTIONS_AT_ONCE = 48
-# Two requests each (tokens, scope maps); 16 registries at once keep the connection pool (64) and
-# ARM's per-client read budget comfortable while 500 registries take 32 rounds.
-MAX_CONCURRENT_TOKEN_READS = 16
-# ...but only 4 while subscriptions' assignment lists are still being read. Beside those lists, the
-# token reads' pace is set by this process's CPU (the SDK's models, ~8 ms a request), not by latency:
-# on large:20000 at 50 ms, 1,000 token and scope-map reads took 8 s whether 8 or 32 were in flight,
-# and with 32 the assignment pages, which are the longest chain, waited behind them (21 s for the
-# 305-page chain with 4 registries at once, 24 s with 8, 28 s with 16; benchmarks/tenant_report.py).
-# Once the lists are in, nothing waits on the chain and the reads widen to 16.
-TOKEN_READS_BESIDE_LISTS = 4
+# Tokens and scope maps: two requests a registry, TOKEN_READS_BESIDE_LISTS registries at once while
+# any subscription's assignment list is still being read (48 lists + 16 reads fill the 64
+# connections), MAX_CONCURRENT_TOKEN_READS once they are all in (48 reads). Measured on large:20000
+# (58 subscriptions) at 50 ms, two runs each: 4 then 16 at once 8.8–9.5 s; 8 then 24 7.8–7.9 s; 12
+# then 24 8.0 s; 24 then 32 7.8–7.9 s. Beyond 8 then 24 the report is bound by this process's CPU,
+# not by round trips (benchmarks/tenant_report.py: wall at 50 ms against wall at 0 ms).
+MAX_CONCURRENT_TOKEN_READS = 24
+TOKEN_READS_BESIDE_LISTS = 8
 
 # What principal_from_json reads (and group_tree's names).
 _PRINCIPAL_FIELDS = ("id", "@odata.type", "displayName", "userPrincipalName", "appId", "servicePrincipalType",
