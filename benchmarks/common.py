@@ -253,5 +253,22 @@ def describe_requests(log: list[dict[str, Any]]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
 
 
+def vm_hwm_kb(pid: int | str = "self") -> int | None:
+    """A process's own peak resident set (VmHWM in /proc/PID/status), None once it is gone.
+
+    Not getrusage's ru_maxrss: Linux carries the high-water mark of the memory a process replaces at
+    exec into ru_maxrss (exec_mmap → setmax_mm_hiwater_rss), and a child spawned with vfork execs
+    from its parent's memory, so ru_maxrss of every command this harness starts is at least the
+    harness's own peak. VmHWM belongs to the program's own address space only."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def rss_mb(kb: int) -> str:
     return f"{kb / 1024:.0f} MB"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -26,6 +25,8 @@ from textual.containers import Vertical
 
 from acr_console.tui.widgets.filter_bar import FilterBar
 from acr_console.tui.widgets.row_table import Row, RowTable
+
+from .common import vm_hwm_kb
 
 # Paint and filter instrumentation: when the table last drew a line, and when it last took rows.
 _marks = {"paint": 0.0, "show": 0.0, "shown": 0}
@@ -127,7 +128,7 @@ async def widget(n: int) -> dict[str, Any]:
         scroll = (time.perf_counter() - t_scroll) / 10
         keys = await _type_filter(pilot, "payments-00")
     return {"rows": n, "first_rows_s": first, "filter_s": statistics.median(keys), "filter_max_s": max(keys),
-            "filter_samples": keys, "pagedown_s": scroll, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+            "filter_samples": keys, "pagedown_s": scroll, "rss_kb": vm_hwm_kb()}
 
 
 async def access(data: str, registry: str) -> dict[str, Any]:
@@ -149,7 +150,7 @@ async def access(data: str, registry: str) -> dict[str, Any]:
         table.focus()
         keys = await _type_filter(pilot, "payments-0")
     return {"rows": rows, "first_rows_s": first, "filter_s": statistics.median(keys), "filter_max_s": max(keys),
-            "filter_samples": keys, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+            "filter_samples": keys, "rss_kb": vm_hwm_kb()}
 
 
 def main() -> None:
