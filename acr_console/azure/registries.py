@@ -49,8 +49,15 @@ VERSION_REFUSED = frozenset({"NoRegisteredProviderFound", "InvalidApiVersionPara
 _LISTED = re.compile(r"The supported (?:api-)?versions are '([^']*)'")
 _VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})(-preview)?$")
 _LEARNT_KEY = "registries.api-version"
-# Bounded so a tenant with hundreds of subscriptions does not open hundreds of connections at once.
-MAX_CONCURRENT_SUBSCRIPTIONS = 16
+# Subscriptions read side by side (their registry lists, the tenant read's assignment lists, revoke's
+# assignedTo() lists). ARM throttles reads per security principal and subscription ("Understand how
+# Azure Resource Manager throttles requests", learn.microsoft.com/azure/azure-resource-manager/
+# management/request-limits-and-throttling), so more subscriptions at once spend no shared budget;
+# each subscription's list is a chain of pages, and in waves (16 at once) large:20000's 58
+# subscriptions paid four chains instead of one (benchmarks/tenant_report.py, revoke.py). Bounded
+# below the client's 64 connections (clients.MAX_CONNECTIONS) so that other reads still find some,
+# and so that a tenant with hundreds of subscriptions does not open hundreds at once.
+MAX_CONCURRENT_SUBSCRIPTIONS = 48
 
 
 @dataclass

@@ -45,23 +45,16 @@ from .authorization import RBAC_API, RoleDefinitions, assignment_from_json
 from .clients import AzureClients
 from .directory import GET_BY_IDS_LIMIT, get_by_ids, group_tree, principal_from_json
 from .errors import AzureCallError
-from .registries import list_subscriptions, registries_in
+from .registries import MAX_CONCURRENT_SUBSCRIPTIONS, list_subscriptions, registries_in
 from .registry_access import groups_below, read_registry_tokens
 
-# Subscriptions read side by side. Each one's assignment list is a chain of pages, and the longest
-# chain sets the report's time: read in waves (the registry list's 16 at once), a tenant of 58
-# subscriptions paid four chains instead of one (large:20000, benchmarks/tenant_report.py). ARM
-# throttles reads per security principal and subscription ("Understand how Azure Resource Manager
-# throttles requests", learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-
-# throttling), so more subscriptions at once spend no shared budget. Kept below the connection pool's
-# 64 so that token reads and the directory's reads still find connections.
-MAX_SUBSCRIPTIONS_AT_ONCE = 48
 # Tokens and scope maps: two requests a registry, TOKEN_READS_BESIDE_LISTS registries at once while
-# any subscription's assignment list is still being read (48 lists + 16 reads fill the 64
-# connections), MAX_CONCURRENT_TOKEN_READS once they are all in (48 reads). Measured on large:20000
-# (58 subscriptions) at 50 ms, two runs each: 4 then 16 at once 8.8–9.5 s; 8 then 24 7.8–7.9 s; 12
-# then 24 8.0 s; 24 then 32 7.8–7.9 s. Beyond 8 then 24 the report is bound by this process's CPU,
-# not by round trips (benchmarks/tenant_report.py: wall at 50 ms against wall at 0 ms).
+# any subscription's assignment list is still being read (MAX_CONCURRENT_SUBSCRIPTIONS' 48 lists and
+# 16 reads fill the 64 connections), MAX_CONCURRENT_TOKEN_READS once they are all in (48 reads).
+# Measured on large:20000 (58 subscriptions) at 50 ms, two runs each: 4 then 16 at once 8.8–9.5 s;
+# 8 then 24 7.8–7.9 s; 12 then 24 8.0 s; 24 then 32 7.8–7.9 s. Beyond 8 then 24 the report is bound
+# by this process's CPU, not by round trips (benchmarks/tenant_report.py: wall at 50 ms against wall
+# at 0 ms).
 MAX_CONCURRENT_TOKEN_READS = 24
 TOKEN_READS_BESIDE_LISTS = 8
 
@@ -286,7 +279,7 @@ async def iter_tenant_access(az: AzureClients, definitions: RoleDefinitions, *,
     # One registry at a time: the reader writes each out before the next is analysed, and a tenant's
     # worth of analyses never waits in memory.
     out: asyncio.Queue[RegistryAccess | BaseException | None] = asyncio.Queue(maxsize=1)
-    gate = asyncio.Semaphore(MAX_SUBSCRIPTIONS_AT_ONCE)
+    gate = asyncio.Semaphore(MAX_CONCURRENT_SUBSCRIPTIONS)
     token_gate = asyncio.Semaphore(TOKEN_READS_BESIDE_LISTS)
     counts = {"known": 0, "done": 0, "lists": 0}
 

@@ -39,7 +39,7 @@ from ..azure.authorization import RoleDefinitions, assignments_of
 from ..azure.clients import AzureClients
 from ..azure.directory import group_tree, member_of, principal_from_json
 from ..azure.errors import AzureCallError
-from ..azure.registries import get_registry, list_registries
+from ..azure.registries import MAX_CONCURRENT_SUBSCRIPTIONS, get_registry, list_registries
 from ..azure.registry_access import find_registry
 from ..errors import InputError
 from ..models import (
@@ -63,8 +63,6 @@ from .registry import Reads
 from .targets import PrincipalTarget, describe_credential, resolve_principal
 from .unassign import delete_assignment_step
 from .validation import check_reference
-
-MAX_CONCURRENT_READS = 8
 
 
 @dataclass(frozen=True)
@@ -121,13 +119,17 @@ async def _assignments_of(az: AzureClients, registries: list[Registry], sp_id: s
     """The principal's assignments, its groups' included: one assignedTo() list per subscription of
     the registries in reach, rather than one atScope() list per registry (500 registries are 500
     requests; their subscriptions a handful)."""
-    gate = asyncio.Semaphore(MAX_CONCURRENT_READS)
+    return await _assignments_in(az, sorted({r.subscription_id.lower() for r in registries}), sp_id)
+
+
+async def _assignments_in(az: AzureClients, subscriptions: list[str], sp_id: str) -> list[RoleAssignment]:
+    """One assignedTo() list per subscription, side by side as the registry lists are."""
+    gate = asyncio.Semaphore(MAX_CONCURRENT_SUBSCRIPTIONS)
 
     async def one(sub: str) -> list[RoleAssignment]:
         async with gate:
             return await assignments_of(az, sub, sp_id)
 
-    subscriptions = sorted({r.subscription_id.lower() for r in registries})
     return [a for listed in await asyncio.gather(*(one(s) for s in subscriptions)) for a in listed]
 
 
@@ -645,13 +647,7 @@ async def remaining_access(az: AzureClients, plan: Plan) -> Remaining:
         return listing.registries
 
     async def assignments(subscriptions: list[str]) -> list[RoleAssignment]:
-        gate = asyncio.Semaphore(MAX_CONCURRENT_READS)
-
-        async def one(sub: str) -> list[RoleAssignment]:
-            async with gate:
-                return await assignments_of(az, sub, sp_id)
-
-        return [a for listed in await asyncio.gather(*(one(s) for s in subscriptions)) for a in listed]
+        return await _assignments_in(az, subscriptions, sp_id)
 
     async def groups() -> list[Group]:
         try:
