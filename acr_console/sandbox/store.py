@@ -478,6 +478,7 @@ class Store:
         fast on a hundred thousand assignments and stable while others are added or deleted. As text,
         so a list page is spliced, not parsed and encoded again."""
         exact = list(exact_scopes)
+        principal_ids = None if principal_ids is None else list(principal_ids)  # read twice below
         if below is not None and len(below) == _SUBSCRIPTION_SCOPE_LEN and below.startswith("/subscriptions/"):
             # A subscription and everything below it through ra_by_subscription, the few assignments
             # above it (root, management groups) on their own; merged in seq order.
