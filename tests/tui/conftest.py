@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Button
 
 from acr_console.azure.connection import sandbox_connection
 from acr_console.config import Settings
 from acr_console.tui.app import AcrConsoleApp
+from acr_console.tui.screens.confirm_plan import ConfirmPlanScreen
+from acr_console.tui.screens.execution import ExecutionScreen
 
 # Every date on screen is relative to this, so expiry colours and snapshots never drift.
 PINNED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -67,6 +70,20 @@ async def settle(pilot: Pilot[Any], timeout: float = SETTLE_TIMEOUT_S) -> None:
                               for w in running if not w.is_finished)
             raise AssertionError(f"workers still running after {timeout:g} s: {stuck}")
         waiting.result()  # a worker's failure fails the test
+
+
+async def run_confirmed(pilot: Pilot[Any]) -> ExecutionScreen:
+    """Press Run on the confirmation on top and return the execution screen once its plan has an
+    outcome. Each settle is bounded; on a loaded machine the run may need another round."""
+    confirm = pilot.app.screen
+    assert isinstance(confirm, ConfirmPlanScreen)
+    confirm.query_one("#confirm-run", Button).press()
+    for _ in range(5):
+        await settle(pilot)
+        execution = next((s for s in pilot.app.screen_stack if isinstance(s, ExecutionScreen)), None)
+        if execution is not None and execution.outcome is not None:
+            return execution
+    raise AssertionError("the plan has no outcome after five rounds of settling")
 
 
 def _retrieve(task: asyncio.Future[None]) -> None:

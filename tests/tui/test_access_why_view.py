@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
 from acr_console.models import AccessEntry
 from acr_console.sandbox.server import SandboxServer
 from acr_console.tui.screens.confirm_plan import ConfirmPlanScreen
-from acr_console.tui.screens.execution import ExecutionScreen
 from acr_console.tui.screens.forms.assign_role import RemoveAssignmentForm
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
 from acr_console.tui.widgets.filter_bar import FilterBar
 from acr_console.tui.widgets.path_detail import PathDetail
 
 from ..support.sandbox import sandbox_fixture
-from .conftest import PINNED_NOW, make_app, settle
+from .conftest import PINNED_NOW, make_app, run_confirmed, settle
 from .test_flows import confirm_and_run, submit_form
 
 why_tui_sandbox = sandbox_fixture("why-tui", seed_time=PINNED_NOW.timestamp())
@@ -84,14 +83,8 @@ async def test_r_on_an_orphaned_assignment_removes_it_by_id(why_tui_sandbox: San
         await submit_form(pilot)
         confirm = app.screen
         assert isinstance(confirm, ConfirmPlanScreen)
-        confirm.query_one("#confirm-run", Button).press()
-        execution = None
-        for _ in range(5):  # settle is bounded; on a loaded machine the run may need another round
-            await settle(pilot)
-            execution = next((s for s in app.screen_stack if isinstance(s, ExecutionScreen)), None)
-            if execution is not None and execution.outcome is not None:
-                break
-        assert execution is not None and execution.outcome is not None and execution.outcome.ok
+        execution = await run_confirmed(pilot)
+        assert execution.outcome is not None and execution.outcome.ok
     assert server.sandbox is not None
     assert path.assignment_id is not None
     assert server.sandbox.store.role_assignment(path.assignment_id.rsplit("/", 1)[-1]) is None

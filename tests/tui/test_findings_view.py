@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 from rich.style import Style
-from textual.widgets import Button
 
 from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import sandbox_connection
@@ -28,13 +27,12 @@ from acr_console.models import Finding, FindingRule, Severity
 from acr_console.operations.registry import DISABLE_ADMIN_USER
 from acr_console.sandbox.server import SandboxServer
 from acr_console.tui.screens.confirm_plan import ConfirmPlanScreen
-from acr_console.tui.screens.execution import ExecutionScreen
 from acr_console.tui.screens.findings import FindingsScreen
 from acr_console.tui.screens.registries import RegistriesScreen
 from acr_console.tui.widgets.path_detail import DetailPane
 
 from ..support.sandbox import sandbox_fixture
-from .conftest import make_app, settle
+from .conftest import make_app, run_confirmed, settle
 
 # Seeded at the time of the run, and the console's clock not pinned: `findings --json`, run as a process,
 # reads with the real clock, and both must see the same secrets as too long-lived or expired.
@@ -216,14 +214,8 @@ async def test_enter_fixes_the_admin_user_through_its_plan_and_the_finding_goes(
         plan = " ".join(str(confirm.query_one("#confirm-plan").render()).split())
         assert confirm.plan.operation == "disable-admin-user"
         assert "contosodev" in plan and "admin" in plan.lower()
-        confirm.query_one("#confirm-run", Button).press()
-        execution = None
-        for _ in range(5):  # settle is bounded; on a loaded machine the run may need another round
-            await settle(pilot)
-            execution = next((s for s in app.screen_stack if isinstance(s, ExecutionScreen)), None)
-            if execution is not None and execution.outcome is not None:
-                break
-        assert execution is not None and execution.outcome is not None and execution.outcome.ok
+        execution = await run_confirmed(pilot)
+        assert execution.outcome is not None and execution.outcome.ok
         await pilot.press("escape")  # close the run: every list reads again
         await settle(pilot)
         assert app.screen is screen
