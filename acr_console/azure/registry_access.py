@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import enum
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -160,37 +159,25 @@ def registry_path(registry: Registry) -> str:
 
 
 async def read_token(az: AzureClients, registry: Registry, name: str) -> RegistryToken | None:
-    """One token of a registry (`tokens.get`), or None when the registry has no token of that name."""
-    await az.load(registry=True)
-    client = az.registry_client(registry.subscription_id)
+    """One token of a registry (Tokens - Get, read as JSON as the lists are), or None when the
+    registry has no token of that name."""
+    operation = f"read token {name} of registry {registry.name}"
     try:
-        with translated(f"read token {name} of registry {registry.name}"):
-            return token_from_sdk(await client.tokens.get(registry.resource_group, registry.name, name))
+        doc = await az.arm_json("GET", f"{registry_path(registry)}/tokens/{quote(name, safe='')}",
+                                {"api-version": TOKENS_API}, operation=operation)
     except AzureCallError as err:
         if err.not_found:
             return None
         raise
-
-
-def token_from_sdk(t: Any) -> RegistryToken:
-    credentials = getattr(t, "credentials", None)
-    passwords = tuple(
-        TokenPassword(name=_text(p.name), expiry=p.expiry, created=p.creation_time)
-        for p in (getattr(credentials, "passwords", None) or []) if p.name)
-    return RegistryToken(id=str(t.id), name=str(t.name), status=_text(t.status or "enabled").lower(),
-                         scope_map_id=t.scope_map_id, passwords=tuple(sorted(passwords, key=lambda p: p.name)))
-
-
-def _text(value: Any) -> str:
-    """An SDK enum member (TokenStatus.ENABLED) or a plain string, as the string ARM sent."""
-    return str(value.value) if isinstance(value, enum.Enum) else str(value)
+    with translated(operation):
+        return token_from_json(doc)
 
 
 def token_from_json(doc: dict[str, Any]) -> RegistryToken:
     """A token as ARM lists it (azure-rest-api-specs `specification/containerregistry/resource-manager/
     Microsoft.ContainerRegistry/Registry/examples/2025-11-01/TokenList.json`: `properties.scopeMapId`,
-    `status`, `credentials.passwords[]` with `name`, `creationTime`, `expiry`), read as
-    token_from_sdk reads the SDK's model of it."""
+    `status`, `credentials.passwords[]` with `name`, `creationTime`, `expiry`), with the dates as the
+    SDK's model reads them (arm_time)."""
     props = doc.get("properties") or {}
     credentials = props.get("credentials") or {}
     passwords = tuple(
