@@ -75,7 +75,8 @@ def _page_counts(sbx: SandboxProcess) -> dict[str, Any]:
 def lower_bound(census: dict[str, Any]) -> tuple[int, str]:
     """token → subscriptions (pages) → per subscription, side by side: its unfiltered assignment list
     page after page (its first page goes out with the registry list's), and its registry list then
-    the registries' tokens and scope maps (one round trip, all side by side) → one round trip after
+    the registries' tokens (one round trip, all side by side; scope maps are read after them only
+    for a registry with tokens, and the benchmark tenant's have none) → one round trip after
     the last assignment page for what it names (getByIds, role definitions; group trees start at
     the page naming the first group and take two rounds, long done by then)."""
     longest = max(census["subs"].values(), key=lambda s: max(s["ra_pages"] + 1, s["reg_pages"] + 1))

@@ -18,8 +18,9 @@ The reads, and why they are enough:
   request) as they accumulate over every subscription's pages, each id once for the tenant; the
   assigned groups are expanded (`group_tree`) once each, whichever registries they are assigned on.
   Role definitions go through the session's `RoleDefinitions`, once per role.
-- **Tokens and scope maps per registry**, side by side (at most `MAX_CONCURRENT_TOKEN_READS` at once),
-  started as soon as a subscription's registry list arrives, beside the assignment pages.
+- **Tokens per registry** (and its scope maps after them where it has tokens), side by side (at most
+  `MAX_CONCURRENT_TOKEN_READS` registries at once), started as soon as a subscription's registry list
+  arrives, beside the assignment pages.
 
 Then, per registry, the same pure analysis as one `access` (`analyse`, `with_tokens`), on the same
 inputs: the assignments at or above it in the list's order, the principals they name, and the group
@@ -48,7 +49,7 @@ from .errors import AzureCallError
 from .registries import MAX_CONCURRENT_SUBSCRIPTIONS, list_subscriptions, registries_in
 from .registry_access import groups_below, read_registry_tokens
 
-# Tokens and scope maps: two requests a registry, TOKEN_READS_BESIDE_LISTS registries at once while
+# Tokens: one request a registry (two with tokens), TOKEN_READS_BESIDE_LISTS registries at once while
 # any subscription's assignment list is still being read (MAX_CONCURRENT_SUBSCRIPTIONS' 48 lists and
 # 16 reads fill the 64 connections), MAX_CONCURRENT_TOKEN_READS once they are all in (48 reads).
 # Measured on large:20000 (58 subscriptions) at 50 ms, two runs each: 4 then 16 at once 8.8–9.5 s;

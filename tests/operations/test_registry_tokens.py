@@ -288,3 +288,36 @@ def test_tokens_a_caller_may_not_read_are_said_to_be_unread(server: SandboxServe
     assert made.name not in {e.principal.display_name for e in access.entries}
     assert access.entries  # the role-assignment entries are all there
     assert "tokenReadError" in to_json(access)
+
+
+def test_scope_maps_are_read_only_for_a_registry_with_tokens(server: SandboxServer,
+                                                             acr: ContainerRegistryManagementClient) -> None:
+    """A scope map grants nothing by itself: rights reach a client only through a token associated
+    with it (MicrosoftDocs/azure-management-docs `articles/container-registry/
+    container-registry-token-based-repository-permissions.md`). So a registry with no token costs one
+    request (Tokens - List), not two; one with tokens still has its scope maps read, and the token's
+    rights from them are what the token service grants."""
+    made = team_pusher(acr)
+    assert server.sandbox is not None and server.connection is not None
+    store = server.sandbox.store
+    connection = sandbox_connection(server.connection)
+
+    async def read(name: str) -> tuple[Any, list[str]]:
+        async with AzureClients(connection) as az:
+            registry = await find_registry(az, name)
+            since = store.last_request_seq()
+            access = await read_registry_access(az, registry, RoleDefinitions(az))
+        return access, [r["path"].rsplit("/", 1)[-1] for r in store.request_log(since)
+                        if r["path"].endswith(("/tokens", "/scopeMaps"))]
+
+    plain, asked = asyncio.run(read("contosomirror"))
+    assert asked == ["tokens"]
+    assert all(e.token is None for e in plain.entries) and plain.token_read_error is None
+
+    with_token, asked = asyncio.run(read(REGISTRY))
+    assert sorted(asked) == ["scopeMaps", "tokens"]
+    entry = next(e for e in with_token.entries if e.principal.display_name == made.name)
+    pushed = granted(token_service(server, made.name, made.passwords["password1"], "repository:team/api:pull,push"))
+    assert pushed == {"team/api": ["pull", "push"]}
+    assert {(p.repositories, tuple(sorted(r.value for r in p.rights))) for p in entry.paths} == {
+        (("team/*",), ("pull", "push"))}
