@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from acr_console.azure.json_bodies import parse_json
+
 from .common import (
     ROOT,
     SandboxProcess,
@@ -43,7 +45,7 @@ def _page_counts(sbx: SandboxProcess) -> dict[str, Any]:
     arm = sbx.token()
     with httpx.Client(verify=sbx.ssl_context(), trust_env=False, timeout=120,
                       headers={"Authorization": f"Bearer {arm}"}) as c:
-        parse_s = [0.0]  # CPU to parse the assignment pages' JSON, however a client reads them
+        parse_s = [0.0]  # CPU to parse the assignment pages' JSON as the console does (parse_json)
 
         def count(url: str, **params: str) -> tuple[int, int]:
             n_pages, n_items, link = 0, 0, url
@@ -51,7 +53,7 @@ def _page_counts(sbx: SandboxProcess) -> dict[str, Any]:
                 body = c.get(link if link.startswith("https://") else sbx.base + link,
                              params=params if link == url else None).content
                 t0 = time.process_time()
-                doc = json.loads(body)
+                doc = parse_json(body)
                 if "roleAssignments" in url:
                     parse_s[0] += time.process_time() - t0
                 n_pages += 1
@@ -245,15 +247,15 @@ def run(workdir: Path, runs: int) -> Section:
             check=True, capture_output=True, text=True, cwd=ROOT, env=env).stdout)
         sec.add("one ARM request through the console's client (CPU, client side)", f"{per_request * 1000:.2f} ms",
                 f"× {len(log):,} requests = {seconds(per_request * len(log))}")
-        # The least the rest can cost in CPython: the assignment pages' JSON parsed (json.loads, C), and
-        # the report's own document encoded again from plain dicts (json.dumps, C), with no analysis.
-        # Encoded in a process of its own, which needs a gigabyte for it.
+        # The least the rest can cost in CPython: the assignment pages' JSON parsed and the report's own
+        # document encoded again from plain dicts, both with orjson as the console does them
+        # (azure/json_bodies.py, cli/output.py), with no analysis. Encoded in a process of its own.
         report_file = workdir / "report.json"
         report_file.write_bytes(b"".join(output))
         del output
         encode_s = float(subprocess.run(
-            [sys.executable, "-c", "import json, sys, time; doc = json.load(open(sys.argv[1], 'rb')); "
-             "t0 = time.process_time(); json.dumps(doc, separators=(',', ':'), ensure_ascii=False); "
+            [sys.executable, "-c", "import orjson, sys, time; doc = orjson.loads(open(sys.argv[1], 'rb').read()); "
+             "t0 = time.process_time(); orjson.dumps(doc); "
              "print(time.process_time() - t0)", str(report_file)],
             check=True, capture_output=True, text=True).stdout)
         report_file.unlink()

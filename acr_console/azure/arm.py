@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from .connection import Connection
 from .errors import translated
+from .json_bodies import parse_json
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -56,7 +57,7 @@ def pipeline(connection: Connection, credential: AsyncTokenCredential,
              transport: HttpxTransport) -> AsyncARMPipelineClient:
     """The policies a management SDK client has that a JSON call needs. Not ContentDecodePolicy: it
     parses every answer's body for the SDK's deserializer (`response.context["deserialized_data"]`),
-    which arm_json never reads; it parses the body itself (`response.json()`), and azure-core's
+    which arm_json never reads; it parses the body itself (json_bodies.parse_json), and azure-core's
     HttpResponseError reads an error body on its own (`_parse_odata_body`). With it, every page of
     role assignments was parsed twice."""
     from azure.core.pipeline import policies
@@ -95,7 +96,7 @@ async def arm_json(az: AzureClients, method: str, path_or_url: str, params: dict
             from azure.mgmt.core.exceptions import ARMErrorFormat
 
             raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        return response.json() if response.content else None
+        return parse_json(response.content) if response.content else None
 
 
 async def arm_pages(az: AzureClients, path: str, params: dict[str, str], *,

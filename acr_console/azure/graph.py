@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
 from .errors import AzureCallError, from_exception
+from .json_bodies import parse_json
 from .network import mounts
 from .retry import TRANSIENT, Again, retrying
 from .writes import Receipt, ensure_writable
@@ -159,7 +160,7 @@ async def graph_request(
         raise from_exception(exc, operation) from None
     request_id = response.headers.get("request-id") or response.headers.get("client-request-id")
     try:
-        doc = response.json() if response.content else None
+        doc = parse_json(response.content) if response.content else None
     except ValueError:
         doc = None
     if response.status_code >= 400:

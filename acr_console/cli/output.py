@@ -44,13 +44,25 @@ def json_text(doc: Any, *, pretty: bool | None = None) -> str:
 
 
 def compact_json_encoder() -> Callable[[Any], str]:
-    """`json_text(doc, pretty=False)` as a function, its encoder made once: `report` writes 150,000
-    entries, and json.dumps with arguments builds a new encoder for each."""
+    """`json_text(doc, pretty=False)` as a function, for `report`'s 150,000 entries: orjson where
+    standard output takes UTF-8 (a tenth of json's CPU: 160,000 role assignments' documents in 0.08 s
+    of CPU against 0.77 s, measured for issue 18);
+    elsewhere, and for what orjson refuses (a lone surrogate, a key that is not a string), the
+    standard library's compact encoder, made once, with ASCII escapes: the same JSON either way."""
+    import orjson
+
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "")
-    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=encoding not in ("utf8", "utf16", "utf32")).encode
+    utf = encoding in ("utf8", "utf16", "utf32")
+    ascii_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
     def text(doc: Any) -> str:
-        out = encode(doc)
+        if not utf:
+            out = ascii_json(doc)
+        else:
+            try:
+                out = orjson.dumps(doc).decode()
+            except TypeError:
+                out = ascii_json(doc)
         # Most entries are ASCII, where only DEL (0x7f) could need escaping: two scans in C (isascii is
         # a flag of the string) instead of the pattern's, which cost as much as the encoding.
         if out.isascii() and "\x7f" not in out:

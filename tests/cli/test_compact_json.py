@@ -8,11 +8,16 @@ leaves raw, so the encoder escapes them; parsed back, every string is the direct
 
 from __future__ import annotations
 
+import io
 import json
+import sys
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from acr_console.cli.output import compact_json_encoder
+from acr_console.cli.output import compact_json_encoder, json_text
 
 HOSTILE = {
     "DEL in ASCII": "a\x7fb",
@@ -37,3 +42,34 @@ def test_plain_and_accented_text_is_written_as_is() -> None:
     accented = encode({"displayName": "Équipe café"})
     # Standard output here is a pipe in UTF-8 (pytest's capture) or ASCII: either way the same string.
     assert json.loads(accented)["displayName"] == "Équipe café"
+
+
+# What the report's entries hold: strings (any code point but lone surrogates), integers, booleans,
+# null, lists and objects. Floats are left out: orjson writes 1e16 where json writes 1e+16, the same
+# number; no entry holds one.
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_DOCS = st.recursive(st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | _TEXT,
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+                     max_leaves=12)
+
+
+@pytest.fixture
+def utf8_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_DOCS)
+def test_the_fast_encoder_writes_what_json_text_writes(utf8_stdout: None, doc: Any) -> None:
+    """orjson on a UTF-8 standard output gives byte for byte the one-line json_text (the standard
+    library's encoder), escapes included."""
+    assert compact_json_encoder()(doc) == json_text(doc, pretty=False)
+
+
+def test_what_orjson_refuses_is_written_by_json_and_parses_back(utf8_stdout: None) -> None:
+    """A lone surrogate (json.loads reads `"\\ud800"` into one, RFC 8259 §8.2) and a key that is not a
+    string: orjson raises TypeError; the entry is written with ASCII escapes instead, never lost."""
+    lone = json.loads('"bad \\ud800 name"')
+    text = compact_json_encoder()({"displayName": lone, 7: "seven"})
+    assert text.isascii()
+    assert json.loads(text) == {"displayName": lone, "7": "seven"}
