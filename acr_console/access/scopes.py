@@ -16,8 +16,12 @@ from acr_console.models import ScopeLevel
 
 def normalise_scope(scope: str) -> str:
     """Lower case, one leading slash, no trailing slash, no empty segments; the root is ``/``."""
-    parts = [p for p in scope.strip().lower().split("/") if p]
-    return "/" + "/".join(parts)
+    lowered = scope.lower()
+    # Every id ARM writes is already in that form but for its case: four checks in C instead of a
+    # split and a join, for each of the tenant-wide report's 91,000 assignments.
+    if lowered[:1] == "/" and lowered[-1:] != "/" and "//" not in lowered and not lowered[-1].isspace():
+        return lowered
+    return "/" + "/".join(p for p in lowered.strip().split("/") if p)
 
 
 def scope_level(scope: str) -> ScopeLevel:

@@ -455,6 +455,14 @@ def test_every_ancestor_scope_is_above(sub: str, rg: str, name: str, data: st.Da
     assert not is_at_or_above(f"/subscriptions/{sub}/resourceGroups/{rg}x", rid)
 
 
+@settings(max_examples=500, deadline=2000)
+@given(st.text(alphabet=st.sampled_from("/ \t\u00a0aBİ-_.ß") | st.characters(), max_size=24))
+def test_normalise_scope_is_its_definition(scope: str) -> None:
+    """Lower case, one leading slash, no trailing slash, no empty segments, surrounding white space
+    gone (its docstring), for any text: the fast path for ids already in that form changes nothing."""
+    assert normalise_scope(scope) == "/" + "/".join(p for p in scope.strip().lower().split("/") if p)
+
+
 @settings(max_examples=200, deadline=2000)
 @given(st.sampled_from(ACTIONS + DATA_ACTIONS).flatmap(lambda a: st.tuples(st.just(a), recased(a))), st.data())
 def test_action_matches_itself_and_its_wildcards(pair: tuple[str, str], data: st.DataObject) -> None:
