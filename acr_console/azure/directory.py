@@ -93,9 +93,11 @@ async def group_tree(az: AzureClients, group_ids: list[str],
     not foresee (a directory changing meanwhile, or a shortcut Graph answered empty) get further
     rounds, level by level.
     """
-    groups: dict[str, Group] = {}
+    listed_members: dict[str, tuple[str, ...]] = {}  # by group: its direct members' ids
     principals: dict[str, Principal] = {}
-    names = {gid.lower(): (known or {}).get(gid.lower(), {}).get("displayName", gid) for gid in group_ids}
+    # A group asked for by id alone has no name until some listing names it: one may, when one of the
+    # groups asked for is nested in another (so the names are settled once every round is in).
+    names = {gid.lower(): (known or {}).get(gid.lower(), {}).get("displayName") for gid in group_ids}
     frontier = [g.lower() for g in dict.fromkeys(group_ids)]
     first = True
     while frontier:
@@ -109,7 +111,7 @@ async def group_tree(az: AzureClients, group_ids: list[str],
         more: dict[str, str] = {}
         for gid, resp in zip(frontier, responses, strict=False):
             if resp["status"] == 404:
-                groups[gid] = Group(gid, names.get(gid, gid), ())
+                listed_members[gid] = ()
                 continue
             if resp["status"] >= 400:
                 raise batch_error(resp, f"list members of group {gid}")
@@ -140,15 +142,16 @@ async def group_tree(az: AzureClients, group_ids: list[str],
                     found.setdefault(mid, p.display_name)
                 else:
                     principals[mid] = p
-            groups[gid] = Group(gid, names.get(gid, gid), tuple(d["id"].lower() for d in members))
+            listed_members[gid] = tuple(d["id"].lower() for d in members)
         for docs in nested.values():
             for doc in docs:
                 found.setdefault(doc["id"].lower(), doc.get("displayName") or doc["id"])
         for mid, name in found.items():
-            names.setdefault(mid, name)
-        frontier = [mid for mid in found if mid not in groups]
+            if not names.get(mid):
+                names[mid] = name
+        frontier = [mid for mid in found if mid not in listed_members]
         first = False
-    return groups, principals
+    return {gid: Group(gid, names.get(gid) or gid, members) for gid, members in listed_members.items()}, principals
 
 
 async def _rest_of(az: AzureClients, link: str | None, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:

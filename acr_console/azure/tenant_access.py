@@ -152,7 +152,11 @@ class _Directory:
         groups: dict[str, Group] = {}
         members: dict[str, Principal] = {}
         for tree_groups, tree_members in await asyncio.gather(*futures.values()):
-            groups.update(tree_groups)
+            for gid, group in tree_groups.items():
+                # A group expanded from its own id (assigned somewhere) is named by its id when no
+                # listing in its tree named it; another tree that lists it nested has its name.
+                if gid not in groups or groups[gid].display_name == gid:
+                    groups[gid] = group
             members.update(tree_members)
         return groups, members
 

@@ -31,7 +31,7 @@ from acr_console.azure.registries import list_registries
 from acr_console.azure.registry_access import read_registry_access
 from acr_console.azure.tenant_access import iter_tenant_access, read_tenant_access
 from acr_console.roles import builtin_by_name
-from acr_console.sandbox.seed import assign
+from acr_console.sandbox.seed import assign, stable_id
 from acr_console.sandbox.server import SandboxServer
 
 from ..support.sandbox import sandbox_fixture
@@ -67,6 +67,12 @@ def tenant(tenant_sandbox: SandboxServer) -> SandboxServer:
            _named(tenant_sandbox, "servicePrincipal", "nightly-cleanup-job")["id"], "ServicePrincipal")
     # A group assigned without principalType (ARM accepts it): its tree is expanded after getByIds.
     assign(store, f"/subscriptions/{sub}", READER, _named(tenant_sandbox, "group", "acr-pushers")["id"], "")
+    # A nested group (acr-pushers ⊃ team-payments-ci) assigned on a registry of its own: its tree is
+    # expanded from it as well as from acr-pushers, and every chain through it names it, as `access`
+    # does, not by its id.
+    payments = (f"/subscriptions/{stable_id('contoso', 'sub', 'prod')}/resourceGroups/rg-payments-prod/providers/"
+                "Microsoft.ContainerRegistry/registries/contosopayments")
+    assign(store, payments, ACR_PULL, _named(tenant_sandbox, "group", "team-payments-ci")["id"], "Group")
     return tenant_sandbox
 
 
