@@ -18,8 +18,9 @@ Proxies: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case), 
 library's `urllib.request.getproxies_environment` (which also drops `HTTP_PROXY` under CGI, httpoxy)
 and turned into httpx mount patterns exactly as httpx's own `get_environment_proxies` does
 (httpx/_utils.py), so the rules are httpx's: `NO_PROXY=*` means no proxy; a name matches itself and
-its subdomains; an IP address matches only itself. The stacks that take a proxy per request (aiohttp,
-requests) ask `proxy_for`, which matches the same patterns in the order httpx tries its mounts.
+its subdomains; an IP address matches only itself. aiohttp, which takes a proxy per request, is
+given `proxy_for`'s choice: the same patterns matched in the order httpx tries its mounts (the
+requests session of sync_transport.py matches them the same way).
 One difference, for the local sandbox: when NO_PROXY is not set at all, loopback addresses
 (localhost, 127.0.0.1, ::1) go direct, as Go's net/http always does; a NO_PROXY that is set is used
 as given. The Azure CLI honours the same
