@@ -12,11 +12,6 @@ _ = SimpleNamespace()
 # PEP 562 module __getattr__: Python calls it for a name the module does not define (lazy exports).
 _.__getattr__
 
-# azure-core's HttpResponse protocol (azure/transport.py): the pipeline calls and sets these.
-_.load_body
-_._is_closed
-_._is_stream_consumed
-
 # kiota's RequestInformation: the request adapter reads the attribute set in azure/graph.py.
 _.http_method
 

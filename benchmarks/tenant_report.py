@@ -132,7 +132,7 @@ def _streamed_run(cmd: list[str], env: dict[str, str], marker: bytes | None = No
 
 async def _request_cpu(conn_doc: dict[str, Any], path: str, n: int) -> float:
     """CPU seconds this process spends on one ARM GET through the console's client (azure-core's
-    pipeline, httpx, TLS, JSON), sent one after another after a warm-up; the sandbox runs elsewhere."""
+    pipeline, aiohttp, TLS, JSON), sent one after another after a warm-up; the sandbox runs elsewhere."""
     from acr_console.azure.clients import AzureClients
     from acr_console.azure.connection import sandbox_connection
 

@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from azure.mgmt.core import AsyncARMPipelineClient
 
     from .clients import AzureClients
-    from .transport import HttpxTransport
+    from .transport import RoutedAioHttpTransport
 
 # What ARM calls import (loaded off the event loop by AzureClients.load): the credential, the
-# pipeline and its transport.
-ARM_MODULES = ("httpx", "azure.core.pipeline.transport", "azure.core.rest", "azure.core.exceptions",
+# pipeline and its transport (aiohttp, azure-core's transport over it: transport.py).
+ARM_MODULES = ("aiohttp", "azure.core.pipeline.transport", "azure.core.pipeline.transport._aiohttp",
+               "azure.core.rest", "azure.core.rest._aiohttp", "azure.core.exceptions",
                "azure.mgmt.core", "azure.mgmt.core.policies", "azure.mgmt.core.exceptions", "azure.identity.aio",
                "jwt", "acr_console.azure.transport")
 # The RBAC SDK, used for role-assignment writes.
@@ -45,7 +46,7 @@ def auth_policy(credential: AsyncTokenCredential, scope: str) -> Any:
 
 
 def management_client(cls: type[Client], connection: Connection, credential: AsyncTokenCredential,
-                      transport: HttpxTransport, subscription_id: str) -> Client:
+                      transport: RoutedAioHttpTransport, subscription_id: str) -> Client:
     """A management SDK client (containerregistry, authorization) on the shared credential and transport."""
     cloud = connection.cloud
     return cls(credential, subscription_id, base_url=cloud.resource_manager,  # type: ignore[call-arg]
@@ -54,7 +55,7 @@ def management_client(cls: type[Client], connection: Connection, credential: Asy
 
 
 def pipeline(connection: Connection, credential: AsyncTokenCredential,
-             transport: HttpxTransport) -> AsyncARMPipelineClient:
+             transport: RoutedAioHttpTransport) -> AsyncARMPipelineClient:
     """The policies a management SDK client has that a JSON call needs. Not ContentDecodePolicy: it
     parses every answer's body for the SDK's deserializer (`response.context["deserialized_data"]`),
     which arm_json never reads; it parses the body itself (json_bodies.parse_json), and azure-core's

@@ -4,10 +4,11 @@ Used unchanged for real Azure and for the sandbox; only endpoints and trust diff
 async and shares transports built from one explicit SSLContext and one set of proxy routes, both
 made once from the connection's `NetworkSettings` (network.py: the environment's proxy and CA
 variables are read there, the same way for every HTTP stack, not by each stack itself):
-- one httpx client behind one azure-core transport (transport.py) for the credential and every ARM
-  client, so connections are pooled (a per-request SSLContext costs a TLS handshake per call);
-- one httpx client for Microsoft Graph, keeping msgraph's retry, redirect and auth middleware.
-One HTTP stack for both: msgraph needs httpx, and aiohttp beside it cost every process ~0.2 s.
+- one aiohttp session behind azure-core's own aiohttp transport (transport.py) for the credential
+  and every ARM client, so connections are pooled (a per-request SSLContext costs a TLS handshake
+  per call); azure-core's transport cost half the CPU per request of an httpx one (transport.py);
+- one httpx client for Microsoft Graph, keeping msgraph's retry, redirect and auth middleware
+  (msgraph needs httpx).
 
 This class owns the clients and their lifetimes; what each family does lives beside it:
 credentials.py (sign-in), arm.py (the ARM pipeline, paging, management clients), graph.py (the
@@ -44,17 +45,15 @@ if TYPE_CHECKING:
     from msgraph import GraphServiceClient
 
     from ..models import SignedInIdentity
-    from .transport import HttpxTransport
+    from .transport import RoutedAioHttpTransport
 
 
 Client = TypeVar("Client")
 
 # Connections to Azure at once (ARM and the credential; Graph has its own client): a tenant-wide read
 # keeps up to 64 requests in flight (48 subscriptions' assignment lists and 8 registries' tokens and
-# scope maps side by side: tenant_access), as POOLS pools of POOL_SIZE.
+# scope maps side by side: tenant_access). aiohttp's default is 100 (TCPConnector `limit`).
 MAX_CONNECTIONS = 64
-POOLS = 16
-POOL_SIZE = MAX_CONNECTIONS // POOLS
 
 
 def _import_all(names: tuple[str, ...]) -> None:
@@ -69,7 +68,7 @@ class AzureClients:
         self.connection = connection
         self._ssl: ssl.SSLContext | None = None
         self._session: Any = None
-        self._transport: HttpxTransport | None = None
+        self._transport: RoutedAioHttpTransport | None = None
         self._credential: AsyncTokenCredential | None = None
         self._acr: dict[str, ContainerRegistryManagementClient] = {}
         self._authz: dict[str, AuthorizationManagementClient] = {}
@@ -111,8 +110,8 @@ class AzureClients:
             await self._graph_http.aclose()
             self._graph_http = None
         self._graph = None
-        if self._session is not None:
-            await self._session.aclose()
+        if self._session is not None:  # every pipeline's transport leaves it open (session_owner=False)
+            await self._session.close()
             self._session = None
         self._transport = None
 
@@ -176,26 +175,24 @@ class AzureClients:
         return self._ssl
 
     @property
-    def transport(self) -> HttpxTransport:
+    def transport(self) -> RoutedAioHttpTransport:
+        """The one azure-core transport of ARM and the credential; built on the event loop (aiohttp's
+        session binds to the running loop)."""
         if self._transport is None:
-            import httpx
+            import aiohttp
 
-            from .transport import HttpxTransport, SpreadTransport
+            from .transport import RoutedAioHttpTransport
 
-            # Proxies and CAs as network.py decided them (trust_env=False there: see why). A stalled
-            # connection ends after the connection's timeout, not azure-core's 300 s default.
-            kwargs = network.client_kwargs(self.connection.network, self.ssl_context, http2=False,
-                                           limits=httpx.Limits(max_connections=MAX_CONNECTIONS,
-                                                               max_keepalive_connections=MAX_CONNECTIONS))
-            # Direct requests (all of them without a proxy) through POOLS pools of POOL_SIZE connections
-            # each, not one of MAX_CONNECTIONS: the same requests in flight for a fraction of the CPU
-            # (transport.SpreadTransport says why); a proxy's mount keeps its one pool.
-            pool = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
-            kwargs["transport"] = SpreadTransport(
-                network.client_kwargs(self.connection.network, self.ssl_context, http2=False, limits=pool)["transport"]
-                for _ in range(POOLS))
-            self._session = httpx.AsyncClient(**kwargs, timeout=self.connection.timeout_s)
-            self._transport = HttpxTransport(self._session)
+            # As azure-core builds its own session (AioHttpTransport.open: no cookie jar, bodies
+            # decompressed by azure-core's response), but with the connection's one SSLContext and
+            # no reading of the environment: proxies come from network.py, per request.
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self.ssl_context, limit=MAX_CONNECTIONS),
+                trust_env=False, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
+            # A stalled connection ends after the connection's timeout, not azure-core's 300 s default.
+            self._transport = RoutedAioHttpTransport(
+                self.connection.network, session=self._session, session_owner=False,
+                connection_timeout=self.connection.timeout_s, read_timeout=self.connection.timeout_s)
         return self._transport
 
     @property

@@ -1,8 +1,9 @@
 """The credential a connection signs in with, and who it says the console is.
 
 Every credential that makes its own HTTP requests gets the shared transport (clients.py), so the
-token requests go through the console's one HTTP stack and trust settings; without one,
-azure-identity's async credentials fall back to azure-core's aiohttp transport. The Azure CLI
+token requests share ARM's connections, proxies and trust settings; without one, azure-identity's
+async credentials would build their own aiohttp transport, reading proxies and CAs from the
+environment itself. The Azure CLI
 credential runs `az` and sends nothing itself. SDK modules are imported inside the functions.
 """
 
@@ -19,10 +20,10 @@ if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
 
     from .token_store import TokenStore
-    from .transport import HttpxTransport
+    from .transport import RoutedAioHttpTransport
 
 
-def build_credential(conn: Connection, transport: Callable[[], HttpxTransport]) -> AsyncTokenCredential:
+def build_credential(conn: Connection, transport: Callable[[], RoutedAioHttpTransport]) -> AsyncTokenCredential:
     """The credential for `conn`, behind the process's token cache (token_cache.py): every SDK
     (kiota for Graph, each ARM pipeline, the identity read) gets its tokens through this one object,
     so a credential that caches nothing itself (the Azure CLI's runs `az` per call) is asked once
@@ -34,7 +35,7 @@ def build_credential(conn: Connection, transport: Callable[[], HttpxTransport]) 
     return cached
 
 
-def _credential(conn: Connection, transport: Callable[[], HttpxTransport]) -> Any:
+def _credential(conn: Connection, transport: Callable[[], RoutedAioHttpTransport]) -> Any:
     """The azure-identity credential for `conn`."""
     auth = conn.auth
     common: dict[str, Any] = {"authority": conn.cloud.authority_host}

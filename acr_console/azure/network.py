@@ -2,9 +2,10 @@
 requests go through a proxy.
 
 Decided once per connection (`NetworkSettings`, made by the session) and handed to every transport:
-the shared httpx client behind azure-core (ARM and the credential's token requests), the Graph
-client, and the registry token service's client. Every one is built with `trust_env=False` and this
-module's settings instead of letting httpx read the environment itself, because:
+azure-core's aiohttp transport (ARM and the credential's token requests: transport.py), the Graph
+client and the registry token service's client (httpx), and the interactive credentials' requests
+session (sync_transport.py). Every one is built with `trust_env=False` and this module's settings
+instead of letting its library read the environment itself, because:
 - httpx reads environment proxies only for a client built without its own `transport=` (the Graph
   client has one: the retry layer of resilience.py), so half the stacks would ignore them;
 - with `trust_env=True` an explicit SSLContext wins over SSL_CERT_FILE anyway, and `SSL_CERT_FILE`
@@ -17,9 +18,12 @@ Proxies: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case), 
 library's `urllib.request.getproxies_environment` (which also drops `HTTP_PROXY` under CGI, httpoxy)
 and turned into httpx mount patterns exactly as httpx's own `get_environment_proxies` does
 (httpx/_utils.py), so the rules are httpx's: `NO_PROXY=*` means no proxy; a name matches itself and
-its subdomains; an IP address matches only itself. One difference, for the local sandbox: when
-NO_PROXY is not set at all, loopback addresses (localhost, 127.0.0.1, ::1) go direct, as Go's
-net/http always does; a NO_PROXY that is set is used as given. The Azure CLI honours the same
+its subdomains; an IP address matches only itself. aiohttp, which takes a proxy per request, is
+given `proxy_for`'s choice: the same patterns matched in the order httpx tries its mounts (the
+requests session of sync_transport.py matches them the same way).
+One difference, for the local sandbox: when NO_PROXY is not set at all, loopback addresses
+(localhost, 127.0.0.1, ::1) go direct, as Go's net/http always does; a NO_PROXY that is set is used
+as given. The Azure CLI honours the same
 variables through requests (https://learn.microsoft.com/cli/azure/use-azure-cli-successfully#work-behind-a-proxy).
 
 CAs: `--ca-bundle` (or a profile's `ca_bundle`), `REQUESTS_CA_BUNDLE` (what the Azure CLI reads) and
@@ -31,6 +35,7 @@ Standard library only at import time: httpx is imported where transports are bui
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import ssl
@@ -183,6 +188,29 @@ def mounts(settings: NetworkSettings, make: Callable[[httpx.Proxy | None], httpx
                 made[url] = make(httpx.Proxy(url))
             out[pattern] = made[url]
     return out
+
+
+def proxy_for(settings: NetworkSettings, url: str) -> str | None:
+    """The proxy a request to `url` goes through, or None (direct): the first of `settings.routes`
+    whose pattern matches the URL, most specific first, matched by httpx's own `URLPattern` in the
+    order httpx tries its `mounts=` (httpx/_client.py `_transport_for_url`; URLPattern's ordering,
+    httpx/_utils.py), so a URL goes the same way whichever stack sends it."""
+    if not settings.routes:
+        return None
+    import httpx
+
+    target = httpx.URL(url)
+    for pattern, proxy in _patterns(settings.routes):
+        if pattern.matches(target):
+            return proxy
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _patterns(routes: tuple[tuple[str, str | None], ...]) -> list[tuple[Any, str | None]]:
+    from httpx._utils import URLPattern
+
+    return sorted(((URLPattern(pattern), proxy) for pattern, proxy in routes), key=lambda r: r[0])
 
 
 def client_kwargs(settings: NetworkSettings, context: ssl.SSLContext, **transport: Any) -> dict[str, Any]:

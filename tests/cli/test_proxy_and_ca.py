@@ -61,7 +61,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 class ForwardProxy:
     """proxy.py on an ephemeral loopback port, its access log in a file."""
 
-    def __init__(self, folder: Path, *, route: tuple[int, int] | None = None) -> None:
+    def __init__(self, folder: Path, *, route: tuple[int, int] | None = None, basic_auth: str | None = None) -> None:
         self.log = folder / "proxy.log"
         port_file = folder / "proxy.port"
         env = clean_env()
@@ -71,6 +71,8 @@ class ForwardProxy:
             env.update(ACR_TEST_PROXY_FROM_PORT=str(route[0]), ACR_TEST_PROXY_TO_PORT=str(route[1]),
                        PYTHONPATH=str(REPO))
             args += ["--plugins", "tests.support.proxy_route.RouteToSandbox"]
+        if basic_auth is not None:
+            args += ["--basic-auth", basic_auth]
         self.process = subprocess.Popen(args, env=env, cwd=folder, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 30
@@ -204,6 +206,33 @@ def test_every_request_goes_through_the_proxy_named_by_https_proxy(
     # proxy's log names each tunnel, with the upstream its plugin chose: the sandbox's real port.
     tunnels = proxy.connects()
     assert tunnels and set(tunnels) == {f"127.0.0.1:{proxy_sandbox.connection['port']}"}, proxy.log.read_text()
+
+
+def test_a_proxy_that_asks_for_credentials_gets_those_of_its_url(
+        proxy_sandbox: SandboxServer, make_proxy: Any, tmp_path: Path) -> None:
+    """A proxy with Basic authentication (proxy.py `--basic-auth`): the user and password in
+    HTTPS_PROXY go on every CONNECT as Proxy-Authorization, from ARM's and the credential's aiohttp
+    transport (aiohttp/connector.py, `_update_proxy_auth_header_and_build_proxy_req`: taken from the
+    proxy URL) and from Graph's httpx client alike; the password is never shown."""
+    assert proxy_sandbox.connection is not None
+    dead, moved = unreachable(proxy_sandbox)
+    password = uuid.uuid4().hex
+    proxy = make_proxy(route=(dead, proxy_sandbox.connection["port"]), basic_auth=f"console:{password}")
+    url = proxy.url.replace("http://", f"http://console:{password}@")
+    env = clean_env(HTTPS_PROXY=url, NO_PROXY="example.invalid")
+    with connection_file(proxy_sandbox, **moved):
+        before = last_seq(proxy_sandbox)
+        done = console(proxy_sandbox, "access", REGISTRY, "--json", env=env)
+        served = requests_since(proxy_sandbox, before)
+    assert done.returncode == 0, done.stderr
+    assert {"token", "arm", "graph"} <= kinds(served), [r["path"] for r in served]
+    assert set(proxy.connects()) == {f"127.0.0.1:{proxy_sandbox.connection['port']}"}, proxy.log.read_text()
+    assert password not in done.stdout + done.stderr
+    # The control: without credentials this proxy opens no tunnel (407 Proxy Authentication Required).
+    host, port = proxy.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(f"CONNECT 127.0.0.1:{dead} HTTP/1.1\r\nHost: 127.0.0.1:{dead}\r\n\r\n".encode())
+        assert s.recv(200).split(b"\r\n")[0].split(b" ")[1] == b"407"
 
 
 def test_without_the_proxy_the_moved_endpoints_are_unreachable(proxy_sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -382,10 +411,12 @@ def test_no_proxy_becomes_httpx_mounts_as_httpx_reads_it(
 
 async def test_the_mounts_route_requests_as_httpx_would_with_trust_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same environment, read by httpx itself (trust_env=True, no transport of its own) and by
-    network.py: both pick the same transport for each URL."""
+    network.py: both pick the same transport for each URL, and `proxy_for` (the proxy ARM's aiohttp
+    transport sends a URL through) names the same proxy."""
+    import httpcore
     import httpx
 
-    from acr_console.azure.network import NetworkSettings, client_kwargs, proxy_routes, ssl_context
+    from acr_console.azure.network import NetworkSettings, client_kwargs, proxy_for, proxy_routes, ssl_context
 
     for name in NETWORK_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -402,9 +433,17 @@ async def test_the_mounts_route_requests_as_httpx_would_with_trust_env(monkeypat
         pool = transport._pool  # type: ignore[attr-defined]
         return str(pool._proxy_url) if hasattr(pool, "_proxy_url") else None
 
+    def chosen(url: str) -> str | None:
+        """The proxy `proxy_for` names (what ARM's aiohttp transport is given), as proxy_of shows it."""
+        proxy = proxy_for(settings, url)
+        if proxy is None:
+            return None
+        parts = httpx.URL(proxy)
+        return str(httpcore.URL(scheme=parts.scheme, host=parts.host, port=parts.port, target="/"))
+
     for url in ("https://management.azure.com/", "http://169.254.169.254/metadata", "https://graph.contoso.com/",
                 "https://contoso.com/", "https://10.0.0.1/", "https://127.0.0.1:8443/"):
-        assert proxy_of(ours, url) == proxy_of(theirs, url), url
+        assert proxy_of(ours, url) == proxy_of(theirs, url) == chosen(url), url
     assert proxy_of(ours, "https://management.azure.com/") is not None  # both routes taken, not all None
     assert proxy_of(ours, "https://contoso.com/") is None
     await ours.aclose()

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import jwt
 import pytest
@@ -173,13 +174,19 @@ def test_the_request_sent_is_exactly_what_az_acr_update_sends(anonymous_op_sandb
     server.sandbox.store.put_resource(doc)
     sent: list[tuple[str, str, bytes]] = []
 
-    async def record(request: httpx.Request) -> None:
-        if request.method == "PATCH":
-            sent.append((request.method, request.url.path, request.content))
+    # aiohttp's client tracing (https://docs.aiohttp.org/en/stable/tracing_reference.html): each body
+    # chunk as it is written to the connection.
+    async def record(session: Any, context: Any, params: aiohttp.TraceRequestChunkSentParams) -> None:
+        if params.method == "PATCH":
+            sent.append((params.method, params.url.path, params.chunk))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_chunk_sent.append(record)
+    trace.freeze()
 
     async def run() -> Any:
         async with AzureClients(sandbox_connection(server.connection or {})) as az:
-            az.transport.client.event_hooks["request"].append(record)
+            az.transport.session.trace_configs.append(trace)
             plan = await prepare(DisableAnonymousPullRequest(registry=target), Reads(az))
             return await run_plan(az, plan, audit=AuditLog(tmp_path / "audit.jsonl"))
 
