@@ -50,12 +50,12 @@ from .registries import MAX_CONCURRENT_SUBSCRIPTIONS, list_subscriptions, regist
 from .registry_access import groups_below, read_registry_tokens
 
 # Tokens: one request a registry (two with tokens), TOKEN_READS_BESIDE_LISTS registries at once while
-# any subscription's assignment list is still being read (MAX_CONCURRENT_SUBSCRIPTIONS' 48 lists and
-# 16 reads fill the 64 connections), MAX_CONCURRENT_TOKEN_READS once they are all in (48 reads).
-# Measured on large:20000 (58 subscriptions) at 50 ms, two runs each: 4 then 16 at once 8.8–9.5 s;
-# 8 then 24 7.8–7.9 s; 12 then 24 8.0 s; 24 then 32 7.8–7.9 s. Beyond 8 then 24 the report is bound
-# by this process's CPU, not by round trips (benchmarks/tenant_report.py: wall at 50 ms against wall
-# at 0 ms).
+# any subscription's assignment list is still being read (beside MAX_CONCURRENT_SUBSCRIPTIONS' 48
+# lists, within clients.MAX_CONNECTIONS), MAX_CONCURRENT_TOKEN_READS once they are all in.
+# Measured on large:20000 (58 subscriptions) at 50 ms, two runs each, when every registry cost two
+# requests over the former httpx transport: 4 then 16 at once 8.8–9.5 s; 8 then 24 7.8–7.9 s; 12 then
+# 24 8.0 s; 24 then 32 7.8–7.9 s. Beyond 8 then 24 the report is bound by this process's CPU, not by
+# round trips (benchmarks/tenant_report.py: wall at 50 ms against wall at 0 ms), and still is.
 MAX_CONCURRENT_TOKEN_READS = 24
 TOKEN_READS_BESIDE_LISTS = 8
 
