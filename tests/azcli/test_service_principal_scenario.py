@@ -147,8 +147,11 @@ def test_the_documented_service_principal_scenario_passes_every_step(
 
     # -- the operator's machine: signed in as the sandbox's admin principal -----------------------
     admin = machines.new("operator")
-    accounts = admin.json("login", "--service-principal", "--username", admin_id, "--password", admin_secret,
-                          "--tenant", sandbox.tenant)
+    # One argument, `--password=VALUE`: a secret may begin with '-' (Entra's alphabet holds it), which
+    # az's argparse takes for an option (azure-cli `profile/_help.py`, `az login`: "Use --password=secret
+    # if the first character of the password is '-'"): one secret in 66 here, and it failed a CI run.
+    accounts = admin.json("login", "--service-principal", "--username", admin_id,
+                          Hidden(f"--password={admin_secret}"), "--tenant", sandbox.tenant)
     assert {a["id"] for a in accounts} == set(conn["subscriptions"])
     assert all(a["tenantId"] == sandbox.tenant and a["user"]["type"] == "servicePrincipal" for a in accounts)
 
@@ -275,7 +278,7 @@ def test_the_documented_service_principal_scenario_passes_every_step(
     assert sandbox.refresh_to_access(principal_token, "pull").status_code == 401
     # A machine with no cached token: az login fails with Entra's message.
     fresh = machines.new("new-build-agent")
-    refused = fresh.run("login", "--service-principal", "--username", app_id, "--password", password,
+    refused = fresh.run("login", "--service-principal", "--username", app_id, Hidden(f"--password={password}"),
                         "--tenant", sandbox.tenant, ok=False)
     assert refused.returncode != 0 and f"AADSTS7000229: The client application {app_id} is missing service " \
         f"principal in the tenant {sandbox.tenant}" in refused.stderr
