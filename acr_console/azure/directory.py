@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -81,8 +82,12 @@ async def get_by_ids(az: AzureClients, ids: list[str]) -> dict[str, dict[str, An
     return found
 
 
+# What group_tree returns: the groups (with their direct members' ids), and every principal met.
+Tree = tuple[dict[str, Group], dict[str, Principal]]
+
+
 async def group_tree(az: AzureClients, group_ids: list[str],
-                     known: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Group], dict[str, Principal]]:
+                     known: dict[str, dict[str, Any]] | None = None) -> Tree:
     """Expand groups into their direct members, in two batched rounds whatever the nesting depth.
 
     Returns the groups (with direct member ids) and every principal met on the way. Direct
@@ -152,6 +157,20 @@ async def group_tree(az: AzureClients, group_ids: list[str],
         frontier = [mid for mid in found if mid not in listed_members]
         first = False
     return {gid: Group(gid, names.get(gid) or gid, members) for gid, members in listed_members.items()}, principals
+
+
+def merge_trees(trees: Iterable[Tree]) -> Tree:
+    """Several group_tree answers as one. A group expanded from its own id (it was asked for) is named
+    by its id when no listing in that call named it; another call that lists it nested has its name,
+    and that copy is kept, whichever call answered first."""
+    groups: dict[str, Group] = {}
+    members: dict[str, Principal] = {}
+    for tree_groups, tree_members in trees:
+        for gid, group in tree_groups.items():
+            if gid not in groups or groups[gid].display_name == gid:
+                groups[gid] = group
+        members.update(tree_members)
+    return groups, members
 
 
 async def _rest_of(az: AzureClients, link: str | None, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from ..models import (
 )
 from .authorization import RoleDefinitions, assignment_pages_at
 from .clients import AzureClients
-from .directory import get_by_ids, group_tree, is_guid, principal_from_json
+from .directory import Tree, get_by_ids, group_tree, is_guid, merge_trees, principal_from_json
 from .errors import AzureCallError, translated
 from .registries import MAX_CONCURRENT_SUBSCRIPTIONS, list_subscriptions, registry_pages
 
@@ -55,7 +55,7 @@ async def _read_role_access(az: AzureClients, registry: Registry, definitions: R
     seen_ids: set[str] = set()
     def_tasks: list[asyncio.Future[dict[str, RoleDefinition]]] = []
     id_tasks: list[asyncio.Future[dict[str, dict[str, Any]]]] = []
-    tree_tasks: list[asyncio.Future[tuple[dict[str, Group], dict[str, Principal]]]] = []
+    tree_tasks: list[asyncio.Future[Tree]] = []
     pages = assignment_pages_at(az, registry.id)
     try:
         async for page in pages:
@@ -80,11 +80,7 @@ async def _read_role_access(az: AzureClients, registry: Registry, definitions: R
         objects: dict[str, dict[str, Any]] = {}
         for docs in await asyncio.gather(*id_tasks):
             objects.update(docs)
-        groups: dict[str, Group] = {}
-        members: dict[str, Principal] = {}
-        for tree_groups, tree_members in await asyncio.gather(*tree_tasks):
-            groups.update(tree_groups)
-            members.update(tree_members)
+        groups, members = merge_trees(await asyncio.gather(*tree_tasks))
     finally:
         await pages.aclose()  # a failed lookup leaves the list unfinished: its next page is not wanted
         started: list[asyncio.Future[Any]] = [*def_tasks, *id_tasks, *tree_tasks]
@@ -96,9 +92,7 @@ async def _read_role_access(az: AzureClients, registry: Registry, definitions: R
     assigned_groups = [oid for oid, p in principals.items() if p.type is PrincipalType.GROUP]
     unsaid = [g for g in assigned_groups if g not in groups]
     if unsaid:  # an assignment without principalType: expand its group now
-        more_groups, more_members = await group_tree(az, unsaid, objects)
-        groups.update(more_groups)
-        members.update(more_members)
+        groups, members = merge_trees([(groups, members), await group_tree(az, unsaid, objects)])
     groups, members = groups_below(assigned_groups, groups, members, principals)
     for oid, member in members.items():
         principals.setdefault(oid, member)

@@ -44,7 +44,7 @@ from ..access.scopes import normalise_scope
 from ..models import Group, Principal, PrincipalType, Registry, RegistryAccess, RoleAssignment, RoleDefinition
 from .authorization import RBAC_API, RoleDefinitions, assignment_from_json
 from .clients import AzureClients
-from .directory import GET_BY_IDS_LIMIT, get_by_ids, group_tree, principal_from_json
+from .directory import GET_BY_IDS_LIMIT, Tree, get_by_ids, group_tree, merge_trees, principal_from_json
 from .errors import AzureCallError
 from .registries import MAX_CONCURRENT_SUBSCRIPTIONS, list_subscriptions, registries_in
 from .registry_access import groups_below, read_registry_tokens
@@ -98,7 +98,7 @@ class _Directory:
         # By id: the getByIds request that reads it; None while it waits for a full request.
         self._objects: dict[str, asyncio.Future[dict[str, dict[str, Any]]] | None] = {}
         self._waiting: list[str] = []
-        self._trees: dict[str, asyncio.Future[tuple[dict[str, Group], dict[str, Principal]]]] = {}
+        self._trees: dict[str, asyncio.Future[Tree]] = {}
         self._parsed: dict[str, Principal] = {}
         self.tasks: list[asyncio.Future[Any]] = []
 
@@ -147,18 +147,9 @@ class _Directory:
             found.update(docs)
         return {i: found[i] for i in wanted if i in found}
 
-    async def trees(self, group_ids: Iterable[str]) -> tuple[dict[str, Group], dict[str, Principal]]:
+    async def trees(self, group_ids: Iterable[str]) -> Tree:
         futures = {id(f): f for f in (self._trees[g] for g in group_ids)}
-        groups: dict[str, Group] = {}
-        members: dict[str, Principal] = {}
-        for tree_groups, tree_members in await asyncio.gather(*futures.values()):
-            for gid, group in tree_groups.items():
-                # A group expanded from its own id (assigned somewhere) is named by its id when no
-                # listing in its tree named it; another tree that lists it nested has its name.
-                if gid not in groups or groups[gid].display_name == gid:
-                    groups[gid] = group
-            members.update(tree_members)
-        return groups, members
+        return merge_trees(await asyncio.gather(*futures.values()))
 
     def principal(self, oid: str, doc: dict[str, Any]) -> Principal:
         parsed = self._parsed.get(oid)
