@@ -218,6 +218,71 @@ def test_bodies_over_4_mb_get_413_in_each_planes_shape(connection: dict[str, Any
     assert r.status_code in (200, 201), r.text
 
 
+_FINALIZERS_AT_DEPTH = """
+import gc, json, sys
+from acr_console.sandbox import limits
+
+failures = []
+sys.unraisablehook = lambda u: failures.append(type(u.exc_value).__name__)
+
+def dig(n):
+    return 0 if n == 0 else 1 + dig(n - 1)
+
+class Finalizer:
+    def __init__(self):
+        self.me = self  # a cycle, so only the collector frees it
+    def __del__(self):
+        dig(60)
+
+body = "[" * 100_000 + "]" * 100_000
+for parse in (json.loads, limits.loads):
+    failures.clear()
+    # A collection after t allocations runs the finalizers at a depth of about t in the parse.
+    for threshold in range(800, 1001, 10):
+        gc.collect()
+        gc.disable()
+        for _ in range(20):
+            Finalizer()
+        gc.set_threshold(threshold)
+        gc.enable()
+        try:
+            parse(body)
+        except (RecursionError, ValueError):
+            pass
+    print(parse.__module__, len(failures))
+"""
+
+
+def test_a_deep_body_is_refused_without_parsing_it_deep(tmp_path: Any) -> None:
+    # The sandbox runs inside pytest's process in these tests. When `json.loads` recursed to Python's
+    # limit on a 100,000-deep body, a garbage collection there ran other objects' finalizers with no
+    # stack left, and pytest failed a CI run on their unraisable RecursionErrors. The control below
+    # shows the mechanism with the standard parser; `limits.loads` measures the depth before parsing.
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _FINALIZERS_AT_DEPTH], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split("\n")
+    counts = dict(line.split() for line in out if line)
+    assert int(counts["json"]) > 0, "the control no longer reproduces finalizers failing at depth"
+    assert int(counts["acr_console.sandbox.limits"]) == 0
+
+
+def test_json_depth_is_counted_outside_strings() -> None:
+    from acr_console.sandbox import limits
+
+    # Brackets inside strings, escaped quotes included, are text and not nesting.
+    text = json.dumps({"a": "[" * 200, "b": '\\"{' * 200, "c": [[1]]})
+    assert limits.loads(text) == json.loads(text)
+    # Json.NET's MaxDepth of 64: 64 levels read, 65 are refused (the object is the first level).
+    deepest = json.dumps({"tags": json.loads("[" * 63 + "]" * 63)})
+    assert limits.loads(deepest.encode()) == json.loads(deepest)
+    with pytest.raises(limits.TooDeep):
+        limits.loads(json.dumps({"tags": json.loads("[" * 64 + "]" * 64)}))
+    with pytest.raises(limits.TooDeep):
+        limits.loads('{"x": ' + "[" * 65 + "]" * 65 + ', "pad": "' + "]" * 100 + '"}')
+
+
 def test_deep_json_and_deep_filters_are_400_not_500(connection: dict[str, Any], http: httpx.Client) -> None:
     # Json.NET's reader stops at depth 64 ("The reader's MaxDepth of 64 has been exceeded."): ARM's
     # deserialization error, Graph's unreadable-payload error. OData's parser stops at its recursion
