@@ -26,7 +26,10 @@ def test_a_body_reads_as_json_loads_reads_it(name: str) -> None:
     assert parse_json(BODIES[name]) == json.loads(BODIES[name])
 
 
-@pytest.mark.parametrize("body", [b"<html>502 Bad Gateway</html>", b'{"value": [', b"\xff\xfe"])
+# The last: nested past orjson's limit, where json.loads would raise RecursionError (no ValueError).
+@pytest.mark.parametrize("body", [b"<html>502 Bad Gateway</html>", b'{"value": [', b"\xff\xfe",
+                                  b"[" * 100_000 + b"]" * 100_000],
+                         ids=["html", "cut short", "not UTF-8", "too deep"])
 def test_what_is_not_json_fails_as_json_loads_fails(body: bytes) -> None:
     with pytest.raises(ValueError):
         parse_json(body)
