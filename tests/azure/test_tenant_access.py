@@ -26,10 +26,12 @@ from acr_console.access import to_json
 from acr_console.azure.authorization import RoleDefinitions
 from acr_console.azure.clients import AzureClients
 from acr_console.azure.connection import sandbox_connection
+from acr_console.azure.directory import merge_trees
 from acr_console.azure.errors import AzureCallError
 from acr_console.azure.registries import list_registries
 from acr_console.azure.registry_access import read_registry_access
 from acr_console.azure.tenant_access import iter_tenant_access, read_tenant_access
+from acr_console.models import Group, Principal, PrincipalType
 from acr_console.roles import builtin_by_name
 from acr_console.sandbox.seed import assign, stable_id
 from acr_console.sandbox.server import SandboxServer
@@ -163,3 +165,18 @@ async def test_progress_counts_every_registry_read(az: AzureClients) -> None:
     assert calls and calls[-1] == (len(accesses), len(accesses))
     assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in itertools.pairwise(calls))
     assert all(done <= known for done, known in calls)
+
+
+def test_merged_trees_keep_a_groups_name_whichever_answer_came_first() -> None:
+    # group_tree names a group it was asked for by its id when no listing in that call named it
+    # (team-payments-ci asked for on its own); another call that lists it nested (under acr-pushers)
+    # has its name. Which call answers first is a matter of timing, so the merge must not depend on it.
+    sp = Principal("sp-1", "payments-ci", PrincipalType.SERVICE_PRINCIPAL)
+    on_its_own = ({"g-ci": Group("g-ci", "g-ci", ("sp-1",))}, {"sp-1": sp})
+    nested = ({"g-push": Group("g-push", "acr-pushers", ("g-ci",)),
+               "g-ci": Group("g-ci", "team-payments-ci", ("sp-1",))}, {"sp-1": sp})
+    for answers in itertools.permutations([on_its_own, nested]):
+        groups, members = merge_trees(answers)
+        assert {gid: g.display_name for gid, g in groups.items()} == {
+            "g-ci": "team-payments-ci", "g-push": "acr-pushers"}
+        assert groups["g-ci"].member_ids == ("sp-1",) and members == {"sp-1": sp}
