@@ -79,7 +79,8 @@ async def retrying(
 
     import tenacity
 
-    exponential = tenacity.wait_exponential_jitter(initial=backoff.first_s, max=backoff.max_s,
+    # `multiplier`, tenacity's name since 9.2 for what it called `initial` (which now warns).
+    exponential = tenacity.wait_exponential_jitter(multiplier=backoff.first_s, max=backoff.max_s,
                                                   jitter=backoff.first_s)
 
     def wait(state: RetryCallState) -> float:
