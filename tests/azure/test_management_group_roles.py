@@ -10,7 +10,6 @@ The sandbox's registry token service says what the role really gives; the analys
 from __future__ import annotations
 
 import base64
-import ssl
 import uuid
 from typing import Any
 
@@ -30,6 +29,7 @@ from acr_console.sandbox.directory import add_password, new_application, new_ser
 from acr_console.sandbox.seed import assign
 from acr_console.sandbox.server import SandboxServer
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -60,7 +60,7 @@ def tenant(mg_sandbox: SandboxServer) -> dict[str, Any]:
     token = ClientSecretCredential(conn["tenant_id"], conn["admin"]["client_id"], conn["admin"]["client_secret"],
                                    authority=conn["authority_host"], disable_instance_discovery=True,
                                    connection_verify=conn["ca_bundle"]).get_token(ARM_SCOPE).token
-    with httpx.Client(base_url=conn["resource_manager"], verify=ssl.create_default_context(cafile=conn["ca_bundle"]),
+    with httpx.Client(base_url=conn["resource_manager"], verify=ssl_context(conn),
                       headers={"Authorization": f"Bearer {token}"}) as http:
         for path, body in (
             (f"{mg}/providers/Microsoft.Authorization/roleDefinitions/{guid}?{API}",
@@ -100,7 +100,7 @@ def test_the_token_service_agrees(tenant: dict[str, Any]) -> None:
     conn = tenant["conn"]
     login = f"{REGISTRY}.azurecr.io"
     basic = base64.b64encode(f"{tenant['app_id']}:{tenant['secret']}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": login}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": login}) as http:
         r = http.get(f"{conn['registry_endpoint']}/oauth2/token",
                      params={"service": login, "scope": "repository:app/web:pull,push,delete"},
                      headers={"Authorization": f"Basic {basic}"})

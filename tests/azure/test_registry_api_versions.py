@@ -41,6 +41,7 @@ from acr_console.sandbox.directory import add_password, new_application, new_ser
 from acr_console.sandbox.seed import assign, role_definition_doc, stable_id
 from acr_console.sandbox.server import SandboxServer
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 
 # uksouth in November 2024, as AzGovViz#266 quotes ARM's refusal: nothing newer than 2023-11-01-preview.
@@ -136,7 +137,7 @@ async def test_the_oldest_version_still_lists_every_registry(cloud: SandboxServe
 def _token_actions(conn: dict[str, Any], login: str, app_id: str, secret: str, scope: str) -> list[str]:
     """What the sandbox's registry token service grants (the ground truth), as docker login would ask."""
     basic = base64.b64encode(f"{app_id}:{secret}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": login}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": login}) as http:
         r = http.get(f"{conn['registry_endpoint']}/oauth2/token", params={"service": login, "scope": scope},
                      headers={"Authorization": f"Basic {basic}"})
     assert r.status_code == 200, r.text

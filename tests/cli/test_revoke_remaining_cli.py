@@ -23,6 +23,7 @@ import jwt
 from acr_console.sandbox.directory import add_member, add_password, remove_member
 from acr_console.sandbox.server import SandboxServer
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 
 revoke_cli_sandbox = sandbox_fixture("revoke-cli")
@@ -56,7 +57,7 @@ def can_push(server: SandboxServer, app_id: str, secret: str) -> bool:
     conn = server.connection or {}
     login = f"{REGISTRY}.azurecr.io"
     basic = base64.b64encode(f"{app_id}:{secret}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False,
+    with httpx.Client(verify=ssl_context(conn), trust_env=False,
                       headers={"Host": login, "Authorization": f"Basic {basic}"}) as http:
         r = http.get(f"{conn['registry_endpoint']}/oauth2/token",
                      params={"service": login, "scope": f"repository:{REPO}:pull,push"})

@@ -33,6 +33,8 @@ from acr_console.sandbox.server import SandboxServer
 from tests.operations.helpers import token_with_secret
 from tests.support.sandbox import running_sandbox
 
+from ..sandbox.graph_support import ssl_context
+
 REGISTRY = "contosoprod"
 
 
@@ -86,7 +88,7 @@ def can_push(server: SandboxServer, app_id: str, secret: str, registry: str = RE
     assert conn is not None
     login = f"{registry}.azurecr.io"
     basic = base64.b64encode(f"{app_id}:{secret}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": login}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": login}) as http:
         r = http.get(f"{conn['registry_endpoint']}/oauth2/token", headers={"Authorization": f"Basic {basic}"},
                      params=[("service", login), ("scope", "repository:survival/app:pull,push")])
     if r.status_code != 200:

@@ -28,6 +28,7 @@ from acr_console.operations import AuditLog, DisableAdminUserRequest, Reads, pre
 from acr_console.operations.plan import StepStatus
 from acr_console.sandbox.server import SandboxServer
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 
 REGISTRY = "contosodev"  # admin user on in the demo seed
@@ -50,7 +51,7 @@ async def admin_password(az: AzureClients) -> str:
 def token_service(server: SandboxServer, user: str, password: str) -> int:
     conn = server.connection or {}
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": LOGIN}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": LOGIN}) as http:
         return http.get(f"{conn['registry_endpoint']}/oauth2/token", headers={"Authorization": f"Basic {auth}"},
                         params={"service": LOGIN, "scope": "repository:team/app:pull,push"}).status_code
 

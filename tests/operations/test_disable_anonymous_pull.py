@@ -32,6 +32,7 @@ from acr_console.sandbox.directory import add_password, new_application, new_ser
 from acr_console.sandbox.seed import assign
 from acr_console.sandbox.server import SandboxServer
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 
 REGISTRY = "contosobase"  # anonymous pull on in the demo seed
@@ -58,7 +59,7 @@ def access_json(capsys: pytest.CaptureFixture[str], server: SandboxServer, *more
 def anonymous_token(server: SandboxServer, *scopes: str) -> httpx.Response:
     """What docker pull does first, with no credential: ask the registry's own token service."""
     conn = server.connection or {}
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": LOGIN}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": LOGIN}) as http:
         return http.get(f"{conn['registry_endpoint']}/oauth2/token",
                         params=[("service", LOGIN), *(("scope", s) for s in scopes)])
 

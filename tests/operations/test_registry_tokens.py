@@ -50,6 +50,7 @@ from acr_console.sandbox.directory import (
 from acr_console.sandbox.seed import assign, role_definition_doc, stable_id
 from acr_console.sandbox.server import SandboxServer
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -115,7 +116,7 @@ def token_service(server: SandboxServer, user: str, password: str, *scopes: str)
     conn = server.connection
     assert conn is not None
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": LOGIN}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": LOGIN}) as http:
         return http.get(f"{conn['registry_endpoint']}/oauth2/token", headers={"Authorization": f"Basic {auth}"},
                         params=[("service", LOGIN), *(("scope", s) for s in scopes)])
 

@@ -29,6 +29,7 @@ from acr_console.operations.revoke import remaining_access
 from acr_console.sandbox.directory import add_member, add_password, remove_member
 from acr_console.sandbox.server import SandboxServer
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 
 revoke_sandbox = sandbox_fixture("revoke-remaining")
@@ -71,7 +72,7 @@ def granted(server: SandboxServer, registry: str, user: str | None, password: st
     headers = {"Host": login}
     if user is not None:
         headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers=headers) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers=headers) as http:
         r = http.get(f"{conn['registry_endpoint']}/oauth2/token",
                      params={"service": login, "scope": f"repository:{REPO}:pull,push"})
     if r.status_code == 401:

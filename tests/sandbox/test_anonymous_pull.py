@@ -39,7 +39,7 @@ from acr_console.sandbox.seed import DEMO_ANONYMOUS_PULL, assign, stable_id
 from acr_console.sandbox.server import SandboxServer
 
 from ..support.sandbox import sandbox_fixture
-from .graph_support import ARM_SCOPE, sync_secret_credential
+from .graph_support import ARM_SCOPE, ssl_context, sync_secret_credential
 
 SUB_SHARED = stable_id("contoso", "sub", "shared")
 SUB_PROD = stable_id("contoso", "sub", "prod")
@@ -68,7 +68,7 @@ class Anonymous:
     def __init__(self, conn: dict[str, Any], registry: str) -> None:
         self.login = f"{registry}.azurecr.io"
         self.base = conn["registry_endpoint"]
-        self.http = httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": self.login})
+        self.http = httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": self.login})
 
     def get(self, *scopes: str) -> httpx.Response:
         """docker/oras: `GET /oauth2/token?service=…&scope=…`."""

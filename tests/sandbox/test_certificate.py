@@ -30,6 +30,7 @@ from .graph_support import (
     pem_bundle,
     raw,
     self_signed,
+    ssl_context,
     sync_secret_credential,
     unique,
 )
@@ -67,7 +68,7 @@ def post_assertion(conn: dict[str, Any], client_id: str, assertion: str) -> http
     form = {"client_id": client_id, "grant_type": "client_credentials", "scope": ARM_SCOPE,
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             "client_assertion": assertion}
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False) as http:
         return http.post(token_endpoint(conn), data=form)
 
 

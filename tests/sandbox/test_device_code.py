@@ -26,7 +26,6 @@ Azure CLI's first-party app), pointed at the sandbox as the client-secret tests 
 
 from __future__ import annotations
 
-import ssl
 import subprocess
 import sys
 import threading
@@ -47,6 +46,8 @@ from acr_console.sandbox.context import Settings
 from acr_console.sandbox.seed import stable_id
 from acr_console.sandbox.server import SandboxServer
 from tests.support.sandbox import running_sandbox
+
+from .graph_support import ssl_context
 
 ARM_SCOPE = "https://management.azure.com/.default"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -90,7 +91,7 @@ def approve(server: SandboxServer, code: str, *extra: str,
 
 
 def http(conn: dict[str, Any]) -> httpx.Client:
-    return httpx.Client(verify=ssl.create_default_context(cafile=conn["ca_bundle"]), trust_env=False)
+    return httpx.Client(verify=ssl_context(conn), trust_env=False)
 
 
 def endpoint(conn: dict[str, Any], name: str) -> str:

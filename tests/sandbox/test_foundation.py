@@ -19,6 +19,8 @@ from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
 from acr_console.sandbox.seed import DEMO_REGISTRIES
 
+from .graph_support import ssl_context
+
 ARM_SCOPE = "https://management.azure.com/.default"
 
 
@@ -76,7 +78,7 @@ def test_token_for_graph_is_refused_by_arm(connection: dict[str, Any]) -> None:
 
     token = admin_credential(connection).get_token("https://graph.microsoft.com/.default").token
     sub = connection["subscriptions"][0]
-    with httpx.Client(verify=connection["ca_bundle"]) as http:
+    with httpx.Client(verify=ssl_context(connection)) as http:
         r = http.get(f"{connection['resource_manager']}subscriptions/{sub}?api-version=2022-12-01",
                      headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401

@@ -30,7 +30,7 @@ from acr_console.sandbox.seed import assign, stable_id
 from acr_console.sandbox.server import SandboxServer
 
 from ..support.sandbox import sandbox_fixture
-from .graph_support import ARM_SCOPE, sync_secret_credential
+from .graph_support import ARM_SCOPE, ssl_context, sync_secret_credential
 
 SUB_PROD = stable_id("contoso", "sub", "prod")
 SUB_DEV = stable_id("contoso", "sub", "dev")
@@ -70,7 +70,7 @@ class Registry:
     def __init__(self, conn: dict[str, Any], login: str) -> None:
         self.conn = conn
         self.login = login
-        self.http = httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": login})
+        self.http = httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": login})
 
     def url(self, path: str) -> str:
         return f"{self.conn['registry_endpoint']}{path}"
@@ -113,7 +113,7 @@ def test_challenge_and_hosts(conn: dict[str, Any]) -> None:
     assert r.json()["errors"][0]["code"] == "UNAUTHORIZED"
     assert Registry(conn, "nosuchregistry.azurecr.io").ping().status_code == 404
     # Without a registry's Host the listener is Azure's APIs: there is no /v2/ there.
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False) as http:
         assert http.get(f"{conn['registry_endpoint']}/v2/").status_code == 404
 
 

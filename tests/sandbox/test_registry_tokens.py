@@ -45,6 +45,7 @@ from acr_console.sandbox.seed import DEMO_TOKEN_REGISTRY, assign, stable_id
 from acr_console.sandbox.server import SandboxServer
 
 from ..support.sandbox import sandbox_fixture
+from .graph_support import ssl_context
 
 ARM_SCOPE = "https://management.azure.com/.default"
 SUB_PROD = stable_id("contoso", "sub", "prod")
@@ -92,7 +93,7 @@ class TokenService:
 
     def __init__(self, conn: dict[str, Any], login: str = LOGIN) -> None:
         self.conn, self.login = conn, login
-        self.http = httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": login})
+        self.http = httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": login})
 
     def basic(self, user: str, password: str, *scopes: str) -> httpx.Response:
         """What docker does: GET /oauth2/token with Basic credentials (Azure/acr docs/Token-BasicAuth.md)."""
@@ -182,7 +183,7 @@ def test_password_values_come_only_from_generate_credentials(acr: ContainerRegis
     assert [(p.name, p.value) for p in read.credentials.passwords] == [("password1", None), ("password2", None)]
     assert abs((read.credentials.passwords[0].expiry - expiry).total_seconds()) < 1
     # Raw JSON too: no `value` key at all in a GET or a list.
-    http = httpx.Client(verify=conn["ca_bundle"], trust_env=False)
+    http = httpx.Client(verify=ssl_context(conn), trust_env=False)
     bearer = _credential(conn).get_token(ARM_SCOPE).token
     listed = http.get(f"{conn['resource_manager'].rstrip('/')}{REGISTRY_ID}/tokens?api-version=2025-11-01",
                       headers={"Authorization": f"Bearer {bearer}"}).json()
@@ -345,7 +346,7 @@ def test_a_create_that_names_its_passwords_answers_their_values_once(conn: dict[
                                                                      acr: ContainerRegistryManagementClient) -> None:
     """(inference, see sandbox/registry_tokens.py) A PUT naming passwords generates them and shows their
     values in its answer only; a GET never does. The token's access token then opens `/v2/` as docker's does."""
-    http = httpx.Client(verify=conn["ca_bundle"], trust_env=False)
+    http = httpx.Client(verify=ssl_context(conn), trust_env=False)
     headers = {"Authorization": f"Bearer {_credential(conn).get_token(ARM_SCOPE).token}"}
     url = f"{conn['resource_manager'].rstrip('/')}{REGISTRY_ID}/tokens/{name('tok')}?api-version=2025-11-01"
     made = http.put(url, headers=headers, json={"properties": {

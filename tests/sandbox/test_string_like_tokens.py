@@ -22,6 +22,8 @@ from acr_console.sandbox.directory import add_password, new_application, new_ser
 from acr_console.sandbox.seed import assign, stable_id
 from acr_console.sandbox.server import SandboxServer
 
+from .graph_support import ssl_context
+
 REPO = "@Request[Microsoft.ContainerRegistry/registries/repositories:name]"
 WRITE = "Microsoft.ContainerRegistry/registries/repositories/content/write"
 WEU = (f"/subscriptions/{stable_id('contoso', 'sub', 'prod')}/resourceGroups/rg-platform-prod/providers/"
@@ -35,7 +37,7 @@ REPOSITORIES = ("team-a/app", "team-b/app-web", "team-ab/app", "team-a/ap", "oth
 def _pushes(conn: dict[str, Any], app_id: str, secret: str, repo: str) -> bool:
     login = "contosoprodweu.azurecr.io"
     basic = base64.b64encode(f"{app_id}:{secret}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": login}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": login}) as http:
         r = http.get(f"{conn['registry_endpoint']}/oauth2/token",
                      params={"service": login, "scope": f"repository:{repo}:push"},
                      headers={"Authorization": f"Basic {basic}"})

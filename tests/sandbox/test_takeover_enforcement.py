@@ -39,6 +39,8 @@ from tests.sandbox.test_takeover_graph import (
 )
 from tests.support.sandbox import sandbox_fixture
 
+from .graph_support import ssl_context
+
 ARM_SCOPE = "https://management.azure.com/.default"
 REGISTRY = "contosoprod"
 
@@ -97,7 +99,7 @@ def push_granted(conn: dict[str, Any], login: str, app_id: str, secret: str) -> 
     """The actions the registry's token service grants on one repository to appId:secret, as docker
     asks (GET /oauth2/token with Basic, Azure/acr docs/Token-BasicAuth.md)."""
     auth = base64.b64encode(f"{app_id}:{secret}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": login}) as h:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": login}) as h:
         r = h.get(f"{conn['registry_endpoint']}/oauth2/token",
                   params=[("service", login), ("scope", "repository:payments/api:pull,push")],
                   headers={"Authorization": f"Basic {auth}"})

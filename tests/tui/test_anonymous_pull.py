@@ -23,6 +23,7 @@ from acr_console.tui.screens.registry_access import RegistryAccessScreen
 from acr_console.tui.widgets.path_detail import PathDetail
 from acr_console.tui.widgets.row_table import RowTable
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 from .conftest import make_app, settle
 from .test_flows import confirm_and_run, submit_form
@@ -48,7 +49,7 @@ async def open_access(pilot: Any, registry: str) -> RegistryAccessScreen:
 def anonymous_token_status(server: SandboxServer) -> int:
     conn = server.connection or {}
     login = f"{REGISTRY}.azurecr.io"
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": login}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": login}) as http:
         return http.get(f"{conn['registry_endpoint']}/oauth2/token",
                         params={"service": login, "scope": "repository:library/alpine:pull"}).status_code
 

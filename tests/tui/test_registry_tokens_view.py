@@ -25,6 +25,7 @@ from acr_console.tui.screens.forms.registry_token import DisableTokenForm, Remov
 from acr_console.tui.screens.registry_access import RegistryAccessScreen
 from acr_console.tui.widgets.path_detail import PathDetail
 
+from ..sandbox.graph_support import ssl_context
 from ..support.sandbox import sandbox_fixture
 from .conftest import PINNED_NOW, make_app, settle
 from .test_flows import confirm_and_run, submit_form
@@ -53,7 +54,7 @@ def highlight(screen: RegistryAccessScreen, name: str) -> None:
 def token_service_status(server: SandboxServer, user: str, password: str) -> int:
     conn = server.connection or {}
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    with httpx.Client(verify=conn["ca_bundle"], trust_env=False, headers={"Host": LOGIN}) as http:
+    with httpx.Client(verify=ssl_context(conn), trust_env=False, headers={"Host": LOGIN}) as http:
         return http.get(f"{conn['registry_endpoint']}/oauth2/token", headers={"Authorization": f"Basic {auth}"},
                         params={"service": LOGIN, "scope": "repository:team/app:push"}).status_code
 
