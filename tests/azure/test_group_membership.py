@@ -132,7 +132,7 @@ def test_the_token_service_lets_a_pusher_through_a_group_push(server: SandboxSer
     assert app is not None
     _, secret = add_password(store, app, "application", display_name="test-basic")
     basic = base64.b64encode(f"{sp['appId']}:{secret}".encode()).decode()
-    with httpx.Client(verify=server.connection["ca_bundle"], trust_env=False,
+    with httpx.Client(verify=ssl_context(server.connection), trust_env=False,
                       headers={"Host": "contosoprod.azurecr.io"}) as http:
         r = http.get(f"{server.connection['registry_endpoint']}/oauth2/token",
                      params={"service": "contosoprod.azurecr.io", "scope": "repository:release/app:pull,push"},
