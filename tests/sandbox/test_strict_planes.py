@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from acr_console.roles import builtin_by_name
+from acr_console.sandbox import limits
 from acr_console.sandbox.directory import add_password, new_application, new_service_principal
 from acr_console.sandbox.seed import assign, stable_id
 from acr_console.sandbox.server import SandboxServer
@@ -280,8 +281,6 @@ def test_a_deep_body_is_refused_without_parsing_it_deep() -> None:
 
 
 def test_json_depth_is_counted_outside_strings() -> None:
-    from acr_console.sandbox import limits
-
     # Brackets inside strings, escaped quotes included, are text and not nesting.
     text = json.dumps({"a": "[" * 200, "b": '\\"{' * 200, "c": [[1]]})
     assert limits.loads(text) == json.loads(text)
