@@ -198,15 +198,16 @@ def _assignment_paths(assignment: RoleAssignment, definition: RoleDefinition | N
                            assignment_id=assignment.id, scope=assignment.scope, scope_level=level,
                            inherited=inherited),)
     # Each path made whole (not a base path copied with dataclasses.replace, which reads every field
-    # back: a tenant-wide read makes 100,000 of them).
-    return tuple(
-        AccessPath(kind=PathKind.ROLE_ASSIGNMENT, rights=rights, latent=latent, role=role,
-                   role_definition_id=assignment.role_definition_id, assignment_id=assignment.id,
-                   scope=assignment.scope, scope_level=level, inherited=inherited, repositories=repositories,
-                   confidence=confidence, possible=possible)
-        for rights, latent, repositories, confidence, possible in _outcomes(
-            definition, mode, admin_user_enabled, assignment.condition, assignment.condition_version)
-    )
+    # back: a tenant-wide read makes 100,000 of them), in a loop rather than a generator: most roles
+    # give one path.
+    paths: list[AccessPath] = []
+    for rights, latent, repositories, confidence, possible in _outcomes(
+            definition, mode, admin_user_enabled, assignment.condition, assignment.condition_version):
+        paths.append(AccessPath(kind=PathKind.ROLE_ASSIGNMENT, rights=rights, latent=latent, role=role,
+                                role_definition_id=assignment.role_definition_id, assignment_id=assignment.id,
+                                scope=assignment.scope, scope_level=level, inherited=inherited,
+                                repositories=repositories, confidence=confidence, possible=possible))
+    return tuple(paths)
 
 
 @lru_cache(maxsize=1024)
@@ -336,7 +337,7 @@ def _entry_key(entry: AccessEntry) -> tuple[object, ...]:
     return (
         p.display_name.casefold(),
         (p.object_id or "").lower(),
-        p.type.value,
+        p.type,  # a StrEnum member sorts as its value, without the `.value` descriptor call
         p.display_name,
         entry.orphaned,
     )
@@ -360,12 +361,15 @@ def _suppress_held_latent(paths: Iterable[AccessPath]) -> list[AccessPath]:
 
 
 class _Draft:
-    __slots__ = ("orphaned", "paths", "principal")
+    __slots__ = ("latent", "orphaned", "paths", "principal")
 
     def __init__(self, principal: Principal, orphaned: bool) -> None:
         self.principal = principal
         self.orphaned = orphaned
         self.paths: dict[AccessPath, None] = {}
+        # Whether some path has a latent right: most entries have none, and for them the suppression
+        # below has nothing to do (asking each time was a tenth of a tenant-wide analysis).
+        self.latent = False
 
 
 def analyse(
@@ -393,12 +397,15 @@ def analyse(
     drafts: dict[str, _Draft] = {}
     via_names: dict[int, tuple[str, ...]] = {}  # by id: members of one group share its chain objects
 
-    def add(key: str, principal: Principal, paths: Iterable[AccessPath], orphaned: bool = False) -> None:
+    def add(key: str, principal: Principal, paths: tuple[AccessPath, ...], orphaned: bool = False) -> None:
         draft = drafts.get(key)
         if draft is None:
             draft = drafts[key] = _Draft(principal, orphaned)
+        held = draft.paths
         for path in paths:
-            draft.paths[path] = None
+            held[path] = None
+            if path.latent:
+                draft.latent = True
 
     for assignment in assignments:
         if not _is_at_or_above(assignment.scope, registry.id):
@@ -450,7 +457,7 @@ def analyse(
             )
         )
     for draft in drafts.values():
-        kept = _suppress_held_latent(draft.paths)
+        kept = _suppress_held_latent(draft.paths) if draft.latent else list(draft.paths)
         if kept:
             entries.append(
                 AccessEntry(
