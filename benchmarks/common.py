@@ -270,5 +270,18 @@ def vm_hwm_kb(pid: int | str = "self") -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a running process has used so far, from /proc/PID/stat; None once
+    it is gone. For a process this harness did not wait for (a sandbox), where rusage cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # Fields after the command name, which is in parentheses and may hold spaces: utime and
+            # stime are the 14th and 15th fields of the whole line (proc(5)).
+            rest = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(kb: int) -> str:
     return f"{kb / 1024:.0f} MB"

@@ -210,7 +210,7 @@ def run(workdir: Path, runs: int) -> Section:
                 f"{waves} × {LATENCY_MS} ms = {seconds(waves * LATENCY_MS / 1000)}")
         # Every entry's takeover (`access REGISTRY --include-takeover`, what a view of all who have
         # access would read): once, for its size.
-        s0, split = sbx.last_seq(), []
+        s0, split = sbx.last_seq(), list[float]()
         t0 = time.perf_counter()
         n_all, all_count = asyncio.run(_console_in_process(sbx.conn, name, split, None))
         all_wall = time.perf_counter() - t0

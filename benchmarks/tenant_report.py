@@ -4,16 +4,18 @@ per registry run one after another."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 import random
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from acr_console.azure.json_bodies import parse_json
 
@@ -23,6 +25,7 @@ from .common import (
     Section,
     child_env,
     console_script,
+    cpu_seconds,
     describe_requests,
     ratio,
     rss_mb,
@@ -35,6 +38,7 @@ from .who_can_push import ARM_API
 LATENCY_MS = 50
 PRINCIPALS = 20_000
 LOOP_SAMPLE = 8  # registries timed with `access`, one after another, to extrapolate the loop
+TENANT_SAMPLES = 3  # runs of each whole-tenant command (the median is shown); at most --runs
 
 
 def _page_counts(sbx: SandboxProcess) -> dict[str, Any]:
@@ -110,7 +114,8 @@ def _streamed_run(cmd: list[str], env: dict[str, str], marker: bytes | None = No
     sampler.start()
     t_first: float | None = None
     size, tail = 0, b""
-    while chunk := proc.stdout.read1(1 << 20):
+    stdout = cast(io.BufferedReader, proc.stdout)  # Popen's pipes are buffered readers (bufsize -1)
+    while chunk := stdout.read1(1 << 20):
         peak[0] = max(peak[0], vm_hwm_kb(proc.pid) or 0)
         size += len(chunk)
         if keep is not None:
@@ -128,6 +133,38 @@ def _streamed_run(cmd: list[str], env: dict[str, str], marker: bytes | None = No
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err.decode(errors='replace')[-800:]}")
     return {"first_s": t_first if t_first is not None else total, "total_s": total, "bytes": size,
             "rss_kb": peak[0], "cpu_s": usage.ru_utime + usage.ru_stime, "started": started}
+
+
+def _sampled(sbx: SandboxProcess, cmd: list[str], env: dict[str, str], marker: bytes | None = None,
+             keep: list[bytes] | None = None) -> dict[str, Any]:
+    """`_streamed_run`, with the sandbox's requests and CPU time during the run."""
+    assert sbx.proc is not None
+    seq0 = sbx.last_seq()
+    before = cpu_seconds(sbx.proc.pid) or 0.0
+    run = _streamed_run(cmd, env, marker=marker, keep=keep)
+    run["sandbox_cpu_s"] = (cpu_seconds(sbx.proc.pid) or 0.0) - before
+    run["log"] = sbx.requests_since(seq0)
+    return run
+
+
+def _chain_ms(log: list[dict[str, Any]]) -> float:
+    """Mean milliseconds per page of the longest role-assignment list in `log`, from its first request's
+    arrival to its last page's answer (the log's `time` is when the answer started; `duration_ms`
+    how long the sandbox held the request, injected latency included)."""
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for r in log:
+        if r["path"].endswith("/providers/Microsoft.Authorization/roleAssignments"):
+            lists.setdefault(r["path"], []).append(r)
+    pages = max(lists.values(), key=len)
+    first = min(r["time"] - r["duration_ms"] / 1000 for r in pages)
+    last = max(r["time"] for r in pages)
+    return (last - first) * 1000 / len(pages)
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose wall time is the median (the lower middle one of an even count)."""
+    ordered = sorted(runs, key=lambda r: r["total_s"])
+    return ordered[(len(ordered) - 1) // 2]
 
 
 async def _request_cpu(conn_doc: dict[str, Any], path: str, n: int) -> float:
@@ -166,14 +203,35 @@ def run(workdir: Path, runs: int) -> Section:
                  "the bound does not count, adds to the chain on a 2-core machine.")
 
         base = [*console_script(), "--sandbox-data", str(sbx.data_dir)]
-        seq0 = sbx.last_seq()
-        rep = _streamed_run([*base, "report"], env, marker=b'{"registry":')
-        log = sbx.requests_since(seq0)
+        # Each sample: the report at 50 ms, the same report at 0 ms (what this process's own work costs
+        # on this host, and so how much of the wall is waiting on round trips: a paired difference, both
+        # on the same state of a noisy host), then `expiring` at 50 ms. Medians of the samples.
+        samples = min(runs, TENANT_SAMPLES)
+        reps: list[dict[str, Any]] = []
+        cpu_onlys: list[dict[str, Any]] = []
+        exps: list[dict[str, Any]] = []
+        reads: list[dict[str, Any]] = []
+        output: list[bytes] = []
+        reads_cmd = [sys.executable, "-m", "benchmarks.reads_only", "--sandbox-data", str(sbx.data_dir), "report"]
+        reads_env = {**env, "PYTHONPATH": str(ROOT)}
+        for i in range(samples):
+            reps.append(_sampled(sbx, [*base, "report"], env, marker=b'{"registry":'))
+            reads.append(_sampled(sbx, reads_cmd, reads_env))
+            sbx.settings(latency_ms=0)
+            if i == samples - 1:
+                output.clear()
+            cpu_onlys.append(_sampled(sbx, [*base, "report"], env, marker=b'{"registry":',
+                                      keep=output if i == samples - 1 else None))
+            sbx.settings(latency_ms=LATENCY_MS)
+            exps.append(_sampled(sbx, [*base, "expiring", "--json"], env))
+        rep = _median_run(reps)
+        log = rep["log"]
         # The last registry read: the last request for a registry's tokens, scope maps or assignments.
         last_read = max(r["time"] for r in log if r["path"].endswith(("/tokens", "/scopeMaps", "/roleAssignments")))
         last_read_s = last_read - rep["started"]
         lists = [r for r in log if r["path"].endswith("/providers/Microsoft.Authorization/roleAssignments")]
         scopes = {r["path"].rsplit("/providers/", 1)[0].lower() for r in lists}
+        walls = ", ".join(seconds(r["total_s"]) for r in reps)
         sec.add("`report` (JSON), process wall", seconds(rep["total_s"]), f"lower bound {seconds(bound)}",
                 ratio(rep["total_s"], bound), "≤ 2x", rep["total_s"] <= 2 * bound)
         sec.add("`report`: requests", f"{len(log):,}", f"{rounds} round trips on the longest chain")
@@ -182,25 +240,45 @@ def run(workdir: Path, runs: int) -> Section:
         sec.add("`report`: first entry on standard output", seconds(rep["first_s"]),
                 f"last registry read at {seconds(last_read_s)}; total {seconds(rep['total_s'])}", "",
                 "streamed: before the last read", rep["first_s"] < last_read_s)
-        sec.add("`report`: peak RSS of the process", rss_mb(rep["rss_kb"]), "", "", "≤ 500 MB",
-                rep["rss_kb"] <= 500 * 1024)
+        sec.add("`report`: peak RSS of the process", rss_mb(max(r["rss_kb"] for r in reps)), "", "", "≤ 500 MB",
+                max(r["rss_kb"] for r in reps) <= 500 * 1024)
         sec.note("A registry is complete once its subscription's whole assignment list is in (its list is "
                  "unfiltered, in no order): registries of small subscriptions are written while the large ones' "
                  "lists are still being read.")
 
-        # The same report with no latency: what this process's own work costs on this host, and so how
-        # much of the wall above is waiting on round trips.
-        sbx.settings(latency_ms=0)
-        output: list[bytes] = []
-        cpu_only = _streamed_run([*base, "report"], env, marker=b'{"registry":', keep=output)
-        waited = rep["total_s"] - cpu_only["total_s"]
+        cpu_only = _median_run(cpu_onlys)
+        waited = statistics.median(r["total_s"] - c["total_s"] for r, c in zip(reps, cpu_onlys, strict=True))
         sec.add("`report` with no latency (the console's own work)", seconds(cpu_only["total_s"]),
                 f"{cpu_only['cpu_s']:.1f} s of CPU in the console process")
-        sec.add("`report`: latency paid (wall at 50 ms − wall at 0 ms)", seconds(max(waited, 0.0)),
+        sec.add("`report`: latency paid (wall at 50 ms − wall at 0 ms, median of pairs)", seconds(max(waited, 0.0)),
                 f"lower bound {seconds(bound)}", ratio(max(waited, 0.0), bound))
-        sbx.settings(latency_ms=LATENCY_MS)
-        sec.note(f"`report`: {rep['bytes'] / 1e6:.0f} MB of JSON, {rep['cpu_s']:.1f} s of CPU in the console process; "
-                 f"requests: {describe_requests(log)}.")
+        # Both programs on this host's cores: the console's one process cannot finish before its own CPU
+        # time, and the two together not before their CPU time shared over the cores, whatever the
+        # round trips. The sandbox stands in for Azure, whose CPU is not the console's to spend; the
+        # row says what the ≤ 2x target asks of the console on this host.
+        console_cpu = statistics.median(r["cpu_s"] for r in reps)
+        sandbox_cpu = statistics.median(r["sandbox_cpu_s"] for r in reps)
+        cores = os.cpu_count() or 1
+        least = max(console_cpu, (console_cpu + sandbox_cpu) / cores)
+        sec.add("`report` at 50 ms: CPU of the console + CPU of the sandbox",
+                f"{console_cpu:.1f} s + {sandbox_cpu:.1f} s", f"{cores} cores: no wall below {seconds(least)}",
+                ratio(least, bound))
+        # The reads alone (benchmarks/reads_only.py): what no faster analysis or writer can go below here.
+        read = _median_run(reads)
+        sec.add("`report`'s reads alone (analysis and entries left out), process wall", seconds(read["total_s"]),
+                f"lower bound {seconds(bound)}", ratio(read["total_s"], bound), "vs the ≤ 2x target")
+        sec.add("`report`'s reads alone: CPU of the console + CPU of the sandbox",
+                f"{statistics.median(r['cpu_s'] for r in reads):.1f} s + "
+                f"{statistics.median(r['sandbox_cpu_s'] for r in reads):.1f} s",
+                f"{len(read['log']):,} requests (the report: {len(log):,})")
+        sec.note(f"`report`'s reads alone: walls {', '.join(seconds(r['total_s']) for r in reads)}. The longest "
+                 f"assignment list's pages took {_chain_ms(read['log']):.0f} ms each on average there "
+                 f"({_chain_ms(log):.0f} ms in the whole report) against {LATENCY_MS} ms of latency: the rest is "
+                 "time each page waited in the sandbox's one event loop and in the console's, behind the other "
+                 "requests and pages.")
+        sec.note(f"`report`: {rep['bytes'] / 1e6:.0f} MB of JSON; requests: {describe_requests(log)}. "
+                 f"{samples} samples, median shown (walls {walls}; at 0 ms "
+                 f"{', '.join(seconds(c['total_s']) for c in cpu_onlys)}).")
 
         # One `access` per registry, one after another, as a script around the command line would do it:
         # timed on a sample of registries and extrapolated to all of them.
@@ -208,30 +286,37 @@ def run(workdir: Path, runs: int) -> Section:
             names = sorted(r["name_lower"] for r in db.execute(
                 "SELECT name_lower FROM resources WHERE type = 'microsoft.containerregistry/registries'"))
         sample = random.Random(18).sample(names, min(LOOP_SAMPLE, len(names)))
-        walls = [timed_run([*base, "access", name, "--json"], env, timeout=300)[0] for name in sample]
-        loop = sum(walls) / len(walls) * len(names)
+        loop_walls = [timed_run([*base, "access", name, "--json"], env, timeout=300)[0] for name in sample]
+        loop = sum(loop_walls) / len(loop_walls) * len(names)
         sec.add("one `access --json` per registry, one after another (extrapolated)", seconds(loop),
                 f"report {seconds(rep['total_s'])}", f"{ratio(rep['total_s'], loop, inverse=True)} faster",
                 "≥ 10x faster", loop >= 10 * rep["total_s"])
-        sec.note(f"The loop: {len(sample)} registries timed ({', '.join(seconds(w) for w in walls)}), "
+        sec.note(f"The loop: {len(sample)} registries timed ({', '.join(seconds(w) for w in loop_walls)}), "
                  f"mean × {len(names)} registries.")
 
-        seq0 = sbx.last_seq()
-        exp = _streamed_run([*base, "expiring", "--json"], env)
-        exp_log = sbx.requests_since(seq0)
+        exp = _median_run(exps)
+        exp_log = exp["log"]
         reaching = sum(1 for r in exp_log if r["path"].endswith("/directoryObjects/getByIds"))
         app_batches = sum(1 for r in exp_log if r["path"] == "/graph/v1.0/$batch")
         exp_rounds = rounds + 2  # + getByIds of the principals with a right, + their applications ($batch)
         exp_bound = exp_rounds * LATENCY_MS / 1000
         sec.add("`expiring --json`, process wall", seconds(exp["total_s"]), f"lower bound {seconds(exp_bound)}",
                 ratio(exp["total_s"], exp_bound), "≤ 2x", exp["total_s"] <= 2 * exp_bound)
+        exp_cpu = statistics.median(r["cpu_s"] for r in exps)
+        exp_sandbox_cpu = statistics.median(r["sandbox_cpu_s"] for r in exps)
+        exp_least = max(exp_cpu, (exp_cpu + exp_sandbox_cpu) / cores)
+        sec.add("`expiring` at 50 ms: CPU of the console + CPU of the sandbox",
+                f"{exp_cpu:.1f} s + {exp_sandbox_cpu:.1f} s", f"{cores} cores: no wall below {seconds(exp_least)}",
+                ratio(exp_least, exp_bound))
         sec.add("`expiring`: requests", f"{len(exp_log):,}", "before issue 18: 4,620 (issue 18's figure)")
-        sec.add("`expiring`: peak RSS of the process", rss_mb(exp["rss_kb"]), "before: 425 MB", "", "≤ 300 MB",
-                exp["rss_kb"] <= 300 * 1024)
+        exp_rss = max(r["rss_kb"] for r in exps)
+        sec.add("`expiring`: peak RSS of the process", rss_mb(exp_rss), "before: 425 MB", "", "≤ 300 MB",
+                exp_rss <= 300 * 1024)
         sec.note(f"`expiring` lower bound: the report's {rounds} round trips + 2 (getByIds of every principal with a "
                  f"right, {reaching} requests side by side; then their applications through $batch, "
                  f"{app_batches} requests of 20 `appId in (…)` reads of 15) = {exp_rounds}; "
-                 f"{exp['cpu_s']:.1f} s of CPU in the console process; requests: {describe_requests(exp_log)}. "
+                 f"{exp['cpu_s']:.1f} s of CPU in the console process and {exp['sandbox_cpu_s']:.1f} s in the sandbox; "
+                 f"requests: {describe_requests(exp_log)}; walls {', '.join(seconds(r['total_s']) for r in exps)}. "
                  f"Its output is sorted soonest first, so it is written at the end (first byte "
                  f"{seconds(exp['first_s'])}).")
         # What a request costs the client however the reads are arranged: a floor under the report's CPU.
@@ -264,6 +349,7 @@ def run(workdir: Path, runs: int) -> Section:
                 f"requests {seconds(per_request * len(log))} + parsing the assignment pages "
                 f"{seconds(census['assignment_parse_s'])} + encoding the output {seconds(encode_s)}",
                 ratio(floor, bound), "vs the ≤ 2x target")
-        sec.note(f"One run each (a report takes about a minute here; `--runs {runs}` is not applied to it); the "
-                 f"extrapolated loop costs {math.ceil(sum(walls))} s for its sample.")
+        sec.note(f"`report` and `expiring`: the median of {samples} runs each (`--runs`, at most "
+                 f"{TENANT_SAMPLES}: a sample costs about 20 s), no warm-up beyond the census; the per-registry loop "
+                 f"runs once and costs {math.ceil(sum(loop_walls))} s for its sample.")
     return sec

@@ -368,7 +368,7 @@ class _Draft:
         self.orphaned = orphaned
         self.paths: dict[AccessPath, None] = {}
         # Whether some path has a latent right: most entries have none, and for them the suppression
-        # below has nothing to do (asking each time was a tenth of a tenant-wide analysis).
+        # below has nothing to do (py-spy put a tenth of a tenant-wide analysis on asking each time).
         self.latent = False
 
 
