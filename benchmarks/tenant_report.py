@@ -203,9 +203,10 @@ def run(workdir: Path, runs: int) -> Section:
                  "the bound does not count, adds to the chain on a 2-core machine.")
 
         base = [*console_script(), "--sandbox-data", str(sbx.data_dir)]
-        # Each sample: the report at 50 ms, the same report at 0 ms (what this process's own work costs
-        # on this host, and so how much of the wall is waiting on round trips: a paired difference, both
-        # on the same state of a noisy host), then `expiring` at 50 ms. Medians of the samples.
+        # Each sample: the report at 50 ms, its reads alone at 50 ms (reads_only.py), the same report at
+        # 0 ms (what this process's own work costs on this host, and so how much of the wall is waiting
+        # on round trips: a paired difference, both on the same state of a noisy host), then `expiring`
+        # at 50 ms. Medians of the samples.
         samples = min(runs, TENANT_SAMPLES)
         reps: list[dict[str, Any]] = []
         cpu_onlys: list[dict[str, Any]] = []
